@@ -1,0 +1,41 @@
+# Private & Robust ML - the two everyday commands are `make lab` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: lab test bench exercises grade footers clean install
+
+# Re-install only when the dependency files change (the stamp records the last install).
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --upgrade --quiet pip
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab notebooks/
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+bench: $(STAMP)
+	$(PY) benchmarks/run.py
+
+exercises: $(STAMP)
+	$(PY) -m course_utils.grading generate solutions exercises
+
+footers: $(STAMP)
+	$(PY) tools/footers.py --write
+
+# Grade a folder of submissions: make grade SUBMISSIONS=path/to/folder
+SUBMISSIONS ?= submissions
+grade: $(STAMP)
+	$(VENV)/bin/course-grade $(SUBMISSIONS) --csv grades.csv
+
+clean:
+	rm -rf $(VENV) site .pytest_cache benchmarks/results.json
+	find . -name __pycache__ -prune -exec rm -rf {} +

@@ -1,0 +1,169 @@
+"""One small train / evaluate loop for torch models, shared by notebooks 04-07.
+
+The loop takes an optional ``attack`` callable so that standard training, adversarial training
+and friends are the same code with one argument changed (no ``epoch`` / ``epoch_adv`` twins).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import torch
+from torch import nn
+
+__all__ = ["mlp", "to_tensors", "train", "evaluate", "predict_proba"]
+
+Attack = Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+def mlp(n_in: int = 64, n_hidden: int | tuple[int, ...] = 64, n_out: int = 10, *, seed: int = 0) -> nn.Sequential:
+    """A ReLU multilayer perceptron; ``n_hidden=()`` gives a linear model.
+
+    Examples
+    --------
+    >>> model = mlp(64, (32,), 10, seed=0)
+    >>> model(torch.zeros(2, 64)).shape
+    torch.Size([2, 10])
+    """
+    hidden = (n_hidden,) if isinstance(n_hidden, int) else tuple(n_hidden)
+    if any(h <= 0 for h in hidden) or n_in <= 0 or n_out <= 0:
+        raise ValueError(f"layer sizes must be positive, got {n_in}, {hidden}, {n_out}")
+    torch.manual_seed(seed)
+    layers: list[nn.Module] = []
+    width = n_in
+    for h in hidden:
+        layers += [nn.Linear(width, h), nn.ReLU()]
+        width = h
+    layers.append(nn.Linear(width, n_out))
+    return nn.Sequential(*layers)
+
+
+def to_tensors(X: np.ndarray, y: np.ndarray | None = None) -> tuple[torch.Tensor, ...]:
+    """float32 features (and int64 labels) as torch tensors.
+
+    Examples
+    --------
+    >>> X, y = to_tensors(np.zeros((3, 2)), np.array([0, 1, 1]))
+    >>> X.dtype, y.dtype
+    (torch.float32, torch.int64)
+    """
+    X_t = torch.as_tensor(np.asarray(X), dtype=torch.float32)
+    if y is None:
+        return (X_t,)
+    y_t = torch.as_tensor(np.asarray(y), dtype=torch.int64)
+    if len(X_t) != len(y_t):
+        raise ValueError(f"X and y have different lengths: {len(X_t)} and {len(y_t)}")
+    return X_t, y_t
+
+
+def train(
+    model: nn.Module,
+    X: np.ndarray | torch.Tensor,
+    y: np.ndarray | torch.Tensor,
+    *,
+    epochs: int = 20,
+    batch_size: int = 64,
+    lr: float = 1e-2,
+    weight_decay: float = 0.0,
+    optimizer: str = "adam",
+    attack: Attack | None = None,
+    seed: int = 0,
+) -> dict[str, list[float]]:
+    """Train ``model`` with cross-entropy; return the per-epoch history.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Maps a float batch to logits; trained in place.
+    X, y : arrays
+        Features and integer labels.
+    epochs, batch_size, lr, weight_decay : training knobs
+    optimizer : {"adam", "sgd"}
+    attack : callable, optional
+        ``attack(model, X_batch, y_batch) -> X_adv``; when given, each batch is replaced by
+        the attacked batch before the step (adversarial training).
+    seed : int
+        Seeds the batch order.
+
+    Returns
+    -------
+    dict with ``"loss"`` and ``"accuracy"`` lists (training batches, one value per epoch).
+
+    Examples
+    --------
+    >>> X = np.r_[np.zeros((20, 2)), np.ones((20, 2))]; y = np.r_[np.zeros(20), np.ones(20)]
+    >>> model = mlp(2, (), 2)
+    >>> history = train(model, X, y, epochs=30, lr=0.1)
+    >>> history["accuracy"][-1]
+    1.0
+    """
+    if epochs <= 0 or batch_size <= 0 or lr <= 0:
+        raise ValueError(f"epochs, batch_size and lr must be positive, got {epochs}, {batch_size}, {lr}")
+    X_t, y_t = to_tensors(X, y)
+    if optimizer == "adam":
+        opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    elif optimizer == "sgd":
+        opt = torch.optim.SGD(model.parameters(), lr=lr, weight_decay=weight_decay)
+    else:
+        raise ValueError(f"optimizer must be 'adam' or 'sgd', got {optimizer!r}")
+    gen = torch.Generator().manual_seed(seed)
+    loss_fn = nn.CrossEntropyLoss()
+    history: dict[str, list[float]] = {"loss": [], "accuracy": []}
+    for _ in range(epochs):
+        order = torch.randperm(len(X_t), generator=gen)
+        total_loss, correct = 0.0, 0
+        model.train()
+        for start in range(0, len(X_t), batch_size):
+            idx = order[start : start + batch_size]
+            xb, yb = X_t[idx], y_t[idx]
+            if attack is not None:
+                xb = attack(model, xb, yb).detach()
+            opt.zero_grad()
+            logits = model(xb)
+            loss = loss_fn(logits, yb)
+            loss.backward()
+            opt.step()
+            total_loss += float(loss) * len(idx)
+            correct += int((logits.argmax(1) == yb).sum())
+        history["loss"].append(total_loss / len(X_t))
+        history["accuracy"].append(correct / len(X_t))
+    return history
+
+
+@torch.no_grad()
+def predict_proba(model: nn.Module, X: np.ndarray | torch.Tensor) -> np.ndarray:
+    """Softmax probabilities of ``model`` on ``X`` as a numpy array (eval mode).
+
+    Examples
+    --------
+    >>> predict_proba(mlp(2, (), 3), np.zeros((4, 2))).shape
+    (4, 3)
+    """
+    model.eval()
+    (X_t,) = to_tensors(X)
+    return torch.softmax(model(X_t), dim=1).numpy()
+
+
+def evaluate(
+    model: nn.Module,
+    X: np.ndarray | torch.Tensor,
+    y: np.ndarray | torch.Tensor,
+    *,
+    attack: Attack | None = None,
+) -> float:
+    """Accuracy of ``model`` on ``(X, y)``, on attacked inputs when ``attack`` is given.
+
+    Examples
+    --------
+    >>> X = np.r_[np.zeros((20, 2)), np.ones((20, 2))]; y = np.r_[np.zeros(20), np.ones(20)]
+    >>> model = mlp(2, (), 2); _ = train(model, X, y, epochs=30, lr=0.1)
+    >>> evaluate(model, X, y)
+    1.0
+    """
+    X_t, y_t = to_tensors(X, y)
+    model.eval()
+    if attack is not None:
+        X_t = attack(model, X_t, y_t).detach()
+    with torch.no_grad():
+        return float((model(X_t).argmax(1) == y_t).float().mean())

@@ -1,0 +1,91 @@
+"""Committed notebooks are stripped, carry the standard shape, and have fresh footers."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from course_utils.nav import COURSE, FOOTER_MARK, footer, present_notebooks
+
+ROOT = Path(__file__).resolve().parents[1]
+ALL_NOTEBOOKS = sorted(
+    p for folder in ("notebooks", "solutions", "exercises") for p in (ROOT / folder).glob("*.ipynb")
+)
+COURSE_NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+
+def _ids(paths):
+    return [str(p.relative_to(ROOT)) for p in paths]
+
+
+@pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=_ids(ALL_NOTEBOOKS))
+def test_no_outputs_and_no_widget_state(path: Path) -> None:
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    with_outputs = [i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code" and c.get("outputs")]
+    counted = [i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code" and c.get("execution_count")]
+    assert not with_outputs, f"{path.name}: cells {with_outputs} carry outputs; clear them before committing"
+    assert not counted, f"{path.name}: cells {counted} carry execution counts"
+    assert "widgets" not in nb.get("metadata", {}), f"{path.name}: notebook metadata holds widget state"
+
+
+@pytest.mark.parametrize("path", COURSE_NOTEBOOKS, ids=_ids(COURSE_NOTEBOOKS))
+def test_notebook_shape(path: Path) -> None:
+    """Title, objectives, one setup cell seeding once, takeaways, glossary, quiz, footer."""
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    md = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown"]
+    code = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
+    assert path.name in {n for n, _, _ in COURSE}, f"{path.name} is not in course_utils.nav.COURSE"
+    assert md[0].startswith("# "), "the first cell is the title"
+    text = "\n".join(md)
+    for needle in ("You will be able to", "Key takeaways", "Glossary", "Check yourself"):
+        assert needle in text, f"{path.name} lacks a '{needle}' section"
+    setup_cells = [c for c in code if "setup(seed=" in c]
+    assert len(setup_cells) == 1, f"{path.name}: exactly one setup(seed=...) cell, found {len(setup_cells)}"
+    assert any("assert " in c for c in code), f"{path.name}: no claim-check assert cells"
+    assert any("quiz(" in c for c in code), f"{path.name}: no check-yourself quiz"
+    long_cells = [i for i, c in enumerate(code) if len(c.splitlines()) > 20]
+    assert not long_cells, f"{path.name}: code cells {long_cells} exceed 20 lines; move code to course_utils"
+
+
+def test_footers_are_fresh() -> None:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "footers.py"), "--check"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_footer_skips_missing_neighbours() -> None:
+    text = footer("03_dp_mechanisms.ipynb", present={"01_motivation.ipynb", "03_dp_mechanisms.ipynb"})
+    assert text.startswith(FOOTER_MARK)
+    assert "01_motivation.ipynb" in text and "02_" not in text and "04_" not in text
+
+
+def test_footer_check_detects_stale(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import nbformat
+
+    sys.path.insert(0, str(ROOT / "tools"))
+    import footers  # type: ignore[import-not-found]
+
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    for name in ("01_motivation.ipynb", "02_threat_models.ipynb"):
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# T")])
+        nbformat.write(nb, folder / name)
+    monkeypatch.setattr(footers, "NOTEBOOKS", folder)
+    assert footers.main(["--check"]) == 1
+    assert footers.main(["--write"]) == 0
+    assert footers.main(["--check"]) == 0
+    assert present_notebooks(folder) == {"01_motivation.ipynb", "02_threat_models.ipynb"}
+    # a hand edit of the footer makes it stale again
+    path = folder / "01_motivation.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    nb.cells[-1].source += " edited"
+    nbformat.write(nb, path)
+    assert footers.main(["--check"]) == 1
