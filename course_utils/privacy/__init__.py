@@ -1,0 +1,1 @@
+"""Differential privacy and anonymisation: mechanisms, accounting, auditing, DP-SGD, k-anonymity."""

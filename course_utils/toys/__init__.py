@@ -1,0 +1,1 @@
+"""Interactive toys of notebook 01: each a pure model plus a thin ipywidgets/ipympl widget."""
