@@ -1,0 +1,412 @@
+"""Membership inference: the loss-threshold attack, LiRA, and the metrics that judge them.
+
+Conventions used throughout:
+
+* every attack returns one **score per example, higher = more likely a member**;
+* ``is_member`` is a 1-d boolean (or 0/1) array of the same length as the scores;
+* LiRA works on the **logit-scaled confidence** of the true class,
+  ``phi = log(p_y / (1 - p_y))`` (see :func:`logit_confidence`), because that statistic is close
+  to Gaussian across retrainings while ``p_y`` itself piles up at 1.
+
+The metrics follow scikit-learn's ``roc_curve`` exactly (ties share a threshold), so
+:func:`roc_auc` equals ``sklearn.metrics.roc_auc_score`` and :func:`tpr_at_fpr` is the largest
+true-positive rate among the ROC points whose false-positive rate is at most ``fpr``.
+
+References: Yeom et al., "Privacy risk in machine learning", CSF 2018 (loss threshold);
+Carlini et al., "Membership inference attacks from first principles", S&P 2022 (LiRA).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from scipy import stats as _stats
+from scipy.special import logsumexp
+
+__all__ = [
+    "loss_threshold_scores",
+    "logit_confidence",
+    "membership_masks",
+    "split_in_out",
+    "lira_scores",
+    "roc_curve",
+    "roc_auc",
+    "tpr_at_fpr",
+    "plot_roc",
+]
+
+_MIN_STD = 1e-3  # floor on a fitted standard deviation, so one repeated value cannot divide by 0
+
+
+def _as_1d(x: Any, name: str) -> np.ndarray:
+    arr = np.asarray(x, dtype=float)
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be a 1-d array, got shape {arr.shape}")
+    if arr.size == 0:
+        raise ValueError(f"{name} must not be empty")
+    if np.isnan(arr).any():
+        raise ValueError(f"{name} contains NaN")
+    return arr
+
+
+def _scores_and_labels(scores: Any, is_member: Any) -> tuple[np.ndarray, np.ndarray]:
+    s = _as_1d(scores, "scores")
+    raw = np.asarray(is_member)
+    if raw.ndim != 1:
+        raise ValueError(f"is_member must be a 1-d array, got shape {raw.shape}")
+    if len(raw) != len(s):
+        raise ValueError(
+            f"scores and is_member must have the same length, got {len(s)} and {len(raw)}"
+        )
+    if raw.dtype != bool:
+        values = np.unique(raw)
+        if not np.isin(values, [0, 1]).all():
+            raise ValueError(f"is_member must be boolean or 0/1, got values {values[:5]}")
+    labels = raw.astype(bool)
+    if labels.all() or not labels.any():
+        raise ValueError("is_member must contain both members (True) and non-members (False)")
+    return s, labels
+
+
+def loss_threshold_scores(losses: Any) -> np.ndarray:
+    """Loss-threshold attack (Yeom et al. 2018): a low loss means "probably a member".
+
+    The attacker thresholds the per-example loss; as a score this is simply ``-loss``, so any
+    threshold on the loss is a threshold on the score.
+
+    Parameters
+    ----------
+    losses : array-like of shape (n,)
+        Per-example losses of the target model (e.g. cross-entropy), finite.
+
+    Returns
+    -------
+    ndarray of shape (n,)
+        Membership scores, higher = more likely a member.
+
+    Examples
+    --------
+    >>> loss_threshold_scores([0.01, 2.3, 0.5]).tolist()
+    [-0.01, -2.3, -0.5]
+    """
+    arr = _as_1d(losses, "losses")
+    if not np.isfinite(arr).all():
+        raise ValueError("losses must be finite")
+    return -arr
+
+
+def logit_confidence(outputs: Any, labels: Any, *, from_logits: bool = False) -> np.ndarray:
+    """Logit-scaled confidence of the true class, ``log(p_y / (1 - p_y))``.
+
+    Computed in log space, ``log p_y - log sum_{j != y} p_j``, so it stays finite (and keeps
+    ranking examples) when ``p_y`` rounds to 1 in float32.
+
+    Parameters
+    ----------
+    outputs : array-like of shape (n, n_classes)
+        Probabilities (rows summing to 1) or, with ``from_logits=True``, raw logits.
+    labels : array-like of shape (n,)
+        True class of each row.
+    from_logits : bool, default False
+        Whether ``outputs`` are logits (preferred: more precise for confident models).
+
+    Returns
+    -------
+    ndarray of shape (n,)
+
+    Examples
+    --------
+    >>> logit_confidence([[0.9, 0.1], [0.5, 0.5]], [0, 1]).round(3).tolist()
+    [2.197, 0.0]
+    >>> logit_confidence([[2.0, 0.0]], [0], from_logits=True).round(3).tolist()
+    [2.0]
+    """
+    out = np.asarray(outputs, dtype=float)
+    lab = np.asarray(labels)
+    if out.ndim != 2 or out.shape[1] < 2:
+        raise ValueError(f"outputs must have shape (n, n_classes >= 2), got {out.shape}")
+    if lab.ndim != 1 or len(lab) != len(out):
+        raise ValueError(f"labels must be 1-d with one entry per row of outputs ({len(out)}), got shape {lab.shape}")
+    if len(out) == 0:
+        raise ValueError("outputs must not be empty")
+    if not np.issubdtype(lab.dtype, np.integer) or lab.min() < 0 or lab.max() >= out.shape[1]:
+        raise ValueError(f"labels must be integers in [0, {out.shape[1] - 1}]")
+    if from_logits:
+        log_p = out - logsumexp(out, axis=1, keepdims=True)
+    else:
+        if (out < 0).any() or not np.allclose(out.sum(1), 1.0, atol=1e-3):
+            raise ValueError("outputs must be probabilities (rows >= 0 summing to 1); pass from_logits=True for logits")
+        log_p = np.log(np.clip(out, 1e-300, None))
+    rows = np.arange(len(out))
+    true = log_p[rows, lab]
+    others = log_p.copy()
+    others[rows, lab] = -np.inf
+    return true - logsumexp(others, axis=1)
+
+
+def membership_masks(n: int, n_models: int, *, seed: int = 0) -> np.ndarray:
+    """Balanced random training sets for LiRA's shadow models.
+
+    Column ``j`` says which of the ``n`` examples model ``j`` trains on. Every model trains on
+    half of the pool and (for an even ``n_models``) every example is IN exactly half of the
+    models, so each one gets the same number of IN and OUT shadows.
+
+    Parameters
+    ----------
+    n : int
+        Size of the pool, at least 2.
+    n_models : int
+        Number of models (target plus shadows), at least 2.
+    seed : int, default 0
+
+    Returns
+    -------
+    ndarray of bool, shape (n, n_models)
+
+    Examples
+    --------
+    >>> masks = membership_masks(6, 4, seed=0)
+    >>> masks.shape, masks.sum(axis=1).tolist()
+    ((6, 4), [2, 2, 2, 2, 2, 2])
+    """
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
+        raise ValueError(f"n must be an integer >= 2, got {n!r}")
+    if isinstance(n_models, bool) or not isinstance(n_models, (int, np.integer)) or n_models < 2:
+        raise ValueError(f"n_models must be an integer >= 2, got {n_models!r}")
+    rng = np.random.default_rng(seed)
+    # Carlini et al.'s trick: per example, rank random keys across models; IN = lower half.
+    order = rng.random((n, n_models)).argsort(axis=1).argsort(axis=1)
+    return order < n_models // 2
+
+
+def split_in_out(stats: Any, masks: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Split per-model statistics into IN and OUT arrays (NaN where not applicable).
+
+    Parameters
+    ----------
+    stats : array-like of shape (n, n_models)
+        Statistic of example ``i`` under model ``j`` (e.g. :func:`logit_confidence`).
+    masks : array-like of bool, shape (n, n_models)
+        Whether example ``i`` was in model ``j``'s training set.
+
+    Returns
+    -------
+    in_stats, out_stats : ndarrays of shape (n, n_models)
+        ``stats`` where the mask is True (resp. False), NaN elsewhere; ready for
+        :func:`lira_scores`.
+
+    Examples
+    --------
+    >>> i, o = split_in_out([[1.0, 2.0]], [[True, False]])
+    >>> i.tolist(), o.tolist()
+    ([[1.0, nan]], [[nan, 2.0]])
+    """
+    s = np.asarray(stats, dtype=float)
+    m = np.asarray(masks)
+    if s.ndim != 2 or m.shape != s.shape:
+        raise ValueError(f"stats and masks must be 2-d of the same shape, got {s.shape} and {m.shape}")
+    m = m.astype(bool)
+    return np.where(m, s, np.nan), np.where(m, np.nan, s)
+
+
+def _fit_gaussians(values: np.ndarray, name: str, fix_variance: bool) -> tuple[np.ndarray, np.ndarray]:
+    counts = np.isfinite(values).sum(axis=1)
+    if (counts == 0).any():
+        bad = np.flatnonzero(counts == 0)[:5].tolist()
+        raise ValueError(
+            f"{name} has no finite value for examples {bad}: every example needs at least one "
+            f"shadow statistic there (membership_masks balances IN and OUT)"
+        )
+    mean = np.nanmean(values, axis=1)
+    resid = values - mean[:, None]
+    pooled = float(np.sqrt(np.nanmean(resid**2))) if np.isfinite(resid).sum() > len(values) else 1.0
+    if fix_variance:
+        std = np.full(len(values), pooled)
+    else:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            std = np.sqrt(np.nansum(resid**2, axis=1) / np.maximum(counts - 1, 1))
+        std = np.where(counts >= 2, std, pooled)
+    return mean, np.maximum(std, _MIN_STD)
+
+
+def lira_scores(
+    target_stats: Any,
+    in_stats: Any,
+    out_stats: Any,
+    *,
+    online: bool = True,
+    fix_variance: bool = False,
+) -> np.ndarray:
+    """Likelihood-ratio attack (LiRA, Carlini et al. 2022) from shadow-model statistics.
+
+    For each example a Gaussian is fitted to its statistic under the shadow models that trained
+    on it (IN) and under those that did not (OUT). The *online* score is the log-likelihood
+    ratio ``log N(t; mu_in, sd_in) - log N(t; mu_out, sd_out)``; the *offline* score (no IN
+    models needed) is the one-sided test ``log P[Z <= t]`` with ``Z ~ N(mu_out, sd_out)``.
+
+    Parameters
+    ----------
+    target_stats : array-like of shape (n,)
+        The target model's logit-scaled confidence on each example (:func:`logit_confidence`).
+    in_stats, out_stats : array-like of shape (n, n_shadows)
+        The same statistic under each shadow model; NaN marks "this shadow did not / did train
+        on this example" (see :func:`split_in_out`). Rows may hold different numbers of values.
+        ``in_stats`` may be None when ``online=False``.
+    online : bool, default True
+        Use the IN Gaussians (two-sided likelihood ratio) or only the OUT ones.
+    fix_variance : bool, default False
+        Use one pooled within-example standard deviation for all examples instead of one per
+        example; steadier when there are few shadows (Carlini et al. do this below 64).
+
+    Returns
+    -------
+    ndarray of shape (n,)
+        Membership scores, higher = more likely a member.
+
+    Examples
+    --------
+    >>> target = np.array([3.0, 0.0])
+    >>> shadows_in = np.array([[3.0, 2.8, 3.2], [3.1, 2.9, 3.0]])
+    >>> shadows_out = np.array([[0.0, 0.2, -0.2], [0.1, -0.1, 0.0]])
+    >>> scores = lira_scores(target, shadows_in, shadows_out)
+    >>> bool(scores[0] > 0 > scores[1])
+    True
+    >>> bool(np.all(np.diff(lira_scores([0.0, 1.0, 2.0], None, np.zeros((3, 2)) + [[-1, 1]], online=False)) > 0))
+    True
+    """
+    t = _as_1d(target_stats, "target_stats")
+    if not np.isfinite(t).all():
+        raise ValueError("target_stats must be finite (use logit_confidence, which stays finite)")
+    out_arr = np.asarray(out_stats, dtype=float)
+    if out_arr.ndim != 2 or len(out_arr) != len(t):
+        raise ValueError(f"out_stats must have shape (n={len(t)}, n_shadows), got {out_arr.shape}")
+    mu_out, sd_out = _fit_gaussians(out_arr, "out_stats", fix_variance)
+    if not online:
+        return _stats.norm.logcdf(t, loc=mu_out, scale=sd_out)
+    if in_stats is None:
+        raise ValueError("in_stats is required when online=True (pass online=False to use only OUT shadows)")
+    in_arr = np.asarray(in_stats, dtype=float)
+    if in_arr.ndim != 2 or len(in_arr) != len(t):
+        raise ValueError(f"in_stats must have shape (n={len(t)}, n_shadows), got {in_arr.shape}")
+    mu_in, sd_in = _fit_gaussians(in_arr, "in_stats", fix_variance)
+    return _stats.norm.logpdf(t, loc=mu_in, scale=sd_in) - _stats.norm.logpdf(t, loc=mu_out, scale=sd_out)
+
+
+def roc_curve(scores: Any, is_member: Any) -> tuple[np.ndarray, np.ndarray]:
+    """False- and true-positive rates at every distinct threshold, starting at (0, 0).
+
+    Same points as ``sklearn.metrics.roc_curve(is_member, scores, drop_intermediate=False)``.
+
+    Examples
+    --------
+    >>> fpr, tpr = roc_curve([0.9, 0.8, 0.3, 0.1], [1, 0, 1, 0])
+    >>> fpr.tolist(), tpr.tolist()
+    ([0.0, 0.0, 0.5, 0.5, 1.0], [0.0, 0.5, 0.5, 1.0, 1.0])
+    """
+    s, labels = _scores_and_labels(scores, is_member)
+    order = np.argsort(-s, kind="stable")
+    s_sorted, lab_sorted = s[order], labels[order]
+    tps = np.cumsum(lab_sorted)
+    fps = np.cumsum(~lab_sorted)
+    last = np.r_[np.flatnonzero(np.diff(s_sorted) != 0), len(s) - 1]  # end of each tie block
+    fpr = np.r_[0.0, fps[last] / fps[-1]]
+    tpr = np.r_[0.0, tps[last] / tps[-1]]
+    return fpr, tpr
+
+
+def roc_auc(scores: Any, is_member: Any) -> float:
+    """Area under the ROC curve: P(score of a random member > score of a random non-member).
+
+    Ties count one half (Mann-Whitney U), as in ``sklearn.metrics.roc_auc_score``.
+    0.5 is chance; 1.0 separates members perfectly.
+
+    Examples
+    --------
+    >>> roc_auc([0.9, 0.8, 0.3, 0.1], [True, False, True, False])
+    0.75
+    """
+    s, labels = _scores_and_labels(scores, is_member)
+    ranks = _stats.rankdata(s)  # average ranks for ties
+    n_pos, n_neg = int(labels.sum()), int((~labels).sum())
+    u = ranks[labels].sum() - n_pos * (n_pos + 1) / 2
+    return float(u / (n_pos * n_neg))
+
+
+def tpr_at_fpr(scores: Any, is_member: Any, fpr: float = 0.01) -> float:
+    """Largest true-positive rate of any threshold whose false-positive rate is at most ``fpr``.
+
+    This is the metric that matters for privacy: an attack that confidently identifies *a few*
+    members with almost no false alarms is dangerous even when its AUC is near 0.5.
+
+    Parameters
+    ----------
+    scores : array-like of shape (n,)
+        Higher = more likely a member.
+    is_member : array-like of bool, shape (n,)
+    fpr : float, default 0.01
+        Allowed false-positive rate, in (0, 1).
+
+    Examples
+    --------
+    >>> tpr_at_fpr([0.9, 0.8, 0.3, 0.1], [1, 0, 1, 0], fpr=0.01)
+    0.5
+    """
+    if not isinstance(fpr, (int, float, np.floating, np.integer)) or not 0.0 < float(fpr) < 1.0:
+        raise ValueError(f"fpr must be a number in (0, 1), got {fpr!r}")
+    fprs, tprs = roc_curve(scores, is_member)
+    return float(tprs[fprs <= fpr + 1e-12].max())
+
+
+def plot_roc(
+    scores: Any,
+    is_member: Any,
+    *,
+    label: str | None = None,
+    log: bool = True,
+    ax: Any = None,
+    **plot_kw: Any,
+) -> Any:
+    """Draw the ROC curve of one attack; log-log axes by default (the low-FPR view).
+
+    Parameters
+    ----------
+    scores, is_member : as in :func:`roc_curve`
+    label : str, optional
+        Legend label; the AUC is appended.
+    log : bool, default True
+        Log-scaled axes, so the region FPR < 1% is visible. A dotted chance line is drawn.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib Axes
+
+    Examples
+    --------
+    >>> ax = plot_roc([0.9, 0.8, 0.3, 0.1], [1, 0, 1, 0], label="toy")
+    >>> ax.get_xscale(), len(ax.lines)
+    ('log', 2)
+    >>> import matplotlib.pyplot as plt; plt.close("all")
+    """
+    from course_utils.plotting import get_ax
+
+    ax = get_ax(ax)
+    fpr, tpr = roc_curve(scores, is_member)
+    auc = roc_auc(scores, is_member)
+    text = f"AUC {auc:.2f}" if label is None else f"{label} (AUC {auc:.2f})"
+    ax.plot(fpr, tpr, label=text, **plot_kw)
+    if log:
+        lo = 1.0 / (2 * len(fpr))
+        grid = np.logspace(np.log10(lo), 0, 50)
+        ax.plot(grid, grid, ls=":", color="grey", lw=1)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlim(lo, 1)
+        ax.set_ylim(lo, 1.05)
+    else:
+        ax.plot([0, 1], [0, 1], ls=":", color="grey", lw=1)
+    ax.set_xlabel("false-positive rate")
+    ax.set_ylabel("true-positive rate")
+    ax.legend(loc="lower right")
+    return ax

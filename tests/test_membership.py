@@ -1,0 +1,190 @@
+"""Membership-inference helpers: scores, LiRA, and metrics that agree with scikit-learn."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from sklearn.metrics import roc_auc_score
+from sklearn.metrics import roc_curve as sk_roc_curve
+
+from course_utils.attacks.membership import (
+    lira_scores,
+    logit_confidence,
+    loss_threshold_scores,
+    membership_masks,
+    plot_roc,
+    roc_auc,
+    roc_curve,
+    split_in_out,
+    tpr_at_fpr,
+)
+
+
+def _sk_tpr_at_fpr(scores, labels, fpr, drop_intermediate=False):
+    # With ties, sklearn's default drop_intermediate=True removes collinear ROC points, some of
+    # which are real thresholds; keep them all to compare like with like.
+    fprs, tprs, _ = sk_roc_curve(labels, scores, drop_intermediate=drop_intermediate)
+    return tprs[fprs <= fpr].max()
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_metrics_agree_with_sklearn_on_random_data(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(20, 400))
+    labels = rng.random(n) < rng.uniform(0.2, 0.8)
+    labels[:2] = [True, False]
+    scores = rng.normal(size=n) + labels * rng.uniform(0, 2)
+    if seed % 2:  # plenty of ties
+        scores = np.round(scores, 1)
+    assert roc_auc(scores, labels) == pytest.approx(roc_auc_score(labels, scores), abs=1e-12)
+    for fpr in (0.001, 0.01, 0.05, 0.1, 0.5, 0.99):
+        assert tpr_at_fpr(scores, labels, fpr) == pytest.approx(_sk_tpr_at_fpr(scores, labels, fpr))
+    if seed % 2 == 0:  # continuous scores: sklearn's default curve gives the same answer
+        assert tpr_at_fpr(scores, labels) == pytest.approx(_sk_tpr_at_fpr(scores, labels, 0.01, True))
+    fprs, tprs = roc_curve(scores, labels)
+    sk_f, sk_t, _ = sk_roc_curve(labels, scores, drop_intermediate=False)
+    np.testing.assert_allclose(fprs, sk_f)
+    np.testing.assert_allclose(tprs, sk_t)
+
+
+def test_metric_extremes() -> None:
+    labels = np.r_[np.ones(50, bool), np.zeros(50, bool)]
+    perfect = np.r_[np.ones(50), np.zeros(50)]
+    assert roc_auc(perfect, labels) == 1.0
+    assert tpr_at_fpr(perfect, labels, 0.01) == 1.0
+    assert roc_auc(-perfect, labels) == 0.0
+    assert tpr_at_fpr(-perfect, labels, 0.01) == 0.0
+    assert roc_auc(np.zeros(100), labels) == 0.5  # all tied
+    assert tpr_at_fpr(np.zeros(100), labels, 0.5) == 0.0  # the only threshold flags everyone
+    assert roc_auc(perfect, labels.astype(int)) == 1.0  # 0/1 labels work too
+
+
+def test_loss_threshold_orders_low_loss_first() -> None:
+    losses = np.array([0.01, 3.0, 0.2, 1.0])
+    members = np.array([True, False, True, False])
+    scores = loss_threshold_scores(losses)
+    assert np.argmax(scores) == 0
+    assert roc_auc(scores, members) == 1.0
+
+
+def test_logit_confidence_matches_formula_and_is_stable() -> None:
+    rng = np.random.default_rng(0)
+    logits = rng.normal(size=(50, 10)) * 3
+    labels = rng.integers(0, 10, 50)
+    p = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+    py = p[np.arange(50), labels]
+    expected = np.log(py / (1 - py))
+    np.testing.assert_allclose(logit_confidence(p, labels), expected, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(logit_confidence(logits, labels, from_logits=True), expected, rtol=1e-6, atol=1e-8)
+    # a very confident model: p_y rounds to 1, yet the statistic stays finite and ordered
+    big = np.array([[40.0, 0.0], [60.0, 0.0]])
+    stat = logit_confidence(big, np.array([0, 0]), from_logits=True)
+    assert np.isfinite(stat).all() and stat[1] > stat[0]
+    np.testing.assert_allclose(stat, [40.0, 60.0])
+
+
+def test_membership_masks_are_balanced_and_seeded() -> None:
+    m = membership_masks(101, 16, seed=3)
+    assert m.shape == (101, 16) and m.dtype == bool
+    assert (m.sum(1) == 8).all()
+    assert np.all(np.abs(m.mean(0) - 0.5) < 0.2)
+    assert np.array_equal(m, membership_masks(101, 16, seed=3))
+    assert not np.array_equal(m, membership_masks(101, 16, seed=4))
+
+
+def test_split_in_out_partitions() -> None:
+    stats = np.arange(12.0).reshape(3, 4)
+    masks = membership_masks(3, 4, seed=0)
+    i, o = split_in_out(stats, masks)
+    assert np.array_equal(np.isnan(i), ~masks) and np.array_equal(np.isnan(o), masks)
+    np.testing.assert_array_equal(np.where(masks, i, o), stats)
+
+
+def _simulated_lira(n=400, n_shadows=16, seed=0):
+    """Per-example Gaussians: members sit ``gap`` higher, examples differ in mean and spread."""
+    rng = np.random.default_rng(seed)
+    base = rng.normal(0, 3, n)  # easy vs hard examples: a global threshold struggles
+    spread = rng.uniform(0.2, 1.5, n)
+    gap = rng.uniform(0.0, 2.0, n)
+    masks = membership_masks(n, n_shadows + 1, seed=seed)
+    noise = rng.normal(size=(n, n_shadows + 1)) * spread[:, None]
+    stats = base[:, None] + gap[:, None] * masks + noise
+    target, is_member = stats[:, 0], masks[:, 0]
+    in_s, out_s = split_in_out(stats[:, 1:], masks[:, 1:])
+    return target, in_s, out_s, is_member
+
+
+def test_lira_beats_a_global_threshold_on_simulated_data() -> None:
+    target, in_s, out_s, is_member = _simulated_lira()
+    global_auc = roc_auc(target, is_member)
+    for online in (True, False):
+        for fix in (True, False):
+            s = lira_scores(target, in_s, out_s, online=online, fix_variance=fix)
+            assert s.shape == target.shape and np.isfinite(s).all()
+            assert roc_auc(s, is_member) > global_auc + 0.1
+
+
+def test_lira_online_is_the_gaussian_log_likelihood_ratio() -> None:
+    from scipy.stats import norm
+
+    target = np.array([1.0, -0.5])
+    in_s = np.array([[2.0, 1.0, 3.0], [1.0, 1.5, 0.5]])
+    out_s = np.array([[0.0, -1.0, 1.0], [-2.0, -1.0, 0.0]])
+    s = lira_scores(target, in_s, out_s)
+    m_in, s_in = in_s.mean(1), in_s.std(1, ddof=1)
+    m_out, s_out = out_s.mean(1), out_s.std(1, ddof=1)
+    expected = norm.logpdf(target, m_in, s_in) - norm.logpdf(target, m_out, s_out)
+    np.testing.assert_allclose(s, expected)
+    off = lira_scores(target, None, out_s, online=False)
+    np.testing.assert_allclose(off, norm.logcdf(target, m_out, s_out))
+
+
+def test_lira_handles_nan_padding_and_single_values() -> None:
+    target = np.array([0.0, 1.0])
+    in_s = np.array([[1.0, np.nan, np.nan], [2.0, 2.5, np.nan]])  # one value in row 0
+    out_s = np.array([[np.nan, -1.0, 0.0], [0.0, np.nan, 0.0]])  # zero spread in row 1
+    s = lira_scores(target, in_s, out_s)
+    assert np.isfinite(s).all()
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: roc_auc([0.1, 0.2], [True]), "same length"),
+        (lambda: tpr_at_fpr([0.1, 0.2, 0.3], [1, 0], 0.01), "same length"),
+        (lambda: tpr_at_fpr([0.1, 0.2], [1, 0], 0.0), "fpr must be"),
+        (lambda: tpr_at_fpr([0.1, 0.2], [1, 0], 1.0), "fpr must be"),
+        (lambda: tpr_at_fpr([0.1, 0.2], [1, 0], 1.5), "fpr must be"),
+        (lambda: roc_auc([0.1, 0.2], [1, 1]), "both members"),
+        (lambda: roc_auc([], []), "empty"),
+        (lambda: roc_auc([0.1, np.nan], [1, 0]), "NaN"),
+        (lambda: roc_auc([0.1, 0.2], [2, 0]), "boolean or 0/1"),
+        (lambda: roc_auc(np.zeros((2, 2)), [1, 0]), "1-d"),
+        (lambda: loss_threshold_scores([]), "empty"),
+        (lambda: loss_threshold_scores([np.inf]), "finite"),
+        (lambda: lira_scores([0.0, 1.0], np.zeros((3, 2)), np.zeros((2, 2))), "in_stats must have shape"),
+        (lambda: lira_scores([0.0, 1.0], np.zeros((2, 2)), np.zeros(2)), "out_stats must have shape"),
+        (lambda: lira_scores([0.0], None, np.zeros((1, 2))), "in_stats is required"),
+        (lambda: lira_scores([0.0], np.full((1, 2), np.nan), np.zeros((1, 2))), "no finite value"),
+        (lambda: lira_scores([np.inf], np.zeros((1, 2)), np.zeros((1, 2))), "finite"),
+        (lambda: logit_confidence([[0.5, 0.5]], [2]), "labels must be integers"),
+        (lambda: logit_confidence([[2.0, 0.0]], [0]), "probabilities"),
+        (lambda: logit_confidence([0.5, 0.5], [0]), "shape"),
+        (lambda: membership_masks(1, 4), "n must be"),
+        (lambda: membership_masks(10, 1), "n_models must be"),
+        (lambda: split_in_out(np.zeros((2, 2)), np.zeros((2, 3), bool)), "same shape"),
+    ],
+)
+def test_bad_input_raises_clear_value_errors(call, match) -> None:
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+def test_plot_roc_returns_axes() -> None:
+    fig, ax = plt.subplots()
+    rng = np.random.default_rng(0)
+    labels = rng.random(200) < 0.5
+    out = plot_roc(rng.normal(size=200) + labels, labels, label="demo", ax=ax, log=False)
+    assert out is ax and "demo" in ax.get_legend().get_texts()[0].get_text()
+    plt.close(fig)
