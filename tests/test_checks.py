@@ -29,7 +29,9 @@ def toy_question():
     @question("98.1", points=3, answer="double", task="return twice the input")
     def _check_double(double):
         got = double(2)
-        expect(got == 4, "double(2) is 4", expected=4, got=got, hint="multiply by two, do not add two")
+        expect(
+            got == 4, "double(2) is 4", expected=4, got=got, hint="multiply by two, do not add two"
+        )
         expect(double(-1) == -2, "double(-1) is -2", hint="negative numbers too")
 
     yield REGISTRY["98.1"]
@@ -150,7 +152,9 @@ def test_lookup_helpers(toy_question) -> None:
         get_question("98.7")
 
 
-def test_autodiscovery_imports_every_module_and_survives_a_broken_one(tmp_path, monkeypatch) -> None:
+def test_autodiscovery_imports_every_module_and_survives_a_broken_one(
+    tmp_path, monkeypatch
+) -> None:
     """Every ``exNN_*.py`` of the package registers itself; a broken module is reported, not fatal."""
     assert not checks.LOAD_ERRORS, checks.LOAD_ERRORS
     pkg_dir = tmp_path / "fakechecks"

@@ -29,8 +29,9 @@ import pkgutil
 import re
 import traceback
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 __all__ = [
     "CheckFailure",
@@ -142,7 +143,9 @@ def question(
     if isinstance(points, bool) or not isinstance(points, int) or points <= 0:
         raise ValueError(f"points must be a positive integer, got {points!r}")
     if not isinstance(answer, str) or not _IDENTIFIER.match(answer):
-        raise ValueError(f"answer must be a Python identifier naming the learner's object, got {answer!r}")
+        raise ValueError(
+            f"answer must be a Python identifier naming the learner's object, got {answer!r}"
+        )
     if not isinstance(task, str) or not task.strip() or "\n" in task.strip():
         raise ValueError(f"task must be one non-empty line, got {task!r}")
     refs = (reference,) if isinstance(reference, str) else tuple(reference)
@@ -203,7 +206,9 @@ def questions(set_number: int | str | None = None) -> list[Question]:
     try:
         n = int(set_number)
     except (TypeError, ValueError):
-        raise ValueError(f"set_number must be an integer like 1 or '01', got {set_number!r}") from None
+        raise ValueError(
+            f"set_number must be an integer like 1 or '01', got {set_number!r}"
+        ) from None
     return [q for q in qs if q.set_number == n]
 
 
@@ -226,7 +231,9 @@ class CheckFailure(AssertionError):
         self.hint = hint
 
 
-def expect(condition: Any, what: str, *, expected: Any = None, got: Any = None, hint: str = "") -> None:
+def expect(
+    condition: Any, what: str, *, expected: Any = None, got: Any = None, hint: str = ""
+) -> None:
     """Raise :class:`CheckFailure` unless ``condition`` is true.
 
     Parameters
@@ -439,7 +446,9 @@ def run_check(qid: str, answer_obj: Any) -> CheckResult:
             **base,
         )
     except RecursionError as exc:
-        return CheckResult(status="failed", points=0, message=f"your code raised {_fail_text(exc)}", **base)
+        return CheckResult(
+            status="failed", points=0, message=f"your code raised {_fail_text(exc)}", **base
+        )
     except Exception as exc:
         return CheckResult(
             status="failed",
