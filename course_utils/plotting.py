@@ -105,7 +105,7 @@ def share_map(
     >>> plt.close("all")
     """
     ax = get_ax(ax)
-    kw = {"cmap": TEAM_CMAP, "vmin": 0.0, "vmax": 1.0, "origin": "lower", "interpolation": "nearest"}
+    kw = {"cmap": TEAM_CMAP, "vmin": 0.0, "vmax": 1.0, "origin": "lower", "interpolation": "nearest", "aspect": "equal"}
     kw.update(imshow_kw)
-    ax.imshow(np.asarray(share), extent=extent, aspect="equal", **kw)
+    ax.imshow(np.asarray(share), extent=extent, **kw)
     return ax

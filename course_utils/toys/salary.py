@@ -276,7 +276,7 @@ def dp_dial(
     dict with
         ``attack_error`` : median absolute error of the attacker's salary guess ($),
         ``slope_error`` : median absolute slope change over groups and draws ($/year),
-        ``slopes`` : array (n_draws, n_groups) of released slopes,
+        ``slopes``, ``intercepts`` : arrays (n_draws, n_groups) of the released lines,
         ``guesses`` : array (n_draws,) of the attacker's guesses.
 
     Examples
@@ -300,10 +300,12 @@ def dp_dial(
     members = np.flatnonzero(groups == groups[index])
     local = int(np.flatnonzero(members == index)[0])
     slopes = np.empty((n_draws, len(keys)))
+    intercepts = np.empty((n_draws, len(keys)))
     guesses = np.empty(n_draws)
     for k in range(n_draws):
         released = dp_group_lines(years, salary, groups, epsilon=epsilon, bounds=bounds, rng=rng)
         slopes[k] = [released[g][0] for g in keys]
+        intercepts[k] = [released[g][1] for g in keys]
         guess = infer_salary_from_slope(years[members], salary[members], local, released[target_group][0])
         guesses[k] = np.clip(guess, y_lo, y_hi)
     exact_slopes = np.array([exact[g][0] for g in keys])
@@ -311,6 +313,7 @@ def dp_dial(
         "attack_error": float(np.median(np.abs(guesses - salary[index]))),
         "slope_error": float(np.median(np.abs(slopes - exact_slopes))),
         "slopes": slopes,
+        "intercepts": intercepts,
         "guesses": guesses,
     }
 
@@ -389,43 +392,61 @@ class SalaryToy:
         text = f"men's slope {s[0]:+,.0f} $/year, women's slope {s[1]:+,.0f} $/year"
         if self.epsilon is not None:
             text += (
-                f"; with epsilon = {self.epsilon:g}: attacker's median error on the new hire "
+                f"\nepsilon = {self.epsilon:g}: attacker's median error on the new hire "
                 f"${self.dial['attack_error']:,.0f}, slopes move by {self.dial['slope_error']:,.0f} $/year"
             )
         return text
 
     # ------------------------------------------------------------ drawing
-    def _draw(self) -> None:
+    _N_FAINT = 20  # noisy releases drawn when the DP dial is on
+
+    def _build(self) -> None:
+        """Create every artist once; :meth:`_draw` only updates their data (fast redraws)."""
         ax = self.ax
-        ax.clear()
+        self._patches = None
         if self.show_patches:
-            positions = positions_from_salary(self.years, self.salary)
-            xs, ys = cell_centres()
-            share = team_share(positions, self.groups, xs, ys)
-            share_map(share[::-1], (0, 20, 40_000, 90_000), ax=ax, aspect="auto", alpha=0.6)
-        grid = np.array([0.0, 20.0])
-        if self.epsilon is not None:
-            self.dial = dp_dial(self.years, self.salary, self.groups, epsilon=self.epsilon, n_draws=60, rng=self.rng)
-        for g, (slope, icpt) in group_lines(self.years, self.salary, self.groups).items():
-            m = self.groups == g
+            share_map(np.zeros((20, 32)), (0, 20, 40_000, 90_000), ax=ax, aspect="auto", alpha=0.6)
+            self._patches = ax.images[-1]
+        self._dots, self._lines, self._faint = {}, {}, {}
+        for g in np.unique(self.groups).tolist():
             colour = TEAM_COLORS[g]
-            ax.scatter(self.years[m], self.salary[m], color=colour, edgecolors="black", s=40, zorder=3, label=GROUP_NAMES[g])
-            if self.epsilon is not None:
-                for k in range(20):
-                    s_k = self.dial["slopes"][k, g]
-                    ax.plot(grid, self.salary[m].mean() + s_k * (grid - self.years[m].mean()), color=colour, alpha=0.15, lw=1)
-            ax.plot(grid, icpt + slope * grid, color=colour, lw=2.5)
-        ax.scatter(self.years[0], self.salary[0], s=160, facecolors="none", edgecolors="black", lw=1.5, zorder=4)
-        ax.annotate("newest hire", (self.years[0], self.salary[0]), xytext=(8, -4), textcoords="offset points")
+            self._faint[g] = [ax.plot([], [], color=colour, alpha=0.2, lw=1)[0] for _ in range(self._N_FAINT)]
+            self._dots[g] = ax.scatter([], [], color=colour, edgecolors="black", s=40, zorder=3, label=GROUP_NAMES[g])
+            (self._lines[g],) = ax.plot([], [], color=colour, lw=2.5, zorder=2)
+        self._ring = ax.scatter([], [], s=160, facecolors="none", edgecolors="black", lw=1.5, zorder=4)
+        self._label = ax.annotate("newest hire", (0, 0), xytext=(8, -4), textcoords="offset points")
         ax.set_xlim(0, 20)
         ax.set_ylim(40_000, 90_000)
         ax.set_xlabel("years at company")
         ax.set_ylabel("salary (USD)")
-        ax.set_title(self.readout(), fontsize=8)
         ax.legend(loc="upper left")
+
+    def _draw(self) -> None:
+        if not hasattr(self, "_dots"):
+            self._build()
+        if self._patches is not None:
+            positions = positions_from_salary(self.years, self.salary)
+            xs, ys = cell_centres()
+            self._patches.set_data(team_share(positions, self.groups, xs, ys)[::-1])
+        grid = np.array([0.0, 20.0])
+        if self.epsilon is not None:
+            self.dial = dp_dial(self.years, self.salary, self.groups, epsilon=self.epsilon, n_draws=60, rng=self.rng)
+        for col, (g, (slope, icpt)) in enumerate(group_lines(self.years, self.salary, self.groups).items()):
+            m = self.groups == g
+            self._dots[g].set_offsets(np.column_stack([self.years[m], self.salary[m]]))
+            self._lines[g].set_data(grid, icpt + slope * grid)
+            for k, line in enumerate(self._faint[g]):
+                if self.epsilon is None:
+                    line.set_data([], [])
+                else:
+                    s_k, b_k = self.dial["slopes"][k, col], self.dial["intercepts"][k, col]
+                    line.set_data(grid, b_k + s_k * grid)
+        self._ring.set_offsets([[self.years[0], self.salary[0]]])
+        self._label.xy = (self.years[0], self.salary[0])
+        self.ax.set_title(self.readout().replace("$", r"\$"), fontsize=8)
         self.fig.canvas.draw_idle()
         if self._controls is not None:
-            self._controls.readout.value = self.readout()
+            self._controls.readout.value = self.readout().replace("\n", "<br>")
 
     def close(self) -> None:
         """Close the figure."""
@@ -446,7 +467,7 @@ class SalaryToy:
         # 0 stands for "DP off" (a SelectionSlider cannot hold None)
         dial = w.SelectionSlider(options=[("off", 0.0)] + [(f"{e:g}", e) for e in (0.1, 0.3, 1, 3, 10, 30, 100, 1000)],
                                  value=0.0, description="epsilon")
-        readout = w.HTML(self.readout())
+        readout = w.HTML(self.readout().replace("\n", "<br>"))
         new_hire.observe(lambda ch: self.set_salary(0, ch["new"]), names="value")
         typical_s.observe(lambda ch: self.set_salary(typical, ch["new"]), names="value")
         dial.observe(lambda ch: self.set_epsilon(ch["new"] or None), names="value")
