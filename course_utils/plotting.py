@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import LinearSegmentedColormap
 
-__all__ = ["OKABE_ITO", "TEAM_COLORS", "TEAM_CMAP", "use_style", "get_ax", "share_map"]
+__all__ = ["OKABE_ITO", "TEAM_COLORS", "TEAM_CMAP", "use_style", "get_ax", "share_map", "figure_with_controls"]
 
 #: Okabe-Ito colour-blind-safe palette.
 OKABE_ITO: dict[str, str] = {
@@ -109,3 +109,31 @@ def share_map(
     kw.update(imshow_kw)
     ax.imshow(np.asarray(share), extent=extent, **kw)
     return ax
+
+
+def figure_with_controls(fig: Any, controls: Any) -> Any:
+    """Lay out an interactive figure above its ipywidgets controls.
+
+    With the ipympl backend (``%matplotlib widget``) the live canvas goes in the box. With any
+    other backend (a static site build, ``%matplotlib inline``) the figure is displayed once as a
+    picture and only the controls are returned, so the page still shows what the toy looks like.
+
+    Examples
+    --------
+    >>> import ipywidgets as w
+    >>> fig, _ = plt.subplots()
+    >>> box = figure_with_controls(fig, w.HTML("controls"))  # Agg here: the figure is displayed
+    Figure(...)
+    >>> len(box.children)
+    1
+    >>> plt.close(fig)
+    """
+    import ipywidgets as w
+    from IPython.display import display
+
+    canvas = fig.canvas
+    if isinstance(canvas, w.DOMWidget):
+        canvas.header_visible = False
+        return w.VBox([canvas, controls])
+    display(fig)
+    return w.VBox([controls])

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from ..data import positions_from_salary
-from ..plotting import TEAM_COLORS, get_ax, share_map
+from ..plotting import TEAM_COLORS, figure_with_controls, share_map
 from .soccer import cell_centres, team_share
 
 __all__ = [
@@ -477,11 +477,5 @@ class SalaryToy:
         return self._controls
 
     def widget(self, typical: int = 18) -> Any:
-        """Figure canvas plus controls (needs ``%matplotlib widget``)."""
-        import ipywidgets as w
-
-        canvas = self.fig.canvas
-        if not isinstance(canvas, w.DOMWidget):
-            raise RuntimeError("the interactive toy needs the ipympl backend: run `%matplotlib widget` first")
-        canvas.header_visible = False
-        return w.VBox([canvas, self.controls(typical)])
+        """Figure and controls in one box: live with ``%matplotlib widget``, a picture otherwise."""
+        return figure_with_controls(self.fig, self.controls(typical))

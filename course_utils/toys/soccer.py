@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..data import FIELD_HEIGHT, FIELD_WIDTH, pair_players
-from ..plotting import TEAM_COLORS, share_map
+from ..plotting import TEAM_COLORS, figure_with_controls, share_map
 
 __all__ = ["team_share", "cell_centres", "SoccerToy", "SOCCER_LAYOUTS", "GOALIE"]
 
@@ -369,11 +369,5 @@ class SoccerToy:
             self._controls.message.value = html
 
     def widget(self) -> Any:
-        """The figure canvas and the controls in one box (needs ``%matplotlib widget``)."""
-        import ipywidgets as w
-
-        canvas = self.fig.canvas
-        if not isinstance(canvas, w.DOMWidget):
-            raise RuntimeError("the interactive toy needs the ipympl backend: run `%matplotlib widget` first")
-        canvas.header_visible = False
-        return w.VBox([canvas, self.controls()])
+        """Figure and controls in one box: live with ``%matplotlib widget``, a picture otherwise."""
+        return figure_with_controls(self.fig, self.controls())
