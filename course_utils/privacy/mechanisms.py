@@ -27,6 +27,7 @@ True
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -54,6 +55,8 @@ __all__ = [
 # --------------------------------------------------------------------------- argument checks
 def _positive(name: str, value: float) -> float:
     """``value`` as a float; ValueError unless it is a finite number > 0."""
+    if type(value) is float and 0.0 < value < math.inf:  # fast path
+        return value
     try:
         out = float(value)
     except (TypeError, ValueError):
@@ -94,6 +97,10 @@ def _rng(rng: Any) -> np.random.Generator:
 
 def _add_noise(value: Any, noise_fn: Any) -> Any:
     """``value + noise_fn(shape)`` with the shape and scalar-ness of ``value`` kept."""
+    if isinstance(value, (float, int)) and not isinstance(value, bool):  # fast path: audits call
+        if not math.isfinite(value):  # mechanisms hundreds of thousands of times
+            raise ValueError("value must be finite (no NaN or inf)")
+        return float(value + noise_fn(None))
     arr = np.asarray(value, dtype=float)
     if not np.all(np.isfinite(arr)):
         raise ValueError("value must be finite (no NaN or inf)")
@@ -232,8 +239,12 @@ def gaussian_sigma(
     return _analytic_noise_multiplier(epsilon, delta) * sensitivity
 
 
+@functools.lru_cache(maxsize=1024)
 def _analytic_noise_multiplier(epsilon: float, delta: float) -> float:
-    """Smallest s with gaussian_delta(epsilon, s) <= delta (delta is decreasing in s)."""
+    """Smallest s with gaussian_delta(epsilon, s) <= delta (delta is decreasing in s).
+
+    Cached: a mechanism called in a loop with the same budget solves the equation once.
+    """
 
     def excess(log_s: float) -> float:
         return gaussian_delta(epsilon=epsilon, noise_multiplier=math.exp(log_s)) - delta
