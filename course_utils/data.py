@@ -23,6 +23,10 @@ __all__ = [
     "salary_view",
     "positions_from_salary",
     "digits_split",
+    "SYNTHETIC_ZIPS",
+    "DIAGNOSES",
+    "synthetic_patients",
+    "voter_list",
 ]
 
 #: Width and height of the explorable's field, in its own units.
@@ -167,3 +171,145 @@ def digits_split(
     return tuple(  # type: ignore[return-value]
         train_test_split(X, y, test_size=test_size, stratify=y, random_state=seed)
     )
+
+
+# --- Synthetic tabular data for the anonymisation section (notebook 02) -------------------------
+
+#: Five-digit ZIP codes of the synthetic town: four districts ``1301*`` ... ``1304*`` of ten codes.
+SYNTHETIC_ZIPS: tuple[str, ...] = tuple(f"130{d}{u}" for d in range(1, 5) for u in range(10))
+#: Diagnoses of the synthetic patients and their overall frequencies (a made-up clinic).
+DIAGNOSES: dict[str, float] = {
+    "flu": 0.30,
+    "hypertension": 0.22,
+    "asthma": 0.15,
+    "diabetes": 0.13,
+    "depression": 0.10,
+    "cancer": 0.07,
+    "HIV": 0.03,
+}
+_FIRST = (
+    "Ada Alan Alma Ana Ben Bea Carl Cleo Dan Dora Eli Emma Finn Gia Hugo Ida Ivan Jon June Kai "
+    "Lea Leo Lou Max Mia Nia Noah Omar Otto Pia Raj Rosa Sam Sara Tom Una Vera Wes Yara Zoe"
+).split()
+_LAST = (
+    "Abe Baker Cho Diaz Eng Fox Gray Hale Ito Jones Khan Lund Mora Nash Ortiz Park Quinn Ross Sato "
+    "Tran Uribe Vance Wong Xu Young Zhou Berg Costa Dahl Ekko Ford Gomez Holm Iqbal Kato Lee Moss"
+).split()
+
+
+def _people(n: int, rng: np.random.Generator):
+    """Unique names and (zip, birth_year, sex) drawn from the synthetic town's distribution."""
+    import pandas as pd
+
+    n_names = len(_FIRST) * len(_LAST) * 26
+    if n > n_names:
+        raise ValueError(f"at most {n_names} synthetic people, asked for {n}")
+    code = rng.choice(n_names, size=n, replace=False)
+    first, rest = np.divmod(code, len(_LAST) * 26)
+    last, middle = np.divmod(rest, 26)
+    names = [f"{_FIRST[f]} {chr(65 + m)}. {_LAST[la]}" for f, m, la in zip(first, middle, last, strict=True)]
+    zip_weights = rng.dirichlet(np.full(len(SYNTHETIC_ZIPS), 4.0))  # some codes are busier
+    ages = np.clip(rng.gamma(shape=4.0, scale=11.0, size=n), 0, 95).round().astype(int)
+    return pd.DataFrame(
+        {
+            "name": names,
+            "zip": rng.choice(np.array(SYNTHETIC_ZIPS), size=n, p=zip_weights),
+            "birth_year": 2024 - ages,
+            "sex": rng.choice(np.array(["F", "M"]), size=n),
+        }
+    )
+
+
+def synthetic_patients(n: int = 600, *, seed: int = 0):
+    """A seeded, fully synthetic hospital table for the anonymisation exercises.
+
+    Each row is one patient: ``name`` (the hospital knows it; drop it before "release"),
+    the quasi-identifiers ``zip`` (5-digit string), ``birth_year`` (int) and ``sex`` ("F"/"M"),
+    and the sensitive attributes ``diagnosis`` (one of :data:`DIAGNOSES`, with roughly those
+    frequencies; cancer and hypertension are more likely with age) and ``stay_days`` (length of
+    stay, a positive integer, longer for serious diagnoses).
+
+    Parameters
+    ----------
+    n : int, default 600
+        Number of patients, 1 to 10,000.
+    seed : int, default 0
+
+    Returns
+    -------
+    pandas.DataFrame with columns name, zip, birth_year, sex, diagnosis, stay_days
+
+    Examples
+    --------
+    >>> patients = synthetic_patients(5, seed=0)
+    >>> list(patients.columns)
+    ['name', 'zip', 'birth_year', 'sex', 'diagnosis', 'stay_days']
+    >>> bool(patients.equals(synthetic_patients(5, seed=0)))
+    True
+    """
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 1 <= n <= 10_000:
+        raise ValueError(f"n must be an integer in [1, 10000], got {n!r}")
+    rng = np.random.default_rng(seed)
+    table = _people(int(n), rng)
+    age = 2024 - table["birth_year"].to_numpy()
+    labels = list(DIAGNOSES)
+    base = np.log(np.array(list(DIAGNOSES.values())))
+    old = (age[:, None] - 45.0) / 20.0
+    tilt = np.zeros((len(table), len(labels)))
+    tilt[:, labels.index("cancer")] = 0.8 * old[:, 0]
+    tilt[:, labels.index("hypertension")] = 0.8 * old[:, 0]
+    tilt[:, labels.index("asthma")] = -0.4 * old[:, 0]
+    logits = base + tilt
+    probs = np.exp(logits - logits.max(1, keepdims=True))
+    probs /= probs.sum(1, keepdims=True)
+    draws = (probs.cumsum(1) > rng.random((len(table), 1))).argmax(1)
+    table["diagnosis"] = np.array(labels)[draws]
+    mean_stay = {"flu": 2, "hypertension": 3, "asthma": 2, "diabetes": 4, "depression": 6, "cancer": 12, "HIV": 8}
+    lam = table["diagnosis"].map(mean_stay).to_numpy(dtype=float)
+    table["stay_days"] = 1 + rng.poisson(lam - 1)
+    return table
+
+
+def voter_list(patients, *, coverage: float = 0.8, n_others: int = 1400, seed: int = 0):
+    """A public, synthetic "voter list" of the same town: name, zip, birth_year, sex.
+
+    It lists a random ``round(coverage * len(patients))`` of the patients (with the same quasi-identifiers as in
+    ``patients``) plus ``n_others`` townspeople who never visited the hospital, shuffled.
+    The ``name`` column is what a linkage attack tries to attach to the hospital's rows.
+
+    Parameters
+    ----------
+    patients : pandas.DataFrame
+        From :func:`synthetic_patients` (needs name, zip, birth_year, sex).
+    coverage : float, default 0.8
+        Share of patients registered to vote, in [0, 1].
+    n_others : int, default 1400
+        Non-patients on the list, >= 0.
+    seed : int, default 0
+
+    Returns
+    -------
+    pandas.DataFrame with columns name, zip, birth_year, sex
+
+    Examples
+    --------
+    >>> voters = voter_list(synthetic_patients(100, seed=0), coverage=0.5, n_others=10, seed=0)
+    >>> len(voters), list(voters.columns)
+    (60, ['name', 'zip', 'birth_year', 'sex'])
+    """
+    import pandas as pd
+
+    cols = ["name", "zip", "birth_year", "sex"]
+    if not isinstance(patients, pd.DataFrame) or not set(cols) <= set(patients.columns):
+        raise ValueError(f"patients must be a DataFrame with columns {cols}")
+    if not 0.0 <= coverage <= 1.0:
+        raise ValueError(f"coverage must be in [0, 1], got {coverage}")
+    if isinstance(n_others, bool) or not isinstance(n_others, (int, np.integer)) or n_others < 0:
+        raise ValueError(f"n_others must be a non-negative integer, got {n_others!r}")
+    rng = np.random.default_rng(seed)
+    n_registered = int(round(coverage * len(patients)))
+    registered = patients.iloc[np.sort(rng.choice(len(patients), n_registered, replace=False))][cols]
+    others = _people(int(n_others) + len(patients), rng)
+    others = others[~others["name"].isin(patients["name"])].head(int(n_others))
+    voters = pd.concat([registered, others], ignore_index=True)
+    return voters.iloc[rng.permutation(len(voters))].reset_index(drop=True)
