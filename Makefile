@@ -16,8 +16,9 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
+# --allow-root only when run as root (containers, JupyterHub images); never needed otherwise.
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab notebooks/
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 test: $(STAMP)
 	$(PY) -m pytest
