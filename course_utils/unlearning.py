@@ -17,7 +17,7 @@ Conventions shared with :mod:`course_utils.attacks.reconstruction`:
 * Ridge minimises the *sum* of squared errors plus ``lam * ||w||^2`` (the intercept is not
   penalised). Its Hessian, up to the constant factor 2 that cancels everywhere, is
   ``Xa.T @ Xa + lam * diag(0, 1, ..., 1)`` (:func:`ridge_hessian`).
-* Logistic regression (labels 0/1) minimises the *sum* of log-losses plus
+* Logistic regression (labels 0/1; -1/+1 are accepted too) minimises the *sum* of log-losses plus
   ``lam / 2 * ||w||^2``, so its Hessian ``Xa.T @ diag(p(1-p)) @ Xa + lam * diag(0, 1, ..., 1)``
   has the same regulariser term as ridge's.
 """
@@ -280,8 +280,12 @@ def _binary_labels(y: Any, n: int) -> np.ndarray:
     y = np.asarray(y)
     if y.ndim != 1 or len(y) != n:
         raise ValueError(f"y must be 1-d with one label per row of X ({n}), got shape {y.shape}")
+    if np.all(np.isin(y, (-1, 1))) and np.any(y == -1):
+        y = y == 1  # -1/+1 labels: -1 is the negative class
     if not np.all(np.isin(y, (0, 1))):
-        raise ValueError(f"y must hold binary labels 0/1, got values {np.unique(y)[:5].tolist()}")
+        raise ValueError(
+            f"y must hold binary labels 0/1 (or -1/+1), got values {np.unique(y)[:5].tolist()}"
+        )
     return y.astype(float)
 
 

@@ -172,6 +172,8 @@ def test_logistic_errors(classification):
     X, y = classification
     with pytest.raises(ValueError, match="binary labels"):
         logistic_fit(X, y + 1, lam=1.0)
+    # -1/+1 labels mean the same as 0/1
+    np.testing.assert_allclose(logistic_fit(X, 2 * y - 1, lam=1.0), logistic_fit(X, y, lam=1.0))
     with pytest.raises(ValueError, match="max_iter"):
         logistic_fit(X, y, lam=1.0, max_iter=0)
     theta = logistic_fit(X, y, lam=1.0)
