@@ -16,6 +16,7 @@ from course_utils.attacks.membership import (
     plot_roc,
     roc_auc,
     roc_curve,
+    shadow_stats,
     split_in_out,
     tpr_at_fpr,
 )
@@ -188,3 +189,26 @@ def test_plot_roc_returns_axes() -> None:
     out = plot_roc(rng.normal(size=200) + labels, labels, label="demo", ax=ax, log=False)
     assert out is ax and "demo" in ax.get_legend().get_texts()[0].get_text()
     plt.close(fig)
+
+
+def test_shadow_stats_trains_one_model_per_column() -> None:
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3))
+    y = (X[:, 0] > 0).astype(int)
+    masks = membership_masks(60, 4, seed=0)
+    seen = []
+
+    def fit_logits(X_tr, y_tr, X_ev):
+        seen.append(len(X_tr))
+        return LogisticRegression().fit(X_tr, y_tr).decision_function(X_ev)[:, None] * np.array([-0.5, 0.5])
+
+    stats = shadow_stats(fit_logits, X, y, masks)
+    assert stats.shape == (60, 4) and seen == masks.sum(0).tolist() and np.isfinite(stats).all()
+    # members are fitted a bit better than non-members on average
+    assert np.nanmean(np.where(masks, stats, np.nan)) > np.nanmean(np.where(masks, np.nan, stats))
+    with pytest.raises(ValueError, match="masks must be"):
+        shadow_stats(fit_logits, X, y, masks.astype(int))
+    with pytest.raises(ValueError, match="same length"):
+        shadow_stats(fit_logits, X, y[:-1], masks)

@@ -18,6 +18,7 @@ Carlini et al., "Membership inference attacks from first principles", S&P 2022 (
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -29,6 +30,7 @@ __all__ = [
     "logit_confidence",
     "membership_masks",
     "split_in_out",
+    "shadow_stats",
     "lira_scores",
     "roc_curve",
     "roc_auc",
@@ -148,9 +150,9 @@ def logit_confidence(outputs: Any, labels: Any, *, from_logits: bool = False) ->
 def membership_masks(n: int, n_models: int, *, seed: int = 0) -> np.ndarray:
     """Balanced random training sets for LiRA's shadow models.
 
-    Column ``j`` says which of the ``n`` examples model ``j`` trains on. Every model trains on
-    half of the pool and (for an even ``n_models``) every example is IN exactly half of the
-    models, so each one gets the same number of IN and OUT shadows.
+    Column ``j`` says which of the ``n`` examples model ``j`` trains on. Every example is IN
+    exactly ``n_models // 2`` models, so each one gets (almost) the same number of IN and OUT
+    shadows, and every model trains on about half of the pool.
 
     Parameters
     ----------
@@ -208,6 +210,64 @@ def split_in_out(stats: Any, masks: Any) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(f"stats and masks must be 2-d of the same shape, got {s.shape} and {m.shape}")
     m = m.astype(bool)
     return np.where(m, s, np.nan), np.where(m, np.nan, s)
+
+
+def shadow_stats(
+    fit_logits: Callable[[np.ndarray, np.ndarray, np.ndarray], Any],
+    X: Any,
+    y: Any,
+    masks: Any,
+    *,
+    single_thread: bool = True,
+) -> np.ndarray:
+    """Train one model per column of ``masks`` and record :func:`logit_confidence` on every example.
+
+    Parameters
+    ----------
+    fit_logits : callable
+        ``fit_logits(X_train, y_train, X_eval) -> logits`` of shape (len(X_eval), n_classes):
+        train a fresh model on the training part, return its logits on ``X_eval``.
+    X, y : arrays of shape (n, ...) and (n,)
+        The pool of examples (the attacker's population).
+    masks : bool array of shape (n, n_models)
+        Training set of each model (see :func:`membership_masks`).
+    single_thread : bool, default True
+        Limit BLAS/OpenMP to one thread while training: many tiny models run faster that way,
+        and a shared machine stays responsive.
+
+    Returns
+    -------
+    ndarray of shape (n, n_models)
+        Entry ``[i, j]``: model ``j``'s logit-scaled confidence on example ``i``.
+
+    Examples
+    --------
+    >>> X = np.r_[np.zeros((4, 1)), np.ones((4, 1))]; y = np.r_[np.zeros(4, int), np.ones(4, int)]
+    >>> def fit_logits(X_tr, y_tr, X_ev):  # a "model" that predicts class 1 iff x > 0.5
+    ...     return np.c_[1 - X_ev[:, 0], X_ev[:, 0]] * 4
+    >>> shadow_stats(fit_logits, X, y, membership_masks(8, 3, seed=0)).shape
+    (8, 3)
+    """
+    X_arr, y_arr = np.asarray(X), np.asarray(y)
+    m = np.asarray(masks)
+    if len(X_arr) != len(y_arr):
+        raise ValueError(f"X and y must have the same length, got {len(X_arr)} and {len(y_arr)}")
+    if m.ndim != 2 or len(m) != len(X_arr) or m.dtype != bool:
+        raise ValueError(f"masks must be a boolean array of shape (n={len(X_arr)}, n_models), got {m.dtype} {m.shape}")
+    from contextlib import nullcontext
+
+    if single_thread:
+        from threadpoolctl import threadpool_limits
+
+        context: Any = threadpool_limits(limits=1)
+    else:
+        context = nullcontext()
+    columns = []
+    with context:
+        for j in range(m.shape[1]):
+            logits = np.asarray(fit_logits(X_arr[m[:, j]], y_arr[m[:, j]], X_arr), dtype=float)
+            columns.append(logit_confidence(logits, y_arr, from_logits=True))
+    return np.stack(columns, axis=1)
 
 
 def _fit_gaussians(values: np.ndarray, name: str, fix_variance: bool) -> tuple[np.ndarray, np.ndarray]:
