@@ -9,6 +9,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.metrics import roc_curve as sk_roc_curve
 
 from course_utils.attacks.membership import (
+    lira_all_targets,
     lira_scores,
     logit_confidence,
     loss_threshold_scores,
@@ -212,3 +213,16 @@ def test_shadow_stats_trains_one_model_per_column() -> None:
         shadow_stats(fit_logits, X, y, masks.astype(int))
     with pytest.raises(ValueError, match="same length"):
         shadow_stats(fit_logits, X, y[:-1], masks)
+
+
+def test_lira_all_targets_matches_one_target_at_a_time() -> None:
+    target, in_s, out_s, is_member = _simulated_lira(n=120, n_shadows=6, seed=2)
+    # rebuild the full (n, 7) stats / masks of the simulation
+    rng_stats = np.where(np.isnan(in_s), out_s, in_s)
+    stats = np.c_[target, rng_stats]
+    masks = np.c_[is_member, ~np.isnan(in_s)]
+    all_scores = lira_all_targets(stats, masks, fix_variance=True)
+    np.testing.assert_allclose(all_scores[:, 0], lira_scores(target, in_s, out_s, fix_variance=True))
+    assert all(roc_auc(all_scores[:, j], masks[:, j]) > 0.6 for j in range(7))
+    with pytest.raises(ValueError, match="n_models >= 3"):
+        lira_all_targets(stats[:, :2], masks[:, :2])

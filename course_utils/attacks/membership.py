@@ -32,6 +32,7 @@ __all__ = [
     "split_in_out",
     "shadow_stats",
     "lira_scores",
+    "lira_all_targets",
     "roc_curve",
     "roc_auc",
     "tpr_at_fpr",
@@ -351,6 +352,52 @@ def lira_scores(
         raise ValueError(f"in_stats must have shape (n={len(t)}, n_shadows), got {in_arr.shape}")
     mu_in, sd_in = _fit_gaussians(in_arr, "in_stats", fix_variance)
     return _stats.norm.logpdf(t, loc=mu_in, scale=sd_in) - _stats.norm.logpdf(t, loc=mu_out, scale=sd_out)
+
+
+def lira_all_targets(
+    stats: Any,
+    masks: Any,
+    *,
+    online: bool = True,
+    fix_variance: bool = False,
+) -> np.ndarray:
+    """LiRA with every model in turn as the target and all the others as its shadows.
+
+    Training ``n_models`` models once gives ``n_models`` attack experiments (Carlini et al.
+    evaluate this way), so metrics can be averaged instead of resting on one target.
+
+    Parameters
+    ----------
+    stats : array of shape (n, n_models)
+        From :func:`shadow_stats`.
+    masks : bool array of shape (n, n_models)
+    online, fix_variance : as in :func:`lira_scores`
+
+    Returns
+    -------
+    ndarray of shape (n, n_models)
+        Column ``j``: LiRA scores against model ``j`` (its members are ``masks[:, j]``).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> masks = membership_masks(200, 8, seed=0)
+    >>> stats = rng.normal(size=(200, 1)) + 1.5 * masks + 0.3 * rng.normal(size=(200, 8))
+    >>> scores = lira_all_targets(stats, masks)
+    >>> scores.shape, bool(min(roc_auc(scores[:, j], masks[:, j]) for j in range(8)) > 0.9)
+    ((200, 8), True)
+    """
+    s = np.asarray(stats, dtype=float)
+    m = np.asarray(masks)
+    if s.ndim != 2 or m.shape != s.shape or s.shape[1] < 3:
+        raise ValueError(f"stats and masks must have the same shape (n, n_models >= 3), got {s.shape} and {m.shape}")
+    m = m.astype(bool)
+    out = np.empty_like(s)
+    for j in range(s.shape[1]):
+        others = np.arange(s.shape[1]) != j
+        in_s, out_s = split_in_out(s[:, others], m[:, others])
+        out[:, j] = lira_scores(s[:, j], in_s, out_s, online=online, fix_variance=fix_variance)
+    return out
 
 
 def roc_curve(scores: Any, is_member: Any) -> tuple[np.ndarray, np.ndarray]:
