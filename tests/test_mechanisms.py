@@ -226,9 +226,16 @@ def test_rr_estimate_is_unbiased_with_the_stated_error() -> None:
     bits = (g.random(n) < truth).astype(int)
     estimates = np.array([rr_estimate(randomized_response(bits, epsilon=eps, rng=g), epsilon=eps) for _ in range(800)])
     se = rr_standard_error(n, epsilon=eps, proportion=bits.mean())
-    # unbiased for the sample's own fraction: the mean of 800 estimates is within 4 of its SEs
+    # unbiased for the group's own fraction: the mean of 800 estimates is within 4 of its SEs
     assert abs(estimates.mean() - bits.mean()) < 4 * se / math.sqrt(800)
-    assert estimates.std() == pytest.approx(se, rel=0.1)
+    # for a fixed group only the coin flips vary: variance p (1 - p) / (n (2p - 1)^2)
+    p = rr_keep_probability(epsilon=eps)
+    assert estimates.std() == pytest.approx(math.sqrt(p * (1 - p) / n) / (2 * p - 1), rel=0.1)
+    # a fresh random sample each time adds the sampling noise: rr_standard_error
+    fresh = [rr_estimate(randomized_response((g.random(n) < truth).astype(int), epsilon=eps, rng=g), epsilon=eps)
+             for _ in range(800)]
+    assert np.mean(fresh) == pytest.approx(truth, abs=4 * rr_standard_error(n, epsilon=eps, proportion=truth) / math.sqrt(800))
+    assert np.std(fresh) == pytest.approx(rr_standard_error(n, epsilon=eps, proportion=truth), rel=0.1)
     # the naive mean of the reports is biased towards 1/2
     naive = randomized_response(bits, epsilon=eps, rng=g).mean()
     assert abs(naive - truth) > 0.05
@@ -302,5 +309,6 @@ def test_epsilon_dial_headless() -> None:
         assert "P[|log ratio|" in dial.label.value
         assert len(dial.axes[0].lines) == 2 and len(dial.axes[1].lines) == 3
         assert dial.widget().children
+        assert dial.image.value[:8] == b"\x89PNG\r\n\x1a\n"
     finally:
         dial.close()

@@ -28,6 +28,7 @@ True
 from __future__ import annotations
 
 import functools
+import io
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -467,10 +468,14 @@ def rr_estimate(responses: Any, *, epsilon: float) -> float:
 
 
 def rr_standard_error(n: int, *, epsilon: float, proportion: float = 0.5) -> float:
-    """Standard error of :func:`rr_estimate` for ``n`` people with true fraction ``proportion``.
+    """Standard error of :func:`rr_estimate` as an estimate of a population's rate ``proportion``.
 
-    ``Var = q (1 - q) / (n (2p - 1)^2)`` with ``q = p * proportion + (1 - p)(1 - proportion)``:
-    it shrinks like ``1 / sqrt(n)`` and blows up as epsilon -> 0 (``2p - 1 ~ epsilon / 2``).
+    The ``n`` respondents are a random sample of a population in which a fraction
+    ``proportion`` would answer 1, so the error includes the sampling noise of an honest survey
+    and the coin flips: ``Var = q (1 - q) / (n (2p - 1)^2)`` with
+    ``q = p * proportion + (1 - p)(1 - proportion)``. It shrinks like ``1 / sqrt(n)`` and blows
+    up as epsilon -> 0 (``2p - 1 ~ epsilon / 2``). (For a fixed group of people, whose own
+    fraction is the target, the coin flips alone give ``p (1 - p)`` instead of ``q (1 - q)``.)
 
     Examples
     --------
@@ -623,7 +628,8 @@ class EpsilonDial:
 
     The widget is thin: :meth:`update` recomputes with :func:`neighbour_densities` and redraws;
     the slider only calls it. Drive it headless with ``dial.update(epsilon=...)`` or by setting
-    ``dial.slider.value``; :attr:`state` holds the last result.
+    ``dial.slider.value``; :attr:`state` holds the last result and ``dial.image.value`` the PNG
+    of the current figure.
 
     Parameters
     ----------
@@ -664,17 +670,18 @@ class EpsilonDial:
         self.sensitivity, self.delta = float(sensitivity), float(delta)
         self.mechanism = mechanism
         self.fig, self.axes = plt.subplots(1, 2, figsize=(9, 3.2))
-        plt.close(self.fig)  # shown through the Output widget, not by the inline backend
+        plt.close(self.fig)  # shown as a PNG in an Image widget, not by the inline backend
         self.slider = w.FloatLogSlider(
             value=epsilon, base=10, min=-1, max=1, step=0.05, description="epsilon",
             continuous_update=False,
         )
         self.kind = w.ToggleButtons(options=["laplace", "gaussian"], value=mechanism)
-        self.out = w.Output()
+        self.image = w.Image(format="png")
         self.label = w.HTML()
         self.slider.observe(lambda change: self.update(epsilon=change["new"]), names="value")
         self.kind.observe(lambda change: self.update(mechanism=change["new"]), names="value")
         self.state: dict[str, Any] = {}
+        self._laid_out = False
         self.update(epsilon=epsilon, mechanism=mechanism)
 
     def update(self, *, epsilon: float | None = None, mechanism: str | None = None) -> dict[str, Any]:
@@ -683,9 +690,13 @@ class EpsilonDial:
             self.epsilon = _positive("epsilon", epsilon)
         if mechanism is not None:
             self.mechanism = mechanism
-        scale_guess = 8 * self.sensitivity / min(self.epsilon, 1.0) + 4
-        lo = min(self.value, self.value_prime) - scale_guess
-        hi = max(self.value, self.value_prime) + scale_guess
+        if self.mechanism == "gaussian":
+            scale = gaussian_sigma(sensitivity=self.sensitivity, epsilon=self.epsilon, delta=self.delta)
+        else:
+            scale = self.sensitivity / self.epsilon
+        margin = 7 * scale + self.sensitivity  # wide enough to show the Gaussian's tails leave the band
+        lo = min(self.value, self.value_prime) - margin
+        hi = max(self.value, self.value_prime) + margin
         self.state = neighbour_densities(
             np.linspace(lo, hi, 801), value=self.value, value_prime=self.value_prime,
             sensitivity=self.sensitivity, epsilon=self.epsilon, delta=self.delta,
@@ -694,7 +705,9 @@ class EpsilonDial:
         plot_neighbour_densities(self.state, epsilon=self.epsilon, axes=self.axes)
         self.axes[0].set_title(f"{self.mechanism}, scale {self.state['scale']:.2f}")
         self.axes[1].set_title(f"max |log ratio| on screen {self.state['max_abs_log_ratio']:.2f}")
-        self.fig.tight_layout()
+        if not self._laid_out:
+            self.fig.tight_layout()  # once: the layout hardly changes and it is slow
+            self._laid_out = True
         self.label.value = (
             f"P[|log ratio| &gt; epsilon] = {self.state['ratio_exceeds']:.2g}"
         )
@@ -702,21 +715,17 @@ class EpsilonDial:
         return self.state
 
     def _redraw(self) -> None:
-        from IPython.display import display
-
-        from course_utils.quiz import has_frontend
-
-        if not has_frontend():  # headless: the figure is up to date, nothing to show
-            return
-        with self.out:
-            self.out.clear_output(wait=True)
-            display(self.fig)
+        # A PNG in an Image widget works with any matplotlib backend (inline, Agg, ipympl) and
+        # needs no output clearing, so it also renders in static exports of the notebook.
+        buffer = io.BytesIO()
+        self.fig.savefig(buffer, format="png", dpi=72)
+        self.image.value = buffer.getvalue()
 
     def widget(self) -> Any:
         """The ipywidgets box (slider, mechanism switch, figure)."""
         import ipywidgets as w
 
-        return w.VBox([w.HBox([self.slider, self.kind]), self.label, self.out])
+        return w.VBox([w.HBox([self.slider, self.kind]), self.label, self.image])
 
     def show(self) -> None:
         """Display the widget in Jupyter, or the static figure elsewhere."""
@@ -730,6 +739,6 @@ class EpsilonDial:
         """Close the widgets and the figure."""
         import matplotlib.pyplot as plt
 
-        for widget in (self.slider, self.kind, self.out, self.label):
+        for widget in (self.slider, self.kind, self.image, self.label):
             widget.close()
         plt.close(self.fig)
