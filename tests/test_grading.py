@@ -419,3 +419,25 @@ def test_kernel_runs_this_interpreter(tmp_path) -> None:
     nbformat.write(_nb(code), path)
     g = grading.grade_submission(path, set_number=1, timeout=60)
     assert not any("AssertionError" in e for e in g.errors), g.errors
+
+
+def test_sample_submissions(tmp_path) -> None:
+    """The instructor kit's three samples grade as their README says."""
+    folder = ROOT / "tests" / "sample_submissions"
+    grades = {
+        g.student: g
+        for g in grade_paths([folder], timeout=120, jobs=2, csv_path=tmp_path / "g.csv")
+    }
+    assert {k: v.total for k, v in grades.items()} == {
+        "alice_full": 7,
+        "bob_partial": 2,
+        "carol_broken": 5,
+    }
+    bob = {q.qid: q for q in grades["bob_partial"].questions}
+    assert bob["1.3"].status == "not implemented" and "flip the sign" in bob["1.2"].hint
+    carol = grades["carol_broken"]
+    assert {q.qid: q.status for q in carol.questions}["1.2"] == "missing"
+    assert any("SyntaxError" in e for e in carol.errors) and any(
+        "NameError" in e for e in carol.errors
+    )
+    assert not any(g.flags for g in grades.values())
