@@ -151,6 +151,14 @@ def test_audit_result_details_and_determinism() -> None:
     assert one == two
 
 
+def test_mechanism_outputs_may_be_numpy_scalars_but_not_vectors() -> None:
+    g = np.random.default_rng(10)
+    lb = empirical_epsilon(lambda d, rng: np.array([d + rng.laplace()]), 0.0, 1.0, n_samples=2000, rng=g)
+    assert 0.0 <= lb <= 1.0
+    with pytest.raises(ValueError, match="one number"):
+        empirical_epsilon(lambda d, rng: np.array([d, d]), 0.0, 1.0, n_samples=10, rng=g)
+
+
 def test_identical_mechanisms_give_zero_or_tiny_bound() -> None:
     g = np.random.default_rng(8)
     assert audit_samples(g.normal(size=5000), g.normal(size=5000)).epsilon_lower < 0.1

@@ -281,7 +281,20 @@ def empirical_epsilon(
     rng = _rng(rng)
     outputs = []
     for data in (d, d_prime):
-        out = np.fromiter((mechanism(data, rng) for _ in range(int(n_samples))), dtype=float, count=int(n_samples))
+        out = np.empty(int(n_samples))
+        for i in range(int(n_samples)):
+            value = mechanism(data, rng)
+            try:
+                out[i] = value  # a number or a numpy scalar
+            except (TypeError, ValueError):
+                try:  # a size-1 array
+                    out[i] = np.asarray(value, dtype=float).reshape(())
+                    continue
+                except (TypeError, ValueError):
+                    pass
+                raise ValueError(
+                    f"mechanism must return one number per call, got {type(value).__name__} {value!r:.60}"
+                ) from None
         outputs.append(out)
     return audit_samples(outputs[0], outputs[1], confidence=confidence, delta=delta).epsilon_lower
 
