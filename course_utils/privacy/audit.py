@@ -320,6 +320,8 @@ def plot_audit(result: AuditResult, *, claimed: float | None = None, ax: Any = N
                label=f"audit lower bound {result.epsilon_lower:.2f}")
     if claimed is not None:
         ax.axhline(claimed, color=OKABE_ITO["vermillion"], ls="--", label=f"claimed epsilon {claimed:g}")
+    top = max([result.epsilon_lower, claimed or 0.0, float(np.max(result.selection_bound, initial=0.0))])
+    ax.set_ylim(0.0, 1.5 * top if top > 0 else 1.0)  # head room for the legend
     ax.set(xlabel="threshold t", ylabel="epsilon ruled out")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper right")
     return ax

@@ -619,7 +619,7 @@ def plot_neighbour_densities(result: dict[str, Any], *, epsilon: float, axes: An
     ax2.set(xlabel="released value", ylabel="log likelihood ratio")
     lim = max(1.5 * epsilon, 1.2 * min(result["max_abs_log_ratio"], 4 * epsilon))
     ax2.set_ylim(-lim, lim)
-    ax2.legend(loc="upper right", fontsize=8)
+    ax2.legend(loc="lower right", fontsize=8)
     return ax1, ax2
 
 
