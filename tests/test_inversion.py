@@ -56,6 +56,8 @@ def test_single_class_and_penalties(digits_model) -> None:
     assert tv(smooth) < tv(x)
     assert np.square(small).sum() < np.square(x).sum()
     np.testing.assert_array_equal(x, invert_class(model, 3, steps=50))  # deterministic
+    start = np.full(64, 0.3)
+    np.testing.assert_allclose(invert_class(model, [3, 4], steps=1, lr=1e-9, init=start), np.tile(start, (2, 1)), atol=1e-6)
 
 
 def test_black_box_inversion_with_only_confidences(digits_model) -> None:
@@ -105,6 +107,8 @@ def test_plot_images_returns_axes() -> None:
         (lambda m: invert_class_blackbox(lambda X: predict_proba(m, X), 1, n_features=64, sigma=0), "sigma"),
         (lambda m: invert_class_blackbox(lambda X: predict_proba(m, X), 12, n_features=64), "target_class must be in"),
         (lambda m: invert_class_blackbox(lambda X: np.zeros(3), 1, n_features=64), "query must return"),
+        (lambda m: invert_class(m, 1, init=np.zeros(10)), "init must be"),
+        (lambda m: invert_class_blackbox(lambda X: predict_proba(m, X), 1, n_features=64, init=np.zeros(3)), "init must be"),
         (lambda m: correlation_matrix(np.zeros((1, 3)), np.ones((1, 4))), "same width"),
         (lambda m: correlation_matrix(np.ones((1, 3)), np.arange(3.0)[None]), "constant"),
         (lambda m: plot_images(np.zeros((2, 10))), "pixels"),

@@ -44,6 +44,15 @@ def _check_knobs(steps: int, lr: float, bounds: tuple[float, float]) -> None:
         raise ValueError(f"bounds must be (low, high) with low < high, got {bounds!r}")
 
 
+def _init(init: Any, k: int, d: int) -> np.ndarray:
+    arr = np.asarray(init, dtype=float)
+    if arr.ndim == 0:
+        return np.full((k, d), float(arr))
+    if arr.shape != (d,):
+        raise ValueError(f"init must be a number or an array of shape ({d},), got shape {arr.shape}")
+    return np.tile(arr, (k, 1))
+
+
 def _n_features(model: nn.Module) -> int:
     for module in model.modules():
         if isinstance(module, nn.Linear):
@@ -69,7 +78,7 @@ def invert_class(
     image_shape: tuple[int, int] | None = (8, 8),
     n_features: int | None = None,
     bounds: tuple[float, float] = (0.0, 1.0),
-    init: float = 0.0,
+    init: float | np.ndarray = 0.0,
 ) -> np.ndarray:
     """White-box model inversion by projected gradient ascent on the input.
 
@@ -90,8 +99,9 @@ def invert_class(
         Input size; inferred from the model's first ``nn.Linear`` when omitted.
     bounds : (low, high), default (0, 1)
         Valid pixel range; the input is clipped to it after every step.
-    init : float, default 0
-        Starting value of every pixel (a blank image).
+    init : float or array of shape (n_features,), default 0
+        Starting image: one value for every pixel (0 = blank) or an image, e.g. the average
+        of *all* classes, which an attacker who knows what inputs look like in general has.
 
     Returns
     -------
@@ -122,7 +132,8 @@ def invert_class(
             n_classes = model(torch.zeros(1, d)).shape[1]
         if classes.max() >= n_classes:
             raise ValueError(f"target_class must be in [0, {n_classes - 1}], got {target_class!r}")
-        x = torch.full((len(classes), d), float(init), requires_grad=True)
+        start = _init(init, len(classes), d)
+        x = torch.tensor(start, dtype=torch.float32, requires_grad=True)
         target = torch.as_tensor(classes)
         opt = torch.optim.Adam([x], lr=lr)
         for _ in range(steps):
@@ -151,7 +162,7 @@ def invert_class_blackbox(
     n_directions: int = 10,
     sigma: float = 0.1,
     bounds: tuple[float, float] = (0.0, 1.0),
-    init: float = 0.0,
+    init: float | np.ndarray = 0.0,
     seed: int = 0,
 ) -> tuple[np.ndarray, int]:
     """Black-box model inversion: only confidence scores, gradient estimated from queries.
@@ -201,7 +212,7 @@ def invert_class_blackbox(
         raise ValueError(f"sigma must be positive, got {sigma!r}")
     rng = np.random.default_rng(seed)
     k, m, d = len(classes), int(n_directions), int(n_features)
-    x = np.full((k, d), float(init))
+    x = _init(init, k, d)
     first = np.asarray(query(x[:1]))
     if first.ndim != 2 or first.shape[0] != 1:
         raise ValueError(f"query must return probabilities of shape (m, n_classes), got {first.shape}")
