@@ -270,6 +270,26 @@ class SubmissionGrade:
         d.update(total=self.total, max_total=self.max_total)
         return d
 
+    def feedback(self) -> str:
+        """A plain-text report for the student: score, each question's result and hint, flags."""
+        set_txt = f"{self.set_number:02d}" if self.set_number is not None else "?"
+        lines = [f"Exercise set {set_txt}: {self.total}/{self.max_total} points", ""]
+        for q in self.questions:
+            lines.append(f"{q.qid} `{q.answer}`: {q.points}/{q.max_points} - {q.status}")
+            if q.status != "passed" and q.message:
+                lines.append(f"    {q.message}")
+            if q.hint:
+                lines.append(f"    hint: {q.hint}")
+        if self.errors:
+            lines += ["", "Problems while running your notebook:"] + [
+                f"  - {e}" for e in self.errors
+            ]
+        if self.flags:
+            lines += ["", "Flagged for your instructor to look at:"] + [
+                f"  - {f}" for f in self.flags
+            ]
+        return "\n".join(lines) + "\n"
+
     def table(self) -> str:
         """The per-question table printed by ``course-grade``."""
         set_txt = f"set {self.set_number:02d}" if self.set_number is not None else "set ?"
@@ -381,8 +401,36 @@ def _static_flags(cells: list[tuple[int, str]], qs: list[Any]) -> list[str]:
         for ref in q.reference:
             mod, _, name = ref.rpartition(".")
             refs.setdefault(ref, []).append((q.qid, mod, name))
-    for index, src in cells:
-        tree = _parse_cell(src)
+    trees = [(index, _parse_cell(src)) for index, src in cells]
+    # names under which the notebook can reach course_utils.checks (or one of its modules)
+    aliases = {"course_utils"}
+    for _, tree in trees:
+        for node in ast.walk(tree) if tree is not None else ():
+            if isinstance(node, ast.Import):
+                for al in node.names:
+                    if al.name.startswith("course_utils.checks") and al.asname:
+                        aliases.add(al.asname)
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
+                "course_utils"
+            ):
+                for al in node.names:
+                    full = f"{node.module}.{al.name}"
+                    if (
+                        full.startswith("course_utils.checks")
+                        and full.count(".") <= 2
+                        and al.name != "check"
+                    ):
+                        if al.name[:1].islower() and (
+                            al.name == "checks" or al.name.startswith("ex")
+                        ):
+                            aliases.add(al.asname or al.name)
+                    if al.name == "REGISTRY":
+                        aliases.add(al.asname or al.name)
+
+    def root(expr: ast.AST) -> str:
+        return re.split(r"[.\[(]", ast.unparse(expr), maxsplit=1)[0]
+
+    for index, tree in trees:
         if tree is None:
             continue
         where = f"cell {index + 1}"
@@ -393,32 +441,35 @@ def _static_flags(cells: list[tuple[int, str]], qs: list[Any]) -> list[str]:
             ) and node.name in (
                 "check",
                 "run_check",
-                "expect",
             ):
                 flags.append(f"redefines `{node.name}` ({where})")
-            elif isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
-                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            elif isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete)):
+                if isinstance(node, (ast.Assign, ast.Delete)):
+                    targets = node.targets
+                else:
+                    targets = [node.target]
                 for t in targets:
-                    for sub in ast.walk(t):
-                        if isinstance(sub, ast.Name) and sub.id in ("check", "run_check", "expect"):
-                            flags.append(f"assigns to `{sub.id}` ({where})")
-                        if isinstance(sub, ast.Attribute) and (
-                            sub.attr in ("check", "run_check", "expect", "REGISTRY", "func")
-                            or "checks" in ast.unparse(sub.value)
-                        ):
-                            flags.append(f"patches `{ast.unparse(sub)}` ({where})")
-                        if isinstance(sub, ast.Subscript) and "REGISTRY" in ast.unparse(sub.value):
-                            flags.append(f"modifies the check registry ({where})")
+                    if isinstance(t, ast.Name) and t.id in ("check", "run_check"):
+                        flags.append(f"assigns to `{t.id}` ({where})")
+                    elif isinstance(t, (ast.Attribute, ast.Subscript)) and (
+                        root(t) in aliases or "REGISTRY" in ast.unparse(t)
+                    ):
+                        flags.append(f"patches `{ast.unparse(t)[:60]}` ({where})")
             elif isinstance(node, ast.Call):
                 fn = ast.unparse(node.func)
                 if (
                     fn in ("setattr", "delattr")
                     and node.args
-                    and "check" in ast.unparse(node.args[0])
+                    and (root(node.args[0]) in aliases or ast.unparse(node.args[0]) == "check")
                 ):
                     flags.append(f"patches the checks with {fn}() ({where})")
-                if fn.endswith(
-                    ("REGISTRY.update", "REGISTRY.pop", "REGISTRY.clear", "REGISTRY.__setitem__")
+                if "REGISTRY." in fn and fn.rsplit(".", 1)[-1] in (
+                    "update",
+                    "pop",
+                    "clear",
+                    "popitem",
+                    "setdefault",
+                    "__setitem__",
                 ):
                     flags.append(f"modifies the check registry ({where})")
             elif isinstance(node, (ast.Import, ast.ImportFrom)):
@@ -853,6 +904,7 @@ def _run_kernel(
         error_on_timeout={"ename": "Timeout", "evalue": "cell timed out", "traceback": []},
         record_timing=False,
         iopub_timeout=10,
+        shutdown_kernel="immediate",  # the kernel is thrown away: no graceful 5 s wait
         resources={"metadata": {"path": workdir}},
         log=_quiet_logger(),
     )
@@ -1227,13 +1279,15 @@ def grade_paths(
     jobs: int = 2,
     csv_path: str | Path | None = None,
     json_path: str | Path | None = None,
+    feedback_dir: str | Path | None = None,
     echo: Any = None,
 ) -> list[SubmissionGrade]:
     """Grade files and folders of notebooks with ``jobs`` parallel kernels.
 
     When ``set_number`` is None the batch's set is the most common set among the readable
     submissions; others get a "different exercise set" row. The gradebook is rewritten after each
-    finished submission. ``echo(grade)`` is called as each one finishes (e.g. to print its table).
+    finished submission; with ``feedback_dir`` each student also gets ``<student>.txt`` there
+    (:meth:`SubmissionGrade.feedback`). ``echo(grade)`` is called as each one finishes.
     """
     files, problems = _collect([str(p) for p in paths])
     if problems and not files:
@@ -1257,6 +1311,8 @@ def grade_paths(
         grades.append(g)
         if csv_path is not None or json_path is not None:
             write_gradebook(grades, csv_path=csv_path, json_path=json_path)
+        if feedback_dir is not None:
+            _atomic_write_text(Path(feedback_dir) / f"{g.student}.txt", g.feedback())
         if echo is not None:
             echo(g)
 
@@ -1314,6 +1370,12 @@ def _grade_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, default=2, help="notebooks graded in parallel (default 2)")
     p.add_argument("--csv", metavar="FILE", default=None, help="write the gradebook as CSV")
     p.add_argument("--json", metavar="FILE", default=None, help="write the gradebook as JSON")
+    p.add_argument(
+        "--feedback",
+        metavar="DIR",
+        default=None,
+        help="write one feedback file per student into DIR",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="print only the summary")
     return p
 
@@ -1374,6 +1436,7 @@ def main(argv: list[str] | None = None) -> int:
             jobs=a.jobs,
             csv_path=a.csv,
             json_path=a.json,
+            feedback_dir=a.feedback,
             echo=echo,
         )
     except ValueError as exc:

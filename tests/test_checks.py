@@ -191,7 +191,8 @@ def test_fresh_import_rebuilds_the_registry() -> None:
             del sys.modules[k]
         fresh = importlib.import_module("course_utils.checks")
         assert fresh is not checks and fresh.REGISTRY is not REGISTRY
-        assert sorted(fresh.REGISTRY) == [q for q in before if not q.startswith("98.")]
+        # (other sets may land on disk meanwhile: every question known before must be there again)
+        assert {q for q in before if not q.startswith("98.")} <= set(fresh.REGISTRY)
     finally:
         for k in list(sys.modules):
             if k.startswith("course_utils.checks"):

@@ -173,7 +173,7 @@ def batch_a(tmp_path_factory) -> dict[str, SubmissionGrade]:
 def batch_b(tmp_path_factory) -> dict[str, SubmissionGrade]:
     folder = tmp_path_factory.mktemp("subs_b")
     _write(folder, CASES_B)
-    grades = grade_paths([folder], set_number=1, timeout=12, check_timeout=4, jobs=2)
+    grades = grade_paths([folder], set_number=1, timeout=15, check_timeout=8, jobs=2)
     return {Path(g.path).stem: g for g in grades}
 
 
@@ -342,11 +342,29 @@ def test_cli_usage_errors_exit_2(tmp_path, capsys) -> None:
 def test_cli_grades_and_exits_0_even_with_low_scores(tmp_path, capsys) -> None:
     path = tmp_path / "alice.ipynb"
     nbformat.write(_nb(HEAD, WRONG_11, 'check("1.1", team0_share)'), path)
-    code = main([str(path), "--csv", str(tmp_path / "g.csv"), "--timeout", "60", "--jobs", "1"])
+    fb = tmp_path / "feedback"
+    args = [
+        str(path),
+        "--csv",
+        str(tmp_path / "g.csv"),
+        "--timeout",
+        "60",
+        "--jobs",
+        "1",
+        "--feedback",
+        str(fb),
+    ]
+    code = main(args)
     out = capsys.readouterr().out
     assert code == 0
     assert "1.1" in out and "failed" in out and "total 0/7" in out and "graded 1 submission" in out
     assert (tmp_path / "g.csv").exists()
+    text = (fb / "alice.txt").read_text()
+    assert (
+        text.startswith("Exercise set 01: 0/7 points")
+        and "hint:" in text
+        and "1.4 `leaks_more`" in text
+    )
 
 
 def test_batch_set_is_inferred_from_the_majority(tmp_path) -> None:
@@ -441,3 +459,35 @@ def test_sample_submissions(tmp_path) -> None:
         "NameError" in e for e in carol.errors
     )
     assert not any(g.flags for g in grades.values())
+
+
+def test_static_flags_catch_patching_without_false_alarms() -> None:
+    from course_utils.checks import questions
+
+    qs = questions(1)
+    flags = grading._static_flags
+
+    innocent = [
+        (
+            0,
+            "my_checks = {}\nmy_checks.update(a=1)\nexpect = 3\ncheck_count = 2\nself_check = print",
+        ),
+        (1, "import numpy as np\nnp.random.seed(0)\nprint('the solutions are below')"),
+        (2, "from course_utils.checks import check\ncheck('1.1', f)"),
+        (3, "from course_utils.toys.soccer import SoccerToy\ntoy = SoccerToy()"),
+    ]
+    assert flags(innocent, qs) == []
+    bad = {
+        "def check(q, f):\n    pass": "redefines `check`",
+        "check = lambda q, f: None": "assigns to `check`",
+        "import course_utils.checks as cc\ncc.run_check = print": "patches `cc.run_check`",
+        "from course_utils.checks import REGISTRY\nREGISTRY.pop('1.1')": "modifies the check registry",
+        "from course_utils import checks\nsetattr(checks, 'check', print)": "setattr()",
+        "from course_utils.checks import ex01_motivation as m\nm._share = max": "patches `m._share`",
+        "import course_utils.toys.salary as s\nf = s.loo_slope_influence": "loo_slope_influence",
+        "open('../solutions/01_motivation.ipynb')": "solutions/ folder",
+        "%time x = 1\nfrom course_utils.toys.soccer import team_share": "team_share",
+    }
+    for src, needle in bad.items():
+        got = flags([(0, src)], qs)
+        assert any(needle in f for f in got), (src, got)
