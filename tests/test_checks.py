@@ -88,21 +88,24 @@ def test_check_inside_ipython_displays_once(toy_question) -> None:
     shown = []
 
     class FakeShell:
-        pass
+        execution_count = 5
 
     import IPython
     import IPython.display
 
+    shell = FakeShell()
     orig_get, orig_display = IPython.get_ipython, IPython.display.display
-    IPython.get_ipython = lambda: FakeShell()
+    IPython.get_ipython = lambda: shell
     IPython.display.display = lambda obj, raw=False: shown.append(obj)
     try:
         r = check("98.1", lambda x: x * 2)
         assert len(shown) == 1 and "text/html" in shown[0] and "text/plain" in shown[0]
-        r._ipython_display_()  # the cell's value right after check(): suppressed
+        r._ipython_display_()  # the same cell's value right after check(): suppressed
         assert len(shown) == 1
-        r._ipython_display_()  # an explicit later display shows it
-        assert len(shown) == 2
+        r2 = check("98.1", lambda x: x * 2)  # `r2 = check(...)` then `r2` in a later cell
+        shell.execution_count += 1
+        r2._ipython_display_()
+        assert len(shown) == 3
     finally:
         IPython.get_ipython, IPython.display.display = orig_get, orig_display
 

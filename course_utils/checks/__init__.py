@@ -316,7 +316,7 @@ class CheckResult:
     expected: str = ""
     got: str = ""
     task: str = ""
-    _shown: bool = field(default=False, repr=False, compare=False)
+    _shown: int | None = field(default=None, repr=False, compare=False)
 
     @property
     def passed(self) -> bool:
@@ -373,15 +373,24 @@ class CheckResult:
         )
 
     def _ipython_display_(self) -> None:
-        # check() has already shown this result: showing it again as the cell's value would
-        # duplicate the box. Later displays (e.g. `r` in another cell) show it normally.
-        if self._shown:
-            self._shown = False
+        # check() has already shown this result in the current cell: showing it again as the
+        # cell's value would duplicate the box. In any later cell `r` displays normally.
+        if self._shown is not None and self._shown == _execution_count():
+            self._shown = None
             return
         _display(self)
 
     def __repr__(self) -> str:
         return f"CheckResult(qid={self.qid!r}, status={self.status!r}, points={self.points}/{self.max_points})"
+
+
+def _execution_count() -> int | None:
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover
+        return None
+    shell = get_ipython()
+    return getattr(shell, "execution_count", None) if shell is not None else None
 
 
 def _display(result: CheckResult) -> None:
@@ -481,7 +490,7 @@ def check(qid: str, answer_obj: Any) -> CheckResult:
         result = CheckResult(str(qid), "error", 0, 0, "the check was interrupted")
     try:
         _display(result)
-        result._shown = True
+        result._shown = _execution_count()
     except Exception:  # a broken display must never break a notebook
         print(str(result))
     return result
