@@ -101,7 +101,9 @@ def _tensor(X: Array, name: str = "X") -> tuple[torch.Tensor, bool]:
     try:
         return torch.as_tensor(np.asarray(X, dtype=np.float32)), True
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be a numeric array or tensor, got {type(X).__name__}") from exc
+        raise ValueError(
+            f"{name} must be a numeric array or tensor, got {type(X).__name__}"
+        ) from exc
 
 
 def _tensor_keep_graph(X: Array, name: str = "X") -> tuple[torch.Tensor, bool]:
@@ -117,7 +119,9 @@ def _like(X_t: torch.Tensor, was_numpy: bool) -> Array:
 
 
 def _labels(y: Array, n: int) -> torch.Tensor:
-    y_t = torch.as_tensor(np.asarray(y) if not isinstance(y, torch.Tensor) else y).long().reshape(-1)
+    y_t = (
+        torch.as_tensor(np.asarray(y) if not isinstance(y, torch.Tensor) else y).long().reshape(-1)
+    )
     if len(y_t) != n:
         raise ValueError(f"X and y have different lengths: {n} and {len(y_t)}")
     return y_t
@@ -229,7 +233,9 @@ def _project(x: torch.Tensor, X: torch.Tensor, eps: float, norm: str) -> torch.T
     return (X + delta).clamp(0.0, 1.0)
 
 
-def _random_start(X: torch.Tensor, eps: float, norm: str, gen: torch.Generator | None) -> torch.Tensor:
+def _random_start(
+    X: torch.Tensor, eps: float, norm: str, gen: torch.Generator | None
+) -> torch.Tensor:
     if norm == "linf":
         delta = (torch.rand(X.shape, generator=gen) * 2 - 1) * eps
     else:  # uniform in the L2 ball: Gaussian direction, radius eps * U^(1/d)
@@ -255,30 +261,57 @@ def _pgd_core(
     loss: str,
     eot_samples: int = 1,
 ) -> torch.Tensor:
-    """Projected gradient ascent on ``loss(forward(x), y)``; keeps each example's best iterate."""
-    x = _random_start(X_t, eps, norm, gen) if random_start else X_t.clone()
-    best_x = x.clone()
-    best_loss = torch.full((len(X_t),), float("-inf"))
-    for step in range(steps + 1):
-        x.requires_grad_(True)
-        grad = torch.zeros_like(X_t)
+    """Projected gradient ascent on ``loss(forward(x), y)``.
+
+    Candidates are the one-step (FGSM-like) point from ``X`` and every PGD iterate; each example
+    keeps its strongest candidate: a misclassified one if any, the highest loss among equals. So
+    PGD is never weaker than the one-step attack with the same budget.
+    """
+
+    def assess(
+        x: torch.Tensor, need_grad: bool
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        x = x.detach().requires_grad_(need_grad)
+        grad = torch.zeros_like(X_t) if need_grad else None
         value = torch.zeros(len(X_t))
-        for _ in range(eot_samples):  # expectation over transformation (EOT)
-            per_example = _loss(forward(x), y_t, loss)
+        wrong = torch.zeros(len(X_t), dtype=torch.bool)
+        for i in range(eot_samples):  # expectation over transformation (EOT)
+            logits = forward(x)
+            per_example = _loss(logits, y_t, loss)
             value = value + per_example.detach() / eot_samples
-            if step < steps:
+            if i == 0:
+                wrong = logits.detach().argmax(1) != y_t
+            if need_grad:
                 grad = grad + torch.autograd.grad(per_example.sum(), x)[0]
-        x = x.detach()
-        better = value > best_loss
-        best_loss = torch.where(better, value, best_loss)
-        best_x[better] = x[better]
-        if step == steps:
-            break
+        return value, wrong, grad
+
+    def ascend(x: torch.Tensor, grad: torch.Tensor, size: float) -> torch.Tensor:
         if norm == "linf":
-            x = x + alpha * grad.sign()
+            step = grad.sign()
         else:
-            x = x + alpha * grad / (_flat_norm(grad) + 1e-12)
-        x = _project(x, X_t, eps, norm)
+            step = grad / (_flat_norm(grad) + 1e-12)
+        return _project(x + size * step, X_t, eps, norm)
+
+    best_x = X_t.clone()
+    best_loss = torch.full((len(X_t),), float("-inf"))
+    best_wrong = torch.zeros(len(X_t), dtype=torch.bool)
+
+    def keep_best(x: torch.Tensor, value: torch.Tensor, wrong: torch.Tensor) -> None:
+        nonlocal best_loss, best_wrong
+        better = (wrong & ~best_wrong) | ((wrong == best_wrong) & (value > best_loss))
+        best_loss = torch.where(better, value, best_loss)
+        best_wrong = best_wrong | wrong
+        best_x[better] = x[better]
+
+    _, _, grad0 = assess(X_t, True)
+    one_step = ascend(X_t, grad0, eps)
+    keep_best(one_step, *assess(one_step, False)[:2])
+    x = _random_start(X_t, eps, norm, gen) if random_start else X_t.clone()
+    for step in range(steps + 1):
+        value, wrong, grad = assess(x, step < steps)
+        keep_best(x, value, wrong)
+        if step < steps:
+            x = ascend(x, grad, alpha)
     return best_x
 
 
@@ -310,7 +343,9 @@ def pgd(
     Starting from a random point of the eps-ball (``random_start``), take ``steps`` steps of size
     ``alpha`` up the loss (along the gradient's sign for ``"linf"``, along the normalised gradient
     for ``"l2"``), projecting back onto the eps-ball and ``[0, 1]`` after each step. Each example
-    keeps the iterate with the highest loss seen.
+    keeps its strongest candidate among the iterates and the one-step (FGSM) point: a
+    misclassified one if any, else the one with the highest loss. So PGD is never weaker than
+    FGSM with the same budget (the one-step point of ``"l2"`` is the normalised-gradient step).
 
     Parameters
     ----------
@@ -349,8 +384,16 @@ def pgd(
     y_t = _labels(y, len(X_t))
     with _EvalMode(model):
         X_adv = _pgd_core(
-            model, X_t, y_t, eps=eps, alpha=alpha, steps=steps, norm=norm,
-            random_start=random_start, gen=as_generator(generator), loss=loss,
+            model,
+            X_t,
+            y_t,
+            eps=eps,
+            alpha=alpha,
+            steps=steps,
+            norm=norm,
+            random_start=random_start,
+            gen=as_generator(generator),
+            loss=loss,
         )
     return _like(X_adv, was_numpy)
 
@@ -496,7 +539,7 @@ def feature_squeeze(X: Array, *, bits: int) -> Array:
     if isinstance(bits, bool) or not isinstance(bits, (int, np.integer)) or not 1 <= bits <= 16:
         raise ValueError(f"bits must be an integer in 1..16, got {bits!r}")
     X_t, was_numpy = _tensor_keep_graph(X)
-    levels = 2**int(bits) - 1
+    levels = 2 ** int(bits) - 1
     out = torch.round(X_t.clamp(0.0, 1.0) * levels) / levels
     return out.detach().numpy() if was_numpy else out
 
@@ -514,12 +557,19 @@ def median_smooth(X: Array, *, size: int = 3, image_shape: tuple[int, int] = (8,
     >>> float(median_smooth(X).max())                    # salt noise is removed
     0.0
     """
-    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1 or size % 2 == 0:
+    if (
+        isinstance(size, bool)
+        or not isinstance(size, (int, np.integer))
+        or size < 1
+        or size % 2 == 0
+    ):
         raise ValueError(f"size must be a positive odd integer, got {size!r}")
     X_t, was_numpy = _tensor_keep_graph(X)
     h, w = image_shape
     if len(X_t) and X_t[0].numel() != h * w:
-        raise ValueError(f"each example must have image_shape {image_shape} = {h * w} values, got {X_t[0].numel()}")
+        raise ValueError(
+            f"each example must have image_shape {image_shape} = {h * w} values, got {X_t[0].numel()}"
+        )
     images = X_t.reshape(len(X_t), 1, h, w)
     pad = size // 2
     padded = nn.functional.pad(images, (pad, pad, pad, pad), mode="reflect")
@@ -600,7 +650,11 @@ def bpda_pgd(
     True
     """
     eps, alpha, steps = _check_pgd_args(eps, alpha, steps, norm)
-    if isinstance(eot_samples, bool) or not isinstance(eot_samples, (int, np.integer)) or eot_samples < 1:
+    if (
+        isinstance(eot_samples, bool)
+        or not isinstance(eot_samples, (int, np.integer))
+        or eot_samples < 1
+    ):
         raise ValueError(f"eot_samples must be a positive integer, got {eot_samples!r}")
     if transform is None:
         if not isinstance(model, Preprocessed):
@@ -617,8 +671,16 @@ def bpda_pgd(
 
     with _EvalMode(model):
         X_adv = _pgd_core(
-            forward, X_t, y_t, eps=eps, alpha=alpha, steps=steps, norm=norm,
-            random_start=random_start, gen=as_generator(generator), loss=loss,
+            forward,
+            X_t,
+            y_t,
+            eps=eps,
+            alpha=alpha,
+            steps=steps,
+            norm=norm,
+            random_start=random_start,
+            gen=as_generator(generator),
+            loss=loss,
             eot_samples=int(eot_samples),
         )
     return _like(X_adv, was_numpy)
@@ -665,11 +727,17 @@ def distill(
     X_t, _ = _tensor(X)
     P_t, _ = _tensor(soft_targets, "soft_targets")
     if P_t.dim() != 2 or len(P_t) != len(X_t):
-        raise ValueError(f"soft_targets must have shape (len(X), n_classes), got {tuple(P_t.shape)}")
+        raise ValueError(
+            f"soft_targets must have shape (len(X), n_classes), got {tuple(P_t.shape)}"
+        )
     if float(P_t.min()) < 0 or not torch.allclose(P_t.sum(1), torch.ones(len(P_t)), atol=1e-3):
-        raise ValueError("soft_targets rows must be probability vectors (non-negative, summing to 1)")
+        raise ValueError(
+            "soft_targets rows must be probability vectors (non-negative, summing to 1)"
+        )
     if epochs <= 0 or batch_size <= 0 or lr <= 0:
-        raise ValueError(f"epochs, batch_size and lr must be positive, got {epochs}, {batch_size}, {lr}")
+        raise ValueError(
+            f"epochs, batch_size and lr must be positive, got {epochs}, {batch_size}, {lr}"
+        )
     opt = torch.optim.Adam(student.parameters(), lr=lr)
     gen = torch.Generator().manual_seed(seed)
     history: dict[str, list[float]] = {"loss": [], "agreement": []}
@@ -725,11 +793,28 @@ def defensive_distillation(
     torch.Size([64, 10])
     """
     temperature = _positive(temperature, "temperature")
-    train(Temperature(teacher, temperature), X, y, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed)
+    train(
+        Temperature(teacher, temperature),
+        X,
+        y,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        seed=seed,
+    )
     X_t, _ = _tensor(X)
     with _EvalMode(teacher), torch.no_grad():
         soft = torch.softmax(teacher(X_t) / temperature, dim=1)
-    distill(student, X_t, soft, temperature=temperature, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed + 1)
+    distill(
+        student,
+        X_t,
+        soft,
+        temperature=temperature,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        seed=seed + 1,
+    )
     return student
 
 
@@ -776,7 +861,13 @@ def certified_radius(p_lower: float, *, sigma: float) -> float:
 
 @torch.no_grad()
 def _noisy_counts(
-    model: nn.Module, x: torch.Tensor, *, sigma: float, num: int, gen: torch.Generator | None, batch_size: int
+    model: nn.Module,
+    x: torch.Tensor,
+    *,
+    sigma: float,
+    num: int,
+    gen: torch.Generator | None,
+    batch_size: int,
 ) -> np.ndarray:
     """Class counts of ``argmax model(x + noise)`` over ``num`` Gaussian draws."""
     counts: np.ndarray | None = None
@@ -788,7 +879,9 @@ def _noisy_counts(
             noisy = batch + sigma * torch.randn(batch.shape, generator=gen)
             logits = model(noisy)
             if logits.dim() != 2 or len(logits) != b:
-                raise ValueError(f"model must map a batch of {b} inputs to (batch, n_classes) logits, got {tuple(logits.shape)}")
+                raise ValueError(
+                    f"model must map a batch of {b} inputs to (batch, n_classes) logits, got {tuple(logits.shape)}"
+                )
             pred = logits.argmax(1).numpy()
             if counts is None:
                 counts = np.zeros(logits.shape[1], dtype=np.int64)
@@ -840,7 +933,9 @@ def smoothed_predict(
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must be in (0, 1), got {alpha}")
     x_t = _check_single(x)
-    counts = _noisy_counts(model, x_t, sigma=sigma, num=n, gen=as_generator(generator), batch_size=batch_size)
+    counts = _noisy_counts(
+        model, x_t, sigma=sigma, num=n, gen=as_generator(generator), batch_size=batch_size
+    )
     top2 = np.argsort(counts)[::-1][:2]
     n_a, n_b = int(counts[top2[0]]), int(counts[top2[1]]) if len(top2) > 1 else 0
     if stats.binomtest(n_a, n_a + n_b, 0.5).pvalue > alpha:
@@ -923,7 +1018,9 @@ def certify_dataset(
     return labels, radii
 
 
-def certified_accuracy(labels: Array, radii: Array, y: Array, radius: float | Array) -> float | np.ndarray:
+def certified_accuracy(
+    labels: Array, radii: Array, y: Array, radius: float | Array
+) -> float | np.ndarray:
     """Fraction of examples certified correct with radius at least ``radius``.
 
     ``radius`` may be a number (returns a float) or an array (returns an array: the curve).
@@ -937,7 +1034,9 @@ def certified_accuracy(labels: Array, radii: Array, y: Array, radius: float | Ar
     """
     labels, radii, y = np.asarray(labels), np.asarray(radii, dtype=float), np.asarray(y)
     if not labels.shape == radii.shape == y.shape:
-        raise ValueError(f"labels, radii and y must have the same shape, got {labels.shape}, {radii.shape}, {y.shape}")
+        raise ValueError(
+            f"labels, radii and y must have the same shape, got {labels.shape}, {radii.shape}, {y.shape}"
+        )
     r = np.asarray(radius, dtype=float)
     ok = (labels == y)[None, :] & (radii[None, :] >= r.reshape(-1, 1))
     curve = ok.mean(axis=1)
@@ -991,7 +1090,9 @@ def add_trigger(
         raise ValueError(f"size must be in 1..{min(h, w)}, got {size}")
     X_t, was_numpy = _tensor(X)
     if len(X_t) and X_t[0].numel() != h * w:
-        raise ValueError(f"each example must have image_shape {image_shape} = {h * w} values, got {X_t[0].numel()}")
+        raise ValueError(
+            f"each example must have image_shape {image_shape} = {h * w} values, got {X_t[0].numel()}"
+        )
     images = X_t.reshape(len(X_t), h, w).clone()
     images[:, h - size :, w - size :] = value
     return _like(images.reshape(X_t.shape), was_numpy)
@@ -1027,7 +1128,9 @@ def poison_backdoor(
     candidates = np.flatnonzero(y != target)
     k = int(round(fraction * len(y)))
     if k > len(candidates):
-        raise ValueError(f"fraction {fraction} asks for {k} poisoned examples, only {len(candidates)} are not of class {target}")
+        raise ValueError(
+            f"fraction {fraction} asks for {k} poisoned examples, only {len(candidates)} are not of class {target}"
+        )
     poisoned = np.sort(rng.choice(candidates, size=k, replace=False))
     X_p, y_p = X.copy(), y.copy()
     X_p[poisoned] = add_trigger(X[poisoned], **trigger_kw)
@@ -1035,7 +1138,9 @@ def poison_backdoor(
     return X_p, y_p, poisoned
 
 
-def attack_success_rate(model: nn.Module, X: Array, y: Array, *, target: int, **trigger_kw: Any) -> float:
+def attack_success_rate(
+    model: nn.Module, X: Array, y: Array, *, target: int, **trigger_kw: Any
+) -> float:
     """Fraction of examples not of class ``target`` that the model calls ``target`` once the
     trigger is stamped on them.
 

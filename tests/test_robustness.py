@@ -442,3 +442,18 @@ def test_feature_helpers_validate():
         hidden_features(nn.Linear(64, 10), np.zeros((2, 64)))
     with pytest.raises(ValueError, match="features"):
         spectral_signature_scores(np.zeros(5))
+
+
+def test_pgd_is_never_weaker_than_fgsm_even_on_an_untrained_model():
+    rng = np.random.default_rng(0)
+    X = rng.random((300, 64)).astype(np.float32)
+    y = rng.integers(0, 10, 300)
+    for seed in range(3):
+        model = mlp(64, 16, 10, seed=seed)
+        for eps in (0.01, 0.05, 0.2):
+            X_f = fgsm(model, X, y, eps=eps)
+            X_p = pgd(model, X, y, eps=eps, alpha=eps / 10, steps=2, generator=seed)
+            with torch.no_grad():
+                wrong_f = model(torch.tensor(X_f)).argmax(1).numpy() != y
+                wrong_p = model(torch.tensor(X_p)).argmax(1).numpy() != y
+            assert np.all(wrong_p[wrong_f])  # every FGSM success is a PGD success
