@@ -738,26 +738,11 @@ def distill(
         raise ValueError(
             f"epochs, batch_size and lr must be positive, got {epochs}, {batch_size}, {lr}"
         )
-    opt = torch.optim.Adam(student.parameters(), lr=lr)
-    gen = torch.Generator().manual_seed(seed)
-    history: dict[str, list[float]] = {"loss": [], "agreement": []}
-    student.train()
-    for _ in range(epochs):
-        order = torch.randperm(len(X_t), generator=gen)
-        total, agree = 0.0, 0
-        for start in range(0, len(X_t), batch_size):
-            idx = order[start : start + batch_size]
-            logits = student(X_t[idx]) / temperature
-            loss = nn.functional.cross_entropy(logits, P_t[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            total += float(loss) * len(idx)
-            agree += int((logits.argmax(1) == P_t[idx].argmax(1)).sum())
-        history["loss"].append(total / len(X_t))
-        history["agreement"].append(agree / len(X_t))
+    history = train(
+        student, X_t, P_t, epochs=epochs, batch_size=batch_size, lr=lr, temperature=temperature, seed=seed
+    )
     student.eval()
-    return history
+    return {"loss": history["loss"], "agreement": history["accuracy"]}
 
 
 def defensive_distillation(

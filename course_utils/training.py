@@ -40,18 +40,24 @@ def mlp(n_in: int = 64, n_hidden: int | tuple[int, ...] = 64, n_out: int = 10, *
 
 
 def to_tensors(X: np.ndarray, y: np.ndarray | None = None) -> tuple[torch.Tensor, ...]:
-    """float32 features (and int64 labels) as torch tensors.
+    """float32 features and labels as torch tensors.
+
+    Labels of shape (N,) become int64 class indices; labels of shape (N, C) are kept as float32
+    probability vectors (soft targets, as in distillation).
 
     Examples
     --------
     >>> X, y = to_tensors(np.zeros((3, 2)), np.array([0, 1, 1]))
     >>> X.dtype, y.dtype
     (torch.float32, torch.int64)
+    >>> to_tensors(np.zeros((3, 2)), np.full((3, 2), 0.5))[1].dtype
+    torch.float32
     """
-    X_t = torch.as_tensor(np.asarray(X), dtype=torch.float32)
+    X_t = torch.as_tensor(np.asarray(X) if not torch.is_tensor(X) else X, dtype=torch.float32)
     if y is None:
         return (X_t,)
-    y_t = torch.as_tensor(np.asarray(y), dtype=torch.int64)
+    y_np = y if torch.is_tensor(y) else np.asarray(y)
+    y_t = torch.as_tensor(y_np, dtype=torch.float32 if y_np.ndim == 2 else torch.int64)
     if len(X_t) != len(y_t):
         raise ValueError(f"X and y have different lengths: {len(X_t)} and {len(y_t)}")
     return X_t, y_t
@@ -68,6 +74,7 @@ def train(
     weight_decay: float = 0.0,
     optimizer: str = "adam",
     attack: Attack | None = None,
+    temperature: float = 1.0,
     seed: int = 0,
 ) -> dict[str, list[float]]:
     """Train ``model`` with cross-entropy; return the per-epoch history.
@@ -77,7 +84,8 @@ def train(
     model : torch.nn.Module
         Maps a float batch to logits; trained in place.
     X, y : arrays
-        Features and integer labels.
+        Features, and integer labels of shape (N,) or probability vectors of shape (N, C)
+        (soft targets: distillation, extraction from a probability API).
     epochs, batch_size, lr, weight_decay : training knobs
     optimizer : {"adam", "sgd"}
     attack : callable, optional
@@ -88,7 +96,8 @@ def train(
 
     Returns
     -------
-    dict with ``"loss"`` and ``"accuracy"`` lists (training batches, one value per epoch).
+    dict with ``"loss"`` and ``"accuracy"`` lists (training batches, one value per epoch);
+    with soft targets "accuracy" is the agreement with the targets' argmax.
 
     Examples
     --------
@@ -98,8 +107,10 @@ def train(
     >>> history["accuracy"][-1]
     1.0
     """
-    if epochs <= 0 or batch_size <= 0 or lr <= 0:
-        raise ValueError(f"epochs, batch_size and lr must be positive, got {epochs}, {batch_size}, {lr}")
+    if epochs <= 0 or batch_size <= 0 or lr <= 0 or not temperature > 0:
+        raise ValueError(
+            f"epochs, batch_size, lr and temperature must be positive, got {epochs}, {batch_size}, {lr}, {temperature}"
+        )
     X_t, y_t = to_tensors(X, y)
     if optimizer == "adam":
         opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
@@ -120,12 +131,13 @@ def train(
             if attack is not None:
                 xb = attack(model, xb, yb).detach()
             opt.zero_grad()
-            logits = model(xb)
+            logits = model(xb) / temperature
             loss = loss_fn(logits, yb)
             loss.backward()
             opt.step()
-            total_loss += float(loss) * len(idx)
-            correct += int((logits.argmax(1) == yb).sum())
+            total_loss += loss.detach().item() * len(idx)
+            labels = yb.argmax(1) if yb.dim() == 2 else yb
+            correct += int((logits.argmax(1) == labels).sum())
         history["loss"].append(total_loss / len(X_t))
         history["accuracy"].append(correct / len(X_t))
     return history
