@@ -838,9 +838,10 @@ def _quiet_logger() -> Any:
     return log
 
 
-def _kernel_env() -> dict[str, str]:
+def _kernel_env(set_number: int) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
+        COURSE_CHECKS_SET=str(int(set_number)),  # the kernel imports only this set's checks
         MPLBACKEND="Agg",
         OMP_NUM_THREADS="1",
         MKL_NUM_THREADS="1",
@@ -928,7 +929,7 @@ def _run_kernel(
 
     try:
         with client.setup_kernel(
-            env=_kernel_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            env=_kernel_env(set_number), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         ):
             run(prologue, 0, 60)
             if _first_error(prologue):

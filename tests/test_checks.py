@@ -201,3 +201,16 @@ def test_fresh_import_rebuilds_the_registry() -> None:
             if k.startswith("course_utils.checks"):
                 del sys.modules[k]
         sys.modules.update(saved)
+
+
+def test_course_checks_set_limits_discovery_to_one_set() -> None:
+    """The grader's kernels import only the graded set's module (COURSE_CHECKS_SET=N)."""
+    import os
+    import subprocess
+
+    code = "import course_utils.checks as c; print(sorted({q.split('.')[0] for q in c.REGISTRY}))"
+    env = dict(os.environ, COURSE_CHECKS_SET="1")
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "['1']"
