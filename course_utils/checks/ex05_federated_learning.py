@@ -1,0 +1,429 @@
+"""Checks of exercise set 05 (federated learning: FedAvg's server step, the trimmed mean, Krum,
+zero-sum secure-aggregation masks, the DP-FedAvg server step).
+
+Conventions (as in notebook 05): a round's client updates are a float array of shape
+``(n_clients, dim)``; every aggregator returns one vector of shape ``(dim,)``.
+
+Expected values are computed here with numpy and scipy, never with :mod:`course_utils.federated`;
+the usual mistakes are recomputed on the same inputs so that the hint can name the one that was
+made.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+from . import expect, question
+
+__all__: list[str] = []
+
+
+def _vector(value: Any, what: str, dim: int, hint: str) -> np.ndarray:
+    try:
+        out = np.asarray(value, dtype=float)
+    except Exception:
+        expect(
+            False, what, expected=f"an array of shape ({dim},)", got=type(value).__name__, hint=hint
+        )
+    expect(out.shape == (dim,), what, expected=(dim,), got=out.shape, hint=hint)
+    return out
+
+
+def _updates(seed: int, n: int = 10, dim: int = 6) -> np.ndarray:
+    return np.random.default_rng(seed).normal(0.0, 1.0, size=(n, dim))
+
+
+# ---------------------------------------------------------------------------------------------
+# 5.1  FedAvg's server step
+# ---------------------------------------------------------------------------------------------
+@question(
+    "5.1",
+    points=2,
+    answer="fedavg_aggregate",
+    task="return the average of the client updates weighted by the clients' example counts",
+    reference="course_utils.federated.fedavg",
+)
+def _check_fedavg(fedavg_aggregate: Any) -> None:
+    shape_hint = "Average over clients (axis 0): one number per parameter, shape (dim,)."
+    for seed in range(3):
+        U = _updates(seed)
+        w = np.random.default_rng(100 + seed).integers(5, 300, size=len(U)).astype(float)
+        got = _vector(
+            fedavg_aggregate(U.copy(), w.copy()),
+            "returns one vector of shape (dim,)",
+            U.shape[1],
+            shape_hint,
+        )
+        want = (w[:, None] * U).sum(axis=0) / w.sum()
+        if np.allclose(got, U.mean(axis=0)) and not np.allclose(got, want):
+            expect(
+                False,
+                "clients count in proportion to their data",
+                hint="Weight each update by its client's example count: sum_k w_k u_k / sum_k w_k. "
+                "A plain mean gives a client with 5 examples as much say as one with 300.",
+            )
+        if np.allclose(got, (w[:, None] * U).sum(axis=0)):
+            expect(
+                False,
+                "the weights are normalised",
+                hint="Divide the weighted sum by the total weight sum_k w_k.",
+            )
+        if np.allclose(got, (w[:, None] * U).sum(axis=0) / len(w)):
+            expect(
+                False,
+                "the weighted sum is divided by the total weight",
+                hint="Divide by sum_k w_k, the total number of examples, not by the number of clients.",
+            )
+        expect(
+            np.allclose(got, want),
+            "equals sum_k w_k u_k / sum_k w_k",
+            expected=np.round(want[:3], 4),
+            got=np.round(got[:3], 4),
+            hint="Multiply each row of updates by its weight, sum over clients, divide by the weights' sum.",
+        )
+    # properties: scaling the weights changes nothing, equal weights give the mean, lists work
+    U = _updates(7, n=4, dim=3)
+    a = _vector(
+        fedavg_aggregate(U, [1, 2, 3, 4]),
+        "accepts a list of weights",
+        3,
+        "Convert the weights with np.asarray(weights, dtype=float).",
+    )
+    b = _vector(fedavg_aggregate(U, [10, 20, 30, 40]), "accepts a list of weights", 3, "")
+    expect(
+        np.allclose(a, b),
+        "multiplying all weights by 10 changes nothing",
+        hint="Normalise by the sum of the weights.",
+    )
+    expect(
+        np.allclose(fedavg_aggregate(U, [1, 1, 1, 1]), U.mean(axis=0)),
+        "equal weights give the plain mean",
+    )
+    one_hot = _vector(fedavg_aggregate(U, [0, 0, 5, 0]), "a client with all the weight", 3, "")
+    expect(
+        np.allclose(one_hot, U[2]),
+        "a client holding all the data decides alone",
+        expected=np.round(U[2], 4),
+        got=np.round(one_hot, 4),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# 5.2  coordinate-wise trimmed mean
+# ---------------------------------------------------------------------------------------------
+@question(
+    "5.2",
+    points=2,
+    answer="trimmed_mean_agg",
+    task="per coordinate, drop the floor(trim_ratio * n) largest and smallest values and average the rest",
+    reference="course_utils.federated.trimmed_mean",
+)
+def _check_trimmed_mean(trimmed_mean_agg: Any) -> None:
+    shape_hint = "Work per coordinate (axis 0) and return one value per parameter."
+    for seed, n, ratio in ((0, 10, 0.1), (1, 10, 0.2), (2, 9, 0.3), (3, 7, 0.0), (4, 12, 0.25)):
+        U = _updates(seed, n=n, dim=8)
+        U[0] *= 50  # one loud client
+        got = _vector(
+            trimmed_mean_agg(U.copy(), ratio),
+            f"returns shape (dim,) for trim_ratio={ratio}",
+            8,
+            shape_hint,
+        )
+        k = int(np.floor(ratio * n))
+        want = stats.trim_mean(U, ratio, axis=0)
+        norms = np.linalg.norm(U, axis=1)
+        keep_rows = np.argsort(norms)[k : n - k]
+        if k > 0 and np.allclose(got, U[keep_rows].mean(axis=0)) and not np.allclose(got, want):
+            expect(
+                False,
+                "trimming happens per coordinate",
+                hint="Sort each coordinate separately (np.sort(updates, axis=0)) and cut k values at "
+                "each end; dropping whole clients by their norm is a different rule.",
+            )
+        S = np.sort(U, axis=0)
+        if k > 0 and np.allclose(got, S[: n - k].mean(axis=0)) and not np.allclose(got, want):
+            expect(
+                False,
+                "both tails are trimmed",
+                hint="Drop the k smallest AND the k largest values of each coordinate.",
+            )
+        if k > 0 and np.allclose(got, S[: n - 2 * k].mean(axis=0)):
+            expect(
+                False,
+                "the trim is symmetric",
+                hint="Cut k = floor(trim_ratio * n) values at each end, not 2k at the top.",
+            )
+        expect(
+            np.allclose(got, want),
+            f"matches the coordinate-wise trimmed mean (n={n}, trim_ratio={ratio})",
+            expected=np.round(want[:3], 4),
+            got=np.round(got[:3], 4),
+            hint="k = floor(trim_ratio * n_clients); sort along axis 0, keep rows k .. n-k-1, average them.",
+        )
+    # trim_ratio 0 is the mean; one attacker is removed by a trim of one per side
+    U = np.vstack([np.zeros((9, 3)), np.full((1, 3), 1e6)])
+    expect(
+        np.allclose(trimmed_mean_agg(U, 0.1), 0.0),
+        "a single huge attacker is trimmed away (n=10, ratio 0.1)",
+        hint="With n = 10 and trim_ratio = 0.1 one value is dropped at each end of every coordinate.",
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# 5.3  Krum
+# ---------------------------------------------------------------------------------------------
+def _krum_pick(
+    U: np.ndarray,
+    f: int,
+    *,
+    neighbours: int | None = None,
+    squared: bool = True,
+    self_included: bool = False,
+) -> int:
+    n = len(U)
+    D = np.sqrt(((U[:, None, :] - U[None, :, :]) ** 2).sum(-1))
+    if squared:
+        D = D**2
+    if not self_included:
+        np.fill_diagonal(D, np.inf)
+    m = n - f - 2 if neighbours is None else neighbours
+    scores = np.sort(D, axis=1)[:, :m].sum(axis=1)
+    return int(np.argmin(scores))
+
+
+@question(
+    "5.3",
+    points=2,
+    answer="krum_aggregate",
+    task="return the update whose summed squared distance to its n - f - 2 nearest other updates is smallest",
+    reference="course_utils.federated.krum",
+)
+def _check_krum(krum_aggregate: Any) -> None:
+    shape_hint = "Return the selected client's update itself, a vector of shape (dim,)."
+    # 1. the honest cluster wins against far-away attackers
+    rng = np.random.default_rng(5)
+    honest = rng.normal(0.0, 0.1, size=(7, 4))
+    attackers = 40.0 + rng.normal(0.0, 0.1, size=(3, 4))
+    U = np.vstack([attackers, honest])
+    got = _vector(krum_aggregate(U.copy(), 3), "returns one vector of shape (dim,)", 4, shape_hint)
+    rows = [i for i in range(len(U)) if np.allclose(got, U[i])]
+    expect(
+        bool(rows),
+        "returns one of the clients' updates",
+        hint="Krum selects a single update; averaging (that is Multi-Krum) or a median is a different rule.",
+    )
+    expect(
+        rows[0] >= 3,
+        "ignores the three attackers far away from everybody else",
+        hint="Score each update by the distances to its NEAREST n - f - 2 neighbours; attackers are far from "
+        "the honest majority.",
+    )
+    # 2. exact rule on random cases where the usual slips choose differently: name the slip that
+    #    explains every case (several slips can coincide on a single case)
+    cases = []
+    for seed in range(40):
+        g = np.random.default_rng(seed)
+        n, f = int(g.integers(7, 13)), int(g.integers(1, 3))
+        U = g.normal(size=(n, 3)) * g.uniform(0.5, 3.0, size=(n, 1))
+        got = _vector(
+            krum_aggregate(U.copy(), f), "returns one vector of shape (dim,)", 3, shape_hint
+        )
+        cases.append((U, f, got))
+    bad = [(U, f, got) for U, f, got in cases if not np.allclose(got, U[_krum_pick(U, f)])]
+    if not bad:
+        return
+    slips = [
+        (
+            lambda U, f: _krum_pick(U, f, squared=False),
+            "Use SQUARED Euclidean distances in the score.",
+        ),
+        (
+            lambda U, f: _krum_pick(U, f, self_included=True),
+            "Leave each update's zero distance to itself out of its own score.",
+        ),
+        (
+            lambda U, f: _krum_pick(U, f, neighbours=len(U) - f),
+            "Sum over the n - f - 2 nearest neighbours, not n - f.",
+        ),
+        (
+            lambda U, f: _krum_pick(U, f, neighbours=len(U) - f - 1),
+            "Sum over the n - f - 2 nearest neighbours, not n - f - 1.",
+        ),
+        (
+            lambda U, f: _krum_pick(U, f, neighbours=len(U) - 1),
+            "Sum over the n - f - 2 nearest neighbours only, not over all other updates.",
+        ),
+    ]
+    U, f, got = bad[0]
+    for slip, hint in slips:
+        if all(np.allclose(g, V[slip(V, k)]) for V, k, g in cases):
+            expect(False, f"picks Krum's update (n={len(U)}, f={f})", hint=hint)
+    want = U[_krum_pick(U, f)]
+    expect(
+        False,
+        f"picks the update with the smallest Krum score (n={len(U)}, f={f})",
+        expected=np.round(want, 3),
+        got=np.round(got, 3),
+        hint="score_i = sum of the n - f - 2 smallest ||u_i - u_j||^2 over j != i; return u_argmin.",
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# 5.4  zero-sum masks
+# ---------------------------------------------------------------------------------------------
+@question(
+    "5.4",
+    points=1,
+    answer="zero_sum_masks",
+    task="return random float masks of shape (n_clients, dim) that sum to zero over the clients",
+    reference="course_utils.federated.secure_aggregation_masks",
+)
+def _check_masks(zero_sum_masks: Any) -> None:
+    for n, dim in ((2, 3), (5, 4), (12, 7)):
+        M = np.asarray(zero_sum_masks(n, dim, np.random.default_rng(n)), dtype=float)
+        expect(
+            M.shape == (n, dim),
+            "one mask per client",
+            expected=(n, dim),
+            got=M.shape,
+            hint="Return an array with one row per client and one column per parameter.",
+        )
+        expect(
+            np.allclose(M.sum(axis=0), 0.0, atol=1e-6),
+            f"the masks cancel in the sum (n={n})",
+            expected="column sums 0",
+            got=np.round(M.sum(axis=0), 3),
+            hint="Independent random masks do not cancel. For each pair i < j draw m_ij; client i adds "
+            "it and client j subtracts it.",
+        )
+        size = np.abs(M).mean(axis=1)
+        expect(
+            bool(np.all(size > 1e-3)),
+            "every client's mask hides its update",
+            expected="no all-zero mask",
+            got=np.round(size, 4),
+            hint="Each client must add a non-zero random mask; zeros sum to zero but hide nothing.",
+        )
+    a = np.asarray(zero_sum_masks(4, 5, np.random.default_rng(1)), dtype=float)
+    b = np.asarray(zero_sum_masks(4, 5, np.random.default_rng(2)), dtype=float)
+    expect(
+        not np.allclose(a, b),
+        "the masks are random (drawn from rng)",
+        hint="Draw the masks from the rng argument, e.g. rng.normal(0, scale, size=dim).",
+    )
+    c = np.asarray(zero_sum_masks(4, 5, np.random.default_rng(1)), dtype=float)
+    expect(
+        np.allclose(a, c),
+        "the same rng seed gives the same masks",
+        hint="Use only the rng argument for randomness (no np.random.* global state).",
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# 5.5  DP-FedAvg server step
+# ---------------------------------------------------------------------------------------------
+def _clip_rows(U: np.ndarray, S: float) -> np.ndarray:
+    norms = np.linalg.norm(U, axis=1, keepdims=True)
+    return U * np.minimum(1.0, S / np.maximum(norms, 1e-12))
+
+
+@question(
+    "5.5",
+    points=2,
+    answer="dp_fedavg_step",
+    task="clip each update to max_norm, sum, add N(0, (noise_multiplier*max_norm)^2) noise, divide by expected_clients",
+    reference="course_utils.federated.clip_update",
+)
+def _check_dp_step(dp_fedavg_step: Any) -> None:
+    def call(U, S, z, m, seed=0):
+        out = dp_fedavg_step(
+            U.copy(),
+            max_norm=S,
+            noise_multiplier=z,
+            expected_clients=m,
+            rng=np.random.default_rng(seed),
+        )
+        return _vector(
+            out,
+            "returns one vector of shape (dim,)",
+            U.shape[1],
+            "Sum over clients (axis 0) and return one value per parameter.",
+        )
+
+    # noise-free: the clipping and the denominator
+    g = np.random.default_rng(11)
+    U = g.normal(size=(7, 5)) * np.array([[0.1], [3.0], [0.2], [5.0], [0.05], [2.0], [0.3]])
+    S, m = 1.0, 10.0  # 7 clients took part, 10 were expected
+    got = call(U, S, 0.0, m)
+    want = _clip_rows(U, S).sum(axis=0) / m
+    wrong = [
+        (U.sum(axis=0) / m, "Clip every client's update to norm max_norm before summing."),
+        (
+            _clip_rows(U.sum(axis=0)[None, :], S)[0] / m,
+            "Clip each client's update separately; clipping the sum bounds nothing per client.",
+        ),
+        (
+            _clip_rows(U, S).sum(axis=0) / len(U),
+            "Divide by expected_clients, not by the number of updates received: the actual count "
+            "depends on who was sampled and would itself leak.",
+        ),
+        (
+            _clip_rows(U, S).mean(axis=0),
+            "Divide by expected_clients, not by the number of updates.",
+        ),
+        (
+            np.clip(U, -S, S).sum(axis=0) / m,
+            "Clip the L2 norm of the whole update (scale it by min(1, max_norm / ||u||)), not each coordinate.",
+        ),
+    ]
+    if not np.allclose(got, want):
+        for value, hint in wrong:
+            if np.allclose(got, value):
+                expect(False, "clip per client, sum, divide by expected_clients", hint=hint)
+    expect(
+        np.allclose(got, want),
+        "with noise_multiplier = 0: sum of clipped updates / expected_clients",
+        expected=np.round(want, 4),
+        got=np.round(got, 4),
+        hint="u_k * min(1, max_norm / ||u_k||) for every row, then sum over rows, then / expected_clients.",
+    )
+    # the noise: centred, standard deviation noise_multiplier * max_norm / expected_clients
+    Z = np.zeros((3, 20000))
+    for S, z, m in ((0.5, 2.0, 10.0), (1.0, 1.0, 4.0)):
+        out = call(Z, S, z, m, seed=3)
+        sd, want_sd = float(out.std()), z * S / m
+        if abs(sd - z / m) < 0.05 * z / m and abs(z / m - want_sd) > 0.1 * want_sd:
+            expect(
+                False,
+                "the noise scales with max_norm",
+                hint="The noise standard deviation is noise_multiplier * max_norm (the sensitivity of the sum).",
+            )
+        if abs(sd - z * S) < 0.05 * z * S:
+            expect(
+                False,
+                "the noise is added to the sum, then everything is divided",
+                hint="Add N(0, (noise_multiplier * max_norm)^2) to the SUM, then divide by expected_clients.",
+            )
+        expect(
+            abs(sd - want_sd) < 0.05 * want_sd,
+            f"noise std = noise_multiplier * max_norm / expected_clients = {want_sd:.3g}",
+            expected=round(want_sd, 4),
+            got=round(sd, 4),
+            hint="Draw rng.normal(0, noise_multiplier * max_norm, size=dim), add it to the clipped sum, divide.",
+        )
+        expect(
+            abs(float(out.mean())) < 5 * want_sd / np.sqrt(out.size),
+            "the noise is centred at zero",
+            got=round(float(out.mean()), 5),
+            hint="Use zero-mean Gaussian noise.",
+        )
+    a = call(Z[:, :50], 1.0, 1.0, 4.0, seed=9)
+    b = call(Z[:, :50], 1.0, 1.0, 4.0, seed=9)
+    expect(
+        np.allclose(a, b),
+        "the noise comes from the rng argument",
+        hint="Use rng.normal(...), not np.random.normal: the same rng seed must give the same output.",
+    )
