@@ -69,6 +69,14 @@ def test_per_sample_gradients_average_to_the_batch_gradient(batch):
         torch.testing.assert_close(grads[k].mean(0), p.grad, rtol=1e-4, atol=1e-6)
 
 
+def test_per_sample_gradients_accept_numpy(batch):
+    X, y = batch
+    model = mlp(64, (8,), 10)
+    a = per_sample_gradients(model, nn.CrossEntropyLoss(), X.numpy(), y.numpy())
+    b = per_sample_gradients(model, nn.CrossEntropyLoss(), X, y)
+    torch.testing.assert_close(a["0.weight"], b["0.weight"])
+
+
 def test_per_sample_gradients_skip_frozen_parameters(batch):
     X, y = batch
     model = mlp(64, (16,), 10)
@@ -80,7 +88,7 @@ def test_per_sample_gradients_skip_frozen_parameters(batch):
     "args, match",
     [
         (("not a model",), "model"),
-        ((nn.Linear(2, 2), np.zeros((2, 2))), "torch tensors"),
+        ((nn.Linear(2, 2), np.zeros((2, 2)), np.zeros(3)), "equal length"),
         ((nn.Linear(2, 2), torch.zeros(3, 2), torch.zeros(2, dtype=torch.long)), "same non-zero length"),
     ],
 )

@@ -80,7 +80,7 @@ def per_sample_gradients(model: nn.Module, loss_fn: LossFn, X: torch.Tensor, y: 
     loss_fn : callable
         ``loss_fn(logits, targets) -> scalar``, e.g. ``nn.CrossEntropyLoss()``; it is called on a
         batch of one, so ``"mean"`` and ``"sum"`` reductions give the same result.
-    X, y : torch.Tensor
+    X, y : torch.Tensor (or numpy arrays, converted with ``to_tensors``)
         Inputs and targets with the same leading batch dimension.
 
     Returns
@@ -102,7 +102,10 @@ def per_sample_gradients(model: nn.Module, loss_fn: LossFn, X: torch.Tensor, y: 
     if not isinstance(model, nn.Module):
         raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     if not isinstance(X, torch.Tensor) or not isinstance(y, torch.Tensor):
-        raise ValueError("X and y must be torch tensors (use course_utils.training.to_tensors)")
+        try:  # numpy arrays: float32 features and int64 labels, as everywhere in the course
+            X, y = to_tensors(X, y)
+        except Exception as exc:
+            raise ValueError(f"X and y must be tensors or arrays of equal length: {exc}") from exc
     if len(X) != len(y) or len(X) == 0:
         raise ValueError(f"X and y need the same non-zero length, got {len(X)} and {len(y)}")
     params = {k: v.detach() for k, v in model.named_parameters() if v.requires_grad}
@@ -275,14 +278,14 @@ def clipped_sum_microbatch(
         raise ValueError(f"X and y have different lengths: {len(X)} and {len(y)}")
     names = [k for k, p in model.named_parameters() if p.requires_grad]
     params = [p for p in model.parameters() if p.requires_grad]
-    total = {k: torch.zeros_like(p) for k, p in zip(names, params)}
+    total = {k: torch.zeros_like(p) for k, p in zip(names, params, strict=True)}
     norms = torch.zeros(len(X))
     for i in range(len(X)):
         loss = loss_fn(model(X[i : i + 1]), y[i : i + 1])
         gs = torch.autograd.grad(loss, params)
         norm = torch.sqrt(sum(g.pow(2).sum() for g in gs))
         factor = (max_grad_norm / (norm + 1e-6)).clamp(max=1.0)
-        for k, g in zip(names, gs):
+        for k, g in zip(names, gs, strict=True):
             total[k] += factor * g
         norms[i] = norm
     return total, norms
@@ -494,13 +497,13 @@ def train_dp_sgd(
             if len(idx) > 0:
                 grads = per_sample_gradients(model, loss_fn, xb, yb)
             else:  # an empty batch still takes a (pure noise) step, as the accountant assumes
-                grads = {k: torch.zeros(0, *p.shape) for k, p in zip(names, params)}
+                grads = {k: torch.zeros(0, *p.shape) for k, p in zip(names, params, strict=True)}
             clipped, _ = clip_per_sample(grads, max_grad_norm=max_grad_norm, inplace=True)
             noisy = noisy_aggregate(
                 clipped, noise_multiplier=sigma, max_grad_norm=max_grad_norm, generator=gen,
                 expected_batch_size=sample_rate * n,
             )
-            for k, p in zip(names, params):
+            for k, p in zip(names, params, strict=True):
                 p.grad = noisy[k]
             opt.step()
             if len(idx) > 0:
@@ -641,7 +644,7 @@ def gradient_step_seconds(
                 clipped, noise_multiplier=noise_multiplier, max_grad_norm=max_grad_norm,
                 generator=gen, expected_batch_size=batch_size,
             )
-            for k, p in zip(names, params):
+            for k, p in zip(names, params, strict=True):
                 p.grad = noisy[k]
         opt.step()
 
