@@ -1,0 +1,343 @@
+"""The notebook's FedAvg clients on a real federated-learning engine: Flower's simulation runtime.
+
+:func:`make_client_app` wraps the very same :func:`course_utils.federated.local_sgd` used by the
+scratch loop into a Flower ``ClientApp``; :func:`make_server_app` runs Flower's own ``FedAvg``
+strategy in a ``ServerApp``; :func:`run_flower` starts both on Flower's Ray backend and cleans up.
+
+Ray is started politely: ``num_cpus`` CPUs (2 by default), bound to 127.0.0.1 only, no dashboard,
+no usage statistics (``RAY_USAGE_STATS_ENABLED=0``), its session files in a temporary folder that
+is deleted afterwards, and ``ray.shutdown()`` always runs, so no Ray process outlives the call.
+
+The same two objects deploy unchanged across machines: put them in a Flower app
+(``pyproject.toml`` naming ``serverapp`` / ``clientapp``), start a ``flower-superlink`` on the
+server and a ``flower-supernode`` on each data holder, then ``flwr run``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .federated import NumpyNet, client_rng, local_sgd
+
+__all__ = [
+    "FlowerRun",
+    "ray_backend_config",
+    "make_client_app",
+    "make_server_app",
+    "run_flower",
+    "ray_processes",
+]
+
+
+@dataclass
+class FlowerRun:
+    """Result of :func:`run_flower`.
+
+    ``accuracy[t]`` is the global model's test accuracy after round ``t`` (``t = 0``: initial
+    model); ``round_seconds[t - 1]`` the wall time of round ``t``, the first one including the
+    start of Ray and its worker processes; ``seconds`` the whole call, start-up and shut-down
+    included.
+    """
+
+    params: np.ndarray
+    accuracy: list[float] = field(default_factory=list)
+    round_seconds: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def startup_seconds(self) -> float:
+        """Engine overhead before useful work: first round minus a typical later round."""
+        if not self.round_seconds:
+            return float("nan")
+        later = float(np.median(self.round_seconds[1:])) if len(self.round_seconds) > 1 else 0.0
+        return self.round_seconds[0] - later
+
+
+def ray_backend_config(temp_dir: str, *, num_cpus: int = 2) -> dict[str, Any]:
+    """Backend configuration for ``flwr.simulation.run_simulation``: local, small and quiet.
+
+    Examples
+    --------
+    >>> cfg = ray_backend_config("/tmp/x", num_cpus=2)
+    >>> cfg["init_args"]["num_cpus"], cfg["init_args"]["_node_ip_address"], cfg["client_resources"]["num_cpus"]
+    (2, '127.0.0.1', 1)
+    """
+    if isinstance(num_cpus, bool) or not isinstance(num_cpus, int) or num_cpus < 1:
+        raise ValueError(f"num_cpus must be a positive integer, got {num_cpus!r}")
+    return {
+        "init_args": {
+            "num_cpus": num_cpus,
+            "num_gpus": 0,
+            "include_dashboard": False,
+            "_temp_dir": str(temp_dir),
+            "_node_ip_address": "127.0.0.1",
+            "logging_level": "ERROR",
+            "log_to_driver": False,
+        },
+        # one CPU per simulated client: `num_cpus` clients train at the same time
+        "client_resources": {"num_cpus": 1, "num_gpus": 0.0},
+    }
+
+
+def make_client_app(
+    net: NumpyNet,
+    clients: Sequence[tuple[np.ndarray, np.ndarray]],
+    *,
+    local_epochs: int = 1,
+    batch_size: int | None = 10,
+    lr: float = 0.1,
+    seed: int = 0,
+) -> Any:
+    """A Flower ``ClientApp`` whose ``train`` runs :func:`local_sgd` on the node's partition.
+
+    Simulated node ``k`` (Flower's ``partition-id``) holds ``clients[k]``; in a deployment each
+    SuperNode would load its own data instead. The reply carries the new parameters and the
+    example count that FedAvg weights by.
+    """
+    from flwr.app import ArrayRecord, Context, Message, MetricRecord, RecordDict
+    from flwr.clientapp import ClientApp
+
+    data = [(np.asarray(X), np.asarray(y)) for X, y in clients]
+    app = ClientApp()
+
+    @app.train()
+    def train(msg: Message, context: Context) -> Message:
+        cid = int(context.node_config["partition-id"])
+        server_round = int(msg.content["config"]["server-round"])
+        params = msg.content["arrays"].to_numpy_ndarrays()[0]
+        X, y = data[cid]
+        new = local_sgd(
+            net,
+            params,
+            X,
+            y,
+            epochs=local_epochs,
+            batch_size=batch_size,
+            lr=lr,
+            rng=client_rng(seed, server_round, cid),
+        )
+        content = RecordDict(
+            {"arrays": ArrayRecord([new]), "metrics": MetricRecord({"num-examples": len(y)})}
+        )
+        return Message(content=content, reply_to=msg)
+
+    return app
+
+
+def make_server_app(
+    net: NumpyNet,
+    params: np.ndarray,
+    *,
+    rounds: int,
+    n_clients: int,
+    X_test: np.ndarray,
+    y_test: np.ndarray,
+    out: dict[str, Any],
+) -> Any:
+    """A Flower ``ServerApp`` running Flower's ``FedAvg`` with every client in every round.
+
+    The server evaluates the global model on ``(X_test, y_test)`` before the first and after each
+    round; accuracies go to ``out["accuracy"]``, the times of those evaluations to ``out["times"]``
+    and the final parameters to ``out["params"]``.
+    """
+    from flwr.app import ArrayRecord, Context, MetricRecord
+    from flwr.serverapp import Grid, ServerApp
+    from flwr.serverapp.strategy import FedAvg
+
+    app = ServerApp()
+
+    def evaluate(server_round: int, arrays: ArrayRecord) -> MetricRecord:
+        out.setdefault("times", []).append(time.perf_counter())
+        acc = net.accuracy(arrays.to_numpy_ndarrays()[0], X_test, y_test)
+        out.setdefault("accuracy", []).append(acc)
+        return MetricRecord({"accuracy": acc})
+
+    @app.main()
+    def main(grid: Grid, context: Context) -> None:
+        strategy = FedAvg(
+            fraction_train=1.0,
+            fraction_evaluate=0.0,
+            min_train_nodes=n_clients,
+            min_available_nodes=n_clients,
+        )
+        result = strategy.start(
+            grid=grid,
+            initial_arrays=ArrayRecord([np.asarray(params, dtype=float)]),
+            num_rounds=rounds,
+            evaluate_fn=evaluate,
+        )
+        out["params"] = result.arrays.to_numpy_ndarrays()[0]
+
+    return app
+
+
+#: Ray session folders created by :func:`run_flower` in this process (for :func:`ray_processes`).
+_SESSION_DIRS: list[str] = []
+
+
+def ray_processes() -> list[str]:
+    """Names of still-running processes that belong to a Ray started by :func:`run_flower` in this
+    Python process (their command line names its session folder), and their descendants.
+
+    Examples
+    --------
+    >>> ray_processes()
+    []
+    """
+    import psutil
+
+    found: dict[int, str] = {}
+    for proc in psutil.process_iter(["pid", "name", "cmdline"]):
+        try:
+            cmd = " ".join(proc.info["cmdline"] or [])
+            if proc.info["pid"] != os.getpid() and any(d in cmd for d in _SESSION_DIRS):
+                found[proc.pid] = proc.info["name"] or "?"
+                for child in proc.children(recursive=True):
+                    found[child.pid] = child.name()
+        except psutil.Error:
+            continue
+    return sorted(found.values())
+
+
+def _stop_children_using(folder: str, *, timeout: float = 5.0) -> None:
+    """Terminate this process's descendants whose command line mentions ``folder`` (Ray's
+    session folder), which a failed ``ray.init`` can leave running."""
+    import psutil
+
+    procs = []
+    for proc in psutil.Process().children(recursive=True):
+        try:
+            if any(folder in part for part in proc.cmdline()):
+                procs.append(proc)
+        except psutil.Error:
+            continue
+    for proc in procs:
+        try:
+            proc.terminate()
+        except psutil.Error:
+            pass
+    _, alive = psutil.wait_procs(procs, timeout=timeout)
+    for proc in alive:
+        try:
+            proc.kill()
+        except psutil.Error:
+            pass
+
+
+def _start_ray(init_args: dict[str, Any], *, folder: str, attempts: int) -> None:
+    """``ray.init(**init_args)``, retried when Ray's node misses its 30 s start-up deadline."""
+    import sys
+
+    import ray
+
+    # what Flower's own backend does: Ray's workers must find the packages this process sees
+    pythonpath = os.pathsep.join(p for p in sys.path if p)
+    for attempt in range(1, attempts + 1):
+        try:
+            ray.init(runtime_env={"env_vars": {"PYTHONPATH": pythonpath}}, **init_args)
+            return
+        except Exception as err:  # Ray raises a bare Exception on a start-up timeout
+            if ray.is_initialized():
+                ray.shutdown()
+            _stop_children_using(folder)
+            if attempt == attempts or not _is_startup_timeout(err):
+                raise
+
+
+def _is_startup_timeout(err: BaseException) -> bool:
+    """True when ``err`` (or its causes) is Ray's "node timed out during startup"."""
+    seen: BaseException | None = err
+    while seen is not None:
+        if "timed out during startup" in str(seen):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def run_flower(
+    net: NumpyNet,
+    clients: Sequence[tuple[np.ndarray, np.ndarray]],
+    *,
+    rounds: int,
+    X_test: np.ndarray,
+    y_test: np.ndarray,
+    local_epochs: int = 1,
+    batch_size: int | None = 10,
+    lr: float = 0.1,
+    params: np.ndarray | None = None,
+    seed: int = 0,
+    num_cpus: int = 2,
+    start_attempts: int = 2,
+) -> FlowerRun:
+    """Run FedAvg with Flower's simulation runtime (Ray backend) and return the accuracy curve.
+
+    Same arguments and seeding as :func:`course_utils.federated.run_federated` with every client in
+    every round, so both produce the same model up to float rounding. Ray gives its node 30 s to
+    come up; on an overloaded machine that can fail, so Ray's start is tried up to
+    ``start_attempts`` times before the Flower run begins.
+    """
+    if start_attempts < 1:
+        raise ValueError(f"start_attempts must be >= 1, got {start_attempts}")
+    if rounds < 1 or len(clients) < 2:
+        raise ValueError(
+            f"need rounds >= 1 and at least 2 clients, got rounds={rounds}, {len(clients)} clients"
+        )
+    os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
+    os.environ.setdefault(
+        "RAY_ACCEL_ENV_VAR_OVERRIDE_ON_ZERO", "0"
+    )  # silence a GPU-env FutureWarning
+    # On a busy machine Ray's dashboard agent can need more than the raylet's default wait to start
+    os.environ.setdefault("RAY_agent_register_timeout_ms", "120000")
+    import ray
+    from flwr.simulation import run_simulation
+
+    if params is None:
+        params = net.init(rng=np.random.default_rng(seed))
+    client_app = make_client_app(
+        net, clients, local_epochs=local_epochs, batch_size=batch_size, lr=lr, seed=seed
+    )
+    out: dict[str, Any] = {}  # filled by the ServerApp, which runs in a thread of this process
+    server_app = make_server_app(
+        net, params, rounds=rounds, n_clients=len(clients), X_test=X_test, y_test=y_test, out=out
+    )
+    flwr_logger = logging.getLogger("flwr")
+    old_level = flwr_logger.level
+    flwr_logger.setLevel(logging.CRITICAL)  # Flower logs every step and the deprecation of this API
+    start = time.perf_counter()
+    try:
+        with tempfile.TemporaryDirectory(prefix="ray-") as tmp:
+            _SESSION_DIRS.append(tmp)
+            config = ray_backend_config(tmp, num_cpus=num_cpus)
+            try:
+                # Start Ray ourselves so that a slow start can be retried before Flower's threads
+                # exist; Flower's backend then finds Ray running and uses it.
+                _start_ray(config["init_args"], folder=tmp, attempts=start_attempts)
+                run_simulation(
+                    server_app=server_app,
+                    client_app=client_app,
+                    num_supernodes=len(clients),
+                    backend_config=config,
+                )
+            finally:
+                if ray.is_initialized():
+                    ray.shutdown()
+                _stop_children_using(tmp)
+    finally:
+        flwr_logger.setLevel(old_level)
+    seconds = time.perf_counter() - start
+    if "params" not in out:
+        raise RuntimeError("the Flower run ended without a final model; see the log above")
+    return FlowerRun(
+        params=out["params"],
+        accuracy=list(out["accuracy"]),
+        round_seconds=np.diff(out["times"]).tolist(),
+        seconds=seconds,
+    )
