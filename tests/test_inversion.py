@@ -78,6 +78,19 @@ def test_black_box_inversion_with_only_confidences(digits_model) -> None:
     np.testing.assert_array_equal(images, again)
 
 
+def test_any_input_size_without_tv() -> None:
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(10, 8), torch.nn.ReLU(), torch.nn.Linear(8, 3))
+    x = invert_class(model, 2, steps=100, lr=0.1)
+
+    def p2(v):
+        return torch.softmax(model(torch.as_tensor(v, dtype=torch.float32)[None]), 1)[0, 2].item()
+
+    assert x.shape == (10,) and p2(x) > p2(np.zeros(10))
+    x2 = invert_class(model, 2, steps=20, tv=0.1, image_shape=(2, 5))
+    assert x2.shape == (10,)
+
+
 def test_correlation_matrix() -> None:
     a = np.array([[0.0, 1.0, 2.0], [5.0, 1.0, 0.0]])
     np.testing.assert_allclose(correlation_matrix(a, a), np.corrcoef(a), atol=1e-12)
@@ -100,7 +113,8 @@ def test_plot_images_returns_axes() -> None:
         (lambda m: invert_class(m, 1, lr=0), "lr must be"),
         (lambda m: invert_class(m, 1, l2=-1), "l2 and tv"),
         (lambda m: invert_class(m, 1, bounds=(1, 0)), "bounds"),
-        (lambda m: invert_class(m, 1, image_shape=(4, 4)), "image_shape"),
+        (lambda m: invert_class(m, 1, tv=0.1, image_shape=(4, 4)), "image_shape"),
+        (lambda m: invert_class(torch.nn.Linear(10, 3), 1, tv=0.1), "square"),
         (lambda m: invert_class(torch.nn.ReLU(), 1), "pass n_features"),
         (lambda m: invert_class_blackbox(lambda X: predict_proba(m, X), 1, n_features=0), "n_features"),
         (lambda m: invert_class_blackbox(lambda X: predict_proba(m, X), 1, n_features=64, n_directions=0), "n_directions"),

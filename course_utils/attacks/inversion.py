@@ -75,7 +75,7 @@ def invert_class(
     lr: float = 0.05,
     l2: float = 0.0,
     tv: float = 0.0,
-    image_shape: tuple[int, int] | None = (8, 8),
+    image_shape: tuple[int, int] | None = None,
     n_features: int | None = None,
     bounds: tuple[float, float] = (0.0, 1.0),
     init: float | np.ndarray = 0.0,
@@ -93,8 +93,9 @@ def invert_class(
     l2, tv : float, default 0
         Weights of an L2 penalty and of a total-variation penalty (smoothness; needs
         ``image_shape``). Both >= 0.
-    image_shape : (int, int) or None, default (8, 8)
-        Shape used by the TV penalty (the digits' 8 x 8).
+    image_shape : (int, int), optional
+        Shape used by the TV penalty; by default a square (8 x 8 for the digits' 64 pixels).
+        Only needed when ``tv > 0``.
     n_features : int, optional
         Input size; inferred from the model's first ``nn.Linear`` when omitted.
     bounds : (low, high), default (0, 1)
@@ -111,7 +112,7 @@ def invert_class(
     Examples
     --------
     >>> _ = torch.manual_seed(0); model = nn.Linear(4, 2)
-    >>> x = invert_class(model, 1, steps=50, image_shape=None)
+    >>> x = invert_class(model, 1, steps=50)
     >>> x.shape, bool(model(torch.tensor(x)[None]).argmax() == 1)
     ((4,), True)
     """
@@ -120,8 +121,14 @@ def invert_class(
     if l2 < 0 or tv < 0:
         raise ValueError(f"l2 and tv must be >= 0, got {l2} and {tv}")
     d = n_features if n_features is not None else _n_features(model)
-    if image_shape is not None and int(np.prod(image_shape)) != d:
-        raise ValueError(f"image_shape {image_shape} does not match n_features {d}")
+    if tv > 0:
+        if image_shape is None:
+            side = int(round(np.sqrt(d)))
+            if side * side != d:
+                raise ValueError(f"tv > 0 needs image_shape: {d} features do not make a square image")
+            image_shape = (side, side)
+        if len(image_shape) != 2 or int(np.prod(image_shape)) != d:
+            raise ValueError(f"image_shape {image_shape} does not match n_features {d}")
     was_training = model.training
     grad_flags = [p.requires_grad for p in model.parameters()]
     model.eval()
