@@ -142,6 +142,11 @@ def test_lira_online_is_the_gaussian_log_likelihood_ratio() -> None:
     np.testing.assert_allclose(off, norm.logcdf(target, m_out, s_out))
 
 
+def test_lira_accepts_one_shadow_as_a_vector() -> None:
+    s = lira_scores([0.0, 2.0], [2.0, 2.0], [0.0, 0.0])
+    assert s.shape == (2,) and s[1] > s[0]
+
+
 def test_lira_handles_nan_padding_and_single_values() -> None:
     target = np.array([0.0, 1.0])
     in_s = np.array([[1.0, np.nan, np.nan], [2.0, 2.5, np.nan]])  # one value in row 0
@@ -166,7 +171,7 @@ def test_lira_handles_nan_padding_and_single_values() -> None:
         (lambda: loss_threshold_scores([]), "empty"),
         (lambda: loss_threshold_scores([np.inf]), "finite"),
         (lambda: lira_scores([0.0, 1.0], np.zeros((3, 2)), np.zeros((2, 2))), "in_stats must have shape"),
-        (lambda: lira_scores([0.0, 1.0], np.zeros((2, 2)), np.zeros(2)), "out_stats must have shape"),
+        (lambda: lira_scores([0.0, 1.0], np.zeros((2, 2)), np.zeros(3)), "out_stats must have shape"),
         (lambda: lira_scores([0.0], None, np.zeros((1, 2))), "in_stats is required"),
         (lambda: lira_scores([0.0], np.full((1, 2), np.nan), np.zeros((1, 2))), "no finite value"),
         (lambda: lira_scores([np.inf], np.zeros((1, 2)), np.zeros((1, 2))), "finite"),

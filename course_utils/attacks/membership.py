@@ -340,6 +340,8 @@ def lira_scores(
     if not np.isfinite(t).all():
         raise ValueError("target_stats must be finite (use logit_confidence, which stays finite)")
     out_arr = np.asarray(out_stats, dtype=float)
+    if out_arr.ndim == 1 and len(out_arr) == len(t):  # a single shadow model
+        out_arr = out_arr[:, None]
     if out_arr.ndim != 2 or len(out_arr) != len(t):
         raise ValueError(f"out_stats must have shape (n={len(t)}, n_shadows), got {out_arr.shape}")
     mu_out, sd_out = _fit_gaussians(out_arr, "out_stats", fix_variance)
@@ -348,6 +350,8 @@ def lira_scores(
     if in_stats is None:
         raise ValueError("in_stats is required when online=True (pass online=False to use only OUT shadows)")
     in_arr = np.asarray(in_stats, dtype=float)
+    if in_arr.ndim == 1 and len(in_arr) == len(t):
+        in_arr = in_arr[:, None]
     if in_arr.ndim != 2 or len(in_arr) != len(t):
         raise ValueError(f"in_stats must have shape (n={len(t)}, n_shadows), got {in_arr.shape}")
     mu_in, sd_in = _fit_gaussians(in_arr, "in_stats", fix_variance)
