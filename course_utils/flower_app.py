@@ -29,12 +29,20 @@ from .federated import NumpyNet, client_rng, local_sgd
 
 __all__ = [
     "FlowerRun",
+    "RayStartError",
     "ray_backend_config",
     "make_client_app",
     "make_server_app",
     "run_flower",
     "ray_processes",
 ]
+
+
+class RayStartError(RuntimeError):
+    """Ray's node did not come up within its start-up deadline (30 s), on every attempt.
+
+    This happens on an overloaded machine, not because of the federated code; rerun later.
+    """
 
 
 @dataclass
@@ -248,8 +256,13 @@ def _start_ray(init_args: dict[str, Any], *, folder: str, attempts: int) -> None
             if ray.is_initialized():
                 ray.shutdown()
             _stop_children_using(folder)
-            if attempt == attempts or not _is_startup_timeout(err):
+            if not _is_startup_timeout(err):
                 raise
+            if attempt == attempts:
+                raise RayStartError(
+                    f"Ray did not start within its 30 s deadline in {attempts} attempt(s); "
+                    "the machine is probably overloaded"
+                ) from err
 
 
 def _is_startup_timeout(err: BaseException) -> bool:

@@ -63,6 +63,7 @@ def test_run_flower_bad_inputs():
         flower_app.run_flower(net, one, rounds=1, **kw)
     with pytest.raises(ValueError, match="rounds"):
         flower_app.run_flower(net, one * 2, rounds=0, **kw)
+    assert issubclass(flower_app.RayStartError, RuntimeError)
     with pytest.raises(ValueError, match="start_attempts"):
         flower_app.run_flower(net, one * 2, rounds=1, start_attempts=0, **kw)
 
