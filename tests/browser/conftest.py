@@ -323,6 +323,25 @@ class Lab:
         self.wait_idle(timeout)
         return time.perf_counter() - start
 
+    def run_cells(self, *source_starts: str, timeout: float = 120.0) -> None:
+        """Run only the code cells whose sources start with ``source_starts``, in that order
+        (JupyterLab's "Run Selected Cell"); fail on an error output."""
+        for start in source_starts:
+            ok = self.page.evaluate(
+                f"""async (start) => {{
+                  const w = ({_JS_PANEL})({json.dumps(self.path)});
+                  const i = w.content.widgets.findIndex(c => c.model.sharedModel.getSource().startsWith(start));
+                  if (i < 0) return 'missing';
+                  w.content.activeCellIndex = i;
+                  w.content.deselectAll();
+                  const run = window.jupyterapp.commands.execute('notebook:run-cell');
+                  const late = new Promise(r => setTimeout(() => r('timeout'), {int(timeout * 1000)}));
+                  return await Promise.race([run, late]);
+                }}""",
+                start,
+            )
+            assert ok is True, f"running the cell {start!r} gave {ok!r}; errors: {self.errors()}"
+
     def wait_idle(self, timeout: float = 60.0) -> None:
         self.page.wait_for_function(
             f"""() => {{
