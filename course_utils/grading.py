@@ -1281,19 +1281,23 @@ def grade_paths(
     csv_path: str | Path | None = None,
     json_path: str | Path | None = None,
     feedback_dir: str | Path | None = None,
+    any_set: bool = False,
     echo: Any = None,
 ) -> list[SubmissionGrade]:
     """Grade files and folders of notebooks with ``jobs`` parallel kernels.
 
     When ``set_number`` is None the batch's set is the most common set among the readable
-    submissions; others get a "different exercise set" row. The gradebook is rewritten after each
+    submissions; others get a "different exercise set" row. With ``any_set=True`` every notebook
+    is graded as the set it belongs to (e.g. a student's folder holding several sets). The gradebook is rewritten after each
     finished submission; with ``feedback_dir`` each student also gets ``<student>.txt`` there
     (:meth:`SubmissionGrade.feedback`). ``echo(grade)`` is called as each one finishes.
     """
     files, problems = _collect([str(p) for p in paths])
     if problems and not files:
         raise ValueError("; ".join(problems))
-    if set_number is None:
+    if any_set and set_number is not None:
+        raise ValueError("pass either set_number or any_set=True, not both")
+    if set_number is None and not any_set:
         found = Counter()
         for f in files:
             nb, _ = _load_notebook(f)
@@ -1360,6 +1364,11 @@ def _grade_parser() -> argparse.ArgumentParser:
         help="exercise set to grade (default: detected)",
     )
     p.add_argument(
+        "--any-set",
+        action="store_true",
+        help="grade each notebook as its own exercise set (a folder mixing sets)",
+    )
+    p.add_argument(
         "--timeout", type=float, default=120.0, help="seconds per notebook (default 120)"
     )
     p.add_argument(
@@ -1415,6 +1424,8 @@ def main(argv: list[str] | None = None) -> int:
         return _generate_main(argv[1:])
     p = _grade_parser()
     a = p.parse_args(argv)
+    if a.any_set and a.set_number is not None:
+        p.error("--set and --any-set exclude each other")
     if a.timeout <= 0 or a.check_timeout <= 0 or a.jobs < 1:
         p.error("--timeout and --check-timeout must be positive and --jobs at least 1")
     files, problems = _collect(a.paths)
@@ -1438,23 +1449,26 @@ def main(argv: list[str] | None = None) -> int:
             csv_path=a.csv,
             json_path=a.json,
             feedback_dir=a.feedback,
+            any_set=a.any_set,
             echo=echo,
         )
     except ValueError as exc:
         p.error(str(exc))
     if grades:
-        mx = max(g.max_total for g in grades)
+        sets = sorted({g.set_number for g in grades if g.set_number is not None})
+        maxes = {g.max_total for g in grades if g.max_total}
+        if len(sets) == 1 and len(maxes) == 1:
+            what = f"set {sets[0]:02d}: mean {sum(g.total for g in grades) / len(grades):.1f}/{maxes.pop()}"
+        else:
+            share = sum(g.total for g in grades) / max(1, sum(g.max_total for g in grades))
+            names = ", ".join(f"{n:02d}" for n in sets) or "?"
+            what = f"sets {names}: {share:.0%} of all points"
         flagged = sum(bool(g.flags) for g in grades)
         errored = sum(bool(g.errors) for g in grades)
+        books = ", ".join(x for x in (a.csv, a.json) if x)
         print(
-            f"graded {len(grades)} submission(s) of set {grades[0].set_number if grades[0].set_number is not None else '?'}: "
-            f"mean {sum(g.total for g in grades) / len(grades):.1f}/{mx}, "
-            f"{flagged} flagged, {errored} with errors"
-            + (
-                f"; gradebook: {', '.join(x for x in (a.csv, a.json) if x)}"
-                if a.csv or a.json
-                else ""
-            )
+            f"graded {len(grades)} submission(s) of {what}, {flagged} flagged, {errored} with errors"
+            + (f"; gradebook: {books}" if books else "")
         )
     return 0
 

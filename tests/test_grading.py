@@ -491,3 +491,13 @@ def test_static_flags_catch_patching_without_false_alarms() -> None:
     for src, needle in bad.items():
         got = flags([(0, src)], qs)
         assert any(needle in f for f in got), (src, got)
+
+
+def test_any_set_grades_each_notebook_as_its_own_set(tmp_path, capsys) -> None:
+    (tmp_path / "a.ipynb").write_text(nbformat.writes(_nb(HEAD, meta_set=1)))
+    (tmp_path / "b.ipynb").write_text(nbformat.writes(_nb("x = 1", meta_set=98)))
+    assert main([str(tmp_path), "--any-set", "--jobs", "1", "--timeout", "60"]) == 0
+    out = capsys.readouterr().out
+    assert "sets 01, 98" in out and "no questions are registered for exercise set 98" in out
+    with pytest.raises(SystemExit):
+        main([str(tmp_path), "--any-set", "--set", "1"])
