@@ -37,7 +37,13 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-CI = os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+
+
+def in_ci() -> bool:
+    """True when the environment says CI (``CI=true``, as GitHub Actions and .ci/run set it)."""
+    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+
+
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -76,7 +82,7 @@ def chromium_path() -> str | None:
 
 def _missing(reason: str) -> None:
     """Skip locally, fail in CI."""
-    if CI:
+    if in_ci():
         pytest.fail(f"CI=true but {reason}; {INSTALL_HINT}", pytrace=False)
     pytest.skip(f"{reason}; {INSTALL_HINT}")
 
@@ -186,10 +192,14 @@ class LabServer:
         self.stop()
         raise RuntimeError(f"JupyterLab did not answer within {timeout:.0f} s:\n{self.log_tail()}")
 
-    def api(self, method: str, path: str, timeout: float = 5.0) -> Any:
-        req = urllib.request.Request(
-            f"{self.url}{path}", method=method, headers={"Authorization": f"token {self.token}"}
-        )
+    def api(self, method: str, path: str, timeout: float = 5.0, body: Any = None) -> Any:
+        """Call the server's REST API with the token; JSON in, JSON out."""
+        headers = {"Authorization": f"token {self.token}"}
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        req = urllib.request.Request(f"{self.url}{path}", data=data, method=method, headers=headers)
         with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 - local server
             body = resp.read()
         return json.loads(body) if body else None
