@@ -51,18 +51,19 @@ class FlowerRun:
 
     ``accuracy[t]`` is the global model's test accuracy after round ``t`` (``t = 0``: initial
     model); ``round_seconds[t - 1]`` the wall time of round ``t``, the first one including the
-    start of Ray and its worker processes; ``seconds`` the whole call, start-up and shut-down
-    included.
+    start of Ray's worker processes; ``ray_start_seconds`` the time ``ray.init`` took before the
+    first round; ``seconds`` the whole call, start-up and shut-down included.
     """
 
     params: np.ndarray
     accuracy: list[float] = field(default_factory=list)
     round_seconds: list[float] = field(default_factory=list)
     seconds: float = 0.0
+    ray_start_seconds: float = 0.0
 
     @property
     def startup_seconds(self) -> float:
-        """Engine overhead before useful work: first round minus a typical later round."""
+        """Worker start-up: the first round minus a typical later round (``ray.init`` excluded)."""
         if not self.round_seconds:
             return float("nan")
         later = float(np.median(self.round_seconds[1:])) if len(self.round_seconds) > 1 else 0.0
@@ -332,7 +333,9 @@ def run_flower(
             try:
                 # Start Ray ourselves so that a slow start can be retried before Flower's threads
                 # exist; Flower's backend then finds Ray running and uses it.
+                t_ray = time.perf_counter()
                 _start_ray(config["init_args"], folder=tmp, attempts=start_attempts)
+                ray_start = time.perf_counter() - t_ray
                 run_simulation(
                     server_app=server_app,
                     client_app=client_app,
@@ -353,4 +356,5 @@ def run_flower(
         accuracy=list(out["accuracy"]),
         round_seconds=np.diff(out["times"]).tolist(),
         seconds=seconds,
+        ray_start_seconds=ray_start,
     )
