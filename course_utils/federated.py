@@ -518,7 +518,17 @@ def secure_aggregation_masks(
     >>> M.shape, bool(np.allclose(M.sum(axis=0), 0.0))
     ((4, 3), True)
     """
-    return pairwise_masks(n_clients, dim, rng=rng, scale=scale).sum(axis=1)
+    if n_clients < 2 or dim < 1:
+        raise ValueError(f"need n_clients >= 2 and dim >= 1, got n_clients={n_clients}, dim={dim}")
+    if not scale > 0:
+        raise ValueError(f"scale must be positive, got {scale!r}")
+    rng = _check_rng(rng)
+    masks = np.zeros((n_clients, dim))
+    for i in range(n_clients - 1):  # same draws, in the same order, as pairwise_masks
+        block = rng.normal(0.0, scale, size=(n_clients - i - 1, dim))  # m_ij for j > i
+        masks[i] += block.sum(axis=0)
+        masks[i + 1 :] -= block
+    return masks
 
 
 def secure_aggregation_masks_mod(
