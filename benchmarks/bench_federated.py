@@ -140,7 +140,7 @@ def run() -> list[dict]:
             "name": "Flower: ray.init",
             "value": flower.ray_start_seconds,
             "unit": "s",
-            "note": "2 CPUs, 127.0.0.1",
+            "note": "2 CPUs",
         },
         {
             "name": "Flower FedAvg, 5 rounds (total)",

@@ -4,9 +4,13 @@
 scratch loop into a Flower ``ClientApp``; :func:`make_server_app` runs Flower's own ``FedAvg``
 strategy in a ``ServerApp``; :func:`run_flower` starts both on Flower's Ray backend and cleans up.
 
-Ray is started politely: ``num_cpus`` CPUs (2 by default), bound to 127.0.0.1 only, no dashboard,
-no usage statistics (``RAY_USAGE_STATS_ENABLED=0``), its session files in a temporary folder that
-is deleted afterwards, and ``ray.shutdown()`` always runs, so no Ray process outlives the call.
+Ray is started politely: ``num_cpus`` CPUs (2 by default), no dashboard, no usage statistics
+(``RAY_USAGE_STATS_ENABLED=0``), its session files in a temporary folder that is deleted
+afterwards, and ``ray.shutdown()`` always runs, so no Ray process outlives the call. We ask for
+the node address 127.0.0.1, but Ray 2.55 deliberately replaces a loopback node address by the
+machine's own (``ray._private.services.resolve_ip_for_localhost``) and its GCS and raylet listen
+on all interfaces: on a shared machine, keep the ports firewalled (``tests/test_flower.py``
+records what it sees).
 
 The same two objects deploy unchanged across machines: put them in a Flower app
 (``pyproject.toml`` naming ``serverapp`` / ``clientapp``), start a ``flower-superlink`` on the
