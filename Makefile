@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: lab test bench exercises grade footers clean install
+.PHONY: lab test bench exercises grade footers site doctor clean install
 
 # Re-install only when the dependency files change (the stamp records the last install).
 $(STAMP): pyproject.toml constraints.txt
@@ -28,6 +28,14 @@ bench: $(STAMP)
 
 exercises: $(STAMP)
 	$(PY) -m course_utils.grading generate solutions exercises
+
+# Static HTML course (executed notebooks + index) in site/
+site: $(STAMP)
+	$(PY) tools/build_site.py --out site
+
+# Environment check (versions, offline datasets, lab extensions)
+doctor: $(STAMP)
+	$(PY) -m course_utils.doctor
 
 footers: $(STAMP)
 	$(PY) tools/footers.py --write

@@ -134,6 +134,9 @@ def figure_with_controls(fig: Any, controls: Any) -> Any:
     canvas = fig.canvas
     if isinstance(canvas, w.DOMWidget):
         canvas.header_visible = False
+        # Inside a box ipympl never sizes the canvas model (a direct display does, in
+        # _repr_mimebundle_), so under "Run All" the view can stay 0x0 px (ipympl#472).
+        canvas._repr_mimebundle_()
         return w.VBox([canvas, controls])
     display(fig)
     return w.VBox([controls])

@@ -155,4 +155,13 @@ def quiz(questions: Sequence[Question], *, widget: bool | None = None) -> Any:
 
     box = w.VBox([_widget(q, i) for i, q in enumerate(questions, 1)])
     display(box)
+
+    def _show_once(**kwargs: Any) -> None:
+        if box._quiz_shown:  # quiz() has shown it; as the cell's value it would appear twice
+            box._quiz_shown = False
+            return
+        display(box._repr_mimebundle_(), raw=True)
+
+    box._quiz_shown = True
+    box._ipython_display_ = _show_once
     return box

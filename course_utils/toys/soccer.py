@@ -255,6 +255,7 @@ class SoccerToy:
         self.hidden = bool(hidden)
         self.revealed = False
         self._clear_guess()
+        self._message("")
         self._refresh()
 
     def guess(self, x: float, y: float) -> float:
@@ -326,7 +327,7 @@ class SoccerToy:
         sy = w.FloatSlider(min=0, max=FIELD_HEIGHT, step=0.5, description="y", continuous_update=True)
         gx = w.FloatSlider(min=0, max=FIELD_WIDTH, step=0.5, value=FIELD_WIDTH / 2, description="guess x")
         gy = w.FloatSlider(min=0, max=FIELD_HEIGHT, step=0.5, value=FIELD_HEIGHT / 2, description="guess y")
-        submit = w.Button(description="Guess goalie here", icon="crosshairs")
+        submit = w.Button(description="Guess goalie here", icon="crosshairs", layout=w.Layout(width="auto"))
         message = w.HTML()
         self._syncing = False
 
