@@ -36,8 +36,9 @@ def run() -> list[dict]:
     times = []
     for k in range(20):
         start = time.perf_counter()
+        # under Agg, draw_idle (called by set_salary) draws at once: this is one full redraw,
+        # as ipympl does one per slider release; a second canvas.draw() would count it twice
         salary_toy.set_salary(0, 41_000 + 1_000 * k)
-        salary_toy.fig.canvas.draw()
         times.append(time.perf_counter() - start)
     salary_toy.close()
     rows.append({"name": "salary toy slider update (lines + redraw), median of 20", "value": 1e3 * float(np.median(times)),
