@@ -3,43 +3,13 @@ fails the typical mistake with a hint aimed at it (one test per question)."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from course_utils.checks import REGISTRY, run_check
+from tests.check_support import fails_with, passes, solution_namespace
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _solution_namespace() -> dict:
-    """Execute the answer cells of solutions/01_motivation.ipynb (the reference answers)."""
-    nb = json.loads((ROOT / "solutions" / "01_motivation.ipynb").read_text(encoding="utf-8"))
-    ns: dict = {"np": np}
-    for cell in nb["cells"]:
-        src = "".join(cell["source"])
-        if cell["cell_type"] == "code" and "# BEGIN SOLUTION" in src:
-            exec(src, ns)
-    return ns
-
-
-SOL = _solution_namespace()
-
-
-def _passes(qid, answer):
-    r = run_check(qid, answer)
-    assert r.passed, str(r)
-
-
-def _fails_with(qid, answer, *hint_words):
-    r = run_check(qid, answer)
-    assert r.status == "failed" and r.points == 0, str(r)
-    text = (r.message + " " + r.hint).lower()
-    for word in hint_words:
-        assert word.lower() in text, f"hint lacks {word!r}: {r}"
-    return r
+SOL = solution_namespace("01_motivation", np=np)
 
 
 def test_set01_is_registered_with_points_and_references() -> None:
@@ -55,41 +25,41 @@ def test_set01_is_registered_with_points_and_references() -> None:
 
 
 def test_1_1_team0_share() -> None:
-    _passes("1.1", SOL["team0_share"])
+    passes("1.1", SOL["team0_share"])
 
     def vectorised_differently(positions, teams, point, power=3.0):
         dx, dy = (positions - point).T
         w = (dx * dx + dy * dy) ** (-power / 2)
         return np.sum(w * (teams == 0)) / np.sum(w)
 
-    _passes("1.1", vectorised_differently)
+    passes("1.1", vectorised_differently)
 
     def inverted(positions, teams, point, power=3.0):  # weight d**power: far players dominate
         w = np.linalg.norm(positions - point, axis=1) ** power
         return w[teams == 0].sum() / w.sum()
 
-    _fails_with("1.1", inverted, "1 / d**power")
+    fails_with("1.1", inverted, "1 / d**power")
 
     def squared(positions, teams, point, power=3.0):  # squared distance to the power
         w = 1 / (((positions - point) ** 2).sum(1)) ** power
         return w[teams == 0].sum() / w.sum()
 
-    _fails_with("1.1", squared, "squared distance")
+    fails_with("1.1", squared, "squared distance")
 
     def team1(positions, teams, point, power=3.0):
         w = 1 / np.linalg.norm(positions - point, axis=1) ** power
         return w[teams == 1].sum() / w.sum()
 
-    _fails_with("1.1", team1, "team 1")
+    fails_with("1.1", team1, "team 1")
 
     def fixed_power(positions, teams, point, power=3.0):
         return SOL["team0_share"](positions, teams, point, 3.0)
 
-    _fails_with("1.1", fixed_power, "power")
+    fails_with("1.1", fixed_power, "power")
 
 
 def test_1_2_slope_influence() -> None:
-    _passes("1.2", SOL["slope_influence"])
+    passes("1.2", SOL["slope_influence"])
 
     def closed_form(x, y):  # leverage formula instead of refitting
         xc = x - x.mean()
@@ -98,17 +68,17 @@ def test_1_2_slope_influence() -> None:
         h = 1 / len(x) + xc**2 / sxx
         return xc * resid / (sxx * (1 - h))
 
-    _passes("1.2", closed_form)
+    passes("1.2", closed_form)
 
     def sign_flipped(x, y):
         return -SOL["slope_influence"](x, y)
 
-    _fails_with("1.2", sign_flipped, "flip the sign")
+    fails_with("1.2", sign_flipped, "flip the sign")
 
     def off_by_one(x, y):  # leaves out point i+1 (wrapping around)
         return np.roll(SOL["slope_influence"](x, y), -1)
 
-    _fails_with("1.2", off_by_one, "off by one")
+    fails_with("1.2", off_by_one, "off by one")
 
     def intercept(x, y):
         full = np.polyfit(x, y, 1)[1]
@@ -116,7 +86,7 @@ def test_1_2_slope_influence() -> None:
             [full - np.polyfit(np.delete(x, i), np.delete(y, i), 1)[1] for i in range(len(x))]
         )
 
-    _fails_with("1.2", intercept, "element 0")
+    fails_with("1.2", intercept, "element 0")
 
     def drops_nothing(x, y):  # slicing x[:i] + x[i:] keeps every point
         full = np.polyfit(x, y, 1)[0]
@@ -127,67 +97,67 @@ def test_1_2_slope_influence() -> None:
             ]
         )
 
-    _fails_with("1.2", drops_nothing, "np.delete")
+    fails_with("1.2", drops_nothing, "np.delete")
 
 
 def test_1_3_infer_salary() -> None:
-    _passes("1.3", SOL["infer_salary"])
+    passes("1.3", SOL["infer_salary"])
 
     def vectorised(model, years):
         grid = np.arange(40_000, 90_001, 250.0)
         return grid[np.argmax(model(np.full_like(grid, years), grid))]
 
-    _passes("1.3", vectorised)
+    passes("1.3", vectorised)
 
     def argmin(model, years):  # scale inverted: weakest instead of strongest
         grid = np.linspace(40_000, 90_000, 1001)
         return float(grid[np.argmin([model(years, s) for s in grid])])
 
-    _fails_with("1.3", argmin, "highest")
+    fails_with("1.3", argmin, "highest")
 
     def index(model, years):
         grid = np.linspace(40_000, 90_000, 1001)
         return int(np.argmax([model(years, s) for s in grid]))
 
-    _fails_with("1.3", index, "grid[index]")
+    fails_with("1.3", index, "grid[index]")
 
     def coarse(model, years):  # a $10k grid cannot resolve a person
         grid = np.linspace(40_000, 90_000, 6)
         return float(grid[np.argmax([model(years, s) for s in grid])])
 
-    _fails_with("1.3", coarse, "grid step")
+    fails_with("1.3", coarse, "grid step")
 
 
 def test_1_4_leaks_more() -> None:
-    _passes("1.4", SOL["leaks_more"])
+    passes("1.4", SOL["leaks_more"])
 
     def closed_form(years, salary, i, j):
         dev = np.abs(years - years.mean())
         return i if dev[i] >= dev[j] else j
 
-    _passes("1.4", closed_form)
+    passes("1.4", closed_form)
 
     def by_salary(years, salary, i, j):  # the usual mistake: unusual salary = leaks more
         dev = np.abs(salary - salary.mean())
         return i if dev[i] > dev[j] else j
 
-    _fails_with("1.4", by_salary, "not how unusual the salary")
+    fails_with("1.4", by_salary, "not how unusual the salary")
 
     def inverted(years, salary, i, j):
         return j if closed_form(years, salary, i, j) == i else i
 
-    _fails_with("1.4", inverted, "leaks less")
+    fails_with("1.4", inverted, "leaks less")
 
     def signed(years, salary, i, j):  # forgets abs(): early hires look harmless
         dev = years - years.mean()
         return i if dev[i] > dev[j] else j
 
-    _fails_with("1.4", signed)
+    fails_with("1.4", signed)
 
     def returns_bool(years, salary, i, j):
         return closed_form(years, salary, i, j) == i
 
-    _fails_with("1.4", returns_bool, "index itself")
+    fails_with("1.4", returns_bool, "index itself")
 
 
 @pytest.mark.parametrize("qid", ["1.1", "1.2", "1.3", "1.4"])

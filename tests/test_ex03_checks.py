@@ -3,9 +3,8 @@ differently, and fails the typical mistake with a hint aimed at it (one test per
 
 from __future__ import annotations
 
-import json
 import math
-from pathlib import Path
+from functools import partial
 
 import numpy as np
 import pytest
@@ -13,36 +12,13 @@ from scipy import optimize
 
 from course_utils.checks import REGISTRY, run_check
 from course_utils.privacy import mechanisms as lib
+from tests.check_support import fails_with as _fails_with
+from tests.check_support import passes, solution_namespace
 
-ROOT = Path(__file__).resolve().parents[1]
+# This set's feedback may quote the value the answer returned: look for hint words there too.
+fails_with = partial(_fails_with, search_got=True)
 
-
-def _solution_namespace() -> dict:
-    """Execute the answer cells of solutions/03_dp_mechanisms.ipynb (the reference answers)."""
-    nb = json.loads((ROOT / "solutions" / "03_dp_mechanisms.ipynb").read_text(encoding="utf-8"))
-    ns: dict = {"np": np, "math": math}
-    for cell in nb["cells"]:
-        src = "".join(cell["source"])
-        if cell["cell_type"] == "code" and "# BEGIN SOLUTION" in src:
-            exec(src, ns)
-    return ns
-
-
-SOL = _solution_namespace()
-
-
-def _passes(qid, answer):
-    r = run_check(qid, answer)
-    assert r.passed, str(r)
-
-
-def _fails_with(qid, answer, *hint_words):
-    r = run_check(qid, answer)
-    assert r.status == "failed" and r.points == 0, str(r)
-    text = " ".join((r.message, r.hint, r.got)).lower()
-    for word in hint_words:
-        assert word.lower() in text, f"hint lacks {word!r}: {r}"
-    return r
+SOL = solution_namespace("03_dp_mechanisms", np=np, math=math)
 
 
 def test_set03_is_registered_with_points() -> None:
@@ -59,52 +35,52 @@ def test_set03_is_registered_with_points() -> None:
 
 
 def test_3_1_laplace_mechanism() -> None:
-    _passes("3.1", SOL["laplace_mechanism"])
-    _passes("3.1", lib.laplace_mechanism)
+    passes("3.1", SOL["laplace_mechanism"])
+    passes("3.1", lib.laplace_mechanism)
 
     def difference_of_exponentials(value, *, sensitivity, epsilon, rng):
         b = sensitivity / epsilon
         shape = np.shape(value)
         return np.asarray(value) + rng.exponential(b, shape) - rng.exponential(b, shape)
 
-    _passes("3.1", difference_of_exponentials)
+    passes("3.1", difference_of_exponentials)
 
     def inverse_cdf(value, *, sensitivity, epsilon, rng):
         u = rng.random(np.shape(value)) - 0.5
         return value - sensitivity / epsilon * np.sign(u) * np.log1p(-2 * np.abs(u))
 
-    _passes("3.1", inverse_cdf)
+    passes("3.1", inverse_cdf)
 
     def inverted(value, *, sensitivity, epsilon, rng):  # THE classic bug
         return value + rng.laplace(0.0, sensitivity * epsilon, size=np.shape(value))
 
-    _fails_with("3.1", inverted, "smaller epsilon", "sensitivity * epsilon")
+    fails_with("3.1", inverted, "smaller epsilon", "sensitivity * epsilon")
 
     def no_sensitivity(value, *, sensitivity, epsilon, rng):
         return value + rng.laplace(0.0, 1.0 / epsilon, size=np.shape(value))
 
-    _fails_with("3.1", no_sensitivity, "sensitivity")
+    fails_with("3.1", no_sensitivity, "sensitivity")
 
     def gaussian(value, *, sensitivity, epsilon, rng):
         return value + rng.normal(0.0, math.sqrt(2) * sensitivity / epsilon * 0.71, size=np.shape(value))
 
-    _fails_with("3.1", gaussian)
+    fails_with("3.1", gaussian)
 
     def gaussian_same_mean_abs(value, *, sensitivity, epsilon, rng):  # right scale, wrong shape
         b = sensitivity / epsilon
         return value + rng.normal(0.0, b * math.sqrt(math.pi / 2), size=np.shape(value))
 
-    _fails_with("3.1", gaussian_same_mean_abs, "laplace distribution", "rng.normal")
+    fails_with("3.1", gaussian_same_mean_abs, "laplace distribution", "rng.normal")
 
     def global_state(value, *, sensitivity, epsilon, rng):
         return value + np.random.default_rng().laplace(0.0, sensitivity / epsilon, size=np.shape(value))
 
-    _fails_with("3.1", global_state, "rng")
+    fails_with("3.1", global_state, "rng")
 
     def one_draw(value, *, sensitivity, epsilon, rng):  # the same noise for every entry
         return value + rng.laplace(0.0, sensitivity / epsilon)
 
-    _fails_with("3.1", one_draw, "one noise value per entry")
+    fails_with("3.1", one_draw, "one noise value per entry")
 
     def in_place(value, *, sensitivity, epsilon, rng):
         if isinstance(value, np.ndarray):
@@ -112,116 +88,116 @@ def test_3_1_laplace_mechanism() -> None:
             return value
         return value + rng.laplace(0.0, sensitivity / epsilon)
 
-    _fails_with("3.1", in_place, "not modified")
+    fails_with("3.1", in_place, "not modified")
 
     def std_as_scale(value, *, sensitivity, epsilon, rng):  # b chosen so the std is s/eps
         return value + rng.laplace(0.0, sensitivity / epsilon / math.sqrt(2), size=np.shape(value))
 
-    _fails_with("3.1", std_as_scale, "scale b")
+    fails_with("3.1", std_as_scale, "scale b")
 
 
 def test_3_2_gaussian_sigma() -> None:
-    _passes("3.2", SOL["gaussian_sigma"])
+    passes("3.2", SOL["gaussian_sigma"])
 
     def analytic(*, sensitivity, epsilon, delta):  # tighter, and still private: also accepted
         return lib.gaussian_sigma(sensitivity=sensitivity, epsilon=epsilon, delta=delta)
 
-    _passes("3.2", analytic)
+    passes("3.2", analytic)
 
     def times_epsilon(*, sensitivity, epsilon, delta):
         return math.sqrt(2 * math.log(1.25 / delta)) * sensitivity * epsilon
 
-    _fails_with("3.2", times_epsilon, "divide by epsilon")
+    fails_with("3.2", times_epsilon, "divide by epsilon")
 
     def no_sqrt(*, sensitivity, epsilon, delta):
         return 2 * math.log(1.25 / delta) * sensitivity / epsilon
 
-    _fails_with("3.2", no_sqrt, "square root")
+    fails_with("3.2", no_sqrt, "square root")
 
     def no_sensitivity(*, sensitivity, epsilon, delta):
         return math.sqrt(2 * math.log(1.25 / delta)) / epsilon
 
-    _fails_with("3.2", no_sensitivity, "sensitivity")
+    fails_with("3.2", no_sensitivity, "sensitivity")
 
 
 def test_3_3_exponential_mechanism() -> None:
-    _passes("3.3", SOL["exponential_mechanism"])
-    _passes("3.3", lib.exponential_mechanism)
+    passes("3.3", SOL["exponential_mechanism"])
+    passes("3.3", lib.exponential_mechanism)
 
     def gumbel_max(candidates, utilities, *, sensitivity, epsilon, rng):  # the same distribution
         scores = epsilon * np.asarray(utilities, float) / (2 * sensitivity) + rng.gumbel(size=len(candidates))
         return candidates[int(np.argmax(scores))]
 
-    _passes("3.3", gumbel_max)
+    passes("3.3", gumbel_max)
 
     def argmax(candidates, utilities, *, sensitivity, epsilon, rng):
         return candidates[int(np.argmax(utilities))]
 
-    _fails_with("3.3", argmax, "argmax")
+    fails_with("3.3", argmax, "argmax")
 
     def no_factor_two(candidates, utilities, *, sensitivity, epsilon, rng):
         u = np.asarray(utilities, float)
         w = np.exp(epsilon * (u - u.max()) / sensitivity)
         return candidates[rng.choice(len(candidates), p=w / w.sum())]
 
-    _fails_with("3.3", no_factor_two, "factor 2")
+    fails_with("3.3", no_factor_two, "factor 2")
 
     def uniform(candidates, utilities, *, sensitivity, epsilon, rng):
         return candidates[rng.integers(len(candidates))]
 
-    _fails_with("3.3", uniform)
+    fails_with("3.3", uniform)
 
     def wrong_sign(candidates, utilities, *, sensitivity, epsilon, rng):
         u = -np.asarray(utilities, float)
         w = np.exp(epsilon * (u - u.max()) / (2 * sensitivity))
         return candidates[rng.choice(len(candidates), p=w / w.sum())]
 
-    _fails_with("3.3", wrong_sign, "sign")
+    fails_with("3.3", wrong_sign, "sign")
 
     def overflows(candidates, utilities, *, sensitivity, epsilon, rng):
         w = np.exp(epsilon * np.asarray(utilities, float) / (2 * sensitivity))
         return candidates[rng.choice(len(candidates), p=w / w.sum())]
 
     with np.errstate(all="ignore"):
-        _fails_with("3.3", overflows, "subtract max")
+        fails_with("3.3", overflows, "subtract max")
 
     def returns_index(candidates, utilities, *, sensitivity, epsilon, rng):
         u = np.asarray(utilities, float)
         w = np.exp(epsilon * (u - u.max()) / (2 * sensitivity))
         return int(rng.choice(len(candidates), p=w / w.sum()))
 
-    _fails_with("3.3", returns_index, "candidates[i]")
+    fails_with("3.3", returns_index, "candidates[i]")
 
 
 def test_3_4_rr_estimate() -> None:
-    _passes("3.4", SOL["rr_estimate"])
-    _passes("3.4", lib.rr_estimate)
+    passes("3.4", SOL["rr_estimate"])
+    passes("3.4", lib.rr_estimate)
 
     def rearranged(responses, *, epsilon):
         e = math.exp(epsilon)
         return (np.mean(responses) * (e + 1) - 1) / (e - 1)
 
-    _passes("3.4", rearranged)
+    passes("3.4", rearranged)
 
     def raw_mean(responses, *, epsilon):
         return float(np.mean(responses))
 
-    _fails_with("3.4", raw_mean, "biased towards 1/2")
+    fails_with("3.4", raw_mean, "biased towards 1/2")
 
     def lie_probability(responses, *, epsilon):
         p = 1 / (1 + math.exp(epsilon))
         return (np.mean(responses) - (1 - p)) / (2 * p - 1)
 
-    _fails_with("3.4", lie_probability, "truth")
+    fails_with("3.4", lie_probability, "truth")
 
     def clipped(responses, *, epsilon):
         return float(np.clip(SOL["rr_estimate"](responses, epsilon=epsilon), 0.0, 1.0))
 
-    _fails_with("3.4", clipped, "clip")
+    fails_with("3.4", clipped, "clip")
 
 
 def test_3_5_split_budget() -> None:
-    _passes("3.5", SOL["split_budget"])
+    passes("3.5", SOL["split_budget"])
 
     def numerical(sensitivities, *, epsilon):
         s = np.asarray(sensitivities, float)
@@ -235,28 +211,28 @@ def test_3_5_split_budget() -> None:
                               options={"xatol": 1e-8, "fatol": 1e-10, "maxiter": 20_000}).x
         return epsilon * np.exp(z - z.max()) / np.exp(z - z.max()).sum()
 
-    _passes("3.5", numerical)
+    passes("3.5", numerical)
 
     def full_budget_each(sensitivities, *, epsilon):
         return np.full(len(sensitivities), float(epsilon))
 
-    _fails_with("3.5", full_budget_each, "add up")
+    fails_with("3.5", full_budget_each, "add up")
 
     def equal(sensitivities, *, epsilon):
         return np.full(len(sensitivities), epsilon / len(sensitivities))
 
-    _fails_with("3.5", equal, "equal split", "2/3")
+    fails_with("3.5", equal, "equal split", "2/3")
 
     def proportional(sensitivities, *, epsilon):
         s = np.asarray(sensitivities, float)
         return epsilon * s / s.sum()
 
-    _fails_with("3.5", proportional, "proportional to the sensitivity")
+    fails_with("3.5", proportional, "proportional to the sensitivity")
 
     def half_spent(sensitivities, *, epsilon):
         return SOL["split_budget"](sensitivities, epsilon=epsilon / 2)
 
-    _fails_with("3.5", half_spent, "unspent")
+    fails_with("3.5", half_spent, "unspent")
 
 
 @pytest.mark.parametrize("qid", ["3.1", "3.2", "3.3", "3.4", "3.5"])

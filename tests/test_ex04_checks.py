@@ -3,45 +3,23 @@ differently, and fails the typical mistake with a hint aimed at it (one test per
 
 from __future__ import annotations
 
-import json
 import math
-from pathlib import Path
+from functools import partial
 
 import numpy as np
 import torch
 
-from course_utils.checks import REGISTRY, run_check
+from course_utils.checks import REGISTRY
 from course_utils.privacy.accounting import gaussian_epsilon
+from tests.check_support import fails_with as _fails_with
+from tests.check_support import passes, solution_namespace
 
-ROOT = Path(__file__).resolve().parents[1]
+# This set's feedback may quote the value the answer returned: look for hint words there too.
+fails_with = partial(_fails_with, search_got=True)
 
-
-def _solution_namespace() -> dict:
-    """Execute the answer cells of solutions/04_dp_sgd.ipynb (the reference answers)."""
-    nb = json.loads((ROOT / "solutions" / "04_dp_sgd.ipynb").read_text(encoding="utf-8"))
-    ns: dict = {"np": np, "math": math, "torch": torch, "gaussian_epsilon": gaussian_epsilon}
-    for cell in nb["cells"]:
-        src = "".join(cell["source"])
-        if cell["cell_type"] == "code" and "# BEGIN SOLUTION" in src:
-            exec(src, ns)
-    return ns
-
-
-SOL = _solution_namespace()
-
-
-def _passes(qid, answer):
-    r = run_check(qid, answer)
-    assert r.passed, str(r)
-
-
-def _fails_with(qid, answer, *hint_words):
-    r = run_check(qid, answer)
-    assert r.status == "failed" and r.points == 0, str(r)
-    text = " ".join((r.message, r.hint, str(r.got))).lower()
-    for word in hint_words:
-        assert word.lower() in text, f"hint lacks {word!r}: {r}"
-    return r
+SOL = solution_namespace(
+    "04_dp_sgd", np=np, math=math, torch=torch, gaussian_epsilon=gaussian_epsilon
+)
 
 
 def test_set04_is_registered_with_points() -> None:
@@ -52,7 +30,7 @@ def test_set04_is_registered_with_points() -> None:
 
 
 def test_4_1_clip_gradients() -> None:
-    _passes("4.1", SOL["clip_gradients"])
+    passes("4.1", SOL["clip_gradients"])
 
     def squared_sum_version(grads, *, max_grad_norm):  # written differently, still right
         sq = sum((g.reshape(len(g), -1) ** 2).sum(1) for g in grads.values())
@@ -60,7 +38,7 @@ def test_4_1_clip_gradients() -> None:
         f = torch.minimum(torch.ones_like(norms), max_grad_norm / norms)
         return {k: g * f.reshape([-1] + [1] * (g.dim() - 1)) for k, g in grads.items()}, norms
 
-    _passes("4.1", squared_sum_version)
+    passes("4.1", squared_sum_version)
 
     def per_layer(grads, *, max_grad_norm):  # the typical mistake: one norm per tensor
         out, norms = {}, 0
@@ -70,47 +48,47 @@ def test_4_1_clip_gradients() -> None:
             norms = norms + n**2
         return out, norms.sqrt()
 
-    _fails_with("4.1", per_layer, "each tensor on its own")
+    fails_with("4.1", per_layer, "each tensor on its own")
 
     def normalise(grads, *, max_grad_norm):  # stretches short gradients to C
         clipped, norms = SOL["clip_gradients"](grads, max_grad_norm=1e9)
         f = max_grad_norm / norms
         return {k: g * f.view(-1, *[1] * (g.dim() - 1)) for k, g in clipped.items()}, norms
 
-    _fails_with("4.1", normalise, "min(1, C / norm)")
+    fails_with("4.1", normalise, "min(1, C / norm)")
 
 
 def test_4_2_noisy_mean() -> None:
-    _passes("4.2", SOL["noisy_mean"])
+    passes("4.2", SOL["noisy_mean"])
 
     def forgot_C(clipped, *, noise_multiplier, max_grad_norm, expected_batch_size, generator):
         return {k: (g.sum(0) + noise_multiplier * torch.randn(g.shape[1:], generator=generator)) / expected_batch_size
                 for k, g in clipped.items()}
 
-    _fails_with("4.2", forgot_C, "left out max_grad_norm")
+    fails_with("4.2", forgot_C, "left out max_grad_norm")
 
     def per_example_noise(clipped, *, noise_multiplier, max_grad_norm, expected_batch_size, generator):
         std = noise_multiplier * max_grad_norm
         return {k: (g + std * torch.randn(g.shape, generator=generator)).sum(0) / expected_batch_size
                 for k, g in clipped.items()}
 
-    _fails_with("4.2", per_example_noise, "one noise draw to the sum")
+    fails_with("4.2", per_example_noise, "one noise draw to the sum")
 
     def realised_batch(clipped, *, noise_multiplier, max_grad_norm, expected_batch_size, generator):
         std = noise_multiplier * max_grad_norm
         return {k: (g.sum(0) + std * torch.randn(g.shape[1:], generator=generator)) / len(g) for k, g in clipped.items()}
 
-    _fails_with("4.2", realised_batch, "realised batch size")
+    fails_with("4.2", realised_batch, "realised batch size")
 
     def global_rng(clipped, *, noise_multiplier, max_grad_norm, expected_batch_size, generator):
         std = noise_multiplier * max_grad_norm
         return {k: (g.sum(0) + std * torch.randn(g.shape[1:])) / expected_batch_size for k, g in clipped.items()}
 
-    _fails_with("4.2", global_rng, "generator=generator")
+    fails_with("4.2", global_rng, "generator=generator")
 
 
 def test_4_3_find_noise_multiplier() -> None:
-    _passes("4.3", SOL["find_noise_multiplier"])
+    passes("4.3", SOL["find_noise_multiplier"])
 
     def wrong_end(*, epsilon, delta, sample_rate, steps):  # returns the low end: too little noise
         def eps(s):
@@ -124,7 +102,7 @@ def test_4_3_find_noise_multiplier() -> None:
             low, high = (low, mid) if eps(mid) <= epsilon else (mid, high)
         return low
 
-    _fails_with("4.3", wrong_end, "too little noise")
+    fails_with("4.3", wrong_end, "too little noise")
 
     def coarse(*, epsilon, delta, sample_rate, steps):  # stops at the first power of two
         s = 1.0
@@ -132,11 +110,11 @@ def test_4_3_find_noise_multiplier() -> None:
             s *= 2
         return s
 
-    _fails_with("4.3", coarse, "too much noise")
+    fails_with("4.3", coarse, "too much noise")
 
 
 def test_4_4_scale_pixels() -> None:
-    _passes("4.4", SOL["scale_pixels"])
-    _passes("4.4", lambda X: X * (1 / 16))
-    _fails_with("4.4", lambda X: X / X.max(), "statistics of everyone's data")
-    _fails_with("4.4", lambda X: (X - X.mean(0)) / (X.std(0) + 1e-8), "standardising")
+    passes("4.4", SOL["scale_pixels"])
+    passes("4.4", lambda X: X * (1 / 16))
+    fails_with("4.4", lambda X: X / X.max(), "statistics of everyone's data")
+    fails_with("4.4", lambda X: (X - X.mean(0)) / (X.std(0) + 1e-8), "standardising")

@@ -3,45 +3,13 @@ fails the typical mistake with a hint aimed at it (one test per question)."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import numpy as np
 from scipy import stats
 
 from course_utils.checks import REGISTRY, run_check
+from tests.check_support import fails_with, passes, solution_namespace
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _solution_namespace() -> dict:
-    """Execute the answer cells of solutions/05_federated_learning.ipynb (the reference answers)."""
-    nb = json.loads(
-        (ROOT / "solutions" / "05_federated_learning.ipynb").read_text(encoding="utf-8")
-    )
-    ns: dict = {"np": np}
-    for cell in nb["cells"]:
-        src = "".join(cell["source"])
-        if cell["cell_type"] == "code" and "# BEGIN SOLUTION" in src:
-            exec(src, ns)
-    return ns
-
-
-SOL = _solution_namespace()
-
-
-def _passes(qid, answer):
-    r = run_check(qid, answer)
-    assert r.passed, str(r)
-
-
-def _fails_with(qid, answer, *hint_words):
-    r = run_check(qid, answer)
-    assert r.status == "failed" and r.points == 0, str(r)
-    text = (r.message + " " + r.hint).lower()
-    for word in hint_words:
-        assert word.lower() in text, f"hint lacks {word!r}: {r}"
-    return r
+SOL = solution_namespace("05_federated_learning", np=np)
 
 
 def test_set05_is_registered_with_points_and_references() -> None:
@@ -66,7 +34,7 @@ def test_not_implemented_is_reported_not_failed() -> None:
 
 
 def test_5_1_fedavg() -> None:
-    _passes("5.1", SOL["fedavg_aggregate"])
+    passes("5.1", SOL["fedavg_aggregate"])
 
     def loop_version(updates, weights):  # written differently
         total, wsum = 0.0, 0.0
@@ -75,19 +43,19 @@ def test_5_1_fedavg() -> None:
             wsum += w
         return total / wsum
 
-    _passes("5.1", loop_version)
-    _fails_with("5.1", lambda u, w: np.mean(u, axis=0), "weight")
-    _fails_with(
+    passes("5.1", loop_version)
+    fails_with("5.1", lambda u, w: np.mean(u, axis=0), "weight")
+    fails_with(
         "5.1",
         lambda u, w: (np.asarray(w, float)[:, None] * u).sum(0) / len(w),
         "sum_k w_k",
     )
-    _fails_with("5.1", lambda u, w: np.average(u, axis=1, weights=None), "shape")
+    fails_with("5.1", lambda u, w: np.average(u, axis=1, weights=None), "shape")
 
 
 def test_5_2_trimmed_mean() -> None:
-    _passes("5.2", SOL["trimmed_mean_agg"])
-    _passes("5.2", lambda u, r: stats.trim_mean(u, r, axis=0))
+    passes("5.2", SOL["trimmed_mean_agg"])
+    passes("5.2", lambda u, r: stats.trim_mean(u, r, axis=0))
 
     def by_norm(updates, ratio):  # drops whole clients
         U = np.asarray(updates)
@@ -95,18 +63,18 @@ def test_5_2_trimmed_mean() -> None:
         order = np.argsort(np.linalg.norm(U, axis=1))
         return U[order[k : n - k]].mean(0)
 
-    _fails_with("5.2", by_norm, "per coordinate", "axis=0")
+    fails_with("5.2", by_norm, "per coordinate", "axis=0")
 
     def top_only(updates, ratio):
         S = np.sort(updates, axis=0)
         k = int(ratio * len(S))
         return S[: len(S) - k].mean(0)
 
-    _fails_with("5.2", top_only, "smallest and the k largest")
+    fails_with("5.2", top_only, "smallest and the k largest")
 
 
 def test_5_3_krum() -> None:
-    _passes("5.3", SOL["krum_aggregate"])
+    passes("5.3", SOL["krum_aggregate"])
 
     def scipy_version(updates, f):  # written differently
         from scipy.spatial.distance import cdist
@@ -117,7 +85,7 @@ def test_5_3_krum() -> None:
         ]
         return np.asarray(updates)[int(np.argmin(scores))]
 
-    _passes("5.3", scipy_version)
+    passes("5.3", scipy_version)
 
     def not_squared(updates, f):
         U = np.asarray(updates)
@@ -125,7 +93,7 @@ def test_5_3_krum() -> None:
         np.fill_diagonal(D, np.inf)
         return U[np.argmin(np.sort(D, 1)[:, : len(U) - f - 2].sum(1))]
 
-    _fails_with("5.3", not_squared, "squared")
+    fails_with("5.3", not_squared, "squared")
 
     def n_minus_f(updates, f):
         U = np.asarray(updates)
@@ -133,7 +101,7 @@ def test_5_3_krum() -> None:
         np.fill_diagonal(D, np.inf)
         return U[np.argmin(np.sort(D, 1)[:, : len(U) - f].sum(1))]
 
-    _fails_with("5.3", n_minus_f, "n - f - 2")
+    fails_with("5.3", n_minus_f, "n - f - 2")
 
     def multi_krum_average(updates, f):
         U = np.asarray(updates)
@@ -141,20 +109,20 @@ def test_5_3_krum() -> None:
         np.fill_diagonal(D, np.inf)
         return U[np.argsort(np.sort(D, 1)[:, : len(U) - f - 2].sum(1))[:3]].mean(0)
 
-    _fails_with("5.3", multi_krum_average, "single update")
+    fails_with("5.3", multi_krum_average, "single update")
 
 
 def test_5_4_masks() -> None:
-    _passes("5.4", SOL["zero_sum_masks"])
+    passes("5.4", SOL["zero_sum_masks"])
 
     def centred(n, dim, rng):  # different construction, same property
         R = rng.normal(0, 10, size=(n, dim))
         return R - R.mean(axis=0)
 
-    _passes("5.4", centred)
-    _fails_with("5.4", lambda n, dim, rng: rng.normal(0, 10, size=(n, dim)), "pair")
-    _fails_with("5.4", lambda n, dim, rng: np.zeros((n, dim)), "hide")
-    _fails_with(
+    passes("5.4", centred)
+    fails_with("5.4", lambda n, dim, rng: rng.normal(0, 10, size=(n, dim)), "pair")
+    fails_with("5.4", lambda n, dim, rng: np.zeros((n, dim)), "hide")
+    fails_with(
         "5.4",
         lambda n, dim, rng: (lambda R: R - R.mean(0))(
             np.random.default_rng(0).normal(size=(n, dim))
@@ -164,14 +132,14 @@ def test_5_4_masks() -> None:
 
 
 def test_5_5_dp_step() -> None:
-    _passes("5.5", SOL["dp_fedavg_step"])
+    passes("5.5", SOL["dp_fedavg_step"])
 
     def clip_the_sum(updates, *, max_norm, noise_multiplier, expected_clients, rng):
         s = np.asarray(updates).sum(0)
         s = s * min(1.0, max_norm / max(np.linalg.norm(s), 1e-12))
         return (s + rng.normal(0, noise_multiplier * max_norm, size=s.shape)) / expected_clients
 
-    _fails_with("5.5", clip_the_sum, "separately")
+    fails_with("5.5", clip_the_sum, "separately")
 
     def actual_count(updates, *, max_norm, noise_multiplier, expected_clients, rng):
         U = np.asarray(updates)
@@ -180,7 +148,7 @@ def test_5_5_dp_step() -> None:
         )
         return (c.sum(0) + rng.normal(0, noise_multiplier * max_norm, size=U.shape[1])) / len(U)
 
-    _fails_with("5.5", actual_count, "expected_clients")
+    fails_with("5.5", actual_count, "expected_clients")
 
     def noise_after_dividing(updates, *, max_norm, noise_multiplier, expected_clients, rng):
         U = np.asarray(updates)
@@ -191,7 +159,7 @@ def test_5_5_dp_step() -> None:
             0, noise_multiplier * max_norm, size=U.shape[1]
         )
 
-    _fails_with("5.5", noise_after_dividing, "sum, then divide")
+    fails_with("5.5", noise_after_dividing, "sum, then divide")
 
     def global_rng(updates, *, max_norm, noise_multiplier, expected_clients, rng):
         U = np.asarray(updates)
@@ -201,4 +169,4 @@ def test_5_5_dp_step() -> None:
         noise = np.random.normal(0, noise_multiplier * max_norm, size=U.shape[1])
         return (c.sum(0) + noise) / expected_clients
 
-    _fails_with("5.5", global_rng, "rng")
+    fails_with("5.5", global_rng, "rng")

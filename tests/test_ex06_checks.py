@@ -3,45 +3,16 @@ fails the typical mistake with a hint aimed at it (one test per question)."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import numpy as np
 import torch
 from scipy import stats
 
 from course_utils.checks import REGISTRY, run_check
+from tests.check_support import fails_with, passes, solution_namespace
 
-ROOT = Path(__file__).resolve().parents[1]
 torch.set_num_threads(1)
 
-
-def _solution_namespace() -> dict:
-    """Execute the answer cells of solutions/06_robustness.ipynb (the reference answers)."""
-    nb = json.loads((ROOT / "solutions" / "06_robustness.ipynb").read_text(encoding="utf-8"))
-    ns: dict = {"np": np, "torch": torch, "stats": stats}
-    for cell in nb["cells"]:
-        src = "".join(cell["source"])
-        if cell["cell_type"] == "code" and "# BEGIN SOLUTION" in src:
-            exec(src, ns)
-    return ns
-
-
-SOL = _solution_namespace()
-
-
-def _passes(qid, answer):
-    r = run_check(qid, answer)
-    assert r.passed, str(r)
-
-
-def _fails_with(qid, answer, *hint_words):
-    r = run_check(qid, answer)
-    assert r.status == "failed" and r.points == 0, str(r)
-    text = (r.message + " " + r.hint).lower()
-    for word in hint_words:
-        assert word.lower() in text, f"hint lacks {word!r}: {r}"
-    return r
+SOL = solution_namespace("06_robustness", np=np, torch=torch, stats=stats)
 
 
 def _input_grad(model, X, y, reduction="mean"):
@@ -60,28 +31,28 @@ def test_set06_is_registered_with_points_and_references() -> None:
 
 
 def test_6_1_fgsm() -> None:
-    _passes("6.1", SOL["fgsm_attack"])
+    passes("6.1", SOL["fgsm_attack"])
 
     def summed_loss_numpy_style(model, X, y, eps):  # sum instead of mean: same sign
         g = _input_grad(model, X, y, reduction="sum").numpy()
         return torch.tensor(np.clip(X.numpy() + eps * np.sign(g), 0.0, 1.0))
 
-    _passes("6.1", summed_loss_numpy_style)
+    passes("6.1", summed_loss_numpy_style)
 
     def no_clip(model, X, y, eps):
         return (X + eps * _input_grad(model, X, y).sign()).detach()
 
-    _fails_with("6.1", no_clip, "[0, 1]", "clamp")
+    fails_with("6.1", no_clip, "[0, 1]", "clamp")
 
     def descends(model, X, y, eps):
         return (X - eps * _input_grad(model, X, y).sign()).clamp(0, 1).detach()
 
-    _fails_with("6.1", descends, "up")
+    fails_with("6.1", descends, "up")
 
     def raw_gradient(model, X, y, eps):
         return (X + eps * _input_grad(model, X, y)).clamp(0, 1).detach()
 
-    _fails_with("6.1", raw_gradient, "sign")
+    fails_with("6.1", raw_gradient, "sign")
 
     def not_implemented(model, X, y, eps):
         raise NotImplementedError("Exercise 6.1")
@@ -90,7 +61,7 @@ def test_6_1_fgsm() -> None:
 
 
 def test_6_2_project() -> None:
-    _passes("6.2", SOL["project"])
+    passes("6.2", SOL["project"])
 
     def written_differently(X_adv, X, eps, norm):
         delta = X_adv - X
@@ -101,12 +72,12 @@ def test_6_2_project() -> None:
             delta = torch.where(n > eps, delta * eps / n, delta)
         return torch.clip(X + delta, 0.0, 1.0)
 
-    _passes("6.2", written_differently)
+    passes("6.2", written_differently)
 
     def coordinatewise_l2(X_adv, X, eps, norm):
         return (X + (X_adv - X).clamp(-eps, eps)).clamp(0, 1)
 
-    _fails_with("6.2", coordinatewise_l2, "direction")
+    fails_with("6.2", coordinatewise_l2, "direction")
 
     def always_rescale(X_adv, X, eps, norm):
         delta = X_adv - X
@@ -114,7 +85,7 @@ def test_6_2_project() -> None:
             return (X + delta.clamp(-eps, eps)).clamp(0, 1)
         return (X + delta * eps / delta.norm(dim=1, keepdim=True)).clamp(0, 1)
 
-    _fails_with("6.2", always_rescale, "only shrink")
+    fails_with("6.2", always_rescale, "only shrink")
 
     def batch_norm(X_adv, X, eps, norm):
         delta = X_adv - X
@@ -122,7 +93,7 @@ def test_6_2_project() -> None:
             return (X + delta.clamp(-eps, eps)).clamp(0, 1)
         return (X + delta * min(1.0, eps / float(delta.norm()))).clamp(0, 1)
 
-    _fails_with("6.2", batch_norm, "each example")
+    fails_with("6.2", batch_norm, "each example")
 
     def no_box(X_adv, X, eps, norm):
         delta = X_adv - X
@@ -130,11 +101,11 @@ def test_6_2_project() -> None:
             return X + delta.clamp(-eps, eps)
         return X + delta * torch.clamp(eps / delta.norm(dim=1, keepdim=True), max=1.0)
 
-    _fails_with("6.2", no_box, "[0, 1]")
+    fails_with("6.2", no_box, "[0, 1]")
 
 
 def test_6_3_certified_radius() -> None:
-    _passes("6.3", SOL["certified_radius"])
+    passes("6.3", SOL["certified_radius"])
 
     def via_closed_form_when_all_agree(n_a, n, sigma, alpha):
         if n_a == n:
@@ -145,49 +116,49 @@ def test_6_3_certified_radius() -> None:
             p = stats.beta(n_a, n - n_a + 1).ppf(alpha)
         return max(0.0, sigma * stats.norm.ppf(p)) if p > 0.5 else 0.0
 
-    _passes("6.3", via_closed_form_when_all_agree)
+    passes("6.3", via_closed_form_when_all_agree)
 
     def point_estimate(n_a, n, sigma, alpha):
         p = n_a / n
         return sigma * stats.norm.ppf(p) if p > 0.5 else 0.0
 
-    _fails_with("6.3", point_estimate, "lower bound")
+    fails_with("6.3", point_estimate, "lower bound")
 
     def two_sided(n_a, n, sigma, alpha):
         p = stats.beta.ppf(alpha / 2, n_a, n - n_a + 1) if n_a else 0.0
         return sigma * stats.norm.ppf(p) if p > 0.5 else 0.0
 
-    _fails_with("6.3", two_sided, "one-sided")
+    fails_with("6.3", two_sided, "one-sided")
 
     def no_sigma(n_a, n, sigma, alpha):
         p = stats.beta.ppf(alpha, n_a, n - n_a + 1) if n_a else 0.0
         return stats.norm.ppf(p) if p > 0.5 else 0.0
 
-    _fails_with("6.3", no_sigma, "sigma")
+    fails_with("6.3", no_sigma, "sigma")
 
     def negative_when_unsure(n_a, n, sigma, alpha):
         p = stats.beta.ppf(alpha, max(n_a, 1), n - n_a + 1)
         return sigma * stats.norm.ppf(p)
 
-    _fails_with("6.3", negative_when_unsure, "abstain")
+    fails_with("6.3", negative_when_unsure, "abstain")
 
 
 def test_6_4_agreement() -> None:
-    _passes("6.4", SOL["agreement"])
+    passes("6.4", SOL["agreement"])
 
     def with_torch_only(victim_query, surrogate, X):
         answers = torch.as_tensor(np.asarray(victim_query(X)))
         top = answers if answers.dim() == 1 else answers.argmax(dim=1)
         return (surrogate(torch.tensor(X)).argmax(dim=1) == top).double().mean().item()
 
-    _passes("6.4", with_torch_only)
+    passes("6.4", with_torch_only)
 
     def assumes_probabilities(victim_query, surrogate, X):
         top = np.asarray(victim_query(X)).argmax(1)
         with torch.no_grad():
             return float(np.mean(surrogate(torch.tensor(X)).argmax(1).numpy() == top))
 
-    _fails_with("6.4", assumes_probabilities, "labels (1-d)")
+    fails_with("6.4", assumes_probabilities, "labels (1-d)")
 
     def count_not_fraction(victim_query, surrogate, X):
         answers = np.asarray(victim_query(X))
@@ -195,18 +166,18 @@ def test_6_4_agreement() -> None:
         with torch.no_grad():
             return int(np.sum(surrogate(torch.tensor(X)).argmax(1).numpy() == top))
 
-    _fails_with("6.4", count_not_fraction, "divide")
+    fails_with("6.4", count_not_fraction, "divide")
 
     def compares_probabilities(victim_query, surrogate, X):
         with torch.no_grad():
             mine = torch.softmax(surrogate(torch.tensor(X)), 1).numpy()
         return float(np.mean(np.all(np.asarray(victim_query(X)) == mine, axis=1)))
 
-    _fails_with("6.4", compares_probabilities, "argmax")
+    fails_with("6.4", compares_probabilities, "argmax")
 
 
 def test_6_5_backdoor_success_rate() -> None:
-    _passes("6.5", SOL["backdoor_success_rate"])
+    passes("6.5", SOL["backdoor_success_rate"])
 
     def loop_version(model, X, y, target, trigger):
         hits = total = 0
@@ -218,24 +189,24 @@ def test_6_5_backdoor_success_rate() -> None:
             hits += int(model(torch.tensor(stamped)).argmax(1).item() == target)
         return hits / total
 
-    _passes("6.5", loop_version)
+    passes("6.5", loop_version)
 
     def includes_target_class(model, X, y, target, trigger):
         with torch.no_grad():
             return float((model(torch.tensor(trigger(X))).argmax(1) == target).float().mean())
 
-    _fails_with("6.5", includes_target_class, "y != target")
+    fails_with("6.5", includes_target_class, "y != target")
 
     def forgets_trigger(model, X, y, target, trigger):
         keep = y != target
         with torch.no_grad():
             return float((model(torch.tensor(X[keep])).argmax(1) == target).float().mean())
 
-    _fails_with("6.5", forgets_trigger, "trigger")
+    fails_with("6.5", forgets_trigger, "trigger")
 
     def counts(model, X, y, target, trigger):
         keep = y != target
         with torch.no_grad():
             return int((model(torch.tensor(trigger(X[keep]))).argmax(1) == target).sum())
 
-    _fails_with("6.5", counts, "fraction")
+    fails_with("6.5", counts, "fraction")
