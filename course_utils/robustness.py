@@ -378,24 +378,21 @@ def pgd(
     >>> bool((X_adv - X).flatten(1).norm(dim=1).max() <= 0.5 + 1e-5)
     True
     """
-    eps, alpha, steps = _check_pgd_args(eps, alpha, steps, norm)
-    X_t, was_numpy = _tensor(X)
-    _check_unit_box(X_t)
-    y_t = _labels(y, len(X_t))
-    with _EvalMode(model):
-        X_adv = _pgd_core(
-            model,
-            X_t,
-            y_t,
-            eps=eps,
-            alpha=alpha,
-            steps=steps,
-            norm=norm,
-            random_start=random_start,
-            gen=as_generator(generator),
-            loss=loss,
-        )
-    return _like(X_adv, was_numpy)
+    # plain PGD is the adaptive attack below with nothing in front of the model: one loop
+    return bpda_pgd(
+        model,
+        X,
+        y,
+        eps=eps,
+        alpha=alpha,
+        steps=steps,
+        transform=_identity,
+        norm=norm,
+        bpda=False,
+        random_start=random_start,
+        generator=generator,
+        loss=loss,
+    )
 
 
 def robust_accuracy(model: nn.Module, X: Array, y: Array, attack: Attack | None) -> float:
@@ -598,6 +595,10 @@ def add_noise(X: Array, *, sigma: float, generator: Generator = None, clip: bool
     if clip:
         out = out.clamp(0.0, 1.0)
     return out.detach().numpy() if was_numpy else out
+
+
+def _identity(x: torch.Tensor) -> torch.Tensor:
+    return x
 
 
 class _StraightThrough(torch.autograd.Function):
