@@ -91,6 +91,27 @@ def _fmt(v: np.ndarray) -> str:
     return np.array2string(np.asarray(v), precision=4, suppress_small=True, max_line_width=200)
 
 
+def _fail_naming_mistake(
+    got: np.ndarray,
+    want: np.ndarray,
+    mistakes: list[tuple[np.ndarray, str]],
+    what: str,
+    *,
+    otherwise: str,
+) -> None:
+    """Fail the check ``what`` for ``got`` (which is not ``want``), naming the mistake made.
+
+    The hint is that of the first ``(wrong, hint)`` pair of ``mistakes`` whose ``wrong`` value
+    ``got`` matches (skipping a mistake that gives the right answer on this case), else
+    ``otherwise``.
+    """
+    hint = next(
+        (h for wrong, h in mistakes if _close(got, wrong, 1e-5) and not _close(wrong, want, 1e-5)),
+        otherwise,
+    )
+    expect(False, what, expected=_fmt(want), got=_fmt(got), hint=hint)
+
+
 # ---------------------------------------------------------------------------------------------
 # 7.1  closed-form removal of one row from ridge regression
 # ---------------------------------------------------------------------------------------------
@@ -142,21 +163,12 @@ def _check_remove_ridge_row(remove_ridge_row: Any) -> None:
                 "You penalised the intercept: the penalty is lam * diag(0, 1, ..., 1), so theta[0] is free.",
             ),
         ]
-        for wrong, hint in mistakes:
-            if _close(got, wrong, 1e-5) and not _close(wrong, want, 1e-5):
-                expect(
-                    False,
-                    f"removal equals refitting without row {i} (n={n}, d={d}, lam={lam})",
-                    expected=_fmt(want),
-                    got=_fmt(got),
-                    hint=hint,
-                )
-        expect(
-            False,
+        _fail_naming_mistake(
+            got,
+            want,
+            mistakes,
             f"removal equals refitting without row {i} (n={n}, d={d}, lam={lam})",
-            expected=_fmt(want),
-            got=_fmt(got),
-            hint="Use H = Xa^T Xa + lam diag(0, 1, ..., 1) with Xa = [1, X], a = Xa[index], "
+            otherwise="Use H = Xa^T Xa + lam diag(0, 1, ..., 1) with Xa = [1, X], a = Xa[index], "
             "r = a.theta - y[index]; then theta_after = theta + (H - a a^T)^-1 a r.",
         )
 
@@ -219,21 +231,12 @@ def _check_newton_unlearn_logistic(newton_unlearn_logistic: Any) -> None:
                 "Sign error: a Newton step is theta - H^-1 grad.",
             ),
         ]
-        for wrong, hint in mistakes:
-            if _close(got, wrong, 1e-5) and not _close(wrong, want, 1e-5):
-                expect(
-                    False,
-                    f"one Newton step without row {i} (n={n}, d={d}, lam={lam})",
-                    expected=_fmt(want),
-                    got=_fmt(got),
-                    hint=hint,
-                )
-        expect(
-            False,
+        _fail_naming_mistake(
+            got,
+            want,
+            mistakes,
             f"one Newton step without row {i} (n={n}, d={d}, lam={lam})",
-            expected=_fmt(want),
-            got=_fmt(got),
-            hint="On the remaining rows: grad = Xa^T (p - y) + lam D theta and "
+            otherwise="On the remaining rows: grad = Xa^T (p - y) + lam D theta and "
             "H = Xa^T diag(p(1-p)) Xa + lam D with D = diag(0, 1, ..., 1); return theta - H^-1 grad.",
         )
 
