@@ -1,0 +1,267 @@
+"""The repository installs on Binder (repo2docker) and JupyterHub without changes.
+
+repo2docker (its Python buildpack) reads ``binder/runtime.txt`` for the Python version and runs
+``pip install --no-cache-dir -r "binder/requirements.txt"`` with the repository root as the
+working directory; because the file has local references (``-c``, ``.``) the whole repository is
+copied in first. In that file pip resolves nested ``-c``/``-r`` paths against the file's own
+folder, and a bare ``.`` against the working directory (the root).
+
+What is tested here, offline: the files and every path they name, the pins against
+``constraints.txt`` and ``pyproject.toml``, a real ``pip install --dry-run`` of the Binder file
+from a copy of the git-tracked files (the clone Binder sees) with ``--no-index`` (so it can only
+pass when everything resolves against the installed, CI-tested versions), that the same command
+fails for a broken file, that a wheel built from the copy carries the package data, and that no
+tracked text file hard-codes this machine's paths. Not tested: a build on mybinder.org (no
+network here beyond package registries).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+ROOT = Path(__file__).resolve().parents[1]
+BINDER = ROOT / "binder"
+CPU_INDEX = "https://download.pytorch.org/whl/cpu"
+#: An absolute path into this machine's checkout (spelt so that this file does not match itself);
+#: a URL such as https://host/work/x or a home-relative ~/work/ is fine.
+MACHINE_PATH = re.compile(rf"(?<![\w.~-])({re.escape('/' + 'work/')}|{re.escape(ROOT.as_posix())})")
+
+
+# ------------------------------------------------------------------------------------ helpers
+def requirement_lines(path: Path) -> list[str]:
+    """Non-empty lines of a requirements file, comments removed."""
+    lines = []
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = re.sub(r"(^|\s)#.*$", "", raw).strip()
+        if line:
+            lines.append(line)
+    return lines
+
+
+def referenced_paths(path: Path, cwd: Path) -> list[tuple[str, Path]]:
+    """(line, resolved path) of every local path a requirements file names, as pip resolves
+    them: ``-c``/``-r`` (and their long forms) relative to the file's folder, a local project
+    (``.``, ``./x``, ``-e .``) relative to the working directory ``cwd``."""
+    found = []
+    for line in requirement_lines(path):
+        m = re.match(r"^(-c|-r|--constraint|--requirement)(?:\s+|=)(\S+)$", line)
+        if m:
+            found.append((line, (path.parent / m.group(2)).resolve()))
+            continue
+        target = re.sub(r"^(-e|--editable)(?:\s+|=)", "", line)
+        if target.startswith((".", "/")):
+            found.append((line, (cwd / target.split("[")[0]).resolve()))
+    return found
+
+
+def pins(path: Path) -> dict[str, str]:
+    """``name -> version`` of the ``name==version`` lines of a requirements/constraints file."""
+    out = {}
+    for line in requirement_lines(path):
+        if line.startswith("-") or line.startswith("."):
+            continue
+        req = Requirement(line)
+        exact = [s.version for s in req.specifier if s.operator == "=="]
+        if exact:
+            out[req.name.lower().replace("_", "-")] = exact[0]
+    return out
+
+
+def tracked_copy(dest: Path) -> Path:
+    """Copy the git-tracked files (what a Binder clone gets, with local edits) to ``dest``."""
+    files = subprocess.run(
+        ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True
+    ).stdout.split(b"\0")
+    for name in filter(None, files):
+        rel = name.decode()
+        src = ROOT / rel
+        if src.is_file():  # a tracked file deleted in the working tree is skipped
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dest / rel)
+    return dest
+
+
+def pip_dry_run(repo: Path, tmp: Path) -> subprocess.CompletedProcess:
+    """What repo2docker runs, offline: ``pip install -r binder/requirements.txt`` from the
+    repository root, as a dry run against the installed environment (``--no-index``: nothing
+    may be downloaded, so every requirement must already be satisfied by an installed version)."""
+    return subprocess.run(
+        [
+            sys.executable, "-m", "pip", "install", "--dry-run", "--no-index",
+            "--no-build-isolation", "--disable-pip-version-check", "--quiet",
+            "--report", str(tmp / "report.json"), "-r", "binder/requirements.txt",
+        ],
+        cwd=repo, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def repo_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tracked_copy(tmp_path_factory.mktemp("binder-clone"))
+
+
+# -------------------------------------------------------------------------------------- tests
+def test_binder_files_exist_and_nothing_else_steers_repo2docker() -> None:
+    """runtime.txt + requirements.txt and no other repo2docker config in binder/ (an
+    environment.yml there would switch repo2docker to conda and ignore requirements.txt)."""
+    assert sorted(p.name for p in BINDER.iterdir()) == ["requirements.txt", "runtime.txt"]
+    lines = requirement_lines(BINDER / "requirements.txt")
+    assert f"--extra-index-url {CPU_INDEX}" in lines, "torch must come from the CPU-only index"
+    assert "." in lines, "binder/requirements.txt must install the course package itself"
+
+
+def test_runtime_matches_pyproject_and_ci() -> None:
+    """``python-X.Y`` (repo2docker's format), allowed by requires-python, and the version the
+    constraints were tested with."""
+    runtime = (BINDER / "runtime.txt").read_text(encoding="utf-8").strip()
+    m = re.fullmatch(r"python-(3\.\d+)", runtime)
+    assert m, f"binder/runtime.txt should read like python-3.11, got {runtime!r}"
+    requires = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"][
+        "requires-python"
+    ]
+    assert f"{m.group(1)}.0" in SpecifierSet(requires), (runtime, requires)
+    tested = re.search(r"Python (3\.\d+)", (ROOT / "constraints.txt").read_text("utf-8"))
+    assert tested and tested.group(1) == m.group(1), "runtime.txt differs from the CI Python"
+
+
+def test_every_referenced_path_resolves_inside_the_repo() -> None:
+    refs = referenced_paths(BINDER / "requirements.txt", cwd=ROOT)
+    assert {line for line, _ in refs} == {"-c ../constraints.txt", "."}
+    for line, path in refs:
+        assert path.is_relative_to(ROOT), f"{line!r} points outside the repository: {path}"
+        assert path.exists(), f"{line!r} points to a missing {path}"
+    assert (ROOT / "pyproject.toml").is_file()
+
+
+def test_reference_parser_catches_a_wrong_path(tmp_path: Path) -> None:
+    """The path check above can fail: ``-c constraints.txt`` inside binder/ names a file that
+    does not exist, and ``-c ../../x`` leaves the repository."""
+    (tmp_path / "repo" / "binder").mkdir(parents=True)
+    bad = tmp_path / "repo" / "binder" / "requirements.txt"
+    bad.write_text("-c constraints.txt\n-r ../../outside.txt\n.\n", encoding="utf-8")
+    refs = dict(referenced_paths(bad, cwd=tmp_path / "repo"))
+    assert not refs["-c constraints.txt"].exists()
+    assert not refs["-r ../../outside.txt"].is_relative_to(tmp_path / "repo")
+
+
+def test_pins_agree_with_constraints_and_pyproject() -> None:
+    binder, constraints = pins(BINDER / "requirements.txt"), pins(ROOT / "constraints.txt")
+    assert "torch" in binder and binder["torch"] == constraints["torch"], (binder, constraints)
+    for name, version in binder.items():
+        assert constraints.get(name) == version, (
+            f"{name}=={version} but constraints say {constraints.get(name)}"
+        )
+    deps = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"][
+        "dependencies"
+    ]
+    torch_spec = next(Requirement(d).specifier for d in deps if Requirement(d).name == "torch")
+    assert binder["torch"] in torch_spec
+
+
+def test_no_tracked_file_hard_codes_this_machine() -> None:
+    """No absolute path to this checkout (or /work) in a tracked text file: a hub clones the
+    repository elsewhere."""
+    files = subprocess.run(
+        ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True
+    ).stdout.split(b"\0")
+    hits = []
+    for name in filter(None, files):
+        path = ROOT / name.decode()
+        if not path.is_file():
+            continue
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            continue  # binary
+        hits += [
+            f"{name.decode()}:{i}: {line.strip()}"
+            for i, line in enumerate(text.splitlines(), 1)
+            if MACHINE_PATH.search(line)
+        ]
+    assert hits == [], "absolute paths of this machine in tracked files:\n" + "\n".join(hits)
+
+
+def test_machine_path_pattern() -> None:
+    w = "/" + "work"
+    assert MACHINE_PATH.search(f"cd {w}/main && make") and MACHINE_PATH.search(f"'{ROOT}/x'")
+    assert not MACHINE_PATH.search(f"https://example.org{w}/x or ~{w}/x or ./{w[1:]}/x")
+
+
+@pytest.mark.slow
+def test_pip_resolves_the_binder_file_offline(repo_copy: Path, tmp_path: Path) -> None:
+    """``pip install --dry-run -r binder/requirements.txt`` from the root of a clean copy: it
+    resolves with no download, torch is the pinned CPU build, and only the course package itself
+    would be installed (everything else is already satisfied at the CI-tested versions)."""
+    res = pip_dry_run(repo_copy, tmp_path)
+    assert res.returncode == 0, res.stderr[-3000:]
+    report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+    installs = [(i["metadata"]["name"], i["download_info"]["url"]) for i in report["install"]]
+    assert installs == [("course_utils", repo_copy.resolve().as_uri())], installs
+    import torch
+
+    assert torch.__version__.split("+")[0] == pins(BINDER / "requirements.txt")["torch"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (("-c ../constraints.txt", "-c constraints.txt"), "Could not open constraint file"),
+        (("torch==2.13.0", "torch==2.12.0"), "Cannot install torch==2.12.0"),
+        (("\n.\n", "\n./course\n"), "does not exist"),
+    ],
+    ids=["wrong-constraints-path", "pin-against-constraints", "wrong-project-path"],
+)
+def test_pip_check_fails_for_a_broken_file(
+    repo_copy: Path, tmp_path: Path, edit: tuple[str, str], message: str
+) -> None:
+    """The dry run is a real check: a wrong ``-c`` path, a pin that contradicts constraints.txt
+    or a wrong project path makes it fail (fast, without network: ``--no-index``)."""
+    broken = tmp_path / "repo"
+    shutil.copytree(repo_copy, broken)
+    req = broken / "binder" / "requirements.txt"
+    text = req.read_text(encoding="utf-8")
+    assert edit[0] in text
+    req.write_text(text.replace(edit[0], edit[1]), encoding="utf-8")
+    res = pip_dry_run(broken, tmp_path)
+    assert res.returncode != 0, f"pip accepted a broken file ({edit[1]!r})"
+    assert message in res.stderr, res.stderr[-2000:]
+
+
+@pytest.mark.slow
+def test_wheel_from_a_clean_copy_carries_the_package_data(repo_copy: Path, tmp_path: Path) -> None:
+    """Binder installs ``.`` as a normal (not editable) package: every tracked file under
+    course_utils/ must end up in the wheel, or a notebook on Binder would miss it."""
+    res = subprocess.run(
+        [
+            sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-index",
+            "--no-build-isolation", "--disable-pip-version-check", "--quiet",
+            "-w", str(tmp_path / "dist"), ".",
+        ],
+        cwd=repo_copy, capture_output=True, text=True, timeout=180,
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr[-3000:]
+    (wheel,) = (tmp_path / "dist").glob("course_utils-*.whl")
+    in_wheel = set(zipfile.ZipFile(wheel).namelist())
+    tracked = {
+        p.relative_to(repo_copy).as_posix()
+        for p in (repo_copy / "course_utils").rglob("*")
+        if p.is_file()
+    }
+    missing = sorted(tracked - in_wheel)
+    assert missing == [], f"tracked files missing from the wheel: {missing}"
