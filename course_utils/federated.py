@@ -32,6 +32,7 @@ __all__ = [
     "iid_partition",
     "dirichlet_partition",
     "shard_partition",
+    "client_datasets",
     "label_histogram",
     "plot_label_mix",
     "quadratic_fedavg_path",
@@ -212,6 +213,50 @@ def shard_partition(
     shards = np.array_split(order, n_clients * shards_per_client)
     deal = rng.permutation(len(shards)).reshape(n_clients, shards_per_client)
     return [np.sort(np.concatenate([shards[s] for s in row])).astype(np.int64) for row in deal]
+
+
+def client_datasets(
+    X: np.ndarray, y: np.ndarray, parts: Sequence[np.ndarray]
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The clients' local data sets ``(X[p], y[p])``, one per index array ``p`` of a partition.
+
+    This is the ``clients`` argument of :func:`run_federated` and of
+    ``course_utils.flower_app.run_flower``.
+
+    Parameters
+    ----------
+    X : array of shape (n, d)
+        Features of all examples.
+    y : array of shape (n,)
+        Their labels.
+    parts : sequence of int arrays
+        A partition of ``range(n)``, e.g. from :func:`iid_partition` or :func:`dirichlet_partition`.
+
+    Examples
+    --------
+    >>> X, y = np.arange(12.0).reshape(6, 2), np.array([0, 1, 0, 1, 0, 1])
+    >>> clients = client_datasets(X, y, iid_partition(6, 2, rng=np.random.default_rng(0)))
+    >>> [(Xc.shape, yc.shape) for Xc, yc in clients]
+    [((3, 2), (3,)), ((3, 2), (3,))]
+    """
+    X, y = np.asarray(X), np.asarray(y)
+    if X.ndim != 2 or y.ndim != 1 or len(X) != len(y):
+        raise ValueError(
+            f"X must be 2-d and y 1-d of the same length, got shapes {X.shape} and {y.shape}"
+        )
+    if len(parts) == 0:
+        raise ValueError("parts must hold at least one client's indices, got an empty sequence")
+    out = []
+    for c, part in enumerate(parts):
+        idx = np.asarray(part)
+        if idx.ndim != 1 or not np.issubdtype(idx.dtype, np.integer):
+            raise ValueError(
+                f"parts[{c}] must be a 1-d integer index array, got {idx.dtype} {idx.shape}"
+            )
+        if idx.size and (idx.min() < 0 or idx.max() >= len(y)):
+            raise ValueError(f"parts[{c}] holds indices outside range({len(y)})")
+        out.append((X[idx], y[idx]))
+    return out
 
 
 def label_histogram(

@@ -118,6 +118,33 @@ def test_partition_bad_inputs(call, match):
         call()
 
 
+def test_client_datasets_slices_each_part(digits):
+    X, _, y, _ = digits
+    parts = fl.dirichlet_partition(y, 5, alpha=0.5, rng=np.random.default_rng(1))
+    clients = fl.client_datasets(X, y, parts)
+    assert len(clients) == 5 and sum(len(yc) for _, yc in clients) == len(y)
+    for (Xc, yc), p in zip(clients, parts, strict=True):
+        assert np.array_equal(Xc, X[p]) and np.array_equal(yc, y[p])
+
+
+@pytest.mark.parametrize(
+    "args,match",
+    [
+        ((np.zeros(4), np.zeros(4, int), [np.arange(4)]), "X must be 2-d"),
+        ((np.zeros((4, 2)), np.zeros(3, int), [np.arange(3)]), "same length"),
+        ((np.zeros((4, 2)), np.zeros(4, int), []), "parts"),
+        ((np.zeros((4, 2)), np.zeros(4, int), [np.array([0.5])]), r"parts\[0\]"),
+        (
+            (np.zeros((4, 2)), np.zeros(4, int), [np.arange(2), np.array([4])]),
+            r"parts\[1\].*range\(4\)",
+        ),
+    ],
+)
+def test_client_datasets_bad_inputs(args, match):
+    with pytest.raises(ValueError, match=match):
+        fl.client_datasets(*args)
+
+
 # ---------------------------------------------------------------- aggregators
 @pytest.fixture
 def U():

@@ -87,6 +87,26 @@ def test_flower_run_time_bookkeeping():
     )
     assert run.startup_seconds == pytest.approx(8.0)
     assert np.isnan(flower_app.FlowerRun(params=np.zeros(1)).startup_seconds)
+    run.seconds, run.ray_start_seconds = 20.0, 6.0
+    parts = run.breakdown()
+    assert parts["starting Ray"] == 6.0 and parts["starting workers"] == pytest.approx(8.0)
+    assert parts["training rounds"] == pytest.approx(4 * 1.0)  # every round at the later speed
+    assert sum(parts.values()) == pytest.approx(run.seconds)
+
+
+def test_running_under_pytest_is_true_here():
+    assert flower_app.running_under_pytest()
+
+
+def test_workers_get_no_runtime_env_when_the_course_is_installed(monkeypatch, tmp_path):
+    # the course is installed in the test environment: Ray's workers need no PYTHONPATH
+    assert flower_app._worker_runtime_env() == {}
+    # without the install a fresh Python cannot find course_utils: hand the workers our sys.path
+    monkeypatch.setattr("sys.executable", str(tmp_path / "python"))
+    (tmp_path / "python").write_text("#!/bin/sh\nexit 1\n")
+    (tmp_path / "python").chmod(0o755)
+    env = flower_app._worker_runtime_env()
+    assert "PYTHONPATH" in env["env_vars"]
 
 
 def _listening_addresses(pids: set[int]) -> set[str]:
