@@ -15,6 +15,7 @@ from course_utils.checks import (
     CheckResult,
     check,
     expect,
+    expect_number,
     get_question,
     question,
     questions,
@@ -118,6 +119,20 @@ def test_expect_handles_arrays_and_messages() -> None:
         expect(np.array([True, False]), "ambiguous arrays count as failure", hint="h")
     assert info.value.what.startswith("ambiguous") and info.value.hint == "h"
 
+
+
+def test_expect_number_reads_one_number_or_fails_with_what_came_back() -> None:
+    import numpy as np
+    import torch
+
+    assert expect_number(np.float32(0.25), "x") == 0.25
+    assert expect_number(torch.tensor([3.0]), "x") == 3.0
+    assert expect_number(np.array([[7]]), "x") == 7.0
+    for bad in ([1.0, 2.0], "abc", {"a": 1}, np.zeros(3)):
+        with pytest.raises(CheckFailure) as info:
+            expect_number(bad, "returns one number", "Return a float.")
+        assert info.value.what == "returns one number" and info.value.hint == "Return a float."
+        assert info.value.expected == "one number" and info.value.got is bad
 
 @pytest.mark.parametrize(
     "kwargs, needle",

@@ -42,6 +42,7 @@ __all__ = [
     "REGISTRY",
     "check",
     "expect",
+    "expect_number",
     "exercise_set",
     "get_question",
     "question",
@@ -262,6 +263,30 @@ def expect(
         ok = False
     if not ok:
         raise CheckFailure(what, expected=expected, got=got, hint=hint)
+
+
+def expect_number(value: Any, what: str, hint: str = "") -> float:
+    """Return ``value`` as one float, or fail the case ``what`` ("one number" was expected).
+
+    Accepts anything numpy reads as a single number (a float, a 0-d or one-element array, a
+    one-element tensor); anything else raises :class:`CheckFailure` showing what came back.
+
+    Examples
+    --------
+    >>> expect_number([[0.5]], "returns the share")
+    0.5
+    >>> expect_number([1.0, 2.0], "returns the share", "Return one float, not a list.")
+    Traceback (most recent call last):
+    ...
+    course_utils.checks.CheckFailure: returns the share
+    """
+    import numpy as np
+
+    try:
+        return float(np.asarray(value, dtype=float).reshape(()))
+    except Exception:
+        expect(False, what, expected="one number", got=value, hint=hint)
+    raise AssertionError  # unreachable: expect(False, ...) raises
 
 
 # ---------------------------------------------------------------------------------------------

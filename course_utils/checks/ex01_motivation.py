@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from ..data import pair_players, salary_view
-from . import expect, question
+from . import expect, expect_number, question
 
 __all__: list[str] = []
 
@@ -23,14 +23,6 @@ def _share(positions: np.ndarray, teams: np.ndarray, point: Any, power: float) -
     d = np.hypot(*(np.asarray(positions, float) - np.asarray(point, float)).T)
     w = 1.0 / np.maximum(d, 1e-12) ** power
     return float(w[np.asarray(teams) == 0].sum() / w.sum())
-
-
-def _as_float(value: Any, what: str, hint: str) -> float:
-    try:
-        out = float(np.asarray(value, dtype=float).reshape(()))
-    except Exception:
-        expect(False, what, expected="one number", got=value, hint=hint)
-    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -46,7 +38,7 @@ def _as_float(value: Any, what: str, hint: str) -> float:
 def _check_team0_share(team0_share: Any) -> None:
     def call(positions, teams, point, power=3.0):
         args = (np.array(positions, float), np.array(teams), np.array(point, float))
-        return _as_float(
+        return expect_number(
             team0_share(*args, power=power),
             "team0_share returns one number",
             "Return a single float: team 0's total weight divided by everyone's total weight.",
@@ -304,7 +296,7 @@ def _check_infer_salary(infer_salary: Any) -> None:
         salary = np.concatenate([[target_salary], others_salary, rng.uniform(50_000, 70_000, 6)])
         groups = np.array([0] + [1] * 8 + [0] * 6)
         model = _patch_model(years, salary, groups)
-        got = _as_float(
+        got = expect_number(
             infer_salary(model, target_years),
             "infer_salary returns one number",
             "Return a single salary in USD (a float), e.g. grid[np.argmax(shares)].",

@@ -16,7 +16,7 @@ import pandas as pd
 from scipy import stats
 
 from ..data import synthetic_patients
-from . import expect, question
+from . import expect, expect_number, question
 
 __all__: list[str] = []
 
@@ -39,14 +39,6 @@ def _ref_tpr(scores: Any, labels: Any, fpr: float) -> float:
         if flagged[~y].mean() <= fpr + 1e-12:
             best = max(best, float(flagged[y].mean()))
     return best
-
-
-def _one_number(value: Any, what: str, hint: str) -> float:
-    try:
-        return float(np.asarray(value, dtype=float).reshape(()))
-    except Exception:
-        expect(False, what, expected="one number", got=value, hint=hint)
-    raise AssertionError  # unreachable: expect(False, ...) raises
 
 
 # ---------------------------------------------------------------------------------------------
@@ -148,7 +140,7 @@ def _check_tpr_at_fpr(tpr_at_fpr: Any) -> None:
     scores = rng.normal(size=500) + 1.2 * labels
     for fpr in (0.01, 0.05, 0.3):
         want = _ref_tpr(scores, labels, fpr)
-        got = _one_number(
+        got = expect_number(
             tpr_at_fpr(scores, labels, fpr), f"one number for fpr={fpr}", hint_general
         )
         expect(
@@ -158,7 +150,9 @@ def _check_tpr_at_fpr(tpr_at_fpr: Any) -> None:
             got=round(got, 4),
             hint=hint_general,
         )
-    got_int = _one_number(tpr_at_fpr(scores, labels.astype(int), 0.05), "0/1 labels", hint_general)
+    got_int = expect_number(
+        tpr_at_fpr(scores, labels.astype(int), 0.05), "0/1 labels", hint_general
+    )
     expect(
         abs(got_int - _ref_tpr(scores, labels, 0.05)) < 1e-9,
         "labels given as 0/1 integers work too",
@@ -170,7 +164,7 @@ def _check_tpr_at_fpr(tpr_at_fpr: Any) -> None:
     mem = np.r_[rng.uniform(5, 9, 30), rng.uniform(0.0, 0.5, 20)]
     s_edge = np.r_[mem, non]
     y_edge = np.r_[np.ones(50, bool), np.zeros(100, bool)]
-    got = _one_number(tpr_at_fpr(s_edge, y_edge, 0.01), "one number", hint_general)
+    got = expect_number(tpr_at_fpr(s_edge, y_edge, 0.01), "one number", hint_general)
     expect(
         abs(got - 0.6) < 1e-9,
         "100 non-members and fpr=0.01: one false positive is allowed",
@@ -182,7 +176,7 @@ def _check_tpr_at_fpr(tpr_at_fpr: Any) -> None:
     # ties: records with the same score are flagged together
     s_tie = np.r_[np.full(10, 1.0), np.full(10, 1.0), np.zeros(90), np.zeros(10)]
     y_tie = np.r_[np.ones(10, bool), np.zeros(10, bool), np.zeros(90, bool), np.ones(10, bool)]
-    got = _one_number(tpr_at_fpr(s_tie, y_tie, 0.05), "one number", hint_general)
+    got = expect_number(tpr_at_fpr(s_tie, y_tie, 0.05), "one number", hint_general)
     expect(
         abs(got - 0.0) < 1e-9,
         "a block of tied scores is flagged as a whole",
@@ -195,13 +189,13 @@ def _check_tpr_at_fpr(tpr_at_fpr: Any) -> None:
     perfect = np.r_[np.ones(20), np.zeros(80)]
     y_p = np.r_[np.ones(20, bool), np.zeros(80, bool)]
     expect(
-        abs(_one_number(tpr_at_fpr(perfect, y_p, 0.01), "one number", hint_general) - 1.0) < 1e-9,
+        abs(expect_number(tpr_at_fpr(perfect, y_p, 0.01), "one number", hint_general) - 1.0) < 1e-9,
         "a perfect attack has TPR 1 at any FPR",
         expected=1.0,
         hint=hint_general,
     )
     expect(
-        abs(_one_number(tpr_at_fpr(-perfect, y_p, 0.01), "one number", hint_general)) < 1e-9,
+        abs(expect_number(tpr_at_fpr(-perfect, y_p, 0.01), "one number", hint_general)) < 1e-9,
         "a reversed attack has TPR 0 at a low FPR",
         expected=0.0,
         hint="Higher score = member: flag the HIGHEST scores first.",
@@ -244,7 +238,7 @@ def _check_k_anonymity(k_anonymity: Any) -> None:
     t = pd.DataFrame(
         {"zip": ["a"] * 2 + ["b"] * 3 + ["c"] * 4, "sex": ["F"] * 9, "dx": list("xyzxyzxyz")}
     )
-    got = _one_number(k_anonymity(t, ["zip", "sex"]), "one number", hint_general)
+    got = expect_number(k_anonymity(t, ["zip", "sex"]), "one number", hint_general)
     if got != 2:
         hint = {
             3: "3 is the number of classes; k is the size of the SMALLEST class.",
@@ -259,7 +253,7 @@ def _check_k_anonymity(k_anonymity: Any) -> None:
         )
 
     t2 = pd.DataFrame({"zip": ["a", "a", "b", "b"], "sex": ["F", "M", "F", "M"]})
-    got = _one_number(k_anonymity(t2, ["zip", "sex"]), "one number", hint_general)
+    got = expect_number(k_anonymity(t2, ["zip", "sex"]), "one number", hint_general)
     expect(
         got == 1,
         "every (zip, sex) pair is unique: k = 1 although each column alone has pairs",
@@ -269,7 +263,7 @@ def _check_k_anonymity(k_anonymity: Any) -> None:
     )
 
     t3 = pd.DataFrame({"zip": [None, None, "x", "x", "x"], "sex": ["F"] * 5})
-    got = _one_number(k_anonymity(t3, ["zip", "sex"]), "one number", hint_general)
+    got = expect_number(k_anonymity(t3, ["zip", "sex"]), "one number", hint_general)
     expect(
         got == 2,
         "rows with a missing ZIP form a class of their own (k = 2)",
@@ -284,7 +278,7 @@ def _check_k_anonymity(k_anonymity: Any) -> None:
     )
     for table, cols in ((patients, QI), (coarse, QI), (coarse, ["zip", "sex"])):
         want = int(table.groupby(cols, dropna=False).size().min())
-        got = _one_number(k_anonymity(table, cols), "one number", hint_general)
+        got = expect_number(k_anonymity(table, cols), "one number", hint_general)
         expect(
             got == want,
             f"synthetic patients grouped by {cols}",

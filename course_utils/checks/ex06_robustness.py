@@ -18,7 +18,7 @@ import torch
 from scipy import stats
 from torch import nn
 
-from . import expect, question
+from . import expect, expect_number, question
 
 __all__: list[str] = []
 
@@ -34,14 +34,6 @@ def _tensor(value: Any, what: str, hint: str) -> torch.Tensor:
     except Exception:
         expect(False, what, expected="a tensor (or array) of numbers", got=type(value).__name__, hint=hint)
     raise AssertionError  # unreachable: expect(False, ...) raises
-
-
-def _number(value: Any, what: str, hint: str) -> float:
-    try:
-        out = float(np.asarray(value, dtype=float).reshape(()))
-    except Exception:
-        expect(False, what, expected="one number", got=value, hint=hint)
-    return out
 
 
 def _linear_model(seed: int) -> nn.Module:
@@ -243,8 +235,11 @@ def _radius(n_a: int, n: int, sigma: float, alpha: float) -> float:
 )
 def _check_certified_radius(certified_radius: Any) -> None:
     def call(n_a, n, sigma, alpha):
-        return _number(certified_radius(n_a, n, sigma, alpha), "certified_radius returns one number",
-                       "Return a float: the radius (0.0 when CERTIFY abstains).")
+        return expect_number(
+            certified_radius(n_a, n, sigma, alpha),
+            "certified_radius returns one number",
+            "Return a float: the radius (0.0 when CERTIFY abstains).",
+        )
 
     cases = [(990, 1000, 0.25, 0.001), (900, 1000, 0.5, 0.001), (700, 1000, 0.25, 0.01), (95, 100, 1.0, 0.05)]
     for n_a, n, sigma, alpha in cases:
@@ -310,8 +305,11 @@ def _check_agreement(agreement: Any) -> None:
         return query
 
     def call(query, surrogate):
-        return _number(agreement(query, surrogate, X.numpy().copy()), "agreement returns one number",
-                       "Return a float between 0 and 1.")
+        return expect_number(
+            agreement(query, surrogate, X.numpy().copy()),
+            "agreement returns one number",
+            "Return a float between 0 and 1.",
+        )
 
     with torch.no_grad():
         exp = float((victim(X).argmax(1) == other(X).argmax(1)).float().mean())
@@ -376,8 +374,11 @@ def _check_backdoor_success_rate(backdoor_success_rate: Any) -> None:
     X[np.arange(100), y] = 0.5
 
     def call(model, target):
-        return _number(backdoor_success_rate(model, X.copy(), y.copy(), target, _stamp),
-                       "backdoor_success_rate returns one number", "Return a float between 0 and 1.")
+        return expect_number(
+            backdoor_success_rate(model, X.copy(), y.copy(), target, _stamp),
+            "backdoor_success_rate returns one number",
+            "Return a float between 0 and 1.",
+        )
 
     full = call(_Backdoored(0, set(range(1, 10)), decoy=1), 0)
     expect(0.0 <= full <= 1.0, "the success rate is a fraction between 0 and 1", got=full,
