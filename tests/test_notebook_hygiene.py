@@ -67,6 +67,18 @@ def test_footer_skips_missing_neighbours() -> None:
     assert "01_motivation.ipynb" in text and "02_" not in text and "04_" not in text
 
 
+def test_footer_numbers_with_a_letter() -> None:
+    """A notebook numbered like "05b" keeps its whole number in the neighbours' links."""
+    from course_utils.nav import notebook_number
+
+    assert notebook_number("05b_flower.ipynb") == "05b"
+    assert "[05b " in footer("05_federated_learning.ipynb")
+    assert "[&larr; 05b " in footer("06_robustness.ipynb")
+    for bad in ("flower.ipynb", "ab_x.ipynb"):
+        with pytest.raises(ValueError, match="name must look like"):
+            notebook_number(bad)
+
+
 def test_footer_check_detects_stale(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import nbformat
 
