@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+# PyTorch's CPU-only wheels: PyPI's Linux torch is the CUDA build (several GB of downloads);
+# where this index cannot be reached pip warns and takes the wheel from PyPI or a local mirror.
+TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
 
 .PHONY: lab test bench exercises grade footers site doctor clean install
 
@@ -10,7 +13,7 @@ STAMP  := $(VENV)/.installed
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --upgrade --quiet pip
-	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet torch==2.13.0 --extra-index-url $(TORCH_INDEX) --retries 1 --timeout 15
 	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev]"
 	touch $(STAMP)
 
