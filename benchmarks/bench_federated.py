@@ -1,7 +1,7 @@
-"""Federated learning on the digits (notebook 05's setting): rounds to target accuracy for FedSGD
+"""Federated learning on the digits (notebooks 05 and 05b): rounds to target accuracy for FedSGD
 and FedAvg on IID and non-IID clients, each aggregator under 0-3 sign-flipping attackers of 10,
-DP-FedAvg accuracy against user-level epsilon, and Flower's run time for the same rounds against
-the scratch loop (the engine's overhead)."""
+DP-FedAvg accuracy against user-level epsilon, and Flower's run time for the same 10 rounds
+against the scratch loop (the engine's overhead, split as in notebook 05b)."""
 
 from __future__ import annotations
 
@@ -13,10 +13,6 @@ from course_utils import federated as fl
 from course_utils.data import digits_split
 
 TARGET = 0.9
-
-
-def _clients(X, y, split):
-    return [(X[p], y[p]) for p in split]
 
 
 def run() -> list[dict]:
@@ -34,7 +30,12 @@ def run() -> list[dict]:
     sgd_rounds = {}
     for lr in (0.5, 1.0, 2.0):  # FedSGD is split-invariant, so one split suffices
         res = fl.run_federated(
-            net, _clients(X, y, splits["IID"]), rounds=60, batch_size=None, lr=lr, **common
+            net,
+            fl.client_datasets(X, y, splits["IID"]),
+            rounds=60,
+            batch_size=None,
+            lr=lr,
+            **common,
         )
         sgd_rounds[lr] = fl.rounds_to_target(res.accuracy, TARGET)
     best = min((r for r in sgd_rounds.values() if r is not None), default=None)
@@ -47,7 +48,7 @@ def run() -> list[dict]:
         }
     )
     for name, split in splits.items():
-        res = fl.run_federated(net, _clients(X, y, split), rounds=60, **common)
+        res = fl.run_federated(net, fl.client_datasets(X, y, split), rounds=60, **common)
         r = fl.rounds_to_target(res.accuracy, TARGET)
         rows.append(
             {
@@ -68,7 +69,7 @@ def run() -> list[dict]:
             )
 
     # 2. aggregators under sign-flipping attackers (x10), 12 rounds, IID
-    clients = _clients(X, y, splits["IID"])
+    clients = fl.client_datasets(X, y, splits["IID"])
     for agg in ("mean", "trimmed mean", "median", "krum", "multi-krum"):
         for k in range(4):
             res = fl.run_federated(
@@ -90,7 +91,9 @@ def run() -> list[dict]:
             )
 
     # 3. DP-FedAvg: 100 clients, sample rate 0.2, 50 rounds, clip 0.5
-    clients100 = _clients(X, y, fl.iid_partition(len(y), 100, rng=np.random.default_rng(0)))
+    clients100 = fl.client_datasets(
+        X, y, fl.iid_partition(len(y), 100, rng=np.random.default_rng(0))
+    )
     dp_kw = dict(rounds=50, sample_rate=0.2, local_epochs=3, **common)
     base = fl.run_federated(net, clients100, **dp_kw)
     rows.append(
@@ -113,21 +116,27 @@ def run() -> list[dict]:
             }
         )
 
-    # 4. Flower (Ray simulation runtime) vs the scratch loop, same 5 rounds
+    # 4. Flower (Ray simulation runtime) vs the scratch loop, same 10 rounds as notebook 05b
+    rounds = 10
     start = time.perf_counter()
-    scratch = fl.run_federated(net, clients, rounds=5, **common)
+    scratch = fl.run_federated(net, clients, rounds=rounds, **common)
     scratch_s = time.perf_counter() - start
     rows.append(
-        {"name": "scratch FedAvg, 5 rounds", "value": scratch_s, "unit": "s", "note": "10 clients"}
+        {
+            "name": f"scratch FedAvg, {rounds} rounds",
+            "value": scratch_s,
+            "unit": "s",
+            "note": "10 clients",
+        }
     )
     try:
         from course_utils.flower_app import ray_processes, run_flower
 
-        flower = run_flower(net, clients, rounds=5, start_attempts=3, **common)
+        flower = run_flower(net, clients, rounds=rounds, start_attempts=3, **common)
     except Exception as exc:  # Ray may not start on a crowded machine; say so, keep the other rows
         rows.append(
             {
-                "name": "Flower FedAvg, 5 rounds",
+                "name": f"Flower FedAvg, {rounds} rounds",
                 "value": "failed",
                 "unit": "",
                 "note": f"{type(exc).__name__}: {str(exc)[:120]}",
@@ -135,30 +144,23 @@ def run() -> list[dict]:
         )
         return rows
     same = bool(np.allclose(flower.accuracy, scratch.accuracy))
-    rows += [
+    rows.append(
         {
-            "name": "Flower: ray.init",
-            "value": flower.ray_start_seconds,
-            "unit": "s",
-            "note": "2 CPUs",
-        },
-        {
-            "name": "Flower FedAvg, 5 rounds (total)",
+            "name": f"Flower FedAvg, {rounds} rounds (total)",
             "value": flower.seconds,
             "unit": "s",
             "note": f"Ray backend, 2 CPUs; same accuracies as scratch: {same}",
-        },
-        {
-            "name": "Flower: worker start-up (first round's extra time)",
-            "value": flower.startup_seconds,
-            "unit": "s",
-            "note": "",
-        },
+        }
+    )
+    for part, secs in flower.breakdown().items():
+        name = part if part.startswith("Flower") else f"Flower: {part}"
+        rows.append({"name": name, "value": secs, "unit": "s", "note": ""})
+    rows += [
         {
             "name": "Flower per round after start-up",
             "value": float(np.median(flower.round_seconds[1:])),
             "unit": "s",
-            "note": f"scratch per round {scratch_s / 5:.3f} s",
+            "note": f"scratch per round {scratch_s / rounds:.3f} s",
         },
         {
             "name": "Flower overhead ratio (total / scratch)",
