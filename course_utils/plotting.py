@@ -112,11 +112,18 @@ def share_map(
 
 
 def figure_with_controls(fig: Any, controls: Any) -> Any:
-    """Lay out an interactive figure above its ipywidgets controls.
+    """Lay out an interactive figure with its ipywidgets controls, the controls first.
 
-    With the ipympl backend (``%matplotlib widget``) the live canvas goes in the box. With any
-    other backend (a static site build, ``%matplotlib inline``) the figure is displayed once as a
-    picture and only the controls are returned, so the page still shows what the toy looks like.
+    With the ipympl backend (``%matplotlib widget``) the box holds the controls and, below them,
+    the live canvas. The controls come first because the canvas is a keyboard trap: ipympl 0.10
+    gives its canvas ``div`` ``tabindex=0`` and its ``keydown`` handler calls ``preventDefault`` and
+    ``stopPropagation`` on every key (``MPLCanvasView.key_event`` in jupyter-matplotlib), so Tab,
+    Shift+Tab and Escape never leave a focused figure. With the controls above it, a keyboard
+    user tabbing down the page reaches every control before the figure.
+
+    With any other backend (a static site build, ``%matplotlib inline``) the figure is displayed
+    once as a picture and only the controls are returned, so the page still shows what the toy
+    looks like.
 
     Examples
     --------
@@ -137,6 +144,6 @@ def figure_with_controls(fig: Any, controls: Any) -> Any:
         # Inside a box ipympl never sizes the canvas model (a direct display does, in
         # _repr_mimebundle_), so under "Run All" the view can stay 0x0 px (ipympl#472).
         canvas._repr_mimebundle_()
-        return w.VBox([canvas, controls])
+        return w.VBox([controls, canvas])
     display(fig)
     return w.VBox([controls])

@@ -19,7 +19,7 @@ from course_utils.data import (
     positions_from_salary,
     salary_view,
 )
-from course_utils.plotting import get_ax
+from course_utils.plotting import figure_with_controls, get_ax
 from course_utils.quiz import Question, as_text, quiz
 from course_utils.training import evaluate, mlp, train
 
@@ -87,6 +87,27 @@ def test_salary_view_formula_and_inverse():
 def test_get_ax_reuses_axes():
     ax = get_ax()
     assert get_ax(ax) is ax
+
+
+def test_live_figure_comes_after_its_controls():
+    """A live ipympl canvas keeps the keyboard focus (every key is taken by the figure), so the
+    controls must come first in the box for Tab to reach them."""
+    import ipywidgets
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
+    backend = mpl.get_backend()
+    try:
+        from ipympl.backend_nbagg import Canvas  # importing ipympl switches the backend
+
+        fig = Figure()
+        canvas = Canvas(fig)  # what %matplotlib widget attaches to a new figure
+        controls = ipywidgets.HTML("controls")
+        box = figure_with_controls(fig, controls)
+        assert box.children == (controls, canvas)
+        assert canvas.header_visible is False
+    finally:
+        plt.switch_backend(backend)
 
 
 def test_question_and_text_quiz(capsys):

@@ -93,6 +93,17 @@ def rgb_at(canvas: Any, page_xy: tuple[float, float]) -> np.ndarray:
     return img[y, x, :3]
 
 
+def mpimg_of(canvas: Any) -> np.ndarray:
+    """The canvas as an RGB array (0..1), from a fresh screenshot."""
+    import matplotlib.image as mpimg
+
+    return mpimg.imread(io.BytesIO(canvas.screenshot()), format="png")[..., :3]
+
+
+#: Arrow-key presses per slider in the keyboard-hint test (each moves the player by one 0.5 step).
+NUDGES = 12
+
+
 def is_orange(rgb: np.ndarray) -> bool:
     return bool(rgb[0] > rgb[2] + 0.15)  # team 0 (orange) is red-heavy, team 1 (blue) blue-heavy
 
@@ -107,7 +118,13 @@ def tab_to(page: Any, target: Any, max_presses: int = 6) -> None:
         page.keyboard.press("Tab")
         if target.evaluate("el => el.contains(document.activeElement)"):
             return
-    raise AssertionError(f"{max_presses} Tab presses did not reach {target}")
+    focused = page.evaluate(
+        "() => { const e = document.activeElement;"
+        " return e ? `${e.tagName}.${e.className}` : 'nothing'; }"
+    )
+    raise AssertionError(
+        f"{max_presses} Tab presses did not reach {target}; the focus is on {focused}"
+    )
 
 
 def state(lab: Any, toy: str, index: int) -> dict[str, Any]:
@@ -199,6 +216,78 @@ def test_keyboard_path_moves_a_player(nb01: Any) -> None:
     nb01.wait_until(lambda: is_orange(rgb_at(canvas, probe_xy)), "the corner to turn orange")
 
 
+def test_keyboard_hint_tabs_from_its_cell_to_the_player_list(nb01: Any) -> None:
+    """Follow the notebook's keyboard hint literally: select the hint's cell with the arrow keys,
+    Tab to the *Player* list (the controls come before the live figure, which would keep the
+    focus for good), Space / arrow / Enter to pick the next player, Tab to the x and y sliders and
+    nudge them with the arrow keys. The player moves in the kernel and on the picture."""
+    page = nb01.page
+    hint = nb01.cell("### Drag the players")
+    text = " ".join(hint.locator(".jp-RenderedMarkdown").inner_text().split())
+    assert "Tab past Move players and Hide players to the Player list" in text, (
+        f"the hint changed, update this test: {text!r}"
+    )
+    cell = nb01.cell("soccer = SoccerToy")
+    canvas = canvas_of(cell)
+    picked = nb01.kernel("print(soccer._controls.picker.value)")
+    player = picked + 1  # ArrowDown in the open list picks the next player
+    before = state(nb01, "soccer", player)["pos"]
+    (old_xy,) = to_page(nb01, "soccer", canvas, [before])
+    box = canvas.bounding_box()
+    picture = mpimg_of(canvas)
+
+    # start two cells above (the claim check) and walk down to the hint in command mode
+    nb01.cell("**Claim check.**").locator(".jp-RenderedMarkdown").click()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    assert hint.evaluate("el => el.contains(document.activeElement)"), "the hint cell has no focus"
+    tab_to(page, cell.locator(".widget-dropdown select"), max_presses=8)
+    page.keyboard.press("Space")
+    page.wait_for_timeout(200)  # let the list open
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    nb01.wait_until(
+        lambda: nb01.kernel("print(soccer._controls.picker.value)") == player,
+        f"player {player} to be picked",
+    )
+    x_slider, y_slider = slider(cell, "x"), slider(cell, "y")
+    # the sliders show the picked player's position (rounded to their 0.5 step)
+    nb01.wait_until(
+        lambda: (
+            abs(readout(x_slider) - before[0]) <= 0.25
+            and abs(readout(y_slider) - before[1]) <= 0.25
+        ),
+        f"the x / y sliders to show player {player}'s position {before}",
+    )
+    start = [readout(x_slider), readout(y_slider)]
+    # right / down (ArrowLeft on y) unless the player is too close to that edge of the field
+    dx = 1 if start[0] + NUDGES * 0.5 <= 120 else -1
+    dy = -1 if start[1] - NUDGES * 0.5 >= 0 else 1
+    tab_to(page, x_slider.locator(".noUi-handle"))
+    for _ in range(NUDGES):
+        page.keyboard.press("ArrowRight" if dx > 0 else "ArrowLeft")
+    tab_to(page, y_slider.locator(".noUi-handle"))
+    for _ in range(NUDGES):
+        page.keyboard.press("ArrowRight" if dy > 0 else "ArrowLeft")
+
+    step = NUDGES * 0.5  # the sliders' step is 0.5
+    want = [start[0] + dx * step, start[1] + dy * step]
+    nb01.wait_until(
+        lambda: state(nb01, "soccer", player)["pos"] == want,
+        f"player {player} to move from {before} to {want} in the kernel",
+    )
+    assert (readout(x_slider), readout(y_slider)) == tuple(want)
+    # the picture changed around the player's old spot (the dot left it)
+    x0, y0 = int(old_xy[0] - box["x"]), int(old_xy[1] - box["y"])
+
+    def dot_left() -> float:
+        now = mpimg_of(canvas)
+        patch = (slice(max(y0 - 6, 0), y0 + 7), slice(max(x0 - 6, 0), x0 + 7))
+        return float(np.abs(now[patch] - picture[patch]).max())
+
+    nb01.wait_until(lambda: dot_left() > 0.3, "the canvas to redraw the moved player")
+
+
 def test_guess_the_goalie_with_the_keyboard(nb01: Any) -> None:
     """The keyboard route through the game: "Move players" with Enter, the guess sliders with
     Home, then "Guess goalie here" with Enter; the message reports the distance."""
@@ -259,7 +348,7 @@ def test_guess_the_goalie_by_clicking(nb01: Any) -> None:
 
 
 def test_salary_sliders_change_the_slopes(nb01: Any) -> None:
-    """The salary sliders (keyboard and mouse) change the slope read-out under the plot."""
+    """The salary sliders (keyboard and mouse) change the slope read-out next to them."""
     cell = nb01.cell("leak = sal.SalaryToy")
     cell.scroll_into_view_if_needed()
     out = cell.locator(".widget-html").last
