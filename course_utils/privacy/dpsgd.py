@@ -322,8 +322,9 @@ def _check_schedule(sample_rate: float, steps: int, delta: float) -> None:
         raise ValueError(f"delta must be in (0, 1), got {delta!r}")
 
 
+@lru_cache(maxsize=1024)
 def _epsilon(noise_multiplier: float, sample_rate: float, steps: int, delta: float, accountant: str) -> float:
-    """:func:`course_utils.privacy.accounting.gaussian_epsilon`, quiet about RDP's alpha range."""
+    """:func:`course_utils.privacy.accounting.gaussian_epsilon`, quiet about RDP's alpha range (cached)."""
     with warnings.catch_warnings():
         # at large epsilon RDP says "optimal order is the largest alpha": still a valid upper bound
         warnings.filterwarnings("ignore", message="Optimal order is the", category=UserWarning)
@@ -377,17 +378,24 @@ def _noise_multiplier_cached(
         eps = _epsilon(math.exp(log_sigma), sample_rate, steps, delta, accountant)
         return math.log(eps) - math.log(epsilon)
 
-    lo, hi = 0.0, 0.0  # log sigma; f(lo) > 0 >= f(hi)
-    f_lo = f_hi = f(0.0)
+    if accountant == "rdp":
+        start, step = 0.0, math.log(2.0)  # log sigma; bracket by doubling from sigma = 1
+    else:
+        # PRV calls cost up to seconds each (most at small sigma); RDP's answer is a few
+        # milliseconds away and PRV's is a little below it, so bracket from there in small steps
+        start = math.log(_noise_multiplier_cached(epsilon, delta, sample_rate, steps, "rdp", rtol))
+        step = math.log(1.15)
+    lo, hi = start, start  # f(lo) > 0 >= f(hi) once bracketed
+    f_lo = f_hi = f(start)
     while f_hi > 0:
         lo, f_lo = hi, f_hi
-        hi += math.log(2.0)
+        hi += step
         if hi > math.log(1e6):
             raise ValueError(f"epsilon={epsilon} is out of reach with delta={delta}")
         f_hi = f(hi)
     while f_lo <= 0:
         hi, f_hi = lo, f_lo
-        lo -= math.log(2.0)
+        lo -= step
         if lo < math.log(1e-3):
             return math.exp(hi)
         f_lo = f(lo)
