@@ -165,3 +165,17 @@ def test_salary_toy_sliders_move_the_slope_as_claimed():
             toy.set_epsilon(0)
     finally:
         toy.close()
+
+
+def test_salary_controls_start_where_the_toy_is():
+    toy = SalaryToy()
+    try:
+        toy.set_epsilon(10)
+        assert toy.controls().dial.value == 10  # not "off" while the plot shows DP releases
+        toy.set_epsilon(5)  # off the usual stops: the dial gains a stop rather than failing
+        c = toy.controls()
+        assert c.dial.value == 5 and c.dial.label == "5"
+        c.dial.value = 0.0
+        assert toy.epsilon is None and "attacker" not in c.readout.value
+    finally:
+        toy.close()

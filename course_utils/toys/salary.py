@@ -387,7 +387,7 @@ class SalaryToy:
         self._draw()
 
     def readout(self) -> str:
-        """The text under the plot: slopes, and with DP on, the attacker's error."""
+        """The read-out shown in the title and next to the sliders: slopes, and with DP on, the attacker's error."""
         s = self.slopes()
         text = f"men's slope {s[0]:+,.0f} $/year, women's slope {s[1]:+,.0f} $/year"
         if self.epsilon is not None:
@@ -464,9 +464,11 @@ class SalaryToy:
                                  readout_format=",.0f", continuous_update=False)
         typical_s = w.FloatSlider(value=self.salary[typical], min=lo, max=hi, step=500,
                                   description=f"person {typical} $", readout_format=",.0f", continuous_update=False)
-        # 0 stands for "DP off" (a SelectionSlider cannot hold None)
-        dial = w.SelectionSlider(options=[("off", 0.0)] + [(f"{e:g}", e) for e in (0.1, 0.3, 1, 3, 10, 30, 100, 1000)],
-                                 value=0.0, description="epsilon")
+        # 0 stands for "DP off" (a SelectionSlider cannot hold None); the dial starts where the
+        # toy is (set_epsilon may have been called first, with a value off the usual stops)
+        stops = sorted({0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0, 1000.0} | ({self.epsilon} if self.epsilon else set()))
+        dial = w.SelectionSlider(options=[("off", 0.0)] + [(f"{e:g}", e) for e in stops],
+                                 value=self.epsilon or 0.0, description="epsilon")
         readout = w.HTML(self.readout().replace("\n", "<br>"))
         new_hire.observe(lambda ch: self.set_salary(0, ch["new"]), names="value")
         typical_s.observe(lambda ch: self.set_salary(typical, ch["new"]), names="value")
