@@ -8,7 +8,6 @@ Parametrized over ``solutions/*.ipynb``, so a new exercise set is covered as soo
 from __future__ import annotations
 
 import json
-import warnings
 from pathlib import Path
 
 import nbformat
@@ -100,13 +99,11 @@ def test_every_registered_question_has_an_answer_and_a_self_check(path: Path) ->
 
 
 def _only_unfinished_errors(enames: list[str], context: str) -> None:
-    """An exercise notebook may only fail with NotImplementedError - plus NameErrors that follow
-    from an unfinished answer (a demo cell used its result). Those are allowed but warned about:
-    a student meets them too, so the set's author may want to guard the demo cell."""
-    assert all(e in ("NotImplementedError", "NameError") for e in enames), (enames, context)
-    if "NameError" in enames:
-        assert "NotImplementedError" in enames[: enames.index("NameError")], (enames, context)
-        warnings.warn(f"knock-on NameError after an unfinished answer in {context}", stacklevel=2)
+    """An exercise notebook may only fail with NotImplementedError (an answer not written yet).
+
+    A NameError would mean a demo cell uses the result of an unfinished answer: the student would
+    meet a confusing traceback, so such cells must check first and say what to finish."""
+    assert all(e == "NotImplementedError" for e in enames), (enames, context)
 
 
 @pytest.fixture(scope="module")
