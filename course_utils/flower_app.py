@@ -6,11 +6,13 @@ strategy in a ``ServerApp``; :func:`run_flower` starts both on Flower's Ray back
 
 Ray is started politely: ``num_cpus`` CPUs (2 by default), no dashboard, no usage statistics
 (``RAY_USAGE_STATS_ENABLED=0``), its session files in a temporary folder that is deleted
-afterwards, and ``ray.shutdown()`` always runs, so no Ray process outlives the call. We ask for
-the node address 127.0.0.1, but Ray 2.55 deliberately replaces a loopback node address by the
-machine's own (``ray._private.services.resolve_ip_for_localhost``) and its GCS and raylet listen
-on all interfaces: on a shared machine, keep the ports firewalled (``tests/test_flower.py``
-records what it sees). Notebook ``05b_flower`` measures where the time goes (:meth:`FlowerRun.breakdown`).
+afterwards, and ``ray.shutdown()`` always runs, so no Ray process outlives the call. Ray's servers
+listen on loopback only: on Linux, Ray 2.55 swaps a loopback node address (we ask for 127.0.0.1)
+for the machine's network address and its servers bind to that, unless local clusters are
+declared single-machine, as Ray does by default on macOS and Windows - which
+:func:`loopback_only_ray` does for the duration of the run (``tests/test_flower.py`` watches the
+listening addresses). Notebook ``05b_flower`` measures where the time goes
+(:meth:`FlowerRun.breakdown`).
 
 The same two objects deploy unchanged across machines: put them in a Flower app
 (``pyproject.toml`` naming ``serverapp`` / ``clientapp``), start a ``flower-superlink`` on the
@@ -19,11 +21,13 @@ server and a ``flower-supernode`` on each data holder, then ``flwr run``.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -97,6 +101,54 @@ class FlowerRun:
             "training rounds": rounds,
             "Flower set-up and shut-down": rest,
         }
+
+
+# Ray's switch between "one machine only" (its default on macOS and Windows) and "may join a
+# cluster" (the default on Linux): off, a loopback node address stays loopback.
+_RAY_CLUSTER_ENV = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
+
+
+@contextlib.contextmanager
+def loopback_only_ray() -> Iterator[None]:
+    """Within the block, a local Ray started with node address 127.0.0.1 listens on loopback only.
+
+    On Linux, Ray 2.55 (``ray._private.services.resolve_ip_for_localhost``) replaces a loopback
+    node address by the machine's network address, so its GCS and raylet become reachable from
+    the network. With ``RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0`` - the setting Ray uses on macOS and
+    Windows - the address stays 127.0.0.1. The variable is read when ``ray`` is first imported
+    (and by every process Ray starts), so it is set in the environment and, if Ray is already
+    imported, on Ray's constants module too; both are restored on exit.
+
+    Examples
+    --------
+    >>> with loopback_only_ray():
+    ...     os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"]
+    '0'
+    """
+    old_env = os.environ.get(_RAY_CLUSTER_ENV)
+    constants = sys.modules.get("ray._private.ray_constants")
+    old_flag = getattr(constants, "ENABLE_RAY_CLUSTER", None)
+    os.environ[_RAY_CLUSTER_ENV] = "0"
+    if constants is not None:
+        constants.ENABLE_RAY_CLUSTER = False
+    try:
+        yield
+    finally:
+        if old_env is None:
+            os.environ.pop(_RAY_CLUSTER_ENV, None)
+        else:
+            os.environ[_RAY_CLUSTER_ENV] = old_env
+        constants = sys.modules.get("ray._private.ray_constants")  # may be imported inside the block
+        if constants is not None:
+            constants.ENABLE_RAY_CLUSTER = old_flag if old_flag is not None else _ray_cluster_default()
+
+
+def _ray_cluster_default() -> bool:
+    """Ray's own default for ENABLE_RAY_CLUSTER, read from the (restored) environment."""
+    value = os.environ.get(_RAY_CLUSTER_ENV)
+    if value is not None:
+        return value.lower() in ("true", "1")
+    return not (sys.platform == "darwin" or sys.platform == "win32")
 
 
 def ray_backend_config(temp_dir: str, *, num_cpus: int = 2) -> dict[str, Any]:
@@ -379,6 +431,17 @@ def run_flower(
     )  # silence a GPU-env FutureWarning
     # On a busy machine Ray's dashboard agent can need more than the raylet's default wait to start
     os.environ.setdefault("RAY_agent_register_timeout_ms", "120000")
+    with loopback_only_ray():
+        return _run_flower(net, clients, rounds=rounds, X_test=X_test, y_test=y_test, params=params,
+                           local_epochs=local_epochs, batch_size=batch_size, lr=lr, seed=seed,
+                           num_cpus=num_cpus, start_attempts=start_attempts)
+
+
+def _run_flower(
+    net: NumpyNet, clients: Sequence[tuple[np.ndarray, np.ndarray]], *, rounds: int, X_test: np.ndarray,
+    y_test: np.ndarray, params: np.ndarray | None, local_epochs: int, batch_size: int | None, lr: float,
+    seed: int, num_cpus: int, start_attempts: int,
+) -> FlowerRun:
     import ray
     from flwr.simulation import run_simulation
 
