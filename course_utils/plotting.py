@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import LinearSegmentedColormap
 
-__all__ = ["OKABE_ITO", "TEAM_COLORS", "TEAM_CMAP", "use_style", "get_ax", "share_map", "figure_with_controls"]
+__all__ = ["OKABE_ITO", "TEAM_COLORS", "TEAM_CMAP", "use_style", "get_ax", "share_map", "figure_with_controls", "Blitter"]
 
 #: Okabe-Ito colour-blind-safe palette.
 OKABE_ITO: dict[str, str] = {
@@ -147,3 +147,115 @@ def figure_with_controls(fig: Any, controls: Any) -> Any:
         return w.VBox([controls, canvas])
     display(fig)
     return w.VBox([controls])
+
+
+class Blitter:
+    """Fast redraws of a live figure: the parts that change are drawn over a saved picture of the rest.
+
+    A full matplotlib draw re-lays out and re-renders every tick label and title, which costs a
+    toy most of its redraw time (about 80 ms of 85 on a 2-core cloud CPU). The ``artists`` that
+    change are marked *animated*: a full draw paints everything else, this object saves that
+    picture (the background) and paints the animated artists on top, in z-order. After that,
+    :meth:`redraw` only restores the background and repaints the animated artists (matplotlib's
+    blitting), unless the background is out of date: a new renderer (the figure was resized, or
+    saved at another dpi), other axis limits (zoom, pan) or other static titles and labels. Then
+    it draws in full. Other changes to artists not listed (a colour, a new line) are not
+    noticed: call ``fig.canvas.draw()`` after them.
+
+    Under ipympl the browser asks the kernel for a picture after every ``draw_idle``; that
+    request is routed to :meth:`redraw` too, so dragging with the mouse also gets fast frames.
+    Saved or static copies of the figure (``savefig``, ``%matplotlib inline``, the site build)
+    are full draws and include the animated artists.
+
+    Parameters
+    ----------
+    fig : matplotlib Figure
+    artists : sequence of matplotlib Artists
+        Everything whose appearance changes between redraws, and anything that must stay on top
+        of those (an axes' spines over a heat map). One Blitter per figure.
+
+    Attributes
+    ----------
+    full_draws, fast_draws : int
+        How many redraws of each kind :meth:`redraw` did (for tests and benchmarks).
+
+    Examples
+    --------
+    >>> fig, ax = plt.subplots()
+    >>> (line,) = ax.plot([0, 1], [0, 1])
+    >>> blit = Blitter(fig, [line])
+    >>> blit.redraw(); line.set_ydata([1, 0]); blit.redraw()
+    >>> blit.full_draws, blit.fast_draws
+    (1, 1)
+    >>> ax.set_xlim(0, 2); blit.redraw(); blit.full_draws
+    (0.0, 2.0)
+    2
+    >>> plt.close(fig)
+    """
+
+    def __init__(self, fig: Any, artists: Any) -> None:
+        self.fig = fig
+        self.artists = sorted(artists, key=lambda a: a.get_zorder())
+        if not self.artists:
+            raise ValueError("artists must name at least one artist that changes")
+        if getattr(fig, "_course_blitter", None) is not None:
+            raise ValueError("this figure has a Blitter already; give one Blitter all its changing artists")
+        for artist in self.artists:
+            if artist.figure is not fig:
+                raise ValueError(f"{artist!r} does not belong to this figure")
+            artist.set_animated(True)
+        fig._course_blitter = self
+        self.full_draws = self.fast_draws = 0
+        self._background: Any = None
+        self._key: Any = None
+        canvas = fig.canvas
+        canvas.mpl_connect("draw_event", self._on_draw)
+        if hasattr(canvas, "handle_draw"):  # ipympl / WebAgg: the browser's request for a picture
+            canvas.handle_draw = lambda event: self.redraw()
+
+    def _static_key(self) -> tuple:
+        """What the saved background depends on, besides the renderer."""
+        key = []
+        for ax in self.fig.axes:
+            key.append(tuple(ax.viewLim.bounds))
+            for text in (ax.title, ax._left_title, ax._right_title, ax.xaxis.label, ax.yaxis.label):
+                if not text.get_animated():
+                    key.append(text.get_text())
+        return tuple(key)
+
+    def _on_draw(self, event: Any) -> None:
+        # A full draw skipped the animated artists: save the picture without them, then add them.
+        renderer, canvas = event.renderer, event.canvas
+        if (
+            canvas is self.fig.canvas
+            and hasattr(canvas, "copy_from_bbox")
+            and renderer is canvas.get_renderer()
+        ):
+            self._background = canvas.copy_from_bbox(self.fig.bbox)
+            self._key = (renderer, self._static_key())
+        else:  # another backend's canvas (savefig to svg / pdf): nothing to reuse
+            self._background = None
+        for artist in self.artists:
+            artist.draw(renderer)
+
+    def redraw(self) -> None:
+        """Show the current state: a fast repaint of the animated artists, or a full draw."""
+        canvas = self.fig.canvas
+        fresh = (
+            self._background is not None
+            and self._key[0] is canvas.get_renderer()
+            and self._key[1] == self._static_key()
+        )
+        if not fresh:
+            self.full_draws += 1
+            canvas.draw()  # the draw event saves the new background
+            return
+        self.fast_draws += 1
+        canvas.restore_region(self._background)
+        for artist in self.artists:
+            self.fig.draw_artist(artist)
+        canvas.blit(self.fig.bbox)
+        # The picture is current. Left stale, the figure would be drawn again in full after the
+        # next widget message (IPython's post_execute hook redraws stale figures, and ipykernel
+        # fires it for every comm message too) - an endless loop of redraws under ipympl.
+        self.fig.stale = False

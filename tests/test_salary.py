@@ -179,3 +179,40 @@ def test_salary_controls_start_where_the_toy_is():
         assert toy.epsilon is None and "attacker" not in c.readout.value
     finally:
         toy.close()
+
+
+def test_fast_redraws_paint_what_a_full_draw_paints():
+    toy = SalaryToy()
+    try:
+        # the new hire goes up into the legend and back; the dial adds faint lines
+        for salary in (60_000, 88_000, 45_000):
+            toy.set_salary(0, salary)
+        toy.set_epsilon(1.0)
+        toy.set_salary(0, 85_000)
+        assert toy.blitter.full_draws == 1 and toy.blitter.fast_draws == 5 and not toy.fig.stale
+        fast = np.asarray(toy.fig.canvas.buffer_rgba()).copy()
+        toy.fig.canvas.draw()
+        assert np.array_equal(fast, np.asarray(toy.fig.canvas.buffer_rgba()))
+        assert "epsilon = 1" in toy.ax.get_title()  # the read-out title is redrawn every time
+    finally:
+        toy.close()
+
+
+def test_toys_sharing_a_figure_draw_in_full():
+    import matplotlib.pyplot as plt
+
+    from course_utils.plotting import Blitter
+    from course_utils.toys.soccer import SoccerToy
+
+    fig, (a, b) = plt.subplots(1, 2)
+    try:
+        salary, soccer = SalaryToy(ax=a), SoccerToy(ax=b)
+        assert salary.blitter is None and soccer.blitter is None  # a given axes: no fast path
+        salary.set_salary(0, 70_000)
+        soccer.drag(3, 10, 10)
+        assert salary.slopes()[0] < 1500 and soccer.share_at(10, 10) > 0.5
+        Blitter(fig, [a.lines[0]])
+        with pytest.raises(ValueError, match="has a Blitter already"):
+            Blitter(fig, [b.lines[0]])
+    finally:
+        plt.close(fig)

@@ -179,3 +179,70 @@ def test_widget_without_ipympl_shows_a_static_figure(capsys):
         assert "Figure" in capsys.readouterr().out
     finally:
         toy.close()
+
+
+def _pixels(fig) -> np.ndarray:
+    return np.asarray(fig.canvas.buffer_rgba()).copy()
+
+
+def test_fast_redraws_paint_what_a_full_draw_paints():
+    toy = SoccerToy()
+    try:
+        toy.drag(3, 10, 10)  # first redraw: full (no background yet)
+        toy.drag(3, 50, 30)
+        toy.drag(5, 100, 60)
+        assert toy.blitter.full_draws == 1 and toy.blitter.fast_draws == 2
+        # not stale: else IPython's post_execute hook, which ipykernel fires after every widget
+        # message, would ask ipympl for another (full) draw, endlessly
+        assert not toy.fig.stale
+        fast = _pixels(toy.fig)
+        toy.fig.canvas.draw()
+        assert np.array_equal(fast, _pixels(toy.fig))  # the same picture, pixel for pixel
+    finally:
+        toy.close()
+
+
+def test_title_changes_and_guesses_are_drawn_at_once():
+    toy = SoccerToy()
+    try:
+        toy.drag(3, 10, 10)
+        full = toy.blitter.full_draws
+        toy.hide_players(True)  # a new title: the saved background is out of date
+        assert toy.blitter.full_draws == full + 1
+        toy.guess(20, 30)  # title and markers show the guess in the same redraw
+        assert toy.ax.get_title().startswith("Your guess was")
+        shown = _pixels(toy.fig)
+        toy.fig.canvas.draw()
+        assert np.array_equal(shown, _pixels(toy.fig))
+    finally:
+        toy.close()
+
+
+def test_saved_copies_include_the_animated_artists(tmp_path):
+    import io
+
+    toy = SoccerToy()
+
+    def png() -> bytes:
+        buf = io.BytesIO()
+        toy.fig.savefig(buf, format="png")
+        return buf.getvalue()
+
+    try:
+        toy.drag(3, 10, 10)
+        toy.drag(3, 50, 30)
+        saved = png()
+        for artist in toy.blitter.artists:  # the same figure without the fast path
+            artist.set_animated(False)
+        assert png() == saved  # heat map, dots and frame are all in the file
+        for artist in toy.blitter.artists:
+            artist.set_animated(True)
+        toy.fig.savefig(tmp_path / "toy.svg")  # another backend's renderer: no crash
+        assert "<image" in (tmp_path / "toy.svg").read_text()
+        toy.drag(3, 55, 30)
+        full = toy.blitter.full_draws
+        toy.fig.savefig(tmp_path / "small.png", dpi=40)
+        toy.drag(3, 60, 30)  # after a save at another dpi, the saved background is stale
+        assert toy.blitter.full_draws == full + 1
+    finally:
+        toy.close()

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from ..data import positions_from_salary
-from ..plotting import TEAM_COLORS, figure_with_controls, share_map
+from ..plotting import TEAM_COLORS, Blitter, figure_with_controls, share_map
 from .soccer import cell_centres, team_share
 
 __all__ = [
@@ -359,6 +359,7 @@ class SalaryToy:
         self.epsilon: float | None = None
         self.show_patches = show_patches
         self._controls: Any = None
+        self._own_figure = ax is None
         if ax is None:
             with plt.ioff():
                 self.fig, self.ax = plt.subplots(figsize=(6.4, 4.2))
@@ -419,7 +420,14 @@ class SalaryToy:
         ax.set_ylim(40_000, 90_000)
         ax.set_xlabel("years at company")
         ax.set_ylabel("salary (USD)")
-        ax.legend(loc="upper left")
+        ax.legend(loc="lower right")  # away from the new hire (left) and the lines (upper right)
+        # what a slider or the DP dial changes (drawn above the static legend) and the frame, to
+        # stay above the patches; fast repaints only in a figure of our own
+        changing = [*self._dots.values(), *self._lines.values(), *sum(self._faint.values(), []),
+                    self._ring, self._label, ax.title]
+        if self._patches is not None:
+            changing += [self._patches, *ax.spines.values()]
+        self.blitter = Blitter(self.fig, changing) if self._own_figure else None
 
     def _draw(self) -> None:
         if not hasattr(self, "_dots"):
@@ -436,6 +444,7 @@ class SalaryToy:
             self._dots[g].set_offsets(np.column_stack([self.years[m], self.salary[m]]))
             self._lines[g].set_data(grid, icpt + slope * grid)
             for k, line in enumerate(self._faint[g]):
+                line.set_visible(self.epsilon is not None)  # a hidden line costs nothing to draw
                 if self.epsilon is None:
                     line.set_data([], [])
                 else:
@@ -444,7 +453,10 @@ class SalaryToy:
         self._ring.set_offsets([[self.years[0], self.salary[0]]])
         self._label.xy = (self.years[0], self.salary[0])
         self.ax.set_title(self.readout().replace("$", r"\$"), fontsize=8)
-        self.fig.canvas.draw_idle()
+        if self.blitter is not None:
+            self.blitter.redraw()
+        else:
+            self.fig.canvas.draw_idle()
         if self._controls is not None:
             self._controls.readout.value = self.readout().replace("\n", "<br>")
 

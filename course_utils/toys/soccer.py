@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..data import FIELD_HEIGHT, FIELD_WIDTH, pair_players
-from ..plotting import TEAM_COLORS, figure_with_controls, share_map
+from ..plotting import TEAM_COLORS, Blitter, figure_with_controls, share_map
 
 __all__ = ["team_share", "cell_centres", "SoccerToy", "SOCCER_LAYOUTS", "GOALIE"]
 
@@ -190,6 +190,11 @@ class SoccerToy:
         self.ax.grid(False)
         self._set_title()
         self.fig.tight_layout()
+        # everything a drag, a guess or a new layout changes, and the frame that must stay on top;
+        # fast repaints only in a figure of our own (other axes may share a figure we were given)
+        self.blitter = None if ax is not None else Blitter(
+            self.fig, [self.image, self.dots, self.guess_marker, self.truth_marker, self.guess_line,
+                       *self.ax.spines.values()])
         canvas = self.fig.canvas
         self._cids = [
             canvas.mpl_connect("button_press_event", self._on_press),
@@ -214,15 +219,19 @@ class SoccerToy:
         self.dots.set_offsets(self.positions)
         self.dots.set_visible(not self.hidden)
         self._set_title()
-        if draw == "full":
+        if draw == "full" and self.blitter is not None:
+            self.blitter.redraw()
+        elif draw == "full":
             self.fig.canvas.draw()
-        else:
+        else:  # mouse drags: the browser asks for a picture when it is ready (ipympl), then redraw()
             self.fig.canvas.draw_idle()
         self.update_seconds = time.perf_counter() - start
 
     def _set_title(self) -> None:
         if self.hidden and not self.revealed:
             self.ax.set_title("Players hidden - where is the orange goalie? Click to guess.")
+        elif self.revealed and self.last_guess is not None:
+            self.ax.set_title(f"Your guess was {self.last_guess[2]:.1f} field units from the goalie")
         else:
             self.ax.set_title(f"Layout {self.layout}: orange = team 0 reaches the ball first")
 
@@ -267,8 +276,7 @@ class SoccerToy:
         self.guess_marker.set_data([x], [y])
         self.truth_marker.set_data([truth[0]], [truth[1]])
         self.guess_line.set_data([x, truth[0]], [y, truth[1]])
-        self._refresh()
-        self.ax.set_title(f"Your guess was {distance:.1f} field units from the goalie")
+        self._refresh()  # the title reports the guess too
         self._message(f"Your guess was <b>{distance:.1f}</b> field units from the goalie "
                       f"(the field is {FIELD_WIDTH:.0f} wide).")
         return distance

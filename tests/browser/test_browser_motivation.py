@@ -182,6 +182,8 @@ def test_drag_player_with_mouse(nb01: Any) -> None:
         lambda: nb01.kernel("print(soccer.share_at(104, 65))") > 0.9,
         "the model's share next to the target to favour orange",
     )
+    # the frames the browser asked for during the drag were fast repaints, not full draws
+    assert nb01.kernel("print(soccer.blitter.fast_draws)") > 0
 
 
 def test_keyboard_path_moves_a_player(nb01: Any) -> None:
