@@ -181,8 +181,9 @@ def test_salary_controls_start_where_the_toy_is():
         toy.close()
 
 
-def test_fast_redraws_paint_what_a_full_draw_paints():
-    toy = SalaryToy()
+@pytest.mark.parametrize("show_patches", [False, True])
+def test_fast_redraws_paint_what_a_full_draw_paints(show_patches):
+    toy = SalaryToy(show_patches=show_patches)
     try:
         # the new hire goes up into the legend and back; the dial adds faint lines
         for salary in (60_000, 88_000, 45_000):
