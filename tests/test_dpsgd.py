@@ -17,6 +17,7 @@ from course_utils.privacy.dpsgd import (
     clip_per_sample,
     clipped_sum_microbatch,
     dp_tpr_bound,
+    epoch_seconds,
     gradient_step_seconds,
     noise_multiplier_for,
     noisy_aggregate,
@@ -365,3 +366,48 @@ def test_gradient_step_seconds_runs_every_method(digits):
         gradient_step_seconds(lambda: mlp(64, (8,), 10), X_train, y_train, method="vmap", batch_size=0)
     with pytest.raises(ValueError, match="repeats"):
         gradient_step_seconds(lambda: mlp(64, (8,), 10), X_train, y_train, method="vmap", repeats=0)
+
+
+class _Counter:
+    """Makes plain ``nn.Linear`` layers (so Opacus treats them as usual) that count their forward
+    calls and the examples those calls see."""
+
+    def __init__(self):
+        self.calls = self.seen = 0
+
+    def _count(self, module, args):
+        self.calls += 1
+        self.seen += args[0].shape[0] if args[0].dim() > 1 else 1  # under vmap: one example
+
+    def make(self) -> nn.Module:
+        layer = nn.Linear(4, 3)
+        layer.register_forward_pre_hook(self._count)
+        return layer
+
+
+@pytest.mark.parametrize("method", GRADIENT_METHODS)
+def test_epoch_seconds_reads_every_example_once_per_epoch(method):
+    # 200 examples, batch 25, 2 timed epochs + 1 warm-up = 24 batches and 600 examples (about
+    # 600 under Poisson sampling: 24 batches x 200 coin flips with p = 1/8, sd 23)
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(200, 4)).astype(np.float32), np.arange(200) % 3
+    counter = _Counter()
+    assert epoch_seconds(counter.make, X, y, method=method, batch_size=25, epochs=2) > 0
+    if method == "non-private":
+        assert (counter.calls, counter.seen) == (24, 600)
+    elif method == "vmap":  # vmap traces forward once per batch, with one example's shape
+        assert counter.calls == 24
+    else:  # hooks and ghost: one batched forward per batch; microbatch: one forward per example
+        assert 500 < counter.seen < 700 and counter.seen != 600  # Poisson batches, not a shuffle
+        assert counter.calls == (counter.seen if method == "microbatch" else 24)
+
+
+def test_epoch_seconds_bad_input(digits):
+    X_train, _, y_train, _ = digits
+    make = lambda: mlp(64, (8,), 10)  # noqa: E731
+    with pytest.raises(ValueError, match="method"):
+        epoch_seconds(make, X_train, y_train, method="jax")
+    with pytest.raises(ValueError, match="batch_size"):
+        epoch_seconds(make, X_train, y_train, method="vmap", batch_size=len(X_train) + 1)
+    with pytest.raises(ValueError, match="epochs"):
+        epoch_seconds(make, X_train, y_train, method="vmap", epochs=0)
