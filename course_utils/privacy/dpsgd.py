@@ -656,9 +656,17 @@ def _method_step(
     return step, loader
 
 
-def _check_count(name: str, value: int) -> None:
+def _timing_data(
+    X: np.ndarray | torch.Tensor, y: np.ndarray | torch.Tensor, batch_size: int, count: tuple[str, int]
+) -> torch.utils.data.TensorDataset:
+    """Validate the arguments of the two timing helpers; return the data as a ``TensorDataset``."""
+    name, value = count
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    X_t, y_t = to_tensors(X, y)
+    if isinstance(batch_size, bool) or not 0 < batch_size <= len(X_t):
+        raise ValueError(f"batch_size must be in 1..{len(X_t)}, got {batch_size}")
+    return torch.utils.data.TensorDataset(X_t, y_t)
 
 
 def gradient_step_seconds(
@@ -699,15 +707,10 @@ def gradient_step_seconds(
     ...     for m in GRADIENT_METHODS)
     True
     """
-    _check_count("repeats", repeats)
-    X_t, y_t = to_tensors(X, y)
-    if isinstance(batch_size, bool) or not 0 < batch_size <= len(X_t):
-        raise ValueError(f"batch_size must be in 1..{len(X_t)}, got {batch_size}")
-    from torch.utils.data import DataLoader, TensorDataset
-
-    xb, yb = X_t[:batch_size], y_t[:batch_size]
+    xb, yb = _timing_data(X, y, batch_size, ("repeats", repeats))[:batch_size]
+    batch = torch.utils.data.TensorDataset(xb, yb)
     step, _ = _method_step(
-        make_model, method, DataLoader(TensorDataset(xb, yb), batch_size=batch_size),
+        make_model, method, torch.utils.data.DataLoader(batch, batch_size=batch_size),
         batch_size=batch_size, max_grad_norm=max_grad_norm, noise_multiplier=noise_multiplier,
         poisson_sampling=False, seed=seed,
     )
@@ -762,14 +765,9 @@ def epoch_seconds(
     ...     for m in GRADIENT_METHODS)
     True
     """
-    _check_count("epochs", epochs)
-    X_t, y_t = to_tensors(X, y)
-    if isinstance(batch_size, bool) or not 0 < batch_size <= len(X_t):
-        raise ValueError(f"batch_size must be in 1..{len(X_t)}, got {batch_size}")
-    from torch.utils.data import DataLoader, TensorDataset
-
+    data = _timing_data(X, y, batch_size, ("epochs", epochs))
     shuffle = torch.Generator().manual_seed(seed)
-    loader = DataLoader(TensorDataset(X_t, y_t), batch_size=batch_size, shuffle=True, generator=shuffle)
+    loader = torch.utils.data.DataLoader(data, batch_size=batch_size, shuffle=True, generator=shuffle)
     step, loader = _method_step(
         make_model, method, loader, batch_size=batch_size, max_grad_norm=max_grad_norm,
         noise_multiplier=noise_multiplier, poisson_sampling=True, seed=seed,
