@@ -411,3 +411,7 @@ def test_epoch_seconds_bad_input(digits):
         epoch_seconds(make, X_train, y_train, method="vmap", batch_size=len(X_train) + 1)
     with pytest.raises(ValueError, match="epochs"):
         epoch_seconds(make, X_train, y_train, method="vmap", epochs=0)
+    with pytest.raises(ValueError, match="make_model must be a function"):
+        epoch_seconds(mlp(64, (8,), 10), X_train, y_train, method="vmap")  # a model, not a factory
+    with pytest.raises(ValueError, match=r"make_model\(\) must return a torch.nn.Module"):
+        gradient_step_seconds(lambda: None, X_train, y_train, method="non-private")

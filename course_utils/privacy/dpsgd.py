@@ -611,8 +611,15 @@ def _method_step(
     """
     if method not in GRADIENT_METHODS:
         raise ValueError(f"method must be one of {GRADIENT_METHODS}, got {method!r}")
+    if isinstance(make_model, nn.Module) or not callable(make_model):
+        raise ValueError(
+            f"make_model must be a function that returns a fresh model (e.g. lambda: mlp(64, (32,), 10)), "
+            f"got {type(make_model).__name__}"
+        )
     torch.manual_seed(seed)
     model = make_model()
+    if not isinstance(model, nn.Module):
+        raise ValueError(f"make_model() must return a torch.nn.Module, got {type(model).__name__}")
     opt = torch.optim.SGD(model.parameters(), lr=1e-3)
     loss_fn: LossFn = nn.CrossEntropyLoss()
     gen = torch.Generator().manual_seed(seed)
