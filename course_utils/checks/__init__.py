@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
+    "AnswerError",
     "CheckFailure",
     "CheckResult",
     "LOAD_ERRORS",
@@ -231,6 +232,43 @@ class CheckFailure(AssertionError):
         self.expected = expected
         self.got = got
         self.hint = hint
+
+
+class AnswerError(Exception):
+    """The learner's answer raised, or did not finish, while a check was calling it.
+
+    The one shape in which a check sees a failure *of the learner's code* (as opposed to a wrong
+    value), whether the answer ran in this process (the notebook's ``check()``) or in a
+    sandboxed kernel that the autograder talks to through a proxy. It is a contract between
+    :mod:`course_utils.checks` and :mod:`course_utils.grading`: both raise it, the checks
+    framework turns it into a result whose hint fits its ``kind``.
+
+    Parameters
+    ----------
+    kind : str
+        ``"signature"`` - the call itself did not bind (a ``TypeError`` about arguments: wrong
+        names, order or count); ``"raised"`` - an exception inside the learner's code;
+        ``"timeout"`` - it did not finish within its time limit; ``"bad_return"`` - it returned
+        something that cannot be brought back to the checker (grader only: an object that is
+        not plain data, a value too large).
+    exc_type : str
+        Class name of the learner's exception (``"ValueError"``); ``""`` for a timeout.
+    message : str
+        The exception's message (already shortened by whoever raised this).
+    line : str or None
+        The learner's own source line where it happened, e.g. ``"line 4: return x / n"``.
+    """
+
+    KINDS = ("signature", "raised", "timeout", "bad_return")
+
+    def __init__(self, kind: str, exc_type: str = "", message: str = "", line: str | None = None):
+        if kind not in self.KINDS:
+            raise ValueError(f"kind must be one of {self.KINDS}, got {kind!r}")
+        super().__init__(f"{exc_type}: {message}" if exc_type else message)
+        self.kind = kind
+        self.exc_type = exc_type
+        self.message = message
+        self.line = line
 
 
 def expect(
