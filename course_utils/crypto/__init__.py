@@ -1,6 +1,7 @@
 """Cryptographic privacy: secret sharing, secure computation, homomorphic encryption, secure
 aggregation (notebook 08).
 
+* :mod:`~course_utils.crypto.field` - exact arithmetic in ``Z_p`` and fixed-point reals.
 * :mod:`~course_utils.crypto.sharing` - additive and Shamir secret sharing over the prime field
   of :data:`~course_utils.crypto.sharing.MODULUS` ``= 2**61 - 1``, fixed-point encoding of reals,
   Beaver-triple multiplication and a secure dot product with its communication cost.
@@ -21,7 +22,7 @@ generator: real deployments draw these values from the operating system's CSPRNG
 
 from __future__ import annotations
 
-__all__ = ["he", "secagg", "sharing"]
+__all__ = ["field", "he", "secagg", "sharing"]
 
 
 def __getattr__(name: str):  # lazy submodules: `from course_utils import crypto; crypto.he`

@@ -45,7 +45,8 @@ from typing import Any
 import numpy as np
 
 from ..validation import RNGLike, as_rng, check_bool, check_int
-from .sharing import MODULUS, decode_fixed, encode_fixed, lagrange_coefficients, shamir_share
+from .field import MODULUS, decode_fixed, encode_fixed
+from .sharing import lagrange_coefficients, shamir_share
 
 __all__ = [
     "SECRET_PRIME",

@@ -12,9 +12,8 @@ The module follows the order of notebook 08:
 4. **Beaver multiplication** - :func:`beaver_triple` (a trusted dealer's correlated randomness),
    :func:`beaver_multiply`, and :func:`secure_dot`, which also counts rounds and bytes.
 
-Arithmetic is exact: field elements are ``int64`` values in ``[0, modulus)`` with
-``modulus <= 2**62``, so a sum of two never overflows, and products go through Python integers
-(:func:`mul_mod`). Shamir sharing works over any prime, also one larger than 64 bits.
+Arithmetic is exact (field elements and fixed point live in :mod:`course_utils.crypto.field` and
+are re-exported here). Shamir sharing works over any prime, also one larger than 64 bits.
 
 The ``rng`` draws (a ``numpy.random.Generator``, a seed or None, see
 :mod:`course_utils.validation`) make the notebook reproducible; numpy's generator is **not** a
@@ -35,12 +34,25 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Sequence
-from numbers import Integral
 from typing import Any
 
 import numpy as np
 
 from ..validation import RNGLike, as_rng, check_int
+from .field import (
+    ELEMENT_BYTES,
+    MODULUS,
+    as_field,
+    check_modulus,
+    check_prime,
+    decode_fixed,
+    encode_fixed,
+    fixed_point_range,
+    is_prime,
+    mul_mod,
+    random_field,
+    unwrap_scalar,
+)
 
 __all__ = [
     "MODULUS",
@@ -61,75 +73,13 @@ __all__ = [
     "secure_dot",
 ]
 
-#: The Mersenne prime ``2**61 - 1``: the default field of every share in the course.
-MODULUS: int = 2**61 - 1
-#: Bytes one element of the default field takes on the wire (61 bits fit in 8 bytes).
-ELEMENT_BYTES: int = 8
-
-
-# ------------------------------------------------------------------------------------ helpers
-def _check_modulus(modulus: Any, name: str = "modulus") -> int:
-    return check_int(modulus, name, min_val=2, max_val=2**62)
-
-
-def _field_array(value: Any, modulus: int, name: str) -> np.ndarray:
-    """Integers (Python ints, integer arrays, object arrays of ints) reduced into [0, modulus)."""
-    arr = np.asarray(value)
-    if arr.dtype.kind in "iu":
-        if arr.dtype.kind == "u" or arr.dtype.itemsize > 8:
-            arr = arr.astype(object)
-        else:
-            return (arr.astype(np.int64) % modulus).astype(np.int64)
-    if arr.dtype == object:
-        flat = arr.ravel()
-        if not all(isinstance(v, Integral) and not isinstance(v, bool) for v in flat):
-            raise ValueError(f"{name} must hold integers only, got {value!r:.60}")
-        return np.array([int(v) % modulus for v in flat], dtype=np.int64).reshape(arr.shape)
-    raise ValueError(
-        f"{name} must be an integer or an integer array (encode reals with encode_fixed first), "
-        f"got dtype {arr.dtype}"
-    )
-
-
-def _unwrap(arr: np.ndarray) -> int | np.ndarray:
-    return int(arr) if arr.ndim == 0 else arr
-
-
-def random_field(
-    shape: int | tuple[int, ...], *, rng: RNGLike, modulus: int = MODULUS
-) -> np.ndarray:
-    """Uniform field elements: an ``int64`` array of ``shape`` with values in ``[0, modulus)``.
-
-    Examples
-    --------
-    >>> r = random_field(4, rng=0, modulus=10)
-    >>> r.dtype, bool(((0 <= r) & (r < 10)).all())
-    (dtype('int64'), True)
-    """
-    modulus = _check_modulus(modulus)
-    return as_rng(rng).integers(0, modulus, size=shape, dtype=np.int64)
-
-
-def mul_mod(a: Any, b: Any, *, modulus: int = MODULUS) -> np.ndarray:
-    """Exact elementwise ``a * b mod modulus`` (through Python integers: no int64 overflow).
-
-    Examples
-    --------
-    >>> int(mul_mod(2**60, 4))  # 2**62 = 2 * (2**61 - 1) + 2
-    2
-    """
-    modulus = _check_modulus(modulus)
-    x = _field_array(a, modulus, "a").astype(object)
-    y = _field_array(b, modulus, "b").astype(object)
-    return np.asarray((x * y) % modulus).astype(np.int64)
-
 
 def _check_shares(shares: Any, modulus: int, name: str = "shares") -> list[np.ndarray]:
     if isinstance(shares, np.ndarray):
         shares = list(shares)
     if not isinstance(shares, Sequence) or len(shares) == 0:
         raise ValueError(f"{name} must be a non-empty list of shares, got {shares!r:.60}")
-    out = [_field_array(s, modulus, name) for s in shares]
+    out = [as_field(s, modulus, name) for s in shares]
     if any(s.shape != out[0].shape for s in out):
         raise ValueError(f"{name} must all have the same shape, got {[s.shape for s in out]}")
     return out
@@ -166,9 +116,9 @@ def share(secret: Any, n: int, *, rng: RNGLike, modulus: int = MODULUS) -> list[
     >>> reconstruct(shares, modulus=97).tolist()
     [10, 20]
     """
-    modulus = _check_modulus(modulus)
+    modulus = check_modulus(modulus)
     n = check_int(n, "n", min_val=2)
-    s = _field_array(secret, modulus, "secret")
+    s = as_field(secret, modulus, "secret")
     r = as_rng(rng).integers(0, modulus, size=(n - 1, *s.shape), dtype=np.int64)
     acc = np.zeros(s.shape, dtype=np.int64)
     for row in r:  # pairwise sums of values < 2**62 never overflow int64
@@ -184,136 +134,15 @@ def reconstruct(shares: Sequence[Any], *, modulus: int = MODULUS) -> int | np.nd
     >>> reconstruct([5, 7, 1], modulus=10)
     3
     """
-    modulus = _check_modulus(modulus)
+    modulus = check_modulus(modulus)
     parts = _check_shares(shares, modulus)
     acc = np.zeros(parts[0].shape, dtype=np.int64)
     for p in parts:
         acc = (acc + p) % modulus
-    return _unwrap(acc)
-
-
-# ------------------------------------------------------------------------------- fixed point
-def fixed_point_range(*, frac_bits: int = 16, modulus: int = MODULUS) -> float:
-    """Largest magnitude :func:`encode_fixed` accepts: ``((modulus - 1) // 2) / 2**frac_bits``.
-
-    Examples
-    --------
-    >>> fixed_point_range(frac_bits=16) > 1.7e13
-    True
-    """
-    modulus = _check_modulus(modulus)
-    frac_bits = check_int(frac_bits, "frac_bits", min_val=0, max_val=52)
-    return ((modulus - 1) // 2) / 2.0**frac_bits
-
-
-def encode_fixed(x: Any, *, frac_bits: int = 16, modulus: int = MODULUS) -> int | np.ndarray:
-    """Reals to field elements: ``round(x * 2**frac_bits) mod modulus``.
-
-    A negative value ``-v`` becomes ``modulus - round(v * 2**frac_bits)``, so sums of encodings
-    decode to sums of reals as long as the total stays inside :func:`fixed_point_range`.
-
-    Parameters
-    ----------
-    x : float or array of floats
-    frac_bits : int, default 16
-        Fractional bits: the resolution is ``2**-frac_bits``.
-    modulus : int, default ``2**61 - 1``
-
-    Returns
-    -------
-    int or numpy.ndarray
-        An int for a scalar, an ``int64`` array otherwise.
-
-    Raises
-    ------
-    ValueError
-        If ``x`` is not finite or ``|x|`` exceeds :func:`fixed_point_range` (overflow).
-
-    Examples
-    --------
-    >>> encode_fixed(1.5, frac_bits=2, modulus=97)
-    6
-    >>> encode_fixed(-1.5, frac_bits=2, modulus=97)
-    91
-    """
-    modulus = _check_modulus(modulus)
-    frac_bits = check_int(frac_bits, "frac_bits", min_val=0, max_val=52)
-    try:
-        arr = np.asarray(x, dtype=float)
-    except (TypeError, ValueError):
-        raise ValueError(f"x must be a real number or an array of them, got {x!r:.60}") from None
-    if not np.all(np.isfinite(arr)):
-        raise ValueError("x must be finite (no nan or inf)")
-    scaled = np.rint(arr * 2.0**frac_bits)
-    limit = (modulus - 1) // 2
-    if arr.size and float(np.abs(scaled).max()) > limit:
-        raise ValueError(
-            f"x overflows the field: |x| must be at most "
-            f"{fixed_point_range(frac_bits=frac_bits, modulus=modulus):.6g} for frac_bits="
-            f"{frac_bits} and modulus={modulus}, got max |x| = {float(np.abs(arr).max()):.6g}"
-        )
-    return _unwrap(scaled.astype(np.int64) % modulus)
-
-
-def decode_fixed(v: Any, *, frac_bits: int = 16, modulus: int = MODULUS) -> float | np.ndarray:
-    """Field elements back to reals: values above ``modulus // 2`` are negative.
-
-    A product of two encodings carries ``2 * frac_bits`` fractional bits: decode it with that.
-
-    Examples
-    --------
-    >>> decode_fixed(91, frac_bits=2, modulus=97)
-    -1.5
-    >>> decode_fixed(encode_fixed([0.25, -3.0])).tolist()
-    [0.25, -3.0]
-    """
-    modulus = _check_modulus(modulus)
-    frac_bits = check_int(frac_bits, "frac_bits", min_val=0, max_val=124)
-    arr = _field_array(v, modulus, "v")
-    signed = np.where(arr > modulus // 2, arr - modulus, arr)
-    out = signed.astype(float) / 2.0**frac_bits
-    return float(out) if out.ndim == 0 else out
+    return unwrap_scalar(acc)
 
 
 # ----------------------------------------------------------------------------------- Shamir
-def is_prime(p: int) -> bool:
-    """Miller-Rabin with the first 13 primes as bases (deterministic below 3.3e24).
-
-    Examples
-    --------
-    >>> is_prime(2**61 - 1), is_prime(2**61 + 1), is_prime(2**521 - 1)
-    (True, False, True)
-    """
-    p = int(p)
-    small = (2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41)
-    if p < 2:
-        return False
-    for q in small:
-        if p % q == 0:
-            return p == q
-    d, s = p - 1, 0
-    while d % 2 == 0:
-        d, s = d // 2, s + 1
-    for a in small:
-        x = pow(a, d, p)
-        if x in (1, p - 1):
-            continue
-        for _ in range(s - 1):
-            x = x * x % p
-            if x == p - 1:
-                break
-        else:
-            return False
-    return True
-
-
-def _check_prime(prime: Any) -> int:
-    prime = check_int(prime, "prime", min_val=3)
-    if not is_prime(prime):
-        raise ValueError(f"prime must be a prime number, got {prime}")
-    return prime
-
-
 def _uniform_below(rng: np.random.Generator, bound: int) -> int:
     """A uniform int in [0, bound), also for bounds beyond 64 bits (bias below 2**-64)."""
     if bound <= 2**63:
@@ -352,7 +181,7 @@ def shamir_share(
     >>> [x for x, _ in pts], shamir_reconstruct([pts[0], pts[3]])
     ([1, 2, 3, 4], 1234)
     """
-    prime = _check_prime(prime)
+    prime = check_prime(prime)
     secret = check_int(secret, "secret", min_val=0, max_val=prime - 1)
     n = check_int(n, "n", min_val=1, max_val=prime - 1)
     t = check_int(t, "t", min_val=1, max_val=n)
@@ -378,7 +207,7 @@ def shamir_reconstruct(points: Sequence[tuple[int, int]], *, prime: int = MODULU
     >>> shamir_reconstruct([(1, 5), (2, 7)], prime=11)  # the line through them meets x=0 at 3
     3
     """
-    prime = _check_prime(prime)
+    prime = check_prime(prime)
     if isinstance(points, (str, bytes)) or not isinstance(points, Sequence) or not points:
         raise ValueError(f"points must be a non-empty list of (x, y) pairs, got {points!r:.60}")
     xs, ys = [], []
@@ -403,7 +232,7 @@ def lagrange_coefficients(xs: Sequence[int], *, prime: int = MODULUS) -> list[in
     >>> lagrange_coefficients([1, 2], prime=11)  # f(0) = 2 f(1) - f(2)
     [2, 10]
     """
-    prime = _check_prime(prime)
+    prime = check_prime(prime)
     xs = [check_int(x, "xs") % prime for x in xs]
     if not xs or 0 in xs or len(set(xs)) != len(xs):
         raise ValueError(f"xs must be distinct, non-zero x coordinates, got {xs}")
@@ -434,7 +263,7 @@ def beaver_triple(
     >>> bool(((A * B) % 101 == C).all())
     True
     """
-    modulus = _check_modulus(modulus)
+    modulus = check_modulus(modulus)
     n_parties = check_int(n_parties, "n_parties", min_val=2)
     gen = as_rng(rng)
     a = random_field(shape, rng=gen, modulus=modulus)
@@ -458,7 +287,7 @@ def beaver_multiply(
     >>> reconstruct(beaver_multiply(xs, ys, beaver_triple((), 3, rng=3)))
     42
     """
-    modulus = _check_modulus(modulus)
+    modulus = check_modulus(modulus)
     xs = _check_shares(x_shares, modulus, "x_shares")
     ys = _check_shares(y_shares, modulus, "y_shares")
     if not (isinstance(triple, Sequence) and len(triple) == 3):
