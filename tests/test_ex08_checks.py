@@ -295,14 +295,15 @@ def test_8_5_unmask() -> None:
         tot = sum(np.array(v, dtype=object) for v in masked.values())
         tot = tot - sum(np.array(v, dtype=object) for v in self_masks.values())
         if dropped_pair_masks:
-            tot = tot - sum(np.array(v, dtype=object) for v in dropped_pair_masks.values())
+            tot = tot - sum(np.array(v, dtype=object) for v in dropped_pair_masks)
         return [int(t) % modulus for t in tot]
 
     def add_negated(masked, self_masks, dropped_pair_masks, *, modulus):  # adds (-mask) % modulus
         dim = len(next(iter(masked.values())))
         out = [0] * dim
-        for group, sign in ((masked, 1), (self_masks, -1), (dropped_pair_masks, -1)):
-            for v in group.values():
+        groups = ((masked.values(), 1), (self_masks.values(), -1), (dropped_pair_masks, -1))
+        for group, sign in groups:
+            for v in group:
                 out = [(o + (sign * w) % modulus) % modulus for o, w in zip(out, v, strict=True)]
         return out
 
@@ -313,7 +314,7 @@ def test_8_5_unmask() -> None:
         dim = len(next(iter(masked.values())))
         tot = [sum(v[k] for v in masked.values()) for k in range(dim)]
         tot = [t - s_self * sum(v[k] for v in self_masks.values()) for k, t in enumerate(tot)]
-        tot = [t - s_pair * sum(v[k] for v in pairs.values()) for k, t in enumerate(tot)]
+        tot = [t - s_pair * sum(v[k] for v in pairs) for k, t in enumerate(tot)]
         return [t % modulus for t in tot] if mod else tot
 
     fails_with(

@@ -427,7 +427,7 @@ def _check_unmask(unmask_sum: Any) -> None:
         out = unmask_sum(
             {i: list(v) for i, v in masked.items()},
             {i: list(v) for i, v in selfm.items()},
-            {k: list(v) for k, v in dpairs.items()},
+            [list(v) for v in dpairs.values()],
             modulus=p,
         )
         try:
