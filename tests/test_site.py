@@ -370,6 +370,36 @@ def test_exercise_sets_by_number(tmp_path: Path) -> None:
     }
 
 
+@pytest.mark.slow
+def test_figures_show_and_are_described_whatever_the_backend(tmp_path: Path, monkeypatch) -> None:
+    """No %matplotlib line and MPLBACKEND=Agg (as in the tests): the figures still reach the
+    page, each described by its own labels, and the kernel's hook leaves no trace."""
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    nbdir = tmp_path / "notebooks"
+    nbdir.mkdir()
+    code = (
+        "import matplotlib.pyplot as plt\n"
+        "fig, ax = plt.subplots()\n"
+        "ax.plot([1, 2], label='Laplace'); ax.legend()\n"
+        "ax.set(title=r'Noise at $\\varepsilon = 1$', xlabel='noise', ylabel='density')"
+    )
+    show = "plt.subplots()[1].plot([0, 1]); plt.show()\n"
+    show += "print(sorted(k for k in globals() if 'course' in k.lower()))"
+    nb = tiny_notebook(
+        "01. Figures", new_markdown_cell("## 2. Noise"), new_code_cell(code), new_code_cell(show)
+    )
+    nbformat.write(nb, nbdir / "01_figures.ipynb")
+    monkeypatch.setattr(nav, "COURSE", [("01_figures.ipynb", "Figures", 5)])
+    build_site.build(tmp_path / "s", notebooks_dir=nbdir, exercises_dir=tmp_path, **QUIET)
+    soup = BeautifulSoup((tmp_path / "s" / "01_figures.html").read_text("utf-8"), "html.parser")
+    alts = [img.get("alt") for img in soup.find_all("img")]
+    assert alts == [
+        "Noise at ε = 1 (x axis: noise; y axis: density; legend: Laplace)",
+        "Figure 2 of the section '2. Noise' (no titles or axis labels)",
+    ]
+    assert "[]" in soup.get_text(), "the build's prelude left names in the kernel"
+
+
 def test_figure_info_and_alt_text() -> None:
     import matplotlib.pyplot as plt
 

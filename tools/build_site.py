@@ -85,9 +85,12 @@ WIDGET_NOTE = (
     '<p class="course-static-note"><em>Interactive controls (sliders, buttons) appear here when '
     "you run this notebook in JupyterLab.</em></p>"
 )
-#: First cell of the executed copy: quizzes print as text (they have no kernel on a static page),
-#: and every figure displayed records what it shows (for its alt text). Removed before export.
+#: First cell of the executed copy: figures are pictures on the page whatever MPLBACKEND the
+#: build runs with (a notebook without a %matplotlib line would otherwise show none under Agg),
+#: quizzes print as text (they have no kernel on a static page), and every figure displayed
+#: records what it shows (for its alt text). Removed before export.
 STATIC_PRELUDE = (
+    'get_ipython().run_line_magic("matplotlib", "inline")\n'
     "import course_utils.quiz as _course_quiz\n"
     "_course_quiz.has_frontend = lambda: False  # static site: quizzes print as text\n"
     "del _course_quiz\n" + FIGURE_HOOK
