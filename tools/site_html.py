@@ -53,7 +53,11 @@ TEMPLATE = r"""{%- extends 'index.html.j2' -%}
 {% block html_head_js_mermaidjs %}{% endblock html_head_js_mermaidjs %}
 {% block extra_css %}
 <style type="text/css">
-math { font-size: 1.05em; }
+/* a font with an OpenType MATH table, installed on the reader's machine (never downloaded):
+   Chromium's generic "math" family may pick one without, and then radicals and brackets do
+   not stretch */
+math { font-family: "STIX Two Math", "Cambria Math", "Latin Modern Math", "DejaVu Math TeX Gyre",
+       "Libertinus Math", math; }
 math[display="block"] { margin: 0.6em 0; overflow-x: auto; overflow-y: hidden; }
 code.course-tex { color: #8a3b00; }
 span.course-tex-display { display: block; text-align: center; margin: 0.6em 0; }
