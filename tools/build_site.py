@@ -3,6 +3,7 @@
     python tools/build_site.py                       # all notebooks of the course map -> site/
     python tools/build_site.py --out /tmp/site 01_motivation.ipynb
     python tools/build_site.py --no-execute          # render without running (fast preview)
+    python tools/build_site.py --strict              # exit 1 if a formula stayed TeX (CI)
 
 Why nbconvert (and not Jupyter Book): nbconvert is the Jupyter project's own exporter, already a
 dependency of the stack we install (JupyterLab / nbclient), maintained with it, and it needs no
