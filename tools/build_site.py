@@ -3,35 +3,46 @@
     python tools/build_site.py                       # all notebooks of the course map -> site/
     python tools/build_site.py --out /tmp/site 01_motivation.ipynb
     python tools/build_site.py --no-execute          # render without running (fast preview)
+    python tools/build_site.py --strict              # exit 1 if a formula stayed TeX (CI)
 
 Why nbconvert (and not Jupyter Book): nbconvert is the Jupyter project's own exporter, already a
 dependency of the stack we install (JupyterLab / nbclient), maintained with it, and it needs no
-Node.js, no extra config tree and no network. The site is small (7 notebooks plus their exercise
-sets), so a 300-line script that executes with nbclient, exports with the ``lab`` template and
-writes one index page is easier to keep working than a book toolchain.
+Node.js, no extra config tree and no network. The site is small (a dozen notebooks plus their
+exercise sets), so three short modules - this one, ``site_html.py`` (the page template, figure
+descriptions, the offline check) and ``site_math.py`` (TeX to MathML) - are easier to keep
+working than a book toolchain.
+
+The site works offline: no page loads anything from outside ``site/``. Formulas are MathML made
+at build time (browsers draw it natively; no MathJax), CSS and images are inlined, and the build
+fails if a page references an outside script, stylesheet, font or image. A formula that cannot be
+converted stays readable as TeX and is reported at the end of the build (``--strict``: exit 1).
 
 What the build does, per notebook in ``course_utils.nav.COURSE`` that exists in ``notebooks/``:
 
 1. read it and run it in a fresh kernel (cwd: a temp dir, so nothing is written into the repo)
    with ``%matplotlib widget`` switched to ``%matplotlib inline``: the toys then show their figure
    as a static picture (``course_utils.plotting.figure_with_controls``) and check-yourself quizzes
-   print as text with the answers at the end (``course_utils.quiz.as_text``);
+   print as text with the answers at the end (``course_utils.quiz.as_text``); every figure shown
+   records its titles, axis labels and legend, which become the image's alt text;
 2. replace every remaining widget output (sliders, buttons) by a one-line note, since a static page
    has no kernel to drive them, and drop widget state;
 3. fail loudly if any cell raised (an error cell never reaches the site);
 4. rewrite links between notebooks (``NN_x.ipynb`` -> ``NN_x.html``, ``../README.md#notebooks`` ->
-   ``index.html``) and add a prev / index / next bar at the top;
-5. export with nbconvert's ``lab`` template (figures are embedded PNGs, one self-contained file).
+   ``index.html``) and add a prev / index / next bar at the top (the notebook's own footer, at
+   the bottom, is a second one);
+5. export with nbconvert's ``lab`` page, minus its CDN scripts, formulas as MathML (figures are
+   embedded PNGs: one self-contained file per page).
 
 Exercise notebooks are rendered as they are (not executed: they are for the learner to fill in).
-``index.html`` gives the learning path with time estimates and the build's run times.
+``index.html`` gives the learning path (generated from ``course_utils.nav.COURSE``: every notebook
+of the map that exists) with time estimates, run times and each notebook's exercise set, and lists
+any other exercise set found in ``exercises/``.
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
-import html
 import re
 import sys
 import tempfile
@@ -42,28 +53,52 @@ from typing import Any
 import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # run as a script from anywhere
-    sys.path.insert(0, str(ROOT))
+for _path in (ROOT, Path(__file__).resolve().parent):  # run as a script from anywhere
+    if str(_path) not in sys.path:
+        sys.path.insert(0, str(_path))
 
-from course_utils.nav import COURSE, notebook_titles  # noqa: E402
+from site_html import (  # noqa: E402
+    CELL_KEY,
+    FIGURE_HOOK,
+    IMAGE_MIMES,
+    SiteExporter,
+    alt_text,
+    describe_unlabelled_images,
+    external_references,
+    index_page,
+)
+from site_math import MathLog  # noqa: E402
 
-__all__ = ["static_notebook", "execute", "rewrite_links", "render", "build", "main"]
+from course_utils import nav  # noqa: E402
+
+__all__ = [
+    "exercise_sets",
+    "static_notebook",
+    "execute",
+    "rewrite_links",
+    "render",
+    "build",
+    "main",
+]
 
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 WIDGET_NOTE = (
     '<p class="course-static-note"><em>Interactive controls (sliders, buttons) appear here when '
     "you run this notebook in JupyterLab.</em></p>"
 )
-#: First cell of the executed copy: quizzes print as text (they have no kernel on a static page).
-#: It is removed again before export.
+#: First cell of the executed copy: figures are pictures on the page whatever MPLBACKEND the
+#: build runs with (a notebook without a %matplotlib line would otherwise show none under Agg),
+#: quizzes print as text (they have no kernel on a static page), and every figure displayed
+#: records what it shows (for its alt text). Removed before export.
 STATIC_PRELUDE = (
+    'get_ipython().run_line_magic("matplotlib", "inline")\n'
     "import course_utils.quiz as _course_quiz\n"
     "_course_quiz.has_frontend = lambda: False  # static site: quizzes print as text\n"
-    "del _course_quiz"
+    "del _course_quiz\n" + FIGURE_HOOK
 )
 _PRELUDE_TAG = "course-site-prelude"
 _LINK = re.compile(
-    r"\]\(((?:\.\./)?(?:(notebooks|exercises)/)?(\d\d_[A-Za-z0-9_]+)\.ipynb)(#[^)]*)?\)"
+    r"\]\(((?:\.\./)?(?:(notebooks|exercises)/)?(\d\d[a-z]?_[A-Za-z0-9_]+)\.ipynb)(#[^)]*)?\)"
 )
 
 
@@ -124,10 +159,23 @@ def error_cells(nb: Any) -> list[int]:
     ]
 
 
+def _heading(source: str) -> str | None:
+    """The last Markdown heading in ``source`` (its text), or None."""
+    found = re.findall(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$", source, flags=re.M)
+    return found[-1] if found else None
+
+
 def _finish(nb: Any) -> Any:
-    """Drop the prelude, replace widget outputs by a note, clear widget state."""
+    """Drop the prelude, replace widget outputs by a note, clear widget state, number the cells
+    (for math reports) and give every image output its alt text."""
     nb.cells = [c for c in nb.cells if _PRELUDE_TAG not in c.metadata.get("tags", [])]
-    for cell in nb.cells:
+    section, figures = "", 0
+    for index, cell in enumerate(nb.cells):
+        cell.metadata[CELL_KEY] = index
+        if cell.cell_type == "markdown":
+            heading = _heading(cell.source)
+            section, figures = (heading, 0) if heading else (section, figures)
+            continue
         if cell.cell_type != "code":
             continue
         outputs = []
@@ -135,6 +183,13 @@ def _finish(nb: Any) -> Any:
             data = out.get("data", {})
             if WIDGET_MIME in data:
                 out = nbformat.v4.new_output("display_data", data={"text/html": WIDGET_NOTE})
+            for mime in IMAGE_MIMES:
+                if mime in data and WIDGET_MIME not in data:
+                    figures += 1
+                    meta = out.setdefault("metadata", {}).setdefault(mime, {})
+                    where = f" of the section '{section}'" if section else ""
+                    fallback = f"Figure {figures}{where} (no titles or axis labels)"
+                    meta["alt"] = alt_text(meta.pop("course_site_figure", None), fallback=fallback)
             outputs.append(out)
         cell.outputs = outputs
     nb.metadata.pop("widgets", None)
@@ -154,6 +209,8 @@ def rewrite_links(text: str, *, kind: str = "notebooks") -> str:
     '[Index](index.html)'
     >>> rewrite_links("[nb](../notebooks/01_motivation.ipynb#top)", kind="exercises")
     '[nb](01_motivation.html#top)'
+    >>> rewrite_links("[05b](05b_flower.ipynb)")
+    '[05b](05b_flower.html)'
     """
     if kind not in ("notebooks", "exercises"):
         raise ValueError(f"kind must be 'notebooks' or 'exercises', got {kind!r}")
@@ -169,75 +226,84 @@ def rewrite_links(text: str, *, kind: str = "notebooks") -> str:
     return re.sub(r"\]\((?:\.\./)?README\.md(#[^)]*)?\)", "](index.html)", text)
 
 
+def exercise_sets(folder: str | Path) -> dict[str, Path]:
+    """Exercise notebooks in ``folder`` by the notebook number they belong to (``"03"``, ...).
+
+    A set belongs to the notebook with its number (``exercises/03_dp_mechanisms.ipynb`` to
+    ``notebooks/03_...``); files that are not ``NN_topic.ipynb`` are ignored.
+    """
+    sets = {}
+    for path in sorted(Path(folder).glob("*.ipynb")):
+        try:
+            sets.setdefault(nav.notebook_number(path.name), path)
+        except ValueError:
+            continue
+    return sets
+
+
 def _nav_cell(name: str, present: list[str]) -> Any:
-    titles = notebook_titles()
+    """The prev / index / next bar for the top of notebook ``name``'s page."""
+    titles = nav.notebook_titles()
     i = present.index(name)
-    parts = []
-    if i > 0:
-        parts.append(
-            f"[&larr; {present[i - 1][:2]} {titles[present[i - 1]]}]({present[i - 1][:-6]}.html)"
-        )
+
+    def link(other: str) -> str:
+        return f"{nav.notebook_number(other)} {titles[other]}]({Path(other).stem}.html)"
+
+    parts = [f"[&larr; {link(present[i - 1])}"] if i > 0 else []
     parts.append("[Course index](index.html)")
     if i + 1 < len(present):
-        parts.append(
-            f"[{present[i + 1][:2]} {titles[present[i + 1]]} &rarr;]({present[i + 1][:-6]}.html)"
-        )
+        parts.append(f"[{link(present[i + 1])}".replace("](", " &rarr;](", 1))
     return nbformat.v4.new_markdown_cell(" | ".join(parts))
 
 
-def render(nb: Any, *, title: str) -> str:
-    """HTML of ``nb`` with nbconvert's ``lab`` template."""
-    from nbconvert import HTMLExporter
+def render(nb: Any, *, title: str, source: str = "", math_log: MathLog | None = None) -> str:
+    """HTML of ``nb``: nbconvert's ``lab`` page with MathML formulas and nothing from a CDN.
 
-    exporter = HTMLExporter(template_name="lab")
+    ``source`` names the notebook in ``math_log``'s reports. Raises ``RuntimeError`` if the page
+    would still fetch anything from outside its folder.
+    """
+    from bs4 import BeautifulSoup
+
+    exporter = SiteExporter(math_log=math_log if math_log is not None else MathLog(), source=source)
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
-    return body
-
-
-def _index(rows: list[dict[str, Any]], *, built: str) -> str:
-    total = sum(r["minutes"] for r in rows)
-    items = []
-    for r in rows:
-        ex = f'<a href="{r["exercises"]}">exercises</a>' if r.get("exercises") else "&ndash;"
-        run = f"{r['seconds']:.0f} s" if r.get("seconds") is not None else "&ndash;"
-        name = html.escape(r["title"])
-        link = f'<a href="{r["page"]}">{name}</a>' if r.get("page") else f"{name} (not built yet)"
-        items.append(
-            f"<tr><td>{r['number']}</td><td>{link}</td>"
-            f"<td>{r['minutes']} min</td><td>{ex}</td><td>{run}</td></tr>"
+    soup = BeautifulSoup(body, "html.parser")
+    describe_unlabelled_images(soup)
+    page = str(soup)
+    outside = external_references(page)
+    if outside:
+        raise RuntimeError(
+            f"{source or title}: the page would fetch from outside the site: {outside}"
         )
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Private &amp; Robust ML - course index</title>
-<style>
-body {{ font-family: system-ui, sans-serif; max-width: 54rem; margin: 2rem auto; padding: 0 1rem;
-       line-height: 1.5; color: #222; }}
-table {{ border-collapse: collapse; width: 100%; }}
-th, td {{ text-align: left; padding: .35rem .6rem; border-bottom: 1px solid #ddd; }}
-th {{ background: #f3f3f3; }}
-a {{ color: #0072B2; }}
-.small {{ color: #555; font-size: .9rem; }}
-</style></head>
-<body>
-<h1>Private &amp; Robust ML</h1>
-<p>A workbook that teaches privacy-aware and robust machine learning by doing: every notebook
-runs offline on two CPU cores in about a minute. This site shows each notebook executed, with its
-figures; the interactive toys, quizzes and self-checks come alive when you run the notebooks
-yourself in JupyterLab (<code>make lab</code>, see the README).</p>
-<h2>Learning path</h2>
-<p>Work through the notebooks in order; each ends with a short quiz and points to its exercise
-set. Total: about {total // 60} h {total % 60:02d} min of reading and playing, plus the exercises.</p>
-<table>
-<thead><tr><th>#</th><th>Notebook</th><th>Time</th><th>Exercises</th><th>Run time (this build)</th></tr></thead>
-<tbody>
-{chr(10).join(items)}
-</tbody></table>
-<p class="small">Built {html.escape(built)} with nbconvert. Static pages cannot run code: sliders
-and buttons are replaced by a note, toys show a picture of their starting state, and quizzes list
-their answers at the end.</p>
-</body></html>
-"""
+    return page
+
+
+def _write(path: Path, page: str) -> None:
+    outside = external_references(page)
+    if outside:
+        raise RuntimeError(f"{path.name}: the page would fetch from outside the site: {outside}")
+    path.write_text(page, encoding="utf-8")
+
+
+def _exercise_page(path: Path, *, notebook: str | None, math_log: MathLog) -> str:
+    exnb = nbformat.read(path, as_version=4)
+    for index, cell in enumerate(exnb.cells):
+        cell.metadata[CELL_KEY] = index
+        if cell.cell_type == "markdown":
+            cell.source = rewrite_links(cell.source, kind="exercises")
+    back = (
+        f"[&larr; back to notebook {nav.notebook_number(notebook)}]({Path(notebook).stem}.html) | "
+        if notebook
+        else ""
+    )
+    exnb.cells.insert(
+        0,
+        nbformat.v4.new_markdown_cell(
+            f"{back}[Course index](index.html)\n\n"
+            "*Exercise notebook: run it in JupyterLab to write your answers and use the self-checks.*"
+        ),
+    )
+    title = f"Exercises {nav.notebook_number(path.name)}"
+    return render(exnb, title=title, source=f"exercises/{path.name}", math_log=math_log)
 
 
 def build(
@@ -248,6 +314,7 @@ def build(
     timeout: int = 600,
     notebooks_dir: str | Path | None = None,
     exercises_dir: str | Path | None = None,
+    math_log: MathLog | None = None,
     log: Any = print,
 ) -> list[dict[str, Any]]:
     """Build the site into ``out``; return one row per notebook page.
@@ -262,10 +329,13 @@ def build(
         Run the notebooks (default). ``False`` renders them as committed, without outputs.
     timeout : int
         Seconds per cell.
+    math_log : MathLog, optional
+        Collects how many formulas became MathML and which stayed TeX (reported through ``log``).
     """
     notebooks_dir = Path(notebooks_dir or ROOT / "notebooks")
     exercises_dir = Path(exercises_dir or ROOT / "exercises")
-    present = [n for n, _, _ in COURSE if (notebooks_dir / n).exists()]
+    math_log = math_log if math_log is not None else MathLog()
+    present = [n for n, _, _ in nav.COURSE if (notebooks_dir / n).exists()]
     wanted = present if not names else [Path(n).name for n in names]
     unknown = [n for n in wanted if n not in present]
     if unknown:
@@ -274,8 +344,10 @@ def build(
         )
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    titles = nav.notebook_titles()
+    sets = exercise_sets(exercises_dir)
     rows = []
-    minutes = {n: m for n, _, m in COURSE}
+    minutes = {n: m for n, _, m in nav.COURSE}
     for name in wanted:
         nb = nbformat.read(notebooks_dir / name, as_version=4)
         seconds = None
@@ -292,55 +364,65 @@ def build(
             if cell.cell_type == "markdown":
                 cell.source = rewrite_links(cell.source, kind="notebooks")
         nb.cells.insert(0, _nav_cell(name, present))
-        stem = name[:-6]
-        title = f"{stem[:2]}. {notebook_titles()[name]}"
-        (out / f"{stem}.html").write_text(render(nb, title=title), encoding="utf-8")
+        stem, number = Path(name).stem, nav.notebook_number(name)
+        page = render(
+            nb, title=f"{number}. {titles[name]}", source=f"notebooks/{name}", math_log=math_log
+        )
+        _write(out / f"{stem}.html", page)
         row = {
-            "number": stem[:2],
-            "title": notebook_titles()[name],
+            "number": number,
+            "title": titles[name],
             "minutes": minutes[name],
             "page": f"{stem}.html",
             "seconds": seconds,
         }
-        ex = exercises_dir / name
-        if ex.exists():
-            exnb = nbformat.read(ex, as_version=4)
-            for cell in exnb.cells:
-                if cell.cell_type == "markdown":
-                    cell.source = rewrite_links(cell.source, kind="exercises")
-            exnb.cells.insert(
-                0,
-                nbformat.v4.new_markdown_cell(
-                    f"[&larr; back to notebook {stem[:2]}]({stem}.html) | [Course index](index.html)\n\n"
-                    "*Exercise notebook: run it in JupyterLab to write your answers and use the self-checks.*"
-                ),
-            )
-            (out / f"exercises-{stem}.html").write_text(
-                render(exnb, title=f"Exercises {stem[:2]}"), encoding="utf-8"
-            )
-            row["exercises"] = f"exercises-{stem}.html"
+        ex = exercises_dir / name if (exercises_dir / name).exists() else sets.get(number)
+        if ex is not None:
+            expage = f"exercises-{ex.stem}.html"
+            _write(out / expage, _exercise_page(ex, notebook=name, math_log=math_log))
+            row["exercises"] = expage
         rows.append(row)
-    # the index lists the whole course map; a page not in `out` (partial build) gets no link
+    # exercise sets that belong to no notebook of the map: listed (and built on full builds)
+    numbers = {nav.notebook_number(n) for n in present}
+    others = []
+    for number, ex in sets.items():
+        if number in numbers:
+            continue
+        if not names:
+            _write(
+                out / f"exercises-{ex.stem}.html",
+                _exercise_page(ex, notebook=None, math_log=math_log),
+            )
+        if (out / f"exercises-{ex.stem}.html").exists():
+            others.append(
+                {"page": f"exercises-{ex.stem}.html", "title": f"Exercises {number} ({ex.stem})"}
+            )
+    # the index lists every notebook of the map that exists; one not built (partial build) and
+    # not in `out` from an earlier build gets no link
     built = {r["page"]: r for r in rows}
     index_rows = []
-    for name, title, mins in COURSE:
-        stem = name[:-6]
+    for name in present:
+        stem, number = Path(name).stem, nav.notebook_number(name)
+        ex = exercises_dir / name if (exercises_dir / name).exists() else sets.get(number)
+        expage = f"exercises-{ex.stem}.html" if ex is not None else None
         r = built.get(f"{stem}.html") or {
-            "number": stem[:2],
-            "title": title,
-            "minutes": mins,
+            "number": number,
+            "title": titles[name],
+            "minutes": minutes[name],
             "page": f"{stem}.html" if (out / f"{stem}.html").exists() else None,
             "seconds": None,
-            "exercises": f"exercises-{stem}.html"
-            if (out / f"exercises-{stem}.html").exists()
-            else None,
+            "exercises": expage if expage and (out / expage).exists() else None,
         }
         index_rows.append(r)
-    (out / "index.html").write_text(
-        _index(index_rows, built=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())),
-        encoding="utf-8",
-    )
+    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    _write(out / "index.html", index_page(index_rows, built=stamp, others=others))
     log(f"site written to {out.resolve()} ({len(rows)} notebook page(s))")
+    log(
+        f"math: {math_log.converted} formula(s) rendered as MathML, "
+        f"{len(math_log.problems)} left as TeX" + (" (listed below)" if math_log.problems else "")
+    )
+    for problem in math_log.problems:
+        log(f"  not converted: {problem}")
     return rows
 
 
@@ -350,16 +432,28 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", default=str(ROOT / "site"), help="output folder (default: site/)")
     p.add_argument("--no-execute", action="store_true", help="render without running the notebooks")
     p.add_argument("--timeout", type=int, default=600, help="seconds per cell (default 600)")
+    p.add_argument(
+        "--strict", action="store_true", help="exit 1 if a formula could not be converted"
+    )
+    p.add_argument("--notebooks", help="folder of the notebooks (default: notebooks/)")
+    p.add_argument("--exercises", help="folder of the exercise sets (default: exercises/)")
     args = p.parse_args(argv)
+    math_log = MathLog()
     try:
         build(
             args.out,
             args.names or None,
             execute_notebooks=not args.no_execute,
             timeout=args.timeout,
+            notebooks_dir=args.notebooks,
+            exercises_dir=args.exercises,
+            math_log=math_log,
         )
     except (ValueError, RuntimeError) as exc:
         print(f"build_site: {exc}", file=sys.stderr)
+        return 1
+    if args.strict and math_log.problems:
+        print(f"build_site: {len(math_log.problems)} formula(s) left as TeX", file=sys.stderr)
         return 1
     return 0
 
