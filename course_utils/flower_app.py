@@ -438,9 +438,21 @@ def run_flower(
     bar = _Progress(rounds, enabled=progress)
     try:
         with loopback_only_ray():
-            return _run_flower(net, clients, rounds=rounds, X_test=X_test, y_test=y_test, params=params,
-                               local_epochs=local_epochs, batch_size=batch_size, lr=lr, seed=seed,
-                               num_cpus=num_cpus, start_attempts=start_attempts, bar=bar)
+            return _run_flower(
+                net,
+                clients,
+                rounds=rounds,
+                X_test=X_test,
+                y_test=y_test,
+                params=params,
+                local_epochs=local_epochs,
+                batch_size=batch_size,
+                lr=lr,
+                seed=seed,
+                num_cpus=num_cpus,
+                start_attempts=start_attempts,
+                bar=bar,
+            )
     finally:
         bar.close()
 
