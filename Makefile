@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 # where this index cannot be reached pip warns and takes the wheel from PyPI or a local mirror.
 TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
 
-.PHONY: lab test bench exercises grade footers site doctor clean install
+.PHONY: lab lab-settings test bench exercises grade footers site doctor clean install
 
 # Re-install only when the dependency files change (the stamp records the last install).
 $(STAMP): pyproject.toml constraints.txt
@@ -17,10 +17,21 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev]"
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) lab-settings
+
+# JupyterLab's defaults for this environment (jupyter/overrides.json): no "notified about official
+# Jupyter news?" pop-up and no update check, so a fresh `make lab` opens on the course undisturbed.
+# JupyterLab reads overrides.json from <prefix>/share/jupyter/lab/settings; a learner can still
+# change both in Settings > Notifications.
+LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
+$(LAB_SETTINGS): jupyter/overrides.json
+	mkdir -p $(dir $@)
+	cp jupyter/overrides.json $@
+
+lab-settings: $(LAB_SETTINGS)
 
 # --allow-root only when run as root (containers, JupyterHub images); never needed otherwise.
-lab: $(STAMP)
+lab: $(STAMP) lab-settings
 	$(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 test: $(STAMP)

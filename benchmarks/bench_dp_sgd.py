@@ -31,7 +31,12 @@ from sklearn.model_selection import train_test_split
 from torch import nn
 
 from course_utils.data import digits_split
-from course_utils.privacy.dpsgd import GRADIENT_METHODS, epoch_seconds, gradient_step_seconds, train_dp_sgd
+from course_utils.privacy.dpsgd import (
+    GRADIENT_METHODS,
+    epoch_seconds,
+    gradient_step_seconds,
+    train_dp_sgd,
+)
 from course_utils.training import evaluate, mlp, train
 
 CONFIG = dict(delta=1e-5, epochs=40, batch_size=512, max_grad_norm=1.0, lr=0.05, accountant="prv")
@@ -111,6 +116,7 @@ def _interleaved(time_one, methods) -> dict[str, float]:
 def timing_rows() -> list[dict]:
     X_train, _, y_train, _ = digits_split(seed=0)
     rows = []
+    ghost = {}  # (kind, size, batch) -> ghost / non-private, for the step-vs-epoch row
     # whole epochs through a DataLoader: what a training loop costs (the "seconds per epoch")
     for batch, size in [(BATCH, s) for s in SIZES] + [(LARGE_BATCH, s) for s in SIZES]:
         hidden = SIZES[size]
@@ -120,6 +126,7 @@ def timing_rows() -> list[dict]:
         where = f"{size}, batch {batch}"
         rows.append({"name": f"dp-sgd epoch seconds, non-private, {where}", "value": base, "unit": "s",
                      "note": f"whole epoch via DataLoader, best of {ROUNDS} x {EPOCHS} after warm-ups, 1 thread"})
+        ghost["epoch", size, batch] = secs["opacus-ghost"] / base
         for m in methods[1:]:
             goal = "; goal < 3 on the small model" if m == "opacus-ghost" else ""
             rows.append({"name": f"dp-sgd epoch time ratio, {m} / non-private, {where}", "value": secs[m] / base,
@@ -137,14 +144,22 @@ def timing_rows() -> list[dict]:
         secs = _interleaved(lambda m, h=hidden, b=batch, r=REPEATS[size]: gradient_step_seconds(
             lambda: mlp(64, h, 10), X_train, y_train, method=m, batch_size=b, repeats=r), methods)
         base = secs["non-private"]
+        ghost["step", size, batch] = secs["opacus-ghost"] / base
         for m in methods[1:]:
+            goal = ""
+            if m == "opacus-ghost" and size.startswith("wide"):
+                goal = f"; goal (was a notebook 04 assert): < hooks / 2 = {secs['opacus-hooks'] / base / 2:.3g}"
             rows.append({"name": f"dp-sgd step time ratio, {m} / non-private, {size}, batch {batch}",
                          "value": secs[m] / base, "unit": "x",
                          "note": f"compute only, best of {ROUNDS} x {REPEATS[size]} steps; "
-                                 f"{base * 1e3:.3g} vs {secs[m] * 1e3:.3g} ms per step"})
+                                 f"{base * 1e3:.3g} vs {secs[m] * 1e3:.3g} ms per step{goal}"})
         rows.append({"name": f"dp-sgd step time, vmap / opacus-hooks, {size}, batch {batch}",
                      "value": secs["vmap"] / secs["opacus-hooks"], "unit": "x",
                      "note": "compute only; the goal (<= 1.5) is on whole epochs"})
+    small = next(iter(SIZES))
+    rows.append({"name": f"dp-sgd ghost ratio per epoch / per step, {small}, batch {BATCH}",
+                 "value": ghost["epoch", small, BATCH] / ghost["step", small, BATCH], "unit": "x",
+                 "note": "goal (was a notebook 04 assert): < 1 - reading the batches dilutes Opacus's fixed cost"})
     return rows
 
 

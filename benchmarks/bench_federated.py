@@ -25,7 +25,7 @@ def run() -> list[dict]:
     splits = {
         "IID": fl.iid_partition(len(y), 10, rng=np.random.default_rng(0)),
         "Dirichlet 0.1": fl.dirichlet_partition(y, 10, alpha=0.1, rng=np.random.default_rng(0)),
-        "2 classes/client": fl.shard_partition(y, 10, rng=np.random.default_rng(0)),
+        "2 classes/client": fl.shard_partition(y, 10, rng=np.random.default_rng(0), by_class=True),
     }
     sgd_rounds = {}
     for lr in (0.5, 1.0, 2.0):  # FedSGD is split-invariant, so one split suffices
@@ -106,13 +106,13 @@ def run() -> list[dict]:
     )
     for z in (0.6, 1.0, 2.0, 4.0):
         res = fl.run_federated(net, clients100, max_norm=0.5, noise_multiplier=z, **dp_kw)
-        eps = fl.dp_fedavg_epsilon(noise_multiplier=z, sample_rate=0.2, rounds=50, delta=1e-3)
+        eps = fl.dp_fedavg_epsilon(noise_multiplier=z, sample_rate=0.2, rounds=50, delta=1e-5)
         rows.append(
             {
                 "name": f"DP-FedAvg accuracy at eps={eps:.2f}",
                 "value": res.accuracy[-1],
                 "unit": "acc",
-                "note": f"noise_multiplier {z}, max_norm 0.5, delta 1e-3",
+                "note": f"noise_multiplier {z}, max_norm 0.5, delta 1e-5 (n = 100 clients)",
             }
         )
 
@@ -126,7 +126,7 @@ def run() -> list[dict]:
             "name": f"scratch FedAvg, {rounds} rounds",
             "value": scratch_s,
             "unit": "s",
-            "note": "10 clients",
+            "note": "10 clients; goal (was a notebook 05b assert): < 1 s",
         }
     )
     try:
@@ -152,15 +152,24 @@ def run() -> list[dict]:
             "note": f"Ray backend, 2 CPUs; same accuracies as scratch: {same}",
         }
     )
-    for part, secs in flower.breakdown().items():
+    parts = flower.breakdown()
+    for part, secs in parts.items():
         name = part if part.startswith("Flower") else f"Flower: {part}"
         rows.append({"name": name, "value": secs, "unit": "s", "note": ""})
+    startup = parts.get("starting Ray", 0.0) + parts.get("starting workers", 0.0)
     rows += [
+        {
+            "name": "Flower start-up / training rounds",
+            "value": startup / max(parts.get("training rounds", 0.0), 1e-9),
+            "unit": "x",
+            "note": "goal (was a notebook 05b assert): > 2 - start-up dominates a 10-round demo",
+        },
         {
             "name": "Flower per round after start-up",
             "value": float(np.median(flower.round_seconds[1:])),
             "unit": "s",
-            "note": f"scratch per round {scratch_s / rounds:.3f} s",
+            "note": f"scratch per round {scratch_s / rounds:.3f} s; goal (was a notebook 05b assert): "
+            "between 2x the scratch round and 2 s",
         },
         {
             "name": "Flower overhead ratio (total / scratch)",

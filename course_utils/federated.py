@@ -185,13 +185,24 @@ def dirichlet_partition(
 
 
 def shard_partition(
-    labels: np.ndarray, n_clients: int, *, shards_per_client: int = 2, rng: np.random.Generator
+    labels: np.ndarray,
+    n_clients: int,
+    *,
+    shards_per_client: int = 2,
+    rng: np.random.Generator,
+    by_class: bool = False,
 ) -> list[np.ndarray]:
     """The pathological non-IID split of McMahan et al. (2017): sort by label, deal out shards.
 
-    The examples, sorted by label, are cut into ``n_clients * shards_per_client`` equal shards and
-    each client receives ``shards_per_client`` random shards, so with 2 shards most clients see
-    only two classes.
+    ``by_class=False`` (McMahan et al.'s recipe): the examples, sorted by label, are cut into
+    ``n_clients * shards_per_client`` equal shards and each client receives
+    ``shards_per_client`` random shards. A shard can straddle the boundary between two classes
+    whenever the class sizes are not multiples of the shard size, so a client may see more
+    classes than it has shards (on the digits, 7 of 10 clients see three classes).
+
+    ``by_class=True``: every shard is cut from a single class (each class gets a number of shards
+    proportional to its size, at least one), so no client sees more than ``shards_per_client``
+    classes; it sees fewer when it draws two shards of the same class.
 
     Examples
     --------
@@ -199,6 +210,10 @@ def shard_partition(
     >>> parts = shard_partition(labels, 5, rng=np.random.default_rng(0))
     >>> [len(np.unique(labels[p])) <= 2 for p in parts]
     [True, True, True, True, True]
+    >>> uneven = np.repeat(np.arange(4), [9, 11, 10, 10])
+    >>> parts = shard_partition(uneven, 4, rng=np.random.default_rng(0), by_class=True)
+    >>> max(len(np.unique(uneven[p])) for p in parts) <= 2
+    True
     """
     labels = np.asarray(labels)
     if labels.ndim != 1 or labels.size == 0:
@@ -208,11 +223,39 @@ def shard_partition(
         raise ValueError(
             f"shards_per_client must be >= 1 with n_clients * shards_per_client <= n, got {shards_per_client}"
         )
+    if not isinstance(by_class, (bool, np.bool_)):
+        raise ValueError(f"by_class must be True or False, got {by_class!r}")
     rng = _check_rng(rng)
-    order = np.argsort(labels, kind="stable")
-    shards = np.array_split(order, n_clients * shards_per_client)
+    n_shards = n_clients * shards_per_client
+    if by_class:
+        shards = _class_shards(labels, n_shards)
+    else:
+        shards = np.array_split(np.argsort(labels, kind="stable"), n_shards)
     deal = rng.permutation(len(shards)).reshape(n_clients, shards_per_client)
     return [np.sort(np.concatenate([shards[s] for s in row])).astype(np.int64) for row in deal]
+
+
+def _class_shards(labels: np.ndarray, n_shards: int) -> list[np.ndarray]:
+    """``n_shards`` index arrays, each inside one class, about equal in size (largest remainder)."""
+    classes, counts = np.unique(labels, return_counts=True)
+    if n_shards < classes.size:
+        raise ValueError(
+            f"by_class needs at least one shard per class: n_clients * shards_per_client = {n_shards} "
+            f"< {classes.size} classes"
+        )
+    share = n_shards * counts / counts.sum()
+    per_class = np.maximum(1, np.floor(share).astype(int))
+    while per_class.sum() < n_shards:  # hand the remaining shards to the largest remainders
+        per_class[np.argmax(share - per_class)] += 1
+    while per_class.sum() > n_shards:  # (the minimum of one shard per class overshot)
+        per_class[np.argmax(np.where(per_class > 1, per_class - share, -np.inf))] -= 1
+    if np.any(per_class > counts):
+        raise ValueError("by_class: a class has fewer examples than shards; use fewer shards")
+    return [
+        shard
+        for c, k in zip(classes, per_class, strict=True)
+        for shard in np.array_split(np.flatnonzero(labels == c), k)
+    ]
 
 
 def client_datasets(
@@ -308,13 +351,16 @@ def quadratic_fedavg_path(
     lr: float,
     rounds: int,
     start: np.ndarray | None = None,
+    server_lr: float = 1.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """FedAvg on toy quadratic clients ``f_k(w) = 0.5 (w - c_k)^T A_k (w - c_k)`` (client drift).
 
     Every round each client takes ``local_steps`` gradient steps from the global point and the
-    server averages the results (equal weights). With one local step this is gradient descent
-    on the average loss and converges to its minimiser; with many local steps each client runs
-    to its own minimum first and the average lands somewhere else.
+    server moves by ``server_lr`` times the average update (equal weights). With one local step
+    this is gradient descent on the average loss and converges to its minimiser; with many local
+    steps each client runs to its own minimum first and the average lands somewhere else. A
+    server learning rate only rescales the step: the point FedAvg settles at (where the average
+    update is zero) does not depend on it.
 
     Returns
     -------
@@ -329,6 +375,10 @@ def quadratic_fedavg_path(
     >>> path, opt = quadratic_fedavg_path(C, A, local_steps=1, lr=0.1, rounds=500)
     >>> bool(np.allclose(path[-1], opt)), opt.tolist()
     (True, [3.2, 0.0])
+    >>> drift, _ = quadratic_fedavg_path(C, A, local_steps=50, lr=0.1, rounds=500)
+    >>> slow, _ = quadratic_fedavg_path(C, A, local_steps=50, lr=0.1, rounds=500, server_lr=0.5)
+    >>> bool(np.allclose(drift[-1], slow[-1])), bool(np.allclose(drift[-1], opt))  # same wrong point
+    (True, False)
     """
     centres = np.asarray(centres, dtype=float)
     curvatures = np.asarray(curvatures, dtype=float)
@@ -339,6 +389,8 @@ def quadratic_fedavg_path(
         raise ValueError(
             f"need local_steps >= 1, rounds >= 1, lr > 0; got {local_steps}, {rounds}, {lr}"
         )
+    if not 0 < server_lr <= 2:
+        raise ValueError(f"server_lr must be in (0, 2], got {server_lr}")
     optimum = np.linalg.solve(curvatures.sum(axis=0), np.einsum("kij,kj->i", curvatures, centres))
     w = np.zeros(d) if start is None else np.asarray(start, dtype=float)
     path = [w]
@@ -346,7 +398,7 @@ def quadratic_fedavg_path(
         local = np.repeat(w[None, :], k, axis=0)
         for _ in range(local_steps):
             local = local - lr * np.einsum("kij,kj->ki", curvatures, local - centres)
-        w = local.mean(axis=0)
+        w = w + server_lr * (local.mean(axis=0) - w)
         path.append(w)
     return np.array(path), optimum
 

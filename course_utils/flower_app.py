@@ -248,6 +248,8 @@ def make_server_app(
         out.setdefault("times", []).append(time.perf_counter())
         acc = net.accuracy(arrays.to_numpy_ndarrays()[0], X_test, y_test)
         out.setdefault("accuracy", []).append(acc)
+        if "tick" in out:  # a progress bar (run_flower(progress=True))
+            out["tick"](f"round {server_round} of {rounds}")
         return MetricRecord({"accuracy": acc})
 
     @app.main()
@@ -411,13 +413,15 @@ def run_flower(
     seed: int = 0,
     num_cpus: int = 2,
     start_attempts: int = 2,
+    progress: bool = False,
 ) -> FlowerRun:
     """Run FedAvg with Flower's simulation runtime (Ray backend) and return the accuracy curve.
 
     Same arguments and seeding as :func:`course_utils.federated.run_federated` with every client in
     every round, so both produce the same model up to float rounding. Ray gives its node 30 s to
     come up; on an overloaded machine that can fail, so Ray's start is tried up to
-    ``start_attempts`` times before the Flower run begins.
+    ``start_attempts`` times before the Flower run begins. ``progress=True`` shows a ``tqdm``
+    bar: one step for Ray's start, then one per evaluation of the global model.
     """
     if start_attempts < 1:
         raise ValueError(f"start_attempts must be >= 1, got {start_attempts}")
@@ -431,16 +435,51 @@ def run_flower(
     )  # silence a GPU-env FutureWarning
     # On a busy machine Ray's dashboard agent can need more than the raylet's default wait to start
     os.environ.setdefault("RAY_agent_register_timeout_ms", "120000")
-    with loopback_only_ray():
-        return _run_flower(net, clients, rounds=rounds, X_test=X_test, y_test=y_test, params=params,
-                           local_epochs=local_epochs, batch_size=batch_size, lr=lr, seed=seed,
-                           num_cpus=num_cpus, start_attempts=start_attempts)
+    bar = _Progress(rounds, enabled=progress)
+    try:
+        with loopback_only_ray():
+            return _run_flower(
+                net,
+                clients,
+                rounds=rounds,
+                X_test=X_test,
+                y_test=y_test,
+                params=params,
+                local_epochs=local_epochs,
+                batch_size=batch_size,
+                lr=lr,
+                seed=seed,
+                num_cpus=num_cpus,
+                start_attempts=start_attempts,
+                bar=bar,
+            )
+    finally:
+        bar.close()
+
+
+class _Progress:
+    """run_flower's optional tqdm bar: one step for Ray's start, then one per model evaluation."""
+
+    def __init__(self, rounds: int, *, enabled: bool) -> None:
+        from tqdm.auto import tqdm
+
+        self.steps, self.bar = 0, tqdm(total=rounds + 2, desc="starting Ray") if enabled else None
+
+    def tick(self, description: str) -> None:
+        self.steps += 1
+        if self.bar is not None:
+            self.bar.set_description(description)
+            self.bar.update(1)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
 
 
 def _run_flower(
     net: NumpyNet, clients: Sequence[tuple[np.ndarray, np.ndarray]], *, rounds: int, X_test: np.ndarray,
     y_test: np.ndarray, params: np.ndarray | None, local_epochs: int, batch_size: int | None, lr: float,
-    seed: int, num_cpus: int, start_attempts: int,
+    seed: int, num_cpus: int, start_attempts: int, bar: _Progress,
 ) -> FlowerRun:
     import ray
     from flwr.simulation import run_simulation
@@ -450,7 +489,7 @@ def _run_flower(
     client_app = make_client_app(
         net, clients, local_epochs=local_epochs, batch_size=batch_size, lr=lr, seed=seed
     )
-    out: dict[str, Any] = {}  # filled by the ServerApp, which runs in a thread of this process
+    out: dict[str, Any] = {"tick": bar.tick}  # filled by the ServerApp (a thread of this process)
     server_app = make_server_app(
         net, params, rounds=rounds, n_clients=len(clients), X_test=X_test, y_test=y_test, out=out
     )
@@ -468,6 +507,7 @@ def _run_flower(
                 t_ray = time.perf_counter()
                 _start_ray(config["init_args"], folder=tmp, attempts=start_attempts)
                 ray_start = time.perf_counter() - t_ray
+                bar.tick("starting Flower's workers")
                 run_simulation(
                     server_app=server_app,
                     client_app=client_app,

@@ -75,9 +75,43 @@ def test_shard_partition_two_classes_and_cover():
     assert all(len(np.unique(labels[p])) <= 2 for p in parts)
 
 
+def test_shard_partition_straddles_class_boundaries_unless_by_class():
+    """Uneven classes: sorted shards straddle boundaries; by_class keeps <= 2 classes per client."""
+    labels = np.repeat(np.arange(10), [131, 140, 128, 137, 135, 129, 141, 133, 136, 137])
+    sorted_parts = fl.shard_partition(labels, 10, rng=np.random.default_rng(0))
+    assert max(len(np.unique(labels[p])) for p in sorted_parts) > 2
+    for seed in range(5):
+        parts = fl.shard_partition(labels, 10, rng=np.random.default_rng(seed), by_class=True)
+        assert _covers_once(parts, labels.size)
+        assert all(len(np.unique(labels[p])) <= 2 for p in parts)
+    sizes = [len(p) for p in parts]
+    assert max(sizes) - min(sizes) <= 15  # shards are about equal in size
+
+
+def test_shard_partition_by_class_gives_big_classes_more_shards():
+    labels = np.repeat([0, 1, 2], [60, 20, 20])
+    parts = fl.shard_partition(labels, 5, rng=np.random.default_rng(0), by_class=True)
+    assert _covers_once(parts, 100)
+    # 10 shards of 10: six for the class holding 60 % of the data, two for each other class
+    assert all(len(p) == 20 for p in parts)
+    assert all(len(np.unique(labels[p])) <= 2 for p in parts)
+
+
 @pytest.mark.parametrize(
     "call,match",
     [
+        (
+            lambda: fl.shard_partition(
+                np.repeat(np.arange(5), 4), 2, rng=np.random.default_rng(0), by_class=True
+            ),
+            "shard per class",
+        ),
+        (
+            lambda: fl.shard_partition(
+                np.zeros(8, int), 2, rng=np.random.default_rng(0), by_class="yes"
+            ),
+            "by_class",
+        ),
         (lambda: fl.iid_partition(5, 6, rng=np.random.default_rng(0)), "n_clients"),
         (lambda: fl.iid_partition(5, 0, rng=np.random.default_rng(0)), "n_clients"),
         (lambda: fl.iid_partition(5, 2, rng=0), "rng"),
@@ -419,6 +453,24 @@ def test_quadratic_drift():
     assert p1.shape == (301, 2)
     with pytest.raises(ValueError, match="curvatures"):
         fl.quadratic_fedavg_path(C, A[:1], local_steps=1, lr=0.1, rounds=1)
+
+
+def test_quadratic_server_lr_does_not_move_the_fixed_point():
+    C = np.array([[0.0, 0.0], [4.0, 3.0]])
+    A = np.stack([np.diag([1.0, 5.0]), np.diag([5.0, 1.0])])
+    p50, opt = fl.quadratic_fedavg_path(C, A, local_steps=50, lr=0.1, rounds=400)
+    for server_lr in (0.3, 0.5, 1.5):
+        p, _ = fl.quadratic_fedavg_path(
+            C, A, local_steps=50, lr=0.1, rounds=400, server_lr=server_lr
+        )
+        assert np.allclose(p[-1], p50[-1], atol=1e-8)  # the same biased point
+    slow, _ = fl.quadratic_fedavg_path(C, A, local_steps=50, lr=0.1, rounds=3, server_lr=0.5)
+    assert not np.allclose(slow[1], p50[1])  # ... reached along a different path
+    p5, _ = fl.quadratic_fedavg_path(C, A, local_steps=5, lr=0.1, rounds=400)
+    assert np.linalg.norm(p5[-1] - opt) < np.linalg.norm(p50[-1] - opt)  # fewer local steps help
+    for bad in (0.0, -1.0, 2.5):
+        with pytest.raises(ValueError, match="server_lr"):
+            fl.quadratic_fedavg_path(C, A, local_steps=1, lr=0.1, rounds=1, server_lr=bad)
 
 
 def test_plot_label_mix():

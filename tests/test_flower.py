@@ -55,6 +55,18 @@ def test_ray_backend_config_is_local_and_small():
             flower_app.ray_backend_config("/tmp/x", num_cpus=bad)
 
 
+def test_progress_bar_counts_ray_start_and_every_evaluation():
+    quiet = flower_app._Progress(3, enabled=False)
+    quiet.tick("round 0 of 3")
+    quiet.close()
+    assert quiet.steps == 1 and quiet.bar is None
+    shown = flower_app._Progress(3, enabled=True)
+    for step in ["starting Flower's workers"] + [f"round {r} of 3" for r in range(4)]:
+        shown.tick(step)
+    assert shown.bar.total == 5 and shown.bar.n == 5 and "round 3 of 3" in shown.bar.desc
+    shown.close()
+
+
 def test_run_flower_bad_inputs():
     net = fl.NumpyNet(n_in=2, n_hidden=0, n_out=2)
     one = [(np.zeros((2, 2)), np.array([0, 1]))]
@@ -178,7 +190,9 @@ def test_flower_matches_scratch_listens_on_loopback_and_cleans_up():
     scratch = fl.run_federated(net, clients, rounds=2, X_test=Xt, y_test=yt)
 
     with _ListeningAddresses() as listening:
-        run = flower_app.run_flower(net, clients, rounds=2, X_test=Xt, y_test=yt, start_attempts=3)
+        run = flower_app.run_flower(
+            net, clients, rounds=2, X_test=Xt, y_test=yt, start_attempts=3, progress=True
+        )
     assert np.allclose(run.accuracy, scratch.accuracy)
     assert np.allclose(run.params, scratch.params, atol=1e-8)
     assert len(run.round_seconds) == 2 and run.seconds > 0

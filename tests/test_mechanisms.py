@@ -185,9 +185,57 @@ def test_exponential_mechanism_frequencies() -> None:
     assert stats.chisquare(observed, 6000 * wrong).pvalue < 1e-6
 
 
+def _max_log_ratio(u, neighbours, **kwargs) -> float:
+    p = exponential_probabilities(u, **kwargs)
+    return max(
+        float(np.max(np.abs(np.log(p / exponential_probabilities(v, **kwargs)))))
+        for v in neighbours
+    )
+
+
+def test_monotonic_exponential_is_epsilon_dp_for_add_remove_counts() -> None:
+    """Counts under add/remove-one: exp(eps u / sens) is eps-DP; the general form spends eps/2."""
+    eps = 0.7
+    u = np.array([158.0, 152.0, 90.0, 60.0])
+    add_remove = [u + np.eye(4)[j] for j in range(4)] + [u - np.eye(4)[j] for j in range(4)]
+    mono = _max_log_ratio(u, add_remove, sensitivity=1.0, epsilon=eps, monotonic=True)
+    general = _max_log_ratio(u, add_remove, sensitivity=1.0, epsilon=eps)
+    assert mono <= eps + 1e-12 and mono > 0.9 * eps  # valid, and close to the bound
+    assert general <= eps / 2 + 1e-12
+    # the same probabilities: the general mechanism at 2 eps is the monotonic one at eps
+    np.testing.assert_allclose(
+        exponential_probabilities(u, sensitivity=1.0, epsilon=2 * eps),
+        exponential_probabilities(u, sensitivity=1.0, epsilon=eps, monotonic=True),
+    )
+
+
+def test_monotonic_exponential_breaks_under_replace_one() -> None:
+    """Replacing one record moves two counts in opposite directions: the factor 2 is needed."""
+    eps = 0.7
+    u = np.array([158.0, 152.0, 90.0, 60.0])
+    replace = [u + np.eye(4)[i] - np.eye(4)[j] for i in range(4) for j in range(4) if i != j]
+    assert _max_log_ratio(u, replace, sensitivity=1.0, epsilon=eps, monotonic=True) > 1.5 * eps
+    assert _max_log_ratio(u, replace, sensitivity=1.0, epsilon=eps) <= eps + 1e-12
+
+
+def test_monotonic_exponential_mechanism_frequencies() -> None:
+    cands, u = ["flu", "cold", "covid"], [40.0, 38.0, 37.0]
+    p = exponential_probabilities(u, sensitivity=1.0, epsilon=0.5, monotonic=True)
+    g = rng(7)
+    picks = [
+        exponential_mechanism(cands, u, sensitivity=1.0, epsilon=0.5, rng=g, monotonic=True)
+        for _ in range(4000)
+    ]
+    observed = np.array([picks.count(c) for c in cands])
+    assert stats.chisquare(observed, 4000 * p).pvalue > 0.01
+    general = exponential_probabilities(u, sensitivity=1.0, epsilon=0.5)
+    assert stats.chisquare(observed, 4000 * general).pvalue < 1e-6
+
+
 @pytest.mark.parametrize(
     "candidates, utilities, kwargs, word",
     [
+        (["a"], [1.0], {"monotonic": "yes"}, "monotonic"),
         ([], [], {}, "candidates"),
         (["a", "b"], [1.0], {}, "utilities"),
         (["a"], [1.0], {"sensitivity": 0.0}, "sensitivity"),

@@ -300,7 +300,11 @@ def gaussian_mechanism(
 
 # --------------------------------------------------------------------------- exponential
 def exponential_probabilities(
-    utilities: Sequence[float] | np.ndarray, *, sensitivity: float, epsilon: float
+    utilities: Sequence[float] | np.ndarray,
+    *,
+    sensitivity: float,
+    epsilon: float,
+    monotonic: bool = False,
 ) -> np.ndarray:
     """Selection probabilities of the exponential mechanism, ``p_i ~ exp(eps * u_i / (2 * sensitivity))``.
 
@@ -312,6 +316,14 @@ def exponential_probabilities(
         Largest change of any utility between neighbouring datasets (> 0).
     epsilon : float
         > 0.
+    monotonic : bool, default False
+        False: the general mechanism, ``exp(eps * u / (2 * sensitivity))``. The factor 2 covers
+        utilities that can move in *opposite* directions between neighbours (one rises while
+        another falls, as two diagnosis counts do when a patient's record is *replaced*).
+        True: ``exp(eps * u / sensitivity)``, which is already epsilon-DP when, for every pair
+        of neighbours, all utilities move in the same direction (McSherry & Talwar 2007), as
+        counts do when one person is *added or removed*. With such utilities the general
+        mechanism is (epsilon / 2)-DP: it spends twice the budget it needs.
 
     Returns
     -------
@@ -325,6 +337,9 @@ def exponential_probabilities(
     >>> p = exponential_probabilities([0.0, 2.0], sensitivity=1.0, epsilon=1.0)
     >>> round(float(p[1] / p[0]), 4) == round(math.e, 4)  # ratio exp(eps * 2 / 2)
     True
+    >>> q = exponential_probabilities([0.0, 2.0], sensitivity=1.0, epsilon=1.0, monotonic=True)
+    >>> round(float(q[1] / q[0]), 4) == round(math.e**2, 4)  # ratio exp(eps * 2)
+    True
     """
     u = np.asarray(utilities, dtype=float)
     if u.ndim != 1 or u.size == 0:
@@ -333,7 +348,9 @@ def exponential_probabilities(
         raise ValueError("utilities must be finite (no NaN or inf)")
     sensitivity = _positive("sensitivity", sensitivity)
     epsilon = _positive("epsilon", epsilon)
-    return special.softmax(epsilon * u / (2.0 * sensitivity))
+    if not isinstance(monotonic, (bool, np.bool_)):
+        raise ValueError(f"monotonic must be True or False, got {monotonic!r}")
+    return special.softmax(epsilon * u / ((1.0 if monotonic else 2.0) * sensitivity))
 
 
 def exponential_mechanism(
@@ -343,6 +360,7 @@ def exponential_mechanism(
     sensitivity: float,
     epsilon: float,
     rng: np.random.Generator,
+    monotonic: bool = False,
 ) -> Any:
     """Pick one candidate with probability proportional to ``exp(eps * utility / (2 * sensitivity))``.
 
@@ -355,6 +373,10 @@ def exponential_mechanism(
     sensitivity, epsilon
         As in :func:`exponential_probabilities`.
     rng : numpy.random.Generator
+    monotonic : bool, default False
+        True drops the factor 2 (``exp(eps * utility / sensitivity)``), valid when all
+        utilities move in the same direction between neighbours; see
+        :func:`exponential_probabilities`.
 
     Returns
     -------
@@ -372,7 +394,9 @@ def exponential_mechanism(
     candidates = list(candidates)
     if not candidates:
         raise ValueError("candidates must be a non-empty sequence")
-    probs = exponential_probabilities(utilities, sensitivity=sensitivity, epsilon=epsilon)
+    probs = exponential_probabilities(
+        utilities, sensitivity=sensitivity, epsilon=epsilon, monotonic=monotonic
+    )
     if probs.size != len(candidates):
         raise ValueError(
             f"utilities must have one entry per candidate: {len(candidates)} candidates, "
