@@ -50,6 +50,10 @@ _VISIBLE_TEXT = """() => {
 
 
 def _build_site():
+    # Reuse the copy tests/test_site.py loaded: a second copy under the same name in sys.modules
+    # would make doctest (which finds functions through sys.modules) see none of the first's.
+    if "build_site" in sys.modules:
+        return sys.modules["build_site"]
     spec = importlib.util.spec_from_file_location("build_site", ROOT / "tools" / "build_site.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules["build_site"] = module
