@@ -3,7 +3,8 @@
 Run it once after installing (on a laptop, JupyterHub or Binder) to see, in a few seconds, that
 the course will work: Python and package versions inside the ranges the course was built for, the
 bundled datasets load **with the network switched off**, JupyterLab has the widget and ipympl
-extensions, torch runs, and how fast this machine is compared with the 2-core CI machine.
+extensions, torch runs, OpenDP releases a count, and how fast this machine is compared with the
+2-core CI machine.
 
 Every check is a plain function returning a :class:`Check`; :func:`run_checks` runs them all and
 :func:`report` prints the table. ``main`` exits 1 when a check fails (warnings do not fail).
@@ -43,6 +44,7 @@ __all__ = [
     "check_lab_extensions",
     "check_torch",
     "check_crypto",
+    "check_opendp",
     "check_speed",
     "run_checks",
     "report",
@@ -320,6 +322,30 @@ def check_crypto() -> Check:
         "encrypted additions decrypt correctly" if ok else "an encrypted sum decrypted wrongly"
     )
     return Check("phe + tenseal", ok, detail, "" if ok else "reinstall phe and tenseal")
+def check_opendp() -> Check:
+    """OpenDP (notebook 09) imports and releases one Laplace count with its privacy map.
+
+    The check switches on OpenDP's ``contrib`` features in this process only, as notebook 09 does
+    (in OpenDP 0.16 every measurement is still in contrib: its proof has not completed vetting).
+    """
+    try:
+        dp = importlib.import_module("opendp.prelude")
+        dp.enable_features("contrib")
+        space = dp.atom_domain(T=int), dp.absolute_distance(T=int)
+        laplace = dp.m.make_laplace(*space, scale=2.0)
+        epsilon = float(laplace.map(1))
+        release = laplace(100)
+        ok = epsilon == 0.5 and isinstance(release, int)
+    except Exception as exc:
+        return Check(
+            "opendp",
+            False,
+            f"{type(exc).__name__}: {exc}",
+            'pip install -c constraints.txt "opendp>=0.16,<0.17"',
+        )
+    version = metadata.version("opendp")
+    detail = f"opendp {version}: Laplace count at scale 2 is epsilon {epsilon:g}"
+    return Check("opendp", ok, detail, "" if ok else "unexpected privacy map: reinstall opendp")
 
 
 def check_speed(
@@ -366,6 +392,7 @@ def run_checks(*, speed: bool = True) -> list[Check]:
     rows.append(check_lab_extensions())
     rows.append(check_torch())
     rows.append(check_crypto())
+    rows.append(check_opendp())
     if speed:
         rows.append(check_speed())
     return rows

@@ -32,6 +32,7 @@ def test_everything_passes_here() -> None:
         "ipympl",
         "datasets offline",
         "lab extensions",
+        "opendp",
     } <= names
 
 
@@ -41,6 +42,21 @@ def test_crypto_check_runs_paillier_and_ckks(monkeypatch) -> None:
     monkeypatch.setitem(sys.modules, "tenseal", None)  # as if it were not installed
     row = doctor.check_crypto()
     assert not row.ok and "pip install" in row.hint
+
+
+def test_opendp_check_releases_a_laplace_count(monkeypatch: pytest.MonkeyPatch) -> None:
+    row = doctor.check_opendp()
+    assert row.ok and row.name == "opendp" and "epsilon 0.5" in row.detail
+    real_import = doctor.importlib.import_module
+
+    def broken(name: str, *args: object):
+        if name.startswith("opendp"):
+            raise ImportError("no opendp here")
+        return real_import(name, *args)
+
+    monkeypatch.setattr(doctor.importlib, "import_module", broken)
+    row = doctor.check_opendp()
+    assert not row.ok and "no opendp here" in row.detail and "pip install" in row.hint
 
 
 def test_requirement_out_of_range_fails_with_a_fix() -> None:

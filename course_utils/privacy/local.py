@@ -1,0 +1,511 @@
+"""Local differential privacy at scale: frequency oracles for one categorical value per user.
+
+Each user holds a value in ``range(k)`` (an emoji, a word id) and sends one randomized report;
+the collector only sees reports and estimates how many users hold each value. Three oracles:
+
+* **GRR**, generalized randomized response (Warner 1965 for k = 2; Kairouz et al. 2016):
+  report the true value with probability ``p = e^eps / (e^eps + k - 1)``, else one of the other
+  ``k - 1`` values uniformly. Good for small ``k``; its variance grows with ``k``.
+* **OLH**, optimal local hashing (Wang, Blocki, Li & Jha, USENIX Security 2017): each user draws
+  a hash function ``H`` from a universal family mapping ``range(k)`` to ``range(g)``
+  (``g = round(e^eps) + 1``), applies GRR over ``g`` values to ``H(value)`` and sends the
+  hash function with the result. Its variance does not depend on ``k``. Hashes here are
+  ``((a x + b) mod P) mod g`` with ``P = 2^31 - 1`` and per-user ``(a, b)``.
+* **CMS**, Apple's count-mean sketch (Apple Differential Privacy Team, "Learning with Privacy
+  at Scale", 2017): a user picks one of ``hashes`` public hash functions at random, one-hot
+  encodes the hashed value as a +-1 vector of length ``m``, flips each entry with probability
+  ``1 / (1 + e^(eps/2))`` and sends the vector and the hash index. The collector adds the
+  de-biased vectors into a ``hashes x m`` sketch and averages a value's cells.
+
+Every estimator returns **counts** (not frequencies) and is unbiased: for GRR and OLH over the
+users' coins, for CMS over the coins and the random choice of the public hash functions
+(``hash_seed``). The ``*_variance`` functions give the exact variance of each count estimate for
+a given vector of true counts; the notebook checks them against simulations. Every report is
+epsilon-LDP: changing a user's value changes the probability of any report by at most ``e^eps``.
+
+Examples
+--------
+>>> rng = np.random.default_rng(0)
+>>> values = rng.integers(0, 4, size=50_000)
+>>> est = grr_estimate(grr_perturb(values, 4, epsilon=1.0, rng=rng), 4, epsilon=1.0)
+>>> bool(np.all(np.abs(est - np.bincount(values, minlength=4)) < 5 * np.sqrt(grr_variance(np.bincount(values), epsilon=1.0))))
+True
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from course_utils.validation import RNGLike, as_rng, check_int, check_positive
+
+__all__ = [
+    "grr_perturb",
+    "grr_estimate",
+    "grr_variance",
+    "olh_perturb",
+    "olh_estimate",
+    "olh_variance",
+    "olh_g",
+    "CMSReports",
+    "cms_hash",
+    "cms_perturb",
+    "cms_estimate",
+    "cms_variance",
+]
+
+#: The Mersenne prime 2^31 - 1 of OLH's universal hash family ((a x + b) mod P) mod g.
+OLH_PRIME = 2**31 - 1
+_CHUNK = 8192  # users processed at once where a per-user vector is needed
+
+
+# --------------------------------------------------------------------------- argument checks
+def _values(values: Any, k: int | None, name: str = "values") -> np.ndarray:
+    arr = np.asarray(values)
+    if arr.ndim != 1 or arr.size == 0:
+        raise ValueError(f"{name} must be a non-empty 1-D array of integers, got shape {arr.shape}")
+    if arr.dtype == bool or not np.issubdtype(arr.dtype, np.integer):
+        if not (np.issubdtype(arr.dtype, np.floating) and np.all(arr == np.round(arr))):
+            raise ValueError(f"{name} must hold integers in range(k), got dtype {arr.dtype}")
+    arr = arr.astype(np.int64)
+    upper = OLH_PRIME if k is None else k
+    if arr.min() < 0 or arr.max() >= upper:
+        raise ValueError(
+            f"{name} must lie in range({upper}), got values from {arr.min()} to {arr.max()}"
+        )
+    return arr
+
+
+def _k(k: Any) -> int:
+    return check_int(k, "k", min_val=2, max_val=OLH_PRIME - 1)
+
+
+def _counts(counts: Any) -> np.ndarray:
+    arr = np.asarray(counts, dtype=float)
+    if arr.ndim != 1 or arr.size < 2 or np.any(arr < 0) or not np.all(np.isfinite(arr)):
+        raise ValueError("counts must be a 1-D array of at least 2 non-negative true counts")
+    return arr
+
+
+# --------------------------------------------------------------------------- GRR
+def _grr_probabilities(k: int, epsilon: float) -> tuple[float, float]:
+    """(p, q): probability of reporting the true value, and each particular other value."""
+    e = math.exp(epsilon)
+    return e / (e + k - 1), 1.0 / (e + k - 1)
+
+
+def grr_perturb(values: Any, k: int, *, epsilon: float, rng: RNGLike) -> np.ndarray:
+    """Generalized randomized response: keep each value w.p. ``e^eps / (e^eps + k - 1)``.
+
+    Otherwise the report is one of the other ``k - 1`` values, uniformly.
+
+    Parameters
+    ----------
+    values : array_like of int, shape (n,)
+        One value in ``range(k)`` per user.
+    k : int
+        Domain size (>= 2).
+    epsilon : float
+        Local privacy parameter (> 0).
+    rng : numpy.random.Generator, int seed or None
+
+    Returns
+    -------
+    ndarray of int64, shape (n,)
+        The reports.
+
+    Examples
+    --------
+    >>> reports = grr_perturb(np.zeros(10_000, dtype=int), 3, epsilon=math.log(2), rng=0)
+    >>> round(float(np.mean(reports == 0)), 2)  # p = 2 / (2 + 2)
+    0.5
+    """
+    k = _k(k)
+    x = _values(values, k)
+    epsilon = check_positive(epsilon, "epsilon")
+    rng = as_rng(rng)
+    p, _ = _grr_probabilities(k, epsilon)
+    other = rng.integers(0, k - 1, size=x.size)
+    other += other >= x  # skip the true value: uniform over the k - 1 others
+    return np.where(rng.random(x.size) < p, x, other)
+
+
+def grr_estimate(reports: Any, k: int, *, epsilon: float) -> np.ndarray:
+    """Unbiased estimate of how many users hold each value, from GRR reports.
+
+    ``E[count_v] = n_v p + (n - n_v) q``, so ``n_v = (count_v - n q) / (p - q)``. Estimates
+    are not clipped at 0 (clipping would bias them).
+
+    Parameters
+    ----------
+    reports : array_like of int, shape (n,)
+        Output of :func:`grr_perturb`.
+    k : int
+    epsilon : float
+        The epsilon the reports were made with.
+
+    Returns
+    -------
+    ndarray of float, shape (k,)
+
+    Examples
+    --------
+    >>> grr_estimate([0, 0, 1, 2], 3, epsilon=math.log(2)).round(3).tolist()
+    [4.0, 0.0, 0.0]
+    """
+    k = _k(k)
+    r = _values(reports, k, "reports")
+    epsilon = check_positive(epsilon, "epsilon")
+    p, q = _grr_probabilities(k, epsilon)
+    counts = np.bincount(r, minlength=k).astype(float)
+    return (counts - r.size * q) / (p - q)
+
+
+def grr_variance(counts: Any, *, epsilon: float) -> np.ndarray:
+    """Exact variance of each :func:`grr_estimate` count for the true counts ``counts``.
+
+    ``Var = n q (1 - q) / (p - q)^2 + n_v (1 - p - q) / (p - q)`` (Wang et al. 2017), with
+    ``n = sum(counts)`` users and ``k = len(counts)`` values.
+
+    Examples
+    --------
+    >>> grr_variance([100, 0], epsilon=math.log(3)).round(1).tolist()  # k = 2: classic RR
+    [75.0, 75.0]
+    """
+    c = _counts(counts)
+    epsilon = check_positive(epsilon, "epsilon")
+    p, q = _grr_probabilities(c.size, epsilon)
+    n = c.sum()
+    return n * q * (1 - q) / (p - q) ** 2 + c * (1 - p - q) / (p - q)
+
+
+# --------------------------------------------------------------------------- OLH
+def olh_g(epsilon: float) -> int:
+    """OLH's hash range ``g = round(e^eps) + 1`` (the variance-minimising choice, at least 2).
+
+    Examples
+    --------
+    >>> olh_g(1.0), olh_g(4.0)
+    (4, 56)
+    """
+    epsilon = check_positive(epsilon, "epsilon")
+    return max(2, int(round(math.exp(epsilon))) + 1)
+
+
+def _olh_hash(a: np.ndarray, b: np.ndarray, x: Any, g: int) -> np.ndarray:
+    return ((a * x + b) % OLH_PRIME) % g  # a, x < 2^31: the product fits in int64
+
+
+def _g(g: Any, epsilon: float) -> int:
+    return olh_g(epsilon) if g is None else check_int(g, "g", min_val=2)
+
+
+def olh_perturb(
+    values: Any, k: int, *, epsilon: float, rng: RNGLike, g: int | None = None
+) -> np.ndarray:
+    """Optimal local hashing: hash each value to ``range(g)``, then GRR over the ``g`` buckets.
+
+    Parameters
+    ----------
+    values : array_like of int, shape (n,)
+        One value in ``range(k)`` per user.
+    k : int
+        Domain size (>= 2); only checked here, the report does not depend on it.
+    epsilon : float
+        Local privacy parameter (> 0).
+    rng : numpy.random.Generator, int seed or None
+    g : int, optional
+        Hash range; default :func:`olh_g`. Use the same ``g`` in :func:`olh_estimate`.
+
+    Returns
+    -------
+    ndarray of int64, shape (n, 3)
+        One report per user: the hash function's ``(a, b)`` and the perturbed bucket ``y``.
+
+    Examples
+    --------
+    >>> olh_perturb([0, 1, 2], 3, epsilon=1.0, rng=0).shape
+    (3, 3)
+    """
+    k = _k(k)
+    x = _values(values, k)
+    epsilon = check_positive(epsilon, "epsilon")
+    g = _g(g, epsilon)
+    rng = as_rng(rng)
+    a = rng.integers(1, OLH_PRIME, size=x.size, dtype=np.int64)
+    b = rng.integers(0, OLH_PRIME, size=x.size, dtype=np.int64)
+    y = grr_perturb(_olh_hash(a, b, x, g), g, epsilon=epsilon, rng=rng)
+    return np.column_stack([a, b, y])
+
+
+def olh_estimate(reports: Any, k: int, *, epsilon: float, g: int | None = None) -> np.ndarray:
+    """Unbiased count estimates from OLH reports.
+
+    A report *supports* value ``v`` when its hash of ``v`` equals its bucket. A user holding
+    ``v`` supports it with probability ``p = e^eps / (e^eps + g - 1)``, any other user with
+    probability ``1/g``, so ``n_v = (support_v - n / g) / (p - 1/g)``.
+
+    Parameters
+    ----------
+    reports : array_like of int, shape (n, 3)
+        Output of :func:`olh_perturb`.
+    k : int
+        Domain size: estimates are returned for ``range(k)``.
+    epsilon : float
+    g : int, optional
+        As in :func:`olh_perturb`.
+
+    Returns
+    -------
+    ndarray of float, shape (k,)
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(1)
+    >>> values = rng.choice(5, size=40_000, p=[0.5, 0.2, 0.2, 0.1, 0.0])
+    >>> est = olh_estimate(olh_perturb(values, 5, epsilon=2.0, rng=rng), 5, epsilon=2.0)
+    >>> (est / 40_000).round(1).tolist()
+    [0.5, 0.2, 0.2, 0.1, 0.0]
+    """
+    k = _k(k)
+    r = np.asarray(reports)
+    if r.ndim != 2 or r.shape[1] != 3 or r.shape[0] == 0 or not np.issubdtype(r.dtype, np.integer):
+        raise ValueError(
+            f"reports must be an (n, 3) integer array from olh_perturb, got shape {r.shape}"
+        )
+    epsilon = check_positive(epsilon, "epsilon")
+    g = _g(g, epsilon)
+    a, b, y = (r[:, i].astype(np.int64) for i in range(3))
+    support = np.empty(k)
+    block = max(1, 2_000_000 // r.shape[0])  # values per step: bounded memory
+    for start in range(0, k, block):
+        v = np.arange(start, min(k, start + block), dtype=np.int64)
+        hashed = _olh_hash(a[:, None], b[:, None], v[None, :], g)
+        support[start : start + v.size] = (hashed == y[:, None]).sum(axis=0)
+    p, _ = _grr_probabilities(g, epsilon)
+    return (support - r.shape[0] / g) / (p - 1.0 / g)
+
+
+def olh_variance(counts: Any, *, epsilon: float, g: int | None = None) -> np.ndarray:
+    """Variance of each :func:`olh_estimate` count (hash buckets treated as uniform).
+
+    ``Var = n q (1 - q) / (p - q)^2 + n_v (1 - p - q) / (p - q)`` with ``q = 1/g`` and
+    ``p = e^eps / (e^eps + g - 1)``: GRR's formula with ``k`` replaced by the hash range.
+
+    Examples
+    --------
+    >>> v = olh_variance([0, 100_000], epsilon=4.0)  # a value nobody holds ...
+    >>> round(float(v[0] / 100_000), 3)  # ... about 4 e^eps / (e^eps - 1)^2 per user
+    0.076
+    """
+    c = _counts(counts)
+    epsilon = check_positive(epsilon, "epsilon")
+    g = _g(g, epsilon)
+    p, q = _grr_probabilities(g, epsilon)[0], 1.0 / g
+    n = c.sum()
+    return n * q * (1 - q) / (p - q) ** 2 + c * (1 - p - q) / (p - q)
+
+
+# --------------------------------------------------------------------------- CMS
+class CMSReports(NamedTuple):
+    """What count-mean-sketch users send: a hash index and a flipped +-1 vector each.
+
+    Attributes
+    ----------
+    rows : ndarray of int64, shape (n,)
+        Index of the public hash function each user picked.
+    bits : ndarray of uint8, shape (n, ceil(m / 8))
+        The +-1 vectors as packed bits (1 for +1), ``numpy.packbits`` along each row.
+    m : int
+        Sketch width (length of each vector).
+    """
+
+    rows: np.ndarray
+    bits: np.ndarray
+    m: int
+
+
+def _mix64(z: np.ndarray) -> np.ndarray:
+    """SplitMix64's finaliser: a fast 64-bit mixing function (wrapping uint64 arithmetic)."""
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+def cms_hash(values: Any, rows: Any, *, m: int, hash_seed: int = 0) -> np.ndarray:
+    """The public hash functions of the sketch: ``h_row(value)`` in ``range(m)``.
+
+    Hash function ``row`` mixes the value with a key derived from ``(hash_seed, row)``; for a
+    fixed seed the family is fixed and public (Apple uses SHA-256 variants), and over random
+    seeds it behaves like independent random functions.
+
+    Parameters
+    ----------
+    values, rows : array_like of int
+        Broadcast against each other.
+    m : int
+        Hash range (>= 2).
+    hash_seed : int, default 0
+        Chooses the family (non-negative).
+
+    Returns
+    -------
+    ndarray of int64
+
+    Examples
+    --------
+    >>> cms_hash([7, 7], [0, 0], m=16).tolist() == cms_hash([7, 7], [0, 0], m=16).tolist()
+    True
+    """
+    m = check_int(m, "m", min_val=2)
+    hash_seed = check_int(hash_seed, "hash_seed", min_val=0)
+    v = np.asarray(values).astype(np.uint64)
+    r = np.asarray(rows).astype(np.uint64)
+    with np.errstate(over="ignore"):  # uint64 arithmetic wraps around on purpose
+        key = _mix64(np.uint64(hash_seed) * np.uint64(0x9E3779B97F4A7C15) + r + np.uint64(1))
+        return (_mix64(_mix64(key ^ v) + key) % np.uint64(m)).astype(np.int64)
+
+
+def _cms_flip_probability(epsilon: float) -> float:
+    return 1.0 / (1.0 + math.exp(epsilon / 2.0))
+
+
+def cms_perturb(
+    values: Any, *, epsilon: float, m: int, hashes: int, rng: RNGLike, hash_seed: int = 0
+) -> CMSReports:
+    """Apple's count-mean-sketch client: one-hot the hashed value in +-1, flip each entry.
+
+    Each entry flips with probability ``1 / (1 + e^(eps/2))``; two different values differ in
+    at most two entries, so the report is epsilon-LDP.
+
+    Parameters
+    ----------
+    values : array_like of int, shape (n,)
+        One non-negative value per user (any range below 2^31).
+    epsilon : float
+        Local privacy parameter (> 0).
+    m : int
+        Sketch width (>= 2).
+    hashes : int
+        Number of public hash functions (>= 1); each user picks one at random.
+    rng : numpy.random.Generator, int seed or None
+    hash_seed : int, default 0
+        Chooses the public hash family (see :func:`cms_hash`).
+
+    Returns
+    -------
+    CMSReports
+
+    Examples
+    --------
+    >>> rep = cms_perturb([3, 1, 4], epsilon=2.0, m=32, hashes=8, rng=0)
+    >>> rep.rows.shape, rep.bits.shape, rep.m
+    ((3,), (3, 4), 32)
+    """
+    x = _values(values, None)
+    epsilon = check_positive(epsilon, "epsilon")
+    m = check_int(m, "m", min_val=2)
+    hashes = check_int(hashes, "hashes", min_val=1)
+    rng = as_rng(rng)
+    flip = _cms_flip_probability(epsilon)
+    rows = rng.integers(0, hashes, size=x.size)
+    buckets = cms_hash(x, rows, m=m, hash_seed=hash_seed)
+    packed = np.empty((x.size, (m + 7) // 8), dtype=np.uint8)
+    for start in range(0, x.size, _CHUNK):
+        stop = min(x.size, start + _CHUNK)
+        one_hot = np.zeros((stop - start, m), dtype=bool)
+        one_hot[np.arange(stop - start), buckets[start:stop]] = True
+        flipped = rng.random((stop - start, m), dtype=np.float32) < flip
+        packed[start:stop] = np.packbits(one_hot ^ flipped, axis=1)
+    return CMSReports(rows, packed, m)
+
+
+def _cms_constant(epsilon: float) -> float:
+    e = math.exp(epsilon / 2.0)
+    return (e + 1.0) / (e - 1.0)
+
+
+def cms_estimate(
+    reports: CMSReports, k: int, *, epsilon: float, m: int, hashes: int, hash_seed: int = 0
+) -> np.ndarray:
+    """Count estimates for ``range(k)`` from count-mean-sketch reports.
+
+    The server de-biases each vector, ``x = hashes * (c_eps * v + 1) / 2`` with
+    ``c_eps = (e^(eps/2) + 1) / (e^(eps/2) - 1)``, adds it into row ``j`` of a ``hashes x m``
+    sketch ``M``, and estimates ``n_d = m / (m - 1) * (mean_j M[j, h_j(d)] - n / m)``.
+
+    Parameters
+    ----------
+    reports : CMSReports
+        From :func:`cms_perturb` with the same ``epsilon``, ``m``, ``hashes`` and ``hash_seed``.
+    k : int
+        Estimates are returned for values ``range(k)``.
+    epsilon, m, hashes, hash_seed
+        As in :func:`cms_perturb`.
+
+    Returns
+    -------
+    ndarray of float, shape (k,)
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> values = rng.choice(4, size=50_000, p=[0.4, 0.3, 0.2, 0.1])
+    >>> rep = cms_perturb(values, epsilon=4.0, m=64, hashes=32, rng=rng)
+    >>> (cms_estimate(rep, 4, epsilon=4.0, m=64, hashes=32) / 50_000).round(1).tolist()
+    [0.4, 0.3, 0.2, 0.1]
+    """
+    k = _k(k)
+    epsilon = check_positive(epsilon, "epsilon")
+    m = check_int(m, "m", min_val=2)
+    hashes = check_int(hashes, "hashes", min_val=1)
+    if not isinstance(reports, CMSReports) or reports.m != m:
+        raise ValueError(f"reports must be the CMSReports of cms_perturb with m={m}")
+    rows = np.asarray(reports.rows)
+    if rows.size and (rows.min() < 0 or rows.max() >= hashes):
+        raise ValueError(f"reports use hash rows outside range(hashes={hashes})")
+    n = rows.size
+    plus = np.zeros((hashes, m))  # number of +1 entries per sketch cell
+    order = np.argsort(rows, kind="stable")  # users grouped by hash row
+    for start in range(0, n, _CHUNK):
+        idx = order[start : start + _CHUNK]
+        block_rows = rows[idx]
+        starts = np.r_[0, np.flatnonzero(np.diff(block_rows)) + 1]
+        signs = np.unpackbits(reports.bits[idx], axis=1, count=m)
+        plus[block_rows[starts]] += np.add.reduceat(signs, starts, axis=0, dtype=np.int64)
+    users_per_row = np.bincount(rows, minlength=hashes).astype(float)
+    c = _cms_constant(epsilon)
+    # sum over users of hashes * (c * v + 1) / 2 with v = 2 * plus - 1
+    sketch = hashes * (c * (2.0 * plus - users_per_row[:, None]) + users_per_row[:, None]) / 2.0
+    cells = cms_hash(np.arange(k)[None, :], np.arange(hashes)[:, None], m=m, hash_seed=hash_seed)
+    mean_cell = sketch[np.arange(hashes)[:, None], cells].mean(axis=0)
+    return m / (m - 1.0) * (mean_cell - n / m)
+
+
+def cms_variance(counts: Any, *, epsilon: float, m: int, hashes: int) -> np.ndarray:
+    """Variance of each :func:`cms_estimate` count, over the users' coins and the hash family.
+
+    With ``n = sum(counts)``, ``K = hashes`` and ``c = c_eps``:
+    ``Var_d = (m / (m - 1))^2 [ n (c^2 - 1) / 4 + (n - n_d)(m - 1) / m^2
+    + (m - 1) / (K m^2) * sum_{d' != d} n_d' (n_d' - 1) ]``.
+    The first term is the privacy noise; the other two are hash collisions (the last one, from
+    users who share a value and therefore a collision, shrinks with more hash functions).
+
+    Examples
+    --------
+    >>> v = cms_variance([50_000, 50_000], epsilon=4.0, m=1024, hashes=256)
+    >>> round(float(np.sqrt(v[0])))  # privacy noise and collisions with the other value
+    167
+    """
+    c_vec = _counts(counts)
+    epsilon = check_positive(epsilon, "epsilon")
+    m = check_int(m, "m", min_val=2)
+    hashes = check_int(hashes, "hashes", min_val=1)
+    c = _cms_constant(epsilon)
+    n = c_vec.sum()
+    pairs = c_vec * (c_vec - 1.0)
+    collisions = (m - 1.0) / (hashes * m**2) * (pairs.sum() - pairs)
+    inner = n * (c**2 - 1.0) / 4.0 + (n - c_vec) * (m - 1.0) / m**2 + collisions
+    return (m / (m - 1.0)) ** 2 * inner
