@@ -119,7 +119,7 @@ class Section:
         measure = _text(measure, "measure")
         if model not in self.models:
             raise ValueError(
-                f"model must be one of the report's models {list(self.models)}, got {model!r}"
+                f"model must be one of this section's models {list(self.models)}, got {model!r}"
             )
         if not isinstance(value, str):
             if (
@@ -263,14 +263,32 @@ class AuditReport:
         self.context = dict(context)
         self.sections: list[Section] = []
 
-    def section(self, title: str, *, tested: str, shows: str, does_not_show: str) -> Section:
-        """Start a new section (appended to the report) and return it."""
+    def section(
+        self, title: str, *, tested: str, shows: str, does_not_show: str, models: Any = None
+    ) -> Section:
+        """Start a new section (appended to the report) and return it.
+
+        ``models`` (a subset of the report's models, in any order) limits the section's table to
+        those columns, e.g. a section about one model's training code.
+        """
+        if models is None:
+            columns = self.models
+        else:
+            columns = tuple(models) if not isinstance(models, str) else ()
+            if (
+                not columns
+                or any(m not in self.models for m in columns)
+                or len(set(columns)) < len(columns)
+            ):
+                raise ValueError(
+                    f"models must be distinct names from the report's models {list(self.models)}, got {models!r}"
+                )
         sec = Section(
             _text(title, "title"),
             _text(tested, "tested"),
             _text(shows, "shows"),
             _text(does_not_show, "does_not_show"),
-            self.models,
+            columns,
         )
         self.sections.append(sec)
         return sec
@@ -291,11 +309,11 @@ class AuditReport:
             rows = sec.rows()
             if rows:
                 out.append(
-                    "| Measure | " + " | ".join(_md_cell(m) for m in self.models) + " | Notes |"
+                    "| Measure | " + " | ".join(_md_cell(m) for m in sec.models) + " | Notes |"
                 )
-                out.append("|---" * (len(self.models) + 2) + "|")
+                out.append("|---" * (len(sec.models) + 2) + "|")
                 for measure, cells, notes in rows:
-                    values = " | ".join(_md_cell(cells.get(m, "-")) for m in self.models)
+                    values = " | ".join(_md_cell(cells.get(m, "-")) for m in sec.models)
                     out.append(f"| {_md_cell(measure)} | {values} | {_md_cell(notes)} |")
                 out.append("")
             for caption, png in sec.figures:
@@ -343,13 +361,13 @@ class AuditReport:
             )
             rows = sec.rows()
             if rows:
-                head = "".join(f'<th scope="col">{esc(m)}</th>' for m in self.models)
+                head = "".join(f'<th scope="col">{esc(m)}</th>' for m in sec.models)
                 parts.append(
                     f'<table><thead><tr><th scope="col">Measure</th>{head}<th scope="col">Notes</th></tr></thead><tbody>'
                 )
                 for measure, cells, notes in rows:
                     tds = "".join(
-                        f'<td class="num">{esc(cells.get(m, "-"))}</td>' for m in self.models
+                        f'<td class="num">{esc(cells.get(m, "-"))}</td>' for m in sec.models
                     )
                     parts.append(
                         f'<tr><th scope="row">{esc(measure)}</th>{tds}<td>{esc(notes)}</td></tr>'

@@ -202,3 +202,19 @@ def test_bad_section_and_figure() -> None:
     with pytest.raises(ValueError, match="caption"):
         s.add_figure(b"\x89PNG\r\n\x1a\n", caption="")
     assert repr(r) == "AuditReport('T', models=['A'], sections=1)"
+
+
+def test_a_section_can_show_a_subset_of_the_models() -> None:
+    r = AuditReport("T", models=["A", "B", "C"])
+    s = r.section("code audit", tested="t", shows="s", does_not_show="d", models=["C", "A"])
+    s.add("bound", "C", 4.68, fmt="{:.2f}")
+    assert (
+        "| Measure | C | A | Notes |" in r.to_markdown()
+        and "| bound | 4.68 | - |  |" in r.to_markdown()
+    )
+    assert r.html().count('<th scope="col">') == 4  # Measure, C, A, Notes
+    with pytest.raises(ValueError, match="this section's models"):
+        s.add("bound", "B", 1.0)
+    for bad in (["D"], [], "A", ["A", "A"]):
+        with pytest.raises(ValueError, match="models"):
+            r.section("x", tested="t", shows="s", does_not_show="d", models=bad)
