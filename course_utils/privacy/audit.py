@@ -39,6 +39,7 @@ __all__ = [
     "audit_samples",
     "empirical_epsilon",
     "plot_audit",
+    "attack_epsilon_lower_bound",
 ]
 
 
@@ -325,3 +326,78 @@ def plot_audit(result: AuditResult, *, claimed: float | None = None, ax: Any = N
     ax.set(xlabel="threshold t", ylabel="epsilon ruled out")
     ax.legend(fontsize=8, loc="upper right")
     return ax
+
+
+def attack_epsilon_lower_bound(
+    tp: Any,
+    fp: Any,
+    n_pos: Any,
+    n_neg: Any,
+    *,
+    delta: float = 0.0,
+    confidence: float = 0.95,
+) -> Any:
+    """Smallest epsilon an (epsilon, delta)-DP training could have, given a membership attack's
+    true and false positives (Jagielski et al. 2020).
+
+    The attack said "member" for ``tp`` of ``n_pos`` members and for ``fp`` of ``n_neg``
+    non-members. DP bounds a test in both directions (Kairouz et al. 2015):
+    ``TPR <= e^eps FPR + delta`` and ``TNR <= e^eps FNR + delta``. This returns the larger of
+    ``epsilon_lower_bound(tp, n_pos, fp, n_neg)`` and
+    ``epsilon_lower_bound(n_neg - fp, n_neg, n_pos - tp, n_pos)``. Both rest on the same two
+    one-sided Clopper-Pearson bounds (a lower bound on the TPR, an upper bound on the FPR, each at
+    level ``1 - (1 - confidence) / 2``; the bounds on TNR and FNR are their complements), so both
+    directions hold together, and so does their maximum, with probability ``confidence``.
+
+    Parameters
+    ----------
+    tp, fp : int or array of int
+        True and false positives, ``0 <= tp <= n_pos`` and ``0 <= fp <= n_neg``.
+    n_pos, n_neg : int or array of int
+        Members and non-members the attack was tried on (>= 1). Arrays broadcast, so a whole
+        ROC curve of thresholds can be scored at once.
+    delta : float, default 0.0
+        The delta of the (epsilon, delta) claim being audited.
+    confidence : float, default 0.95
+        Probability that the bound is valid, in (0, 1).
+
+    Returns
+    -------
+    float (or array)
+        A lower bound on epsilon, >= 0 (0 when the counts rule nothing out).
+
+    Examples
+    --------
+    A perfect attack on 10 members and 10 non-members: the one-sided 97.5 % bounds are
+    ``TPR >= 0.025 ** (1 / 10) = 0.6915`` and ``FPR <= 0.3085``, so
+    ``epsilon >= ln(0.6915 / 0.3085) = 0.8072``.
+
+    >>> round(attack_epsilon_lower_bound(10, 0, 10, 10), 4)
+    0.8072
+    >>> attack_epsilon_lower_bound(5, 5, 10, 10)  # no better than a coin: nothing ruled out
+    0.0
+
+    An attack that calls almost everyone a member: its TPR / FPR is only 1 / 0.9, but its
+    TNR / FNR is 0.1 / 0, so the second direction gives the bound.
+
+    >>> round(attack_epsilon_lower_bound(1000, 900, 1000, 1000, delta=1e-5), 2)
+    3.1
+    """
+    counts = [np.asarray(v) for v in (tp, fp, n_pos, n_neg)]
+    for name, arr in zip(("tp", "fp", "n_pos", "n_neg"), counts, strict=True):
+        if arr.dtype == bool or not np.issubdtype(arr.dtype, np.number):
+            raise ValueError(f"{name} must be a count (a non-negative integer), got {arr!r:.60}")
+        if not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)) or np.any(arr < 0):
+            raise ValueError(f"{name} must be a count (a non-negative integer), got {arr!r:.60}")
+    t, f, p, n = counts
+    if np.any(p < 1) or np.any(n < 1):
+        raise ValueError(f"n_pos and n_neg must be >= 1, got n_pos={n_pos!r}, n_neg={n_neg!r}")
+    if np.any(t > p):
+        raise ValueError(f"tp must be at most n_pos, got tp={tp!r}, n_pos={n_pos!r}")
+    if np.any(f > n):
+        raise ValueError(f"fp must be at most n_neg, got fp={fp!r}, n_neg={n_neg!r}")
+    # epsilon_lower_bound checks delta and confidence, with the same one-sided levels
+    forward = epsilon_lower_bound(t, p, f, n, confidence=confidence, delta=delta)
+    backward = epsilon_lower_bound(n - f, n, p - t, p, confidence=confidence, delta=delta)
+    out = np.maximum(forward, backward)
+    return float(out) if np.ndim(out) == 0 else out
