@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..robustness import distill
+from ..robustness.defences import distill
 from ..training import train
 
 __all__ = ["query_api", "extract", "agreement", "mixup_queries"]

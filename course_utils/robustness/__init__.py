@@ -1,0 +1,68 @@
+"""Robustness: evasion attacks, defences, certification, and data poisoning.
+
+The package is split by concept; every name is importable from here as before:
+
+* :mod:`~course_utils.robustness.evasion` - FGSM, PGD, adaptive PGD (BPDA, EOT), robust accuracy;
+* :mod:`~course_utils.robustness.defences` - adversarial training, Gaussian augmentation, input
+  transformations, defensive distillation, spectral signatures against poisoned data;
+* :mod:`~course_utils.robustness.certify` - randomized smoothing certificates;
+* :mod:`~course_utils.robustness.poisoning` - label flipping and backdoors.
+"""
+
+from __future__ import annotations
+
+from ._inputs import as_generator
+from .certify import (
+    certified_accuracy,
+    certified_radius,
+    certify,
+    certify_dataset,
+    clopper_pearson_lower,
+    smoothed_predict,
+)
+from .defences import (
+    Preprocessed,
+    Temperature,
+    add_noise,
+    adversarial_training,
+    defensive_distillation,
+    distill,
+    feature_squeeze,
+    gaussian_augment,
+    hidden_features,
+    median_smooth,
+    per_example_loss,
+    spectral_signature_scores,
+)
+from .evasion import bpda_pgd, fgsm, pgd, robust_accuracy
+from .poisoning import add_trigger, attack_success_rate, flip_labels, poison_backdoor
+
+__all__ = [
+    "as_generator",
+    "fgsm",
+    "pgd",
+    "robust_accuracy",
+    "adversarial_training",
+    "gaussian_augment",
+    "Preprocessed",
+    "Temperature",
+    "feature_squeeze",
+    "median_smooth",
+    "add_noise",
+    "bpda_pgd",
+    "distill",
+    "defensive_distillation",
+    "clopper_pearson_lower",
+    "certified_radius",
+    "smoothed_predict",
+    "certify",
+    "certify_dataset",
+    "certified_accuracy",
+    "flip_labels",
+    "add_trigger",
+    "poison_backdoor",
+    "attack_success_rate",
+    "per_example_loss",
+    "hidden_features",
+    "spectral_signature_scores",
+]
