@@ -14,7 +14,17 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import LinearSegmentedColormap
 
-__all__ = ["OKABE_ITO", "TEAM_COLORS", "TEAM_CMAP", "use_style", "get_ax", "share_map", "figure_with_controls", "Blitter"]
+__all__ = [
+    "OKABE_ITO",
+    "TEAM_COLORS",
+    "TEAM_CMAP",
+    "use_style",
+    "get_ax",
+    "share_map",
+    "plot_label_mix",
+    "figure_with_controls",
+    "Blitter",
+]
 
 #: Okabe-Ito colour-blind-safe palette.
 OKABE_ITO: dict[str, str] = {
@@ -108,6 +118,30 @@ def share_map(
     kw = {"cmap": TEAM_CMAP, "vmin": 0.0, "vmax": 1.0, "origin": "lower", "interpolation": "nearest", "aspect": "equal"}
     kw.update(imshow_kw)
     ax.imshow(np.asarray(share), extent=extent, **kw)
+    return ax
+
+
+def plot_label_mix(hist: np.ndarray, *, ax: object = None, title: str | None = None) -> object:
+    """Heat map of a :func:`course_utils.federated.label_histogram`: clients left to right, classes bottom to top.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> ax = plot_label_mix(np.eye(3, dtype=int) * 5)
+    >>> len(ax.images)
+    1
+    >>> plt.close("all")
+    """
+    hist = np.asarray(hist)
+    if hist.ndim != 2:
+        raise ValueError(f"hist must have shape (n_clients, n_classes), got {hist.shape}")
+    ax = get_ax(ax)
+    ax.imshow(hist.T, origin="lower", aspect="auto", cmap="viridis", interpolation="nearest")
+    ax.set_xlabel("client")
+    ax.set_ylabel("class (digit)")
+    ax.grid(False)
+    if title:
+        ax.set_title(title)
     return ax
 
 
