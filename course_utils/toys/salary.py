@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ..data import positions_from_salary
+from .players import positions_from_salary
 from ..plotting import TEAM_COLORS, Blitter, figure_with_controls, share_map
 from .soccer import cell_centres, team_share
 
@@ -281,7 +281,7 @@ def dp_dial(
 
     Examples
     --------
-    >>> from course_utils.data import pair_players, salary_view
+    >>> from course_utils.toys.players import pair_players, salary_view
     >>> positions, teams = pair_players("playersleaklow")
     >>> years, salary = salary_view(positions)
     >>> rng = np.random.default_rng(0)
@@ -324,7 +324,7 @@ class SalaryToy:
     Parameters
     ----------
     layout : str, default "playersleaklow"
-        Player layout read as salaries (see :func:`course_utils.data.salary_view`).
+        Player layout read as salaries (see :func:`course_utils.toys.players.salary_view`).
     show_patches : bool, default False
         Draw the flexible patch model behind the points.
     rng : numpy.random.Generator, optional
@@ -351,7 +351,7 @@ class SalaryToy:
     ) -> None:
         import matplotlib.pyplot as plt
 
-        from ..data import pair_players, salary_view
+        from .players import pair_players, salary_view
 
         positions, self.groups = pair_players(layout)
         self.years, self.salary = salary_view(positions)

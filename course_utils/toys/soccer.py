@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ..data import FIELD_HEIGHT, FIELD_WIDTH, pair_players
+from .players import FIELD_HEIGHT, FIELD_WIDTH, pair_players
 from ..plotting import TEAM_COLORS, Blitter, figure_with_controls, share_map
 
 __all__ = ["team_share", "cell_centres", "SoccerToy", "SOCCER_LAYOUTS", "GOALIE"]
@@ -120,7 +120,7 @@ class SoccerToy:
     Parameters
     ----------
     layout : str, default "players0"
-        Starting layout (see :func:`course_utils.data.pair_players`).
+        Starting layout (see :func:`course_utils.toys.players.pair_players`).
     cell : float, default 3.75
         Side of a grid cell in field units (32 x 20 = 640 cells, like the original's ~700).
     power : float, default 3.0
