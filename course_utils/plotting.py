@@ -7,6 +7,7 @@ colour blindness.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import matplotlib as mpl
@@ -22,6 +23,7 @@ __all__ = [
     "get_ax",
     "share_map",
     "plot_label_mix",
+    "plot_images",
     "figure_with_controls",
     "Blitter",
 ]
@@ -143,6 +145,63 @@ def plot_label_mix(hist: np.ndarray, *, ax: object = None, title: str | None = N
     if title:
         ax.set_title(title)
     return ax
+
+
+def plot_images(
+    images: Any,
+    *,
+    titles: Sequence[str] | None = None,
+    ax: Any = None,
+    shape: tuple[int, int] = (8, 8),
+    cmap: str = "gray_r",
+    vmin: float | None = 0.0,
+    vmax: float | None = 1.0,
+) -> np.ndarray:
+    """Draw flat images (digits by default) side by side, one axes each, without ticks.
+
+    Parameters
+    ----------
+    images : array-like of shape (n, shape[0] * shape[1]), or one image
+    titles : sequence of str, optional
+        One per image.
+    ax : sequence of matplotlib Axes, optional
+        At least one per image (a row of ``plt.subplots``); by default a new one-row figure.
+    shape : (rows, cols), default (8, 8)
+    cmap : str, default "gray_r" (ink dark on white)
+    vmin, vmax : float or None, default 0 and 1
+        Colour range shared by all images (pixels in [0, 1]); None scales each image to its own
+        range, as for a gradient or a perturbation.
+
+    Returns
+    -------
+    ndarray of matplotlib Axes
+
+    Examples
+    --------
+    >>> axes = plot_images(np.zeros((3, 64)), titles=["a", "b", "c"])
+    >>> len(axes), axes[1].get_title()
+    (3, 'b')
+    >>> plt.close("all")
+    """
+    imgs = np.atleast_2d(np.asarray(images, dtype=float))
+    if imgs.ndim != 2 or imgs.shape[1] != shape[0] * shape[1]:
+        raise ValueError(f"images must have {shape[0] * shape[1]} pixels for shape {shape}, got shape {imgs.shape}")
+    if titles is not None and len(titles) != len(imgs):
+        raise ValueError(f"titles must have one entry per image ({len(imgs)}), got {len(titles)}")
+    if ax is None:
+        _, ax = plt.subplots(1, len(imgs), figsize=(0.9 * len(imgs) + 0.3, 1.3), squeeze=False)
+        ax = ax[0]
+    axes = np.atleast_1d(np.asarray(ax, dtype=object)).ravel()
+    if len(axes) < len(imgs):
+        raise ValueError(f"ax must hold at least one axes per image ({len(imgs)}), got {len(axes)}")
+    for i, (a, img) in enumerate(zip(axes, imgs, strict=False)):
+        a.imshow(img.reshape(shape), cmap=cmap, vmin=vmin, vmax=vmax)
+        a.set_xticks([])
+        a.set_yticks([])
+        a.grid(False)
+        if titles is not None:
+            a.set_title(titles[i], fontsize=9)
+    return axes
 
 
 def figure_with_controls(fig: Any, controls: Any) -> Any:

@@ -387,14 +387,15 @@ def test_rounds_to_target_and_bytes():
 
 
 # ---------------------------------------------------------------- attacks and helpers
-def test_flip_labels_and_trigger():
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_deprecated_client_attacks_keep_their_old_behaviour():
     assert fl.flip_labels(np.arange(10)).tolist() == list(range(9, -1, -1))
     with pytest.raises(ValueError, match="labels"):
         fl.flip_labels(np.array([10]))
     X = np.zeros((2, 64))
     T = fl.add_trigger(X)
-    assert np.all(X == 0) and T[:, list(fl.TRIGGER_PIXELS)].min() == 1.0
-    with pytest.raises(ValueError, match="64"):
+    assert np.all(X == 0) and T[:, list(fl.TRIGGER_PIXELS)].min() == 1.0 and T.sum() == 8
+    with pytest.raises(ValueError, match="pixels"):
         fl.add_trigger(np.zeros((2, 10)))
     Xb, yb = fl.backdoor_data(
         np.ones((10, 64)), np.arange(10), target=3, fraction=0.3, rng=np.random.default_rng(0)
@@ -404,10 +405,26 @@ def test_flip_labels_and_trigger():
         fl.backdoor_data(
             np.ones((10, 64)), np.arange(10), target=3, fraction=0, rng=np.random.default_rng(0)
         )
-    with pytest.raises(ValueError, match="target"):
+    with pytest.raises(ValueError, match="class 1"):
         fl.backdoor_success(
             fl.NumpyNet(n_hidden=0), np.zeros(650), np.zeros((2, 64)), np.array([1, 1]), target=1
         )
+    net = fl.NumpyNet(n_hidden=0)
+    assert fl.backdoor_success(net, np.zeros(net.dim), np.zeros((4, 64)), np.array([1, 2, 3, 0]), target=0) == 1.0
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: fl.flip_labels(np.arange(3)),
+        lambda: fl.add_trigger(np.zeros((1, 64))),
+        lambda: fl.backdoor_data(np.zeros((4, 64)), np.arange(4), target=0, rng=0),
+        lambda: fl.backdoor_success(fl.NumpyNet(n_hidden=0), np.zeros(650), np.zeros((1, 64)), [1], target=0),
+    ],
+)
+def test_the_old_client_attack_names_warn(call):
+    with pytest.warns(DeprecationWarning, match="course_utils.attacks.poisoning"):
+        call()
 
 
 def test_quadratic_drift():

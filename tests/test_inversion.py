@@ -98,7 +98,7 @@ def test_correlation_matrix() -> None:
 
 def test_plot_images_returns_axes() -> None:
     fig, axes = plt.subplots(1, 2)
-    out = plot_images(np.zeros((2, 64)), axes=axes, titles=["x", "y"])
+    out = plot_images(np.zeros((2, 64)), ax=axes, titles=["x", "y"])
     assert out[0] is axes[0] and axes[1].get_title() == "y"
     plt.close(fig)
 
@@ -126,7 +126,7 @@ def test_plot_images_returns_axes() -> None:
         (lambda m: correlation_matrix(np.zeros((1, 3)), np.ones((1, 4))), "same width"),
         (lambda m: correlation_matrix(np.ones((1, 3)), np.arange(3.0)[None]), "constant"),
         (lambda m: plot_images(np.zeros((2, 10))), "pixels"),
-        (lambda m: plot_images(np.zeros((2, 64)), titles=["a"]), "one title"),
+        (lambda m: plot_images(np.zeros((2, 64)), titles=["a"]), "titles must have one entry"),
     ],
 )
 def test_bad_input(digits_model, call, match) -> None:

@@ -378,16 +378,15 @@ def test_certify_dataset_and_certified_accuracy():
         certified_accuracy([0], [0.1, 0.2], [0], 0.1)
 
 
-def test_clopper_pearson_and_radius_helpers():
-    assert clopper_pearson_lower(100, 100, alpha=0.01) == pytest.approx(0.01 ** (1 / 100))
-    assert clopper_pearson_lower(0, 100, alpha=0.01) == 0.0
-    assert clopper_pearson_lower(50, 100, alpha=0.05) < 0.5
+def test_radius_helper_and_the_deprecated_clopper_pearson_lower():
     assert certified_radius(stats.norm.cdf(2.0), sigma=0.3) == pytest.approx(0.6)
     assert certified_radius(0.5, sigma=0.3) == 0.0
-    with pytest.raises(ValueError, match="k <= n"):
-        clopper_pearson_lower(5, 3, alpha=0.1)
     with pytest.raises(ValueError, match="p_lower"):
         certified_radius(1.5, sigma=0.3)
+    with pytest.warns(DeprecationWarning, match="clopper_pearson"):
+        assert clopper_pearson_lower(100, 100, alpha=0.01) == pytest.approx(0.01 ** (1 / 100))
+    with pytest.warns(DeprecationWarning), pytest.raises(ValueError, match="count <= n"):
+        clopper_pearson_lower(5, 3, alpha=0.1)
 
 
 # --------------------------------------------------------------------------------------------
@@ -408,14 +407,14 @@ def test_flip_labels():
 def test_trigger_and_backdoor():
     X = np.zeros((50, 64), dtype=np.float32)
     y = np.arange(50) % 5
-    stamped = add_trigger(X, size=3, value=0.7)
+    stamped = add_trigger(X, pixels=(0, 1, 2, 8, 9, 10, 16, 17, 18), value=0.7)
     assert np.count_nonzero(stamped[0]) == 9 and stamped.max() == pytest.approx(0.7)
     assert np.count_nonzero(X) == 0  # input untouched
     Xp, yp, idx = poison_backdoor(X, y, fraction=0.1, target=2, rng=np.random.default_rng(0))
     assert len(idx) == 5 and np.all(yp[idx] == 2) and np.all(y[idx] != 2)
     assert np.count_nonzero(Xp.sum(1)) == 5
-    with pytest.raises(ValueError, match="size"):
-        add_trigger(X, size=9)
+    with pytest.raises(ValueError, match="pixels"):
+        add_trigger(X, pixels=(64,))
     with pytest.raises(ValueError, match="not of class"):
         poison_backdoor(X, y, fraction=0.9, target=2, rng=np.random.default_rng(0))
 

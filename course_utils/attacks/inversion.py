@@ -24,6 +24,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..plotting import plot_images  # the shared image helper, kept here under its old name
+
 __all__ = ["invert_class", "invert_class_blackbox", "correlation_matrix", "plot_images"]
 
 
@@ -260,41 +262,3 @@ def correlation_matrix(images: Any, references: Any) -> np.ndarray:
     if (na == 0).any() or (nb == 0).any():
         raise ValueError("constant images have no correlation; every image needs some contrast")
     return (a @ b.T) / np.outer(na, nb)
-
-
-def plot_images(
-    images: Any,
-    *,
-    titles: Sequence[str] | None = None,
-    shape: tuple[int, int] = (8, 8),
-    axes: Any = None,
-    cmap: str = "gray_r",
-) -> Any:
-    """Draw flat images in a row (one axes each); returns the array of axes.
-
-    Examples
-    --------
-    >>> axes = plot_images(np.zeros((3, 64)), titles=["a", "b", "c"])
-    >>> len(axes), axes[1].get_title()
-    (3, 'b')
-    >>> import matplotlib.pyplot as plt; plt.close("all")
-    """
-    import matplotlib.pyplot as plt
-
-    imgs = np.atleast_2d(np.asarray(images, dtype=float))
-    if imgs.shape[1] != shape[0] * shape[1]:
-        raise ValueError(f"images must have {shape[0] * shape[1]} pixels for shape {shape}, got {imgs.shape[1]}")
-    if titles is not None and len(titles) != len(imgs):
-        raise ValueError(f"need one title per image ({len(imgs)}), got {len(titles)}")
-    if axes is None:
-        _, axes = plt.subplots(1, len(imgs), figsize=(0.9 * len(imgs) + 0.3, 1.3), squeeze=False)
-        axes = axes[0]
-    axes = np.atleast_1d(axes)
-    for i, (ax, img) in enumerate(zip(axes, imgs, strict=False)):
-        ax.imshow(img.reshape(shape), cmap=cmap, vmin=0, vmax=max(1.0, float(img.max())))
-        ax.set_xticks([])
-        ax.set_yticks([])
-        ax.grid(False)
-        if titles is not None:
-            ax.set_title(titles[i], fontsize=9)
-    return axes

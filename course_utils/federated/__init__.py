@@ -7,7 +7,10 @@ The package is split by concept; every name is importable from here as before:
   masks of secure aggregation, the sign-flipping client;
 * :mod:`~course_utils.federated.simulation` - the numpy network, local SGD and the round loop.
 
-Accounting for DP-FedAvg lives with the other accountants
+Label flipping and backdoor clients use :mod:`course_utils.attacks.poisoning` (``poison_backdoor``
+and ``attack_success_rate`` are re-exported; the old ``flip_labels``, ``add_trigger``,
+``backdoor_data`` and ``backdoor_success`` still work, with a DeprecationWarning). Accounting for
+DP-FedAvg lives with the other accountants
 (:func:`course_utils.privacy.accounting.dp_fedavg_epsilon`) and the label-mix heat map with the
 other plots (:func:`course_utils.plotting.plot_label_mix`); both are re-exported here.
 
@@ -39,7 +42,8 @@ from .aggregation import (
     sign_flip,
     trimmed_mean,
 )
-from .attacks import TRIGGER_PIXELS, add_trigger, backdoor_data, backdoor_success, flip_labels
+from ..attacks.poisoning import TRIGGER_PIXELS, attack_success_rate, poison_backdoor
+from ._deprecated import add_trigger, backdoor_data, backdoor_success, flip_labels
 from .partitions import (
     client_datasets,
     dirichlet_partition,
@@ -84,6 +88,8 @@ __all__ = [
     "rounds_to_target",
     "bytes_per_round",
     "sign_flip",
+    "poison_backdoor",
+    "attack_success_rate",
     "flip_labels",
     "TRIGGER_PIXELS",
     "add_trigger",

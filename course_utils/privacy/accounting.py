@@ -30,14 +30,16 @@ True
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 from scipy import optimize
 
+from ..validation import check_choice, check_int, check_positive, check_probability, check_scalar
 from .mechanisms import _non_negative, _positive, _probability, gaussian_delta
 
 __all__ = [
@@ -204,6 +206,14 @@ def gaussian_epsilon(
         raise ValueError(f"sample_rate must be in (0, 1], got {sample_rate!r}")
     if accountant not in ACCOUNTANTS:
         raise ValueError(f"accountant must be one of {ACCOUNTANTS}, got {accountant!r}")
+    return _gaussian_epsilon(noise_multiplier, sample_rate, steps, delta, accountant)
+
+
+@functools.lru_cache(maxsize=1024)
+def _gaussian_epsilon(
+    noise_multiplier: float, sample_rate: float, steps: int, delta: float, accountant: str
+) -> float:
+    """Opacus's epsilon for validated arguments (cached: the noise search asks again and again)."""
     from opacus.accountants import create_accountant
 
     acct = create_accountant(mechanism=accountant)
@@ -276,35 +286,108 @@ def gaussian_noise_multiplier(
     steps: int,
     sample_rate: float = 1.0,
     accountant: str = "rdp",
+    rtol: float = 0.005,
 ) -> float:
-    """Smallest noise multiplier (to Opacus's tolerance) that keeps ``steps`` releases within ``epsilon``.
+    """Noise multiplier that makes ``steps`` (subsampled) Gaussian releases spend between
+    ``epsilon * (1 - rtol)`` and ``epsilon``.
 
-    A thin wrapper over ``opacus.accountants.utils.get_noise_multiplier``.
+    The inverse of :func:`gaussian_epsilon`: DP-SGD and DP-FedAvg calibrate their noise with it.
+    Unlike Opacus's ``get_noise_multiplier`` (an absolute tolerance of 0.01, which is 2% at
+    epsilon = 0.5) the tolerance is relative. The search brackets the root of
+    ``log(epsilon(sigma)) - log(epsilon)`` in ``log(sigma)`` and closes in with regula falsi
+    (Illinois variant), so a handful of accountant calls suffice; results are cached.
+
+    Parameters
+    ----------
+    epsilon : float
+        Target epsilon (> 0).
+    delta : float
+        Target delta in (0, 1).
+    steps : int
+        Number of releases / optimiser steps (>= 1).
+    sample_rate : float, default 1.0
+        Poisson sampling probability per step, in (0, 1].
+    accountant : {"rdp", "prv"}
+    rtol : float, default 0.005
+        Relative tolerance on the epsilon spent, in (0, 1).
+
+    Returns
+    -------
+    float
+        A valid noise multiplier: its epsilon never exceeds the target.
 
     Examples
     --------
-    >>> s = gaussian_noise_multiplier(epsilon=3.0, delta=1e-5, steps=100, sample_rate=0.1)
-    >>> gaussian_epsilon(noise_multiplier=s, steps=100, delta=1e-5, sample_rate=0.1) <= 3.0
+    >>> s = gaussian_noise_multiplier(epsilon=2.0, delta=1e-5, steps=1000, sample_rate=0.01)
+    >>> eps = gaussian_epsilon(noise_multiplier=s, steps=1000, delta=1e-5, sample_rate=0.01)
+    >>> 0.995 * 2.0 <= eps <= 2.0
     True
     """
-    epsilon = _positive("epsilon", epsilon)
-    delta = _probability("delta", delta)
-    steps = _steps("steps", steps)
-    sample_rate = _positive("sample_rate", sample_rate)
-    if sample_rate > 1.0:
-        raise ValueError(f"sample_rate must be in (0, 1], got {sample_rate!r}")
-    if accountant not in ACCOUNTANTS:
-        raise ValueError(f"accountant must be one of {ACCOUNTANTS}, got {accountant!r}")
-    from opacus.accountants.utils import get_noise_multiplier
+    epsilon = check_positive(epsilon, "epsilon")
+    delta = check_probability(delta, "delta")
+    steps = check_int(steps, "steps", min_val=1)
+    sample_rate = check_scalar(sample_rate, "sample_rate", min_val=0.0, max_val=1.0, include_min=False)
+    check_choice(accountant, "accountant", ACCOUNTANTS)
+    rtol = check_probability(rtol, "rtol")
+    return _noise_multiplier(epsilon, delta, sample_rate, steps, accountant, rtol)
 
-    with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # "optimal order is the largest alpha"
-        return float(
-            get_noise_multiplier(
-                target_epsilon=epsilon, target_delta=delta, sample_rate=sample_rate,
-                steps=steps, accountant=accountant,
-            )
-        )
+
+def _quiet_epsilon(
+    noise_multiplier: float, sample_rate: float, steps: int, delta: float, accountant: str
+) -> float:
+    with warnings.catch_warnings():
+        # at large epsilon RDP says "optimal order is the largest alpha": still a valid upper bound
+        warnings.filterwarnings("ignore", message="Optimal order is the", category=UserWarning)
+        return _gaussian_epsilon(noise_multiplier, sample_rate, steps, delta, accountant)
+
+
+@functools.lru_cache(maxsize=256)
+def _noise_multiplier(
+    epsilon: float, delta: float, sample_rate: float, steps: int, accountant: str, rtol: float
+) -> float:
+    def f(log_sigma: float) -> float:  # decreasing in sigma; root where epsilon is met
+        eps = _quiet_epsilon(math.exp(log_sigma), sample_rate, steps, delta, accountant)
+        return math.log(eps) - math.log(epsilon)
+
+    if accountant == "rdp":
+        start, step = 0.0, math.log(2.0)  # log sigma; bracket by doubling from sigma = 1
+    else:
+        # PRV calls cost up to seconds each (most at small sigma); RDP's answer is a few
+        # milliseconds away and PRV's is a little below it, so bracket from there in small steps
+        start = math.log(_noise_multiplier(epsilon, delta, sample_rate, steps, "rdp", rtol))
+        step = math.log(1.15)
+    lo, hi = start, start  # f(lo) > 0 >= f(hi) once bracketed
+    f_lo = f_hi = f(start)
+    while f_hi > 0:
+        lo, f_lo = hi, f_hi
+        hi += step
+        if hi > math.log(1e6):
+            raise ValueError(f"epsilon={epsilon} is out of reach with delta={delta}")
+        f_hi = f(hi)
+    while f_lo <= 0:
+        hi, f_hi = lo, f_lo
+        lo -= step
+        if lo < math.log(1e-3):
+            return math.exp(hi)
+        f_lo = f(lo)
+    target = math.log(1.0 - rtol)  # accept hi once f(hi) >= log(1 - rtol)
+    side = 0
+    for _ in range(100):
+        if f_hi >= target:
+            break
+        mid = (lo * f_hi - hi * f_lo) / (f_hi - f_lo)  # regula falsi in log-log space
+        f_mid = f(mid)
+        if f_mid > 0:
+            lo, f_lo = mid, f_mid
+            if side == -1:
+                f_hi /= 2  # Illinois step: avoid one end getting stuck
+            side = -1
+        else:
+            hi, f_hi = mid, f_mid
+            if side == 1:
+                f_lo /= 2
+            side = 1
+    return math.exp(hi)
 
 
 def epsilon_ledger(*, noise_multiplier: float, steps: int, delta: float) -> Any:
@@ -352,48 +435,14 @@ def epsilon_ledger(*, noise_multiplier: float, steps: int, delta: float) -> Any:
     )
 
 
-def _opacus_rdp() -> tuple[Callable, Callable]:
-    """Opacus's RDP accountant functions, without importing torch when avoidable.
-
-    ``opacus/accountants/analysis/rdp.py`` needs only numpy and scipy, but ``import opacus`` loads
-    torch (several seconds); this numpy-only notebook loads that one file from the installed
-    Opacus and falls back to the ordinary import if the layout ever changes.
-    """
-    import importlib.util
-    import sys
-    from pathlib import Path
-
-    name = "_course_opacus_rdp"
-    module = sys.modules.get(name)
-    if module is None:
-        try:
-            spec = importlib.util.find_spec("opacus")
-            if spec is None or not spec.submodule_search_locations:
-                raise ImportError("opacus is not installed")
-            path = (
-                Path(list(spec.submodule_search_locations)[0])
-                / "accountants"
-                / "analysis"
-                / "rdp.py"
-            )
-            file_spec = importlib.util.spec_from_file_location(name, path)
-            if file_spec is None or file_spec.loader is None:
-                raise ImportError(f"cannot load {path}")
-            module = importlib.util.module_from_spec(file_spec)
-            file_spec.loader.exec_module(module)
-            sys.modules[name] = module
-        except (ImportError, OSError):  # pragma: no cover - depends on the installed layout
-            from opacus.accountants.analysis import rdp as module
-    return module.compute_rdp, module.get_privacy_spent
-
-
 def dp_fedavg_epsilon(
     *, noise_multiplier: float, sample_rate: float, rounds: int, delta: float
 ) -> float:
-    """User-level epsilon of DP-FedAvg after ``rounds`` rounds (RDP accountant of Opacus).
+    """User-level epsilon of DP-FedAvg after ``rounds`` rounds (add/remove one client, RDP).
 
     Each round is a Poisson-subsampled Gaussian mechanism on the clipped client updates, the same
-    analysis as DP-SGD with "example" replaced by "client".
+    analysis as DP-SGD with "example" replaced by "client": :func:`gaussian_epsilon` with
+    ``steps=rounds`` (Opacus's RDP accountant).
 
     Examples
     --------
@@ -401,15 +450,6 @@ def dp_fedavg_epsilon(
     >>> 3 < eps < 30
     True
     """
-    if noise_multiplier <= 0 or not 0 < sample_rate <= 1 or rounds < 1 or not 0 < delta < 1:
-        raise ValueError(
-            "need noise_multiplier > 0, sample_rate in (0, 1], rounds >= 1, delta in (0, 1); got "
-            f"{noise_multiplier}, {sample_rate}, {rounds}, {delta}"
-        )
-    compute_rdp, get_privacy_spent = _opacus_rdp()
-    orders = [1 + x / 10.0 for x in range(1, 100)] + list(range(12, 256))
-    rdp = compute_rdp(
-        q=sample_rate, noise_multiplier=noise_multiplier, steps=int(rounds), orders=orders
+    return gaussian_epsilon(
+        noise_multiplier=noise_multiplier, steps=rounds, delta=delta, sample_rate=sample_rate
     )
-    eps, _ = get_privacy_spent(orders=orders, rdp=rdp, delta=delta)
-    return float(eps)

@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
+from ..stats import clopper_pearson
 from .mechanisms import _non_negative, _probability, _rng
 
 __all__ = [
@@ -40,47 +40,6 @@ __all__ = [
     "empirical_epsilon",
     "plot_audit",
 ]
-
-
-def _counts(name: str, k: Any, n: Any) -> tuple[np.ndarray, np.ndarray]:
-    k_arr, n_arr = np.asarray(k), np.asarray(n)
-    if np.any(n_arr < 1) or np.any(k_arr < 0) or np.any(k_arr > n_arr):
-        raise ValueError(f"{name}: need 0 <= count <= n and n >= 1, got count={k!r}, n={n!r}")
-    return k_arr.astype(float), n_arr.astype(float)
-
-
-def clopper_pearson(k: Any, n: Any, *, confidence: float = 0.95) -> tuple[Any, Any]:
-    """Exact two-sided Clopper-Pearson interval for a binomial proportion ``k / n``.
-
-    Parameters
-    ----------
-    k, n : int or array_like
-        Successes and trials (``0 <= k <= n``, ``n >= 1``); arrays broadcast.
-    confidence : float, default 0.95
-        Coverage of the interval, in (0, 1).
-
-    Returns
-    -------
-    (lower, upper)
-        Floats (or arrays). For a one-sided bound at level ``c`` use ``confidence = 2c - 1``.
-
-    Examples
-    --------
-    >>> lo, hi = clopper_pearson(50, 100)
-    >>> round(lo, 3), round(hi, 3)
-    (0.398, 0.602)
-    >>> clopper_pearson(0, 10)[0], clopper_pearson(10, 10)[1]
-    (0.0, 1.0)
-    """
-    confidence = _probability("confidence", confidence)
-    k, n = _counts("clopper_pearson", k, n)
-    alpha = 1.0 - confidence
-    with np.errstate(invalid="ignore"):
-        lo = np.where(k > 0, stats.beta.ppf(alpha / 2, k, n - k + 1), 0.0)
-        hi = np.where(k < n, stats.beta.ppf(1 - alpha / 2, k + 1, n - k), 1.0)
-    if lo.ndim == 0:
-        return float(lo), float(hi)
-    return lo, hi
 
 
 def epsilon_lower_bound(

@@ -12,8 +12,8 @@ show each step and the tests can compare each step with Opacus:
 4. :func:`noisy_aggregate` - add Gaussian noise of standard deviation
    ``noise_multiplier * max_grad_norm`` to the *sum*, then divide by the expected batch size.
 5. :func:`noise_multiplier_for` - the noise that makes ``steps`` Poisson-sampled steps
-   ``(epsilon, delta)``-DP, found with Opacus's accountants
-   (:func:`course_utils.privacy.accounting.gaussian_epsilon`).
+   ``(epsilon, delta)``-DP: another name for
+   :func:`course_utils.privacy.accounting.gaussian_noise_multiplier`.
 
 :func:`train_dp_sgd` strings them together; :func:`clipped_sum_microbatch` is the slow,
 memory-light alternative to step 2-3 (one backward pass per example); :func:`dp_tpr_bound` is
@@ -27,7 +27,6 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable
-from functools import lru_cache
 
 import numpy as np
 import torch
@@ -35,6 +34,7 @@ from torch import nn
 from torch.func import functional_call, grad, vmap
 
 from course_utils.privacy.accounting import gaussian_epsilon
+from course_utils.privacy.accounting import gaussian_noise_multiplier as noise_multiplier_for
 from course_utils.training import evaluate, to_tensors
 
 __all__ = [
@@ -312,112 +312,6 @@ def clipped_sum_microbatch(
     return total, norms
 
 
-def _check_schedule(sample_rate: float, steps: int, delta: float) -> None:
-    if isinstance(sample_rate, bool) or not isinstance(sample_rate, (int, float, np.floating)) or not 0 < sample_rate <= 1:
-        raise ValueError(f"sample_rate must be in (0, 1], got {sample_rate!r}")
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps <= 0:
-        raise ValueError(f"steps must be a positive integer, got {steps!r}")
-    if isinstance(delta, bool) or not isinstance(delta, (int, float, np.floating)) or not 0 < delta < 1:
-        raise ValueError(f"delta must be in (0, 1), got {delta!r}")
-
-
-@lru_cache(maxsize=1024)
-def _epsilon(noise_multiplier: float, sample_rate: float, steps: int, delta: float, accountant: str) -> float:
-    """:func:`course_utils.privacy.accounting.gaussian_epsilon`, quiet about RDP's alpha range (cached)."""
-    with warnings.catch_warnings():
-        # at large epsilon RDP says "optimal order is the largest alpha": still a valid upper bound
-        warnings.filterwarnings("ignore", message="Optimal order is the", category=UserWarning)
-        return gaussian_epsilon(
-            noise_multiplier=noise_multiplier, steps=steps, delta=delta, sample_rate=sample_rate,
-            accountant=accountant,
-        )
-
-
-def noise_multiplier_for(
-    *,
-    epsilon: float,
-    delta: float,
-    sample_rate: float,
-    steps: int,
-    accountant: str = "rdp",
-    rtol: float = 0.005,
-) -> float:
-    """Noise multiplier that spends between ``epsilon * (1 - rtol)`` and ``epsilon``.
-
-    Epsilon is computed by :func:`course_utils.privacy.accounting.gaussian_epsilon` (Opacus's
-    accountants). Unlike Opacus's ``get_noise_multiplier`` (an absolute tolerance of 0.01, which
-    is 2% at epsilon = 0.5) the tolerance here is relative. The search brackets the root of
-    ``log(epsilon(sigma)) - log(epsilon)`` in ``log(sigma)`` and closes in with regula falsi, so a
-    handful of accountant calls suffice; results are cached.
-
-    Examples
-    --------
-    >>> sigma = noise_multiplier_for(epsilon=2.0, delta=1e-5, sample_rate=0.01, steps=1000)
-    >>> from course_utils.privacy.accounting import gaussian_epsilon
-    >>> eps = gaussian_epsilon(noise_multiplier=sigma, sample_rate=0.01, steps=1000, delta=1e-5)
-    >>> 0.995 * 2.0 <= eps <= 2.0
-    True
-    """
-    _check_positive("epsilon", epsilon)
-    if not 0 < rtol < 1:
-        raise ValueError(f"rtol must be in (0, 1), got {rtol}")
-    _check_schedule(sample_rate, steps, delta)
-    if accountant not in ("rdp", "prv"):
-        raise ValueError(f"accountant must be 'rdp' or 'prv', got {accountant!r}")
-    return _noise_multiplier_cached(
-        float(epsilon), float(delta), float(sample_rate), int(steps), accountant, float(rtol)
-    )
-
-
-@lru_cache(maxsize=256)
-def _noise_multiplier_cached(
-    epsilon: float, delta: float, sample_rate: float, steps: int, accountant: str, rtol: float
-) -> float:
-    def f(log_sigma: float) -> float:  # decreasing in sigma; root where epsilon is met
-        eps = _epsilon(math.exp(log_sigma), sample_rate, steps, delta, accountant)
-        return math.log(eps) - math.log(epsilon)
-
-    if accountant == "rdp":
-        start, step = 0.0, math.log(2.0)  # log sigma; bracket by doubling from sigma = 1
-    else:
-        # PRV calls cost up to seconds each (most at small sigma); RDP's answer is a few
-        # milliseconds away and PRV's is a little below it, so bracket from there in small steps
-        start = math.log(_noise_multiplier_cached(epsilon, delta, sample_rate, steps, "rdp", rtol))
-        step = math.log(1.15)
-    lo, hi = start, start  # f(lo) > 0 >= f(hi) once bracketed
-    f_lo = f_hi = f(start)
-    while f_hi > 0:
-        lo, f_lo = hi, f_hi
-        hi += step
-        if hi > math.log(1e6):
-            raise ValueError(f"epsilon={epsilon} is out of reach with delta={delta}")
-        f_hi = f(hi)
-    while f_lo <= 0:
-        hi, f_hi = lo, f_lo
-        lo -= step
-        if lo < math.log(1e-3):
-            return math.exp(hi)
-        f_lo = f(lo)
-    target = math.log(1.0 - rtol)  # accept hi once f(hi) >= log(1 - rtol)
-    side = 0
-    for _ in range(100):
-        if f_hi >= target:
-            break
-        mid = (lo * f_hi - hi * f_lo) / (f_hi - f_lo)  # regula falsi in log-log space
-        f_mid = f(mid)
-        if f_mid > 0:
-            lo, f_lo = mid, f_mid
-            if side == -1:
-                f_hi /= 2  # Illinois step: avoid one end getting stuck
-            side = -1
-        else:
-            hi, f_hi = mid, f_mid
-            if side == 1:
-                f_lo /= 2
-            side = 1
-    return math.exp(hi)
-
-
 def train_dp_sgd(
     model: nn.Module,
     X: np.ndarray | torch.Tensor,
@@ -507,7 +401,12 @@ def train_dp_sgd(
         sigma = noise_multiplier_for(
             epsilon=epsilon, delta=delta, sample_rate=sample_rate, steps=steps, accountant=accountant
         )
-        spent = _epsilon(sigma, sample_rate, steps, delta, accountant)
+        with warnings.catch_warnings():  # RDP's "optimal order is the largest alpha": still valid
+            warnings.filterwarnings("ignore", message="Optimal order is the", category=UserWarning)
+            spent = gaussian_epsilon(
+                noise_multiplier=sigma, steps=steps, delta=delta, sample_rate=sample_rate,
+                accountant=accountant,
+            )
     history: dict = {
         "epsilon": spent, "delta": delta, "noise_multiplier": sigma, "sample_rate": sample_rate,
         "steps": steps, "loss": [], "accuracy": [],

@@ -6,18 +6,23 @@ The package is split by concept; every name is importable from here as before:
 * :mod:`~course_utils.robustness.defences` - adversarial training, Gaussian augmentation, input
   transformations, defensive distillation, spectral signatures against poisoned data;
 * :mod:`~course_utils.robustness.certify` - randomized smoothing certificates;
-* :mod:`~course_utils.robustness.poisoning` - label flipping and backdoors.
+* data poisoning (label flipping, backdoors) is an attack on the training data and lives in
+  :mod:`course_utils.attacks.poisoning`; its functions are re-exported here.
+
+``clopper_pearson_lower`` and ``as_generator`` are deprecated (see :mod:`course_utils.stats` and
+the ``rng`` convention of :mod:`course_utils.validation`).
 """
 
 from __future__ import annotations
 
+from ..attacks.poisoning import add_trigger, attack_success_rate, flip_labels, poison_backdoor
+from ._deprecated import clopper_pearson_lower
 from ._inputs import as_generator
 from .certify import (
     certified_accuracy,
     certified_radius,
     certify,
     certify_dataset,
-    clopper_pearson_lower,
     smoothed_predict,
 )
 from .defences import (
@@ -35,7 +40,6 @@ from .defences import (
     spectral_signature_scores,
 )
 from .evasion import bpda_pgd, fgsm, pgd, robust_accuracy
-from .poisoning import add_trigger, attack_success_rate, flip_labels, poison_backdoor
 
 __all__ = [
     "as_generator",

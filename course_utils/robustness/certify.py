@@ -9,6 +9,7 @@ import torch
 from scipy import stats
 from torch import nn
 
+from ..stats import clopper_pearson
 from ._inputs import (
     Array,
     Generator,
@@ -21,7 +22,6 @@ from ._inputs import (
 )
 
 __all__ = [
-    "clopper_pearson_lower",
     "certified_radius",
     "smoothed_predict",
     "certify",
@@ -30,23 +30,9 @@ __all__ = [
 ]
 
 
-def clopper_pearson_lower(k: int, n: int, *, alpha: float) -> float:
-    """One-sided (1 - alpha) Clopper-Pearson lower confidence bound on a binomial proportion.
-
-    Examples
-    --------
-    >>> round(clopper_pearson_lower(100, 100, alpha=0.001), 4)   # = alpha ** (1 / n)
-    0.9333
-    >>> clopper_pearson_lower(0, 10, alpha=0.05)
-    0.0
-    """
-    if n <= 0 or not 0 <= k <= n:
-        raise ValueError(f"need 0 <= k <= n and n > 0, got k={k}, n={n}")
-    if not 0 < alpha < 1:
-        raise ValueError(f"alpha must be in (0, 1), got {alpha}")
-    if k == 0:
-        return 0.0
-    return float(stats.beta.ppf(alpha, k, n - k + 1))
+def _lower_bound(k: int, n: int, alpha: float) -> float:
+    """One-sided (1 - alpha) Clopper-Pearson lower bound on the success rate ``k / n``."""
+    return clopper_pearson(k, n, confidence=1.0 - alpha, side="lower")[0]
 
 
 def certified_radius(p_lower: float, *, sigma: float) -> float:
@@ -181,7 +167,7 @@ def certify(
     selection = _noisy_counts(model, x_t, sigma=sigma, num=n0, gen=gen, batch_size=batch_size)
     c_a = int(selection.argmax())
     estimation = _noisy_counts(model, x_t, sigma=sigma, num=n, gen=gen, batch_size=batch_size)
-    p_lower = clopper_pearson_lower(int(estimation[c_a]), n, alpha=alpha)
+    p_lower = _lower_bound(int(estimation[c_a]), n, alpha)
     if p_lower <= 0.5:
         return -1, 0.0
     return c_a, certified_radius(p_lower, sigma=sigma)
