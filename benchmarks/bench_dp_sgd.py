@@ -54,7 +54,7 @@ def _zero_linear() -> nn.Module:
 
 
 def _test_accuracies(X_train, y_train, X_test, y_test, epsilon: float, config: dict) -> list[float]:
-    return [evaluate(train_dp_sgd(_zero_linear(), X_train, y_train, epsilon=epsilon, seed=s, **config)[0], X_test, y_test)
+    return [evaluate(train_dp_sgd(_zero_linear(), X_train, y_train, epsilon=epsilon, rng=s, **config)[0], X_test, y_test)
             for s in SEEDS]
 
 
@@ -64,7 +64,7 @@ def _accuracy_row(name: str, accs: list[float], note: str) -> dict:
 
 
 def accuracy_rows() -> list[dict]:
-    X_train, X_test, y_train, y_test = digits_split(seed=0)
+    X_train, X_test, y_train, y_test = digits_split(rng=0)
     X_fit, X_val, y_fit, y_val = train_test_split(X_train, y_train, test_size=0.2, stratify=y_train, random_state=0)
     rows = []
     for eps in EPSILONS:
@@ -84,7 +84,7 @@ def accuracy_rows() -> list[dict]:
     accs = []
     for s in SEEDS:
         model = _zero_linear()
-        train(model, X_train, y_train, epochs=CONFIG["epochs"], batch_size=CONFIG["batch_size"], lr=CONFIG["lr"], seed=s)
+        train(model, X_train, y_train, epochs=CONFIG["epochs"], batch_size=CONFIG["batch_size"], lr=CONFIG["lr"], rng=s)
         accs.append(evaluate(model, X_test, y_test))
     rows.append({"name": "non-private test accuracy (same model, Adam)", "value": statistics.median(accs), "unit": "",
                  "note": f"median of {len(SEEDS)} seeds; epsilon = {math.inf}"})
@@ -109,7 +109,7 @@ def _interleaved(time_one, methods) -> dict[str, float]:
 
 
 def timing_rows() -> list[dict]:
-    X_train, _, y_train, _ = digits_split(seed=0)
+    X_train, _, y_train, _ = digits_split(rng=0)
     rows = []
     # whole epochs through a DataLoader: what a training loop costs (the "seconds per epoch")
     for batch, size in [(BATCH, s) for s in SIZES] + [(LARGE_BATCH, s) for s in SIZES]:

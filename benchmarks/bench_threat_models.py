@@ -28,11 +28,11 @@ def _logreg_logits(X_tr, y_tr, X_eval):
 
 
 def _membership_rows(n_models: int, seed: int = 0) -> list[dict]:
-    X_train, X_test, y_train, y_test = digits_split(seed=0)
+    X_train, X_test, y_train, y_test = digits_split(rng=0)
     X_all, y_all = np.r_[X_train, X_test], np.r_[y_train, y_test]
     pool = np.random.default_rng(seed).choice(len(X_all), size=800, replace=False)
     X, y = X_all[pool], y_all[pool]
-    masks = mia.membership_masks(len(pool), n_models, seed=seed + 1)
+    masks = mia.membership_masks(len(pool), n_models, rng=seed + 1)
     start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -65,15 +65,15 @@ def _membership_rows(n_models: int, seed: int = 0) -> list[dict]:
 
 
 def _canary_exposure() -> float:
-    lines = mem.card_log(2000, seed=0)
+    lines = mem.card_log(2000, rng=0)
     secret = "692550"
-    lm = mem.CharNgram(order=4).fit(mem.insert_canary(lines, "my card number is " + secret, 1, seed=0))
+    lm = mem.CharNgram(order=4).fit(mem.insert_canary(lines, "my card number is " + secret, 1, rng=0))
     return mem.exposure(mem.candidate_log_probs(lm, "my card number is ", 6), int(secret))
 
 
 def _reidentification() -> float:
-    patients = synthetic_patients(600, seed=0)
-    linked = anon.linkage_attack(patients.drop(columns="name"), voter_list(patients, seed=0),
+    patients = synthetic_patients(600, rng=0)
+    linked = anon.linkage_attack(patients.drop(columns="name"), voter_list(patients, rng=0),
                                  ["zip", "birth_year", "sex"])
     return float((linked["name"] == patients.loc[linked.index, "name"]).sum() / len(patients))
 

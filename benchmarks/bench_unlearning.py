@@ -107,7 +107,7 @@ def _reconstruction_rows() -> list[dict]:
 
 
 def _sisa_rows() -> list[dict]:
-    X, _, y, _ = digits_split(seed=0)
+    X, _, y, _ = digits_split(rng=0)
     rows = []
     t_full = _timed(lambda: LogisticRegression(max_iter=500).fit(X, y))
     rows.append(
@@ -120,7 +120,7 @@ def _sisa_rows() -> list[dict]:
     )
     requests = np.random.default_rng(0).choice(len(X), size=5, replace=False)
     for S in (1, 5, 20):
-        model = sisa_train(X, y, n_shards=S, seed=0)
+        model = sisa_train(X, y, n_shards=S, rng=0)
         times, cost = [], []
         for i in requests:
             start = time.perf_counter()
@@ -139,7 +139,7 @@ def _sisa_rows() -> list[dict]:
 
 
 def _newton_rows() -> list[dict]:
-    X_train, _, y_train, _ = digits_split(seed=0)
+    X_train, _, y_train, _ = digits_split(rng=0)
     X, y = X_train[:100].astype(float), y_train[:100] % 2
     theta = logistic_fit(X, y, lam=0.1)
     ratios = []

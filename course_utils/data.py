@@ -21,6 +21,7 @@ from .toys.players import (
     positions_from_salary,
     salary_view,
 )
+from .validation import RNGLike, as_rng, as_seed, check_bool, check_int, check_probability, old_keyword
 
 __all__ = [
     "FIELD_WIDTH",
@@ -40,7 +41,7 @@ __all__ = [
 
 
 def digits_split(
-    *, test_size: float = 0.25, scale: bool = True, seed: int = 0
+    *, test_size: float = 0.25, scale: bool = True, rng: RNGLike = 0
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """scikit-learn's 8x8 digits (1,797 images, ships with the library), split in train and test.
 
@@ -51,8 +52,8 @@ def digits_split(
     scale : bool, default True
         Divide pixels by 16 so features lie in [0, 1]. The scale is fixed by the sensor, not
         estimated from the data, so it leaks nothing about any individual.
-    seed : int, default 0
-        Seed of the stratified shuffle.
+    rng : numpy.random.Generator, int seed or None, default 0
+        Source of the stratified shuffle (its seed is scikit-learn's ``random_state``).
 
     Returns
     -------
@@ -65,8 +66,8 @@ def digits_split(
     >>> X_train.shape, X_test.shape, float(X_train.max())
     ((1347, 64), (450, 64), 1.0)
     """
-    if not 0.0 < test_size < 1.0:
-        raise ValueError(f"test_size must be in (0, 1), got {test_size}")
+    test_size = check_probability(test_size, "test_size")
+    scale = check_bool(scale, "scale")
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
 
@@ -74,7 +75,7 @@ def digits_split(
     X = X.astype(np.float32) / (16.0 if scale else 1.0)
     y = y.astype(np.int64)
     return tuple(  # type: ignore[return-value]
-        train_test_split(X, y, test_size=test_size, stratify=y, random_state=seed)
+        train_test_split(X, y, test_size=test_size, stratify=y, random_state=as_seed(rng) % 2**32)
     )
 
 
@@ -125,7 +126,7 @@ def _people(n: int, rng: np.random.Generator):
     )
 
 
-def synthetic_patients(n: int = 600, *, seed: int = 0):
+def synthetic_patients(n: int = 600, *, rng: RNGLike = 0, seed: RNGLike | None = None):
     """A seeded, fully synthetic hospital table for the anonymisation exercises.
 
     Each row is one patient: ``name`` (the hospital knows it; drop it before "release"),
@@ -138,7 +139,9 @@ def synthetic_patients(n: int = 600, *, seed: int = 0):
     ----------
     n : int, default 600
         Number of patients, 1 to 10,000.
-    seed : int, default 0
+    rng : numpy.random.Generator, int seed or None, default 0
+    seed : deprecated
+        The old name of ``rng``, accepted for one release with a DeprecationWarning.
 
     Returns
     -------
@@ -146,16 +149,15 @@ def synthetic_patients(n: int = 600, *, seed: int = 0):
 
     Examples
     --------
-    >>> patients = synthetic_patients(5, seed=0)
+    >>> patients = synthetic_patients(5, rng=0)
     >>> list(patients.columns)
     ['name', 'zip', 'birth_year', 'sex', 'diagnosis', 'stay_days']
-    >>> bool(patients.equals(synthetic_patients(5, seed=0)))
+    >>> bool(patients.equals(synthetic_patients(5, rng=0)))
     True
     """
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 1 <= n <= 10_000:
-        raise ValueError(f"n must be an integer in [1, 10000], got {n!r}")
-    rng = np.random.default_rng(seed)
-    table = _people(int(n), rng)
+    n = check_int(n, "n", min_val=1, max_val=10_000)
+    rng = as_rng(old_keyword(rng, seed, old_name="seed"))
+    table = _people(n, rng)
     age = 2024 - table["birth_year"].to_numpy()
     labels = list(DIAGNOSES)
     base = np.log(np.array(list(DIAGNOSES.values())))
@@ -175,7 +177,7 @@ def synthetic_patients(n: int = 600, *, seed: int = 0):
     return table
 
 
-def voter_list(patients, *, coverage: float = 0.8, n_others: int = 1400, seed: int = 0):
+def voter_list(patients, *, coverage: float = 0.8, n_others: int = 1400, rng: RNGLike = 0):
     """A public, synthetic "voter list" of the same town: name, zip, birth_year, sex.
 
     It lists a random ``round(coverage * len(patients))`` of the patients (with the same quasi-identifiers as in
@@ -190,7 +192,7 @@ def voter_list(patients, *, coverage: float = 0.8, n_others: int = 1400, seed: i
         Share of patients registered to vote, in [0, 1].
     n_others : int, default 1400
         Non-patients on the list, >= 0.
-    seed : int, default 0
+    rng : numpy.random.Generator, int seed or None, default 0
 
     Returns
     -------
@@ -198,7 +200,7 @@ def voter_list(patients, *, coverage: float = 0.8, n_others: int = 1400, seed: i
 
     Examples
     --------
-    >>> voters = voter_list(synthetic_patients(100, seed=0), coverage=0.5, n_others=10, seed=0)
+    >>> voters = voter_list(synthetic_patients(100, rng=0), coverage=0.5, n_others=10, rng=0)
     >>> len(voters), list(voters.columns)
     (60, ['name', 'zip', 'birth_year', 'sex'])
     """
@@ -207,14 +209,12 @@ def voter_list(patients, *, coverage: float = 0.8, n_others: int = 1400, seed: i
     cols = ["name", "zip", "birth_year", "sex"]
     if not isinstance(patients, pd.DataFrame) or not set(cols) <= set(patients.columns):
         raise ValueError(f"patients must be a DataFrame with columns {cols}")
-    if not 0.0 <= coverage <= 1.0:
-        raise ValueError(f"coverage must be in [0, 1], got {coverage}")
-    if isinstance(n_others, bool) or not isinstance(n_others, (int, np.integer)) or n_others < 0:
-        raise ValueError(f"n_others must be a non-negative integer, got {n_others!r}")
-    rng = np.random.default_rng(seed)
+    coverage = check_probability(coverage, "coverage", closed=True)
+    n_others = check_int(n_others, "n_others", min_val=0)
+    rng = as_rng(rng)
     n_registered = int(round(coverage * len(patients)))
     registered = patients.iloc[np.sort(rng.choice(len(patients), n_registered, replace=False))][cols]
-    others = _people(int(n_others) + len(patients), rng)
+    others = _people(n_others + len(patients), rng)
     others = others[~others["name"].isin(patients["name"])].head(int(n_others))
     voters = pd.concat([registered, others], ignore_index=True)
     return voters.iloc[rng.permutation(len(voters))].reset_index(drop=True)

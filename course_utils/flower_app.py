@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from .federated import NumpyNet, client_rng, local_sgd
+from .validation import RNGLike, as_seed, check_int
 
 __all__ = [
     "FlowerRun",
@@ -160,8 +161,7 @@ def ray_backend_config(temp_dir: str, *, num_cpus: int = 2) -> dict[str, Any]:
     >>> cfg["init_args"]["num_cpus"], cfg["init_args"]["_node_ip_address"], cfg["client_resources"]["num_cpus"]
     (2, '127.0.0.1', 1)
     """
-    if isinstance(num_cpus, bool) or not isinstance(num_cpus, int) or num_cpus < 1:
-        raise ValueError(f"num_cpus must be a positive integer, got {num_cpus!r}")
+    num_cpus = check_int(num_cpus, "num_cpus", min_val=1)
     return {
         "init_args": {
             "num_cpus": num_cpus,
@@ -184,14 +184,16 @@ def make_client_app(
     local_epochs: int = 1,
     batch_size: int | None = 10,
     lr: float = 0.1,
-    seed: int = 0,
+    rng: RNGLike = 0,
 ) -> Any:
     """A Flower ``ClientApp`` whose ``train`` runs :func:`local_sgd` on the node's partition.
 
     Simulated node ``k`` (Flower's ``partition-id``) holds ``clients[k]``; in a deployment each
     SuperNode would load its own data instead. The reply carries the new parameters and the
-    example count that FedAvg weights by.
+    example count that FedAvg weights by. Node ``k`` in round ``t`` shuffles with
+    ``client_rng(s, t, k)``, ``s`` the seed of ``rng``, as in ``run_federated``.
     """
+    seed = as_seed(rng)
     from flwr.app import ArrayRecord, Context, Message, MetricRecord, RecordDict
     from flwr.clientapp import ClientApp
 
@@ -408,7 +410,7 @@ def run_flower(
     batch_size: int | None = 10,
     lr: float = 0.1,
     params: np.ndarray | None = None,
-    seed: int = 0,
+    rng: RNGLike = 0,
     num_cpus: int = 2,
     start_attempts: int = 2,
 ) -> FlowerRun:
@@ -419,12 +421,11 @@ def run_flower(
     come up; on an overloaded machine that can fail, so Ray's start is tried up to
     ``start_attempts`` times before the Flower run begins.
     """
-    if start_attempts < 1:
-        raise ValueError(f"start_attempts must be >= 1, got {start_attempts}")
-    if rounds < 1 or len(clients) < 2:
-        raise ValueError(
-            f"need rounds >= 1 and at least 2 clients, got rounds={rounds}, {len(clients)} clients"
-        )
+    start_attempts = check_int(start_attempts, "start_attempts", min_val=1)
+    rounds = check_int(rounds, "rounds", min_val=1)
+    if len(clients) < 2:
+        raise ValueError(f"clients must hold at least 2 clients, got {len(clients)}")
+    seed = as_seed(rng)
     os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
     os.environ.setdefault(
         "RAY_ACCEL_ENV_VAR_OVERRIDE_ON_ZERO", "0"
@@ -448,7 +449,7 @@ def _run_flower(
     if params is None:
         params = net.init(rng=np.random.default_rng(seed))
     client_app = make_client_app(
-        net, clients, local_epochs=local_epochs, batch_size=batch_size, lr=lr, seed=seed
+        net, clients, local_epochs=local_epochs, batch_size=batch_size, lr=lr, rng=seed
     )
     out: dict[str, Any] = {}  # filled by the ServerApp, which runs in a thread of this process
     server_app = make_server_app(

@@ -12,24 +12,42 @@ import numpy as np
 import torch
 from torch import nn
 
+from .validation import (
+    RNGLike,
+    as_seed,
+    check_choice,
+    check_int,
+    check_non_negative,
+    check_positive,
+    old_keyword,
+    torch_generator,
+)
+
 __all__ = ["mlp", "to_tensors", "train", "evaluate", "predict_proba"]
 
 Attack = Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor]
 
 
-def mlp(n_in: int = 64, n_hidden: int | tuple[int, ...] = 64, n_out: int = 10, *, seed: int = 0) -> nn.Sequential:
+def mlp(
+    n_in: int = 64, n_hidden: int | tuple[int, ...] = 64, n_out: int = 10, *, rng: RNGLike = 0
+) -> nn.Sequential:
     """A ReLU multilayer perceptron; ``n_hidden=()`` gives a linear model.
+
+    The weights are drawn by torch's default initialisation after ``torch.manual_seed(s)``, with
+    ``s`` the seed of ``rng`` (:func:`course_utils.validation.as_seed`): ``rng=0`` always builds
+    the same network. (This re-seeds torch's global generator, as ``torch.manual_seed`` does.)
 
     Examples
     --------
-    >>> model = mlp(64, (32,), 10, seed=0)
+    >>> model = mlp(64, (32,), 10, rng=0)
     >>> model(torch.zeros(2, 64)).shape
     torch.Size([2, 10])
     """
     hidden = (n_hidden,) if isinstance(n_hidden, int) else tuple(n_hidden)
-    if any(h <= 0 for h in hidden) or n_in <= 0 or n_out <= 0:
-        raise ValueError(f"layer sizes must be positive, got {n_in}, {hidden}, {n_out}")
-    torch.manual_seed(seed)
+    n_in = check_int(n_in, "n_in", min_val=1)
+    hidden = tuple(check_int(h, "n_hidden", min_val=1) for h in hidden)
+    n_out = check_int(n_out, "n_out", min_val=1)
+    torch.manual_seed(as_seed(rng))
     layers: list[nn.Module] = []
     width = n_in
     for h in hidden:
@@ -75,7 +93,8 @@ def train(
     optimizer: str = "adam",
     attack: Attack | None = None,
     temperature: float = 1.0,
-    seed: int = 0,
+    rng: RNGLike = 0,
+    seed: RNGLike | None = None,
 ) -> dict[str, list[float]]:
     """Train ``model`` with cross-entropy; return the per-epoch history.
 
@@ -91,8 +110,12 @@ def train(
     attack : callable, optional
         ``attack(model, X_batch, y_batch) -> X_adv``; when given, each batch is replaced by
         the attacked batch before the step (adversarial training).
-    seed : int
-        Seeds the batch order.
+    temperature : float, default 1
+        Logits are divided by it before the loss (distillation).
+    rng : numpy.random.Generator, int seed or None, default 0
+        Source of the batch order (one torch generator derived from it).
+    seed : deprecated
+        The old name of ``rng``; still accepted for one release, with a DeprecationWarning.
 
     Returns
     -------
@@ -107,18 +130,18 @@ def train(
     >>> history["accuracy"][-1]
     1.0
     """
-    if epochs <= 0 or batch_size <= 0 or lr <= 0 or not temperature > 0:
-        raise ValueError(
-            f"epochs, batch_size, lr and temperature must be positive, got {epochs}, {batch_size}, {lr}, {temperature}"
-        )
+    epochs = check_int(epochs, "epochs", min_val=1)
+    batch_size = check_int(batch_size, "batch_size", min_val=1)
+    lr = check_positive(lr, "lr")
+    weight_decay = check_non_negative(weight_decay, "weight_decay")
+    temperature = check_positive(temperature, "temperature")
+    check_choice(optimizer, "optimizer", ("adam", "sgd"))
+    gen = torch_generator(old_keyword(rng, seed, old_name="seed"))
     X_t, y_t = to_tensors(X, y)
     if optimizer == "adam":
         opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
-    elif optimizer == "sgd":
-        opt = torch.optim.SGD(model.parameters(), lr=lr, weight_decay=weight_decay)
     else:
-        raise ValueError(f"optimizer must be 'adam' or 'sgd', got {optimizer!r}")
-    gen = torch.Generator().manual_seed(seed)
+        opt = torch.optim.SGD(model.parameters(), lr=lr, weight_decay=weight_decay)
     loss_fn = nn.CrossEntropyLoss()
     history: dict[str, list[float]] = {"loss": [], "accuracy": []}
     for _ in range(epochs):

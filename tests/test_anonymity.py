@@ -23,7 +23,7 @@ QI = ["zip", "birth_year", "sex"]
 
 @pytest.fixture(scope="module")
 def patients() -> pd.DataFrame:
-    return synthetic_patients(300, seed=1)
+    return synthetic_patients(300, rng=1)
 
 
 def _brute_force(table, qi, sensitive):
@@ -109,14 +109,14 @@ def test_class_report_columns(patients) -> None:
 
 
 def test_linkage_attack_on_the_synthetic_town() -> None:
-    patients = synthetic_patients(400, seed=0)
-    voters = voter_list(patients, coverage=0.8, n_others=900, seed=0)
+    patients = synthetic_patients(400, rng=0)
+    voters = voter_list(patients, coverage=0.8, n_others=900, rng=0)
     released = patients.drop(columns="name")
     linked = linkage_attack(released, voters, QI)
     correct = (linked["name"] == patients.loc[linked.index, "name"]).mean()
     assert len(linked) > 0.4 * len(patients) and correct > 0.8
     # everyone on the list and in a class of their own is found
-    full = voter_list(patients, coverage=1.0, n_others=0, seed=0)
+    full = voter_list(patients, coverage=1.0, n_others=0, rng=0)
     linked_all = linkage_attack(released, full, QI)
     assert (linked_all["name"] == patients.loc[linked_all.index, "name"]).all()
     assert len(linked_all) == (equivalence_classes(released, QI) == 1).sum()

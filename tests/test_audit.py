@@ -169,7 +169,7 @@ def test_identical_mechanisms_give_zero_or_tiny_bound() -> None:
     [
         (lambda: empirical_epsilon(laplace_count(1.0), [0], [1], n_samples=2, rng=np.random.default_rng()), "n_samples"),
         (lambda: empirical_epsilon("laplace", [0], [1], n_samples=100, rng=np.random.default_rng()), "mechanism"),
-        (lambda: empirical_epsilon(laplace_count(1.0), [0], [1], n_samples=100, rng=0), "rng"),
+        (lambda: empirical_epsilon(laplace_count(1.0), [0], [1], n_samples=100, rng=1.5), "rng"),
         (lambda: empirical_epsilon(laplace_count(1.0), [0], [1], n_samples=100, rng=np.random.default_rng(),
                                    confidence=1.5), "confidence"),
         (lambda: audit_samples([1.0, 2.0], [1.0, 2.0, 3.0, 4.0]), "samples"),

@@ -9,7 +9,7 @@ from course_utils.data import DIAGNOSES, SYNTHETIC_ZIPS, synthetic_patients, vot
 
 
 def test_patients_shape_types_and_ranges() -> None:
-    p = synthetic_patients(2000, seed=0)
+    p = synthetic_patients(2000, rng=0)
     assert list(p.columns) == ["name", "zip", "birth_year", "sex", "diagnosis", "stay_days"]
     assert len(p) == 2000 and p["name"].is_unique
     assert set(p["zip"]) <= set(SYNTHETIC_ZIPS) and p["zip"].str.len().eq(5).all()
@@ -19,7 +19,7 @@ def test_patients_shape_types_and_ranges() -> None:
 
 
 def test_patients_follow_the_stated_frequencies() -> None:
-    p = synthetic_patients(5000, seed=3)
+    p = synthetic_patients(5000, rng=3)
     share = p["diagnosis"].value_counts(normalize=True)
     for dx, freq in DIAGNOSES.items():
         assert abs(share[dx] - freq) < 0.06, dx
@@ -30,27 +30,27 @@ def test_patients_follow_the_stated_frequencies() -> None:
 
 
 def test_patients_are_seeded() -> None:
-    assert synthetic_patients(50, seed=1).equals(synthetic_patients(50, seed=1))
-    assert not synthetic_patients(50, seed=1).equals(synthetic_patients(50, seed=2))
+    assert synthetic_patients(50, rng=1).equals(synthetic_patients(50, rng=1))
+    assert not synthetic_patients(50, rng=1).equals(synthetic_patients(50, rng=2))
 
 
 def test_most_patients_are_unique_on_zip_birth_year_sex() -> None:
-    p = synthetic_patients(600, seed=0)
+    p = synthetic_patients(600, rng=0)
     sizes = p.groupby(["zip", "birth_year", "sex"]).size()
     assert (sizes == 1).sum() / len(p) > 0.7
 
 
 def test_voter_list_contents() -> None:
-    p = synthetic_patients(500, seed=0)
-    v = voter_list(p, coverage=0.8, n_others=700, seed=0)
+    p = synthetic_patients(500, rng=0)
+    v = voter_list(p, coverage=0.8, n_others=700, rng=0)
     assert list(v.columns) == ["name", "zip", "birth_year", "sex"]
     assert len(v) == 400 + 700 and v["name"].is_unique
     on_list = p[p["name"].isin(v["name"])]
     assert len(on_list) == 400
     merged = on_list.merge(v, on="name", suffixes=("", "_v"))
     assert (merged["zip"] == merged["zip_v"]).all() and (merged["birth_year"] == merged["birth_year_v"]).all()
-    assert voter_list(p, seed=4).equals(voter_list(p, seed=4))
-    assert np.array_equal(voter_list(p, coverage=0.0, n_others=0, seed=0).shape, (0, 4))
+    assert voter_list(p, rng=4).equals(voter_list(p, rng=4))
+    assert np.array_equal(voter_list(p, coverage=0.0, n_others=0, rng=0).shape, (0, 4))
 
 
 @pytest.mark.parametrize(

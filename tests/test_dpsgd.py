@@ -30,7 +30,7 @@ from course_utils.training import evaluate, mlp, to_tensors
 
 @pytest.fixture(scope="module")
 def digits():
-    return digits_split(seed=0)
+    return digits_split(rng=0)
 
 
 @pytest.fixture(scope="module")
@@ -52,8 +52,8 @@ def _opacus_grad_samples(model: nn.Module, X: torch.Tensor, y: torch.Tensor) -> 
 # --- per-sample gradients ---------------------------------------------------------------------
 def test_per_sample_gradients_match_opacus(batch):
     X, y = batch
-    ours = per_sample_gradients(mlp(64, (32,), 10, seed=1), nn.CrossEntropyLoss(), X, y)
-    theirs = _opacus_grad_samples(mlp(64, (32,), 10, seed=1), X, y)
+    ours = per_sample_gradients(mlp(64, (32,), 10, rng=1), nn.CrossEntropyLoss(), X, y)
+    theirs = _opacus_grad_samples(mlp(64, (32,), 10, rng=1), X, y)
     assert ours.keys() == theirs.keys()
     for k in ours:
         assert ours[k].shape == (len(X), *theirs[k].shape[1:])
@@ -62,7 +62,7 @@ def test_per_sample_gradients_match_opacus(batch):
 
 def test_per_sample_gradients_average_to_the_batch_gradient(batch):
     X, y = batch
-    model = mlp(64, (16,), 10, seed=2)
+    model = mlp(64, (16,), 10, rng=2)
     grads = per_sample_gradients(model, nn.CrossEntropyLoss(), X, y)
     model.zero_grad()
     nn.CrossEntropyLoss()(model(X), y).backward()
@@ -80,7 +80,7 @@ def test_per_sample_gradients_equal_one_backward_per_example(batch, loss_fn):
     """The written-out cross-entropy (plain loss) and the generic path both match autograd, example by example."""
     X, y = batch
     X, y = X[:12], y[:12]
-    model = mlp(64, (16,), 10, seed=3)
+    model = mlp(64, (16,), 10, rng=3)
     grads = per_sample_gradients(model, loss_fn, X, y)
     for i in range(len(X)):
         model.zero_grad()
@@ -168,23 +168,24 @@ def test_clip_bad_input(grads, C, match):
 def test_noise_std_matches_noise_multiplier_times_bound():
     n, d = 8, 200_000
     clipped = {"w": torch.zeros(n, d)}
-    gen = torch.Generator().manual_seed(0)
-    out = noisy_aggregate(clipped, noise_multiplier=1.5, max_grad_norm=0.4, generator=gen)["w"]
+    rng = np.random.default_rng(0)
+    out = noisy_aggregate(clipped, noise_multiplier=1.5, max_grad_norm=0.4, rng=rng)["w"]
     # sum + N(0, (1.5 * 0.4)^2), divided by the batch size 8
     assert out.std().item() == pytest.approx(1.5 * 0.4 / n, rel=0.01)
     assert abs(out.mean().item()) < 5 * 1.5 * 0.4 / n / math.sqrt(d)
-    out = noisy_aggregate(clipped, noise_multiplier=1.5, max_grad_norm=0.4, generator=gen,
+    out = noisy_aggregate(clipped, noise_multiplier=1.5, max_grad_norm=0.4, rng=rng,
                           expected_batch_size=20.0)["w"]
     assert out.std().item() == pytest.approx(1.5 * 0.4 / 20, rel=0.01)
 
 
-def test_noiseless_aggregate_is_the_mean_and_generator_reproduces():
+def test_noiseless_aggregate_is_the_mean_and_a_seed_reproduces():
     clipped = {"w": torch.randn(6, 3), "b": torch.randn(6)}
     out = noisy_aggregate(clipped, noise_multiplier=0.0, max_grad_norm=1.0)
     torch.testing.assert_close(out["w"], clipped["w"].mean(0))
-    a = noisy_aggregate(clipped, noise_multiplier=1.0, max_grad_norm=1.0, generator=torch.Generator().manual_seed(3))
-    b = noisy_aggregate(clipped, noise_multiplier=1.0, max_grad_norm=1.0, generator=torch.Generator().manual_seed(3))
-    torch.testing.assert_close(a["w"], b["w"])
+    a = noisy_aggregate(clipped, noise_multiplier=1.0, max_grad_norm=1.0, rng=3)
+    c = noisy_aggregate(clipped, noise_multiplier=1.0, max_grad_norm=1.0, rng=4)
+    torch.testing.assert_close(a["w"], noisy_aggregate(clipped, noise_multiplier=1.0, max_grad_norm=1.0, rng=3)["w"])
+    assert not torch.equal(a["w"], c["w"])
     empty = noisy_aggregate({"w": torch.zeros(0, 3)}, noise_multiplier=0.0, max_grad_norm=1.0)
     assert empty["w"].shape == (3,)
 
@@ -208,11 +209,11 @@ def test_one_scratch_step_equals_one_opacus_step(batch):
     from torch.utils.data import DataLoader, TensorDataset
 
     X, y = batch
-    ours = mlp(64, (16,), 10, seed=4)
+    ours = mlp(64, (16,), 10, rng=4)
     clipped, _ = clip_per_sample(per_sample_gradients(ours, nn.CrossEntropyLoss(), X, y), max_grad_norm=0.05)
     step = noisy_aggregate(clipped, noise_multiplier=0.0, max_grad_norm=0.05, expected_batch_size=len(X))
 
-    model = mlp(64, (16,), 10, seed=4)
+    model = mlp(64, (16,), 10, rng=4)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         gsm, opt, _ = PrivacyEngine(accountant="rdp").make_private(
@@ -230,7 +231,7 @@ def test_one_scratch_step_equals_one_opacus_step(batch):
 
 def test_microbatching_equals_vmap(batch):
     X, y = batch
-    model = mlp(64, (16,), 10, seed=5)
+    model = mlp(64, (16,), 10, rng=5)
     total, norms = clipped_sum_microbatch(model, nn.CrossEntropyLoss(), X, y, max_grad_norm=0.1)
     clipped, norms_v = clip_per_sample(per_sample_gradients(model, nn.CrossEntropyLoss(), X, y), max_grad_norm=0.1)
     torch.testing.assert_close(norms, norms_v, rtol=1e-4, atol=1e-6)
@@ -242,8 +243,8 @@ def test_microbatching_equals_vmap(batch):
 
 # --- sampling and accounting ------------------------------------------------------------------
 def test_poisson_batch_sizes_are_binomial():
-    gen = torch.Generator().manual_seed(0)
-    sizes = np.array([len(poisson_batch(500, sample_rate=0.2, generator=gen)) for _ in range(400)])
+    rng = np.random.default_rng(0)
+    sizes = np.array([len(poisson_batch(500, sample_rate=0.2, rng=rng)) for _ in range(400)])
     assert sizes.mean() == pytest.approx(100, rel=0.03)
     assert sizes.std() == pytest.approx(math.sqrt(500 * 0.2 * 0.8), rel=0.15)
     idx = poisson_batch(50, sample_rate=1.0)
@@ -285,7 +286,7 @@ def test_train_dp_sgd_spends_its_budget_and_learns(digits):
     X_train, X_test, y_train, y_test = digits
     model, history = train_dp_sgd(
         _linear(), X_train, y_train, epsilon=3.0, delta=1e-5, epochs=10, batch_size=256,
-        max_grad_norm=1.0, lr=0.05, seed=0, validation=(X_test, y_test),
+        max_grad_norm=1.0, lr=0.05, rng=0, validation=(X_test, y_test),
     )
     assert 0.99 * 3.0 <= history["epsilon"] <= 3.0
     assert history["steps"] == 10 * round(len(X_train) / 256)
@@ -299,10 +300,10 @@ def test_train_dp_sgd_spends_its_budget_and_learns(digits):
 def test_train_dp_sgd_is_seeded_and_more_noise_hurts(digits):
     X_train, X_test, y_train, y_test = digits
     kw = dict(delta=1e-5, epochs=5, batch_size=256, max_grad_norm=1.0, lr=0.05)
-    a, ha = train_dp_sgd(_linear(), X_train, y_train, epsilon=1.0, seed=1, **kw)
-    b, hb = train_dp_sgd(_linear(), X_train, y_train, epsilon=1.0, seed=1, **kw)
+    a, ha = train_dp_sgd(_linear(), X_train, y_train, epsilon=1.0, rng=1, **kw)
+    b, hb = train_dp_sgd(_linear(), X_train, y_train, epsilon=1.0, rng=1, **kw)
     torch.testing.assert_close(a[0].weight, b[0].weight)
-    c, hc = train_dp_sgd(_linear(), X_train, y_train, epsilon=math.inf, seed=1, optimizer="sgd", **{**kw, "lr": 1.0})
+    c, hc = train_dp_sgd(_linear(), X_train, y_train, epsilon=math.inf, rng=1, optimizer="sgd", **{**kw, "lr": 1.0})
     assert hc["noise_multiplier"] == 0.0 and hc["epsilon"] == math.inf
     assert hb["noise_multiplier"] > 1.0
     assert evaluate(c, X_test, y_test) > 0.85
@@ -325,7 +326,7 @@ def test_train_dp_sgd_is_seeded_and_more_noise_hurts(digits):
 def test_train_dp_sgd_bad_input(key, value, match):
     X = np.zeros((20, 2), dtype=np.float32)
     y = np.arange(20) % 2
-    kw = dict(epsilon=1.0, delta=1e-5, epochs=1, batch_size=5, max_grad_norm=1.0, lr=0.1, seed=0)
+    kw = dict(epsilon=1.0, delta=1e-5, epochs=1, batch_size=5, max_grad_norm=1.0, lr=0.1, rng=0)
     with pytest.raises(ValueError, match=match):
         train_dp_sgd(nn.Linear(2, 2), X, y, **{**kw, key: value})
 

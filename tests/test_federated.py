@@ -80,7 +80,7 @@ def test_shard_partition_two_classes_and_cover():
     [
         (lambda: fl.iid_partition(5, 6, rng=np.random.default_rng(0)), "n_clients"),
         (lambda: fl.iid_partition(5, 0, rng=np.random.default_rng(0)), "n_clients"),
-        (lambda: fl.iid_partition(5, 2, rng=0), "rng"),
+        (lambda: fl.iid_partition(5, 2, rng=1.5), "rng"),
         (
             lambda: fl.dirichlet_partition(
                 np.zeros(10, int), 2, alpha=0.0, rng=np.random.default_rng(0)

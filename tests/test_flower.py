@@ -28,7 +28,7 @@ def test_client_app_trains_like_local_sgd(task_identity):
     net = fl.NumpyNet(n_in=4, n_hidden=3, n_out=2)
     rng = np.random.default_rng(0)
     clients = [(rng.normal(size=(6, 4)), rng.integers(0, 2, 6)) for _ in range(3)]
-    app = flower_app.make_client_app(net, clients, lr=0.5, batch_size=2, seed=3)
+    app = flower_app.make_client_app(net, clients, lr=0.5, batch_size=2, rng=3)
     params = net.init(rng=rng)
     content = RecordDict(
         {"arrays": ArrayRecord([params]), "config": ConfigRecord({"server-round": 2})}

@@ -145,7 +145,7 @@ def test_training_loop_learns_and_validates():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(200, 5)).astype(np.float32)
     y = (X[:, 0] > 0).astype(int)
-    model = mlp(5, (16,), 2, seed=0)
+    model = mlp(5, (16,), 2, rng=0)
     history = train(model, X, y, epochs=15, lr=0.05)
     assert history["loss"][-1] < history["loss"][0]
     assert evaluate(model, X, y) > 0.9
@@ -159,9 +159,9 @@ def test_training_loop_learns_and_validates():
     assert calls == [50, 50, 50, 50]
     with pytest.raises(ValueError, match="optimizer"):
         train(model, X, y, optimizer="lbfgs")
-    with pytest.raises(ValueError, match="positive"):
+    with pytest.raises(ValueError, match="epochs"):
         train(model, X, y, epochs=0)
     with pytest.raises(ValueError, match="lengths"):
         train(model, X, y[:10])
-    with pytest.raises(ValueError, match="positive"):
+    with pytest.raises(ValueError, match="n_in"):
         mlp(0)

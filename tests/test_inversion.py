@@ -21,7 +21,7 @@ from course_utils.training import mlp, predict_proba, train
 def digits_model():
     torch.set_num_threads(1)
     X_train, _, y_train, _ = digits_split()
-    model = mlp(64, (32,), 10, seed=0)
+    model = mlp(64, (32,), 10, rng=0)
     train(model, X_train, y_train, epochs=15, lr=1e-2)
     means = np.stack([X_train[y_train == c].mean(0) for c in range(10)])
     return model, means
@@ -68,13 +68,13 @@ def test_black_box_inversion_with_only_confidences(digits_model) -> None:
         calls["rows"] += len(X)
         return predict_proba(model, X)
 
-    images, n_queries = invert_class_blackbox(query, list(range(10)), n_features=64, steps=100, n_directions=10, seed=0)
+    images, n_queries = invert_class_blackbox(query, list(range(10)), n_features=64, steps=100, n_directions=10, rng=0)
     assert n_queries == 2 * 10 * 100
     assert calls["rows"] == 10 * n_queries + 1  # plus one probe of the output shape
     assert images.shape == (10, 64) and images.min() >= 0 and images.max() <= 1
     assert (predict_proba(model, images).argmax(1) == np.arange(10)).all()
     assert (correlation_matrix(images, means).argmax(1) == np.arange(10)).sum() >= 8
-    again, _ = invert_class_blackbox(query, list(range(10)), n_features=64, steps=100, n_directions=10, seed=0)
+    again, _ = invert_class_blackbox(query, list(range(10)), n_features=64, steps=100, n_directions=10, rng=0)
     np.testing.assert_array_equal(images, again)
 
 

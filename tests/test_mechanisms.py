@@ -46,6 +46,7 @@ def test_laplace_is_centred_on_the_value_and_keeps_shape() -> None:
 
 
 def test_laplace_scalar_in_float_out_and_seeded() -> None:
+    assert laplace_mechanism(5, sensitivity=1, epsilon=1, rng=3) == laplace_mechanism(5, sensitivity=1, epsilon=1, rng=rng(3))
     a = laplace_mechanism(5, sensitivity=1, epsilon=1, rng=rng(3))
     b = laplace_mechanism(np.float64(5), sensitivity=1, epsilon=1, rng=rng(3))
     assert isinstance(a, float) and a == b
@@ -60,7 +61,8 @@ def test_laplace_scalar_in_float_out_and_seeded() -> None:
         ({"epsilon": float("nan")}, "epsilon"),
         ({"epsilon": "big"}, "epsilon"),
         ({"sensitivity": -1.0}, "sensitivity"),
-        ({"rng": 0}, "rng"),
+        ({"rng": -1}, "rng"),
+        ({"rng": np.random.RandomState(0)}, "rng"),
         ({"value": float("nan")}, "value"),
         ({"value": [1.0, float("inf")]}, "value"),
     ],

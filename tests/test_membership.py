@@ -87,17 +87,17 @@ def test_logit_confidence_matches_formula_and_is_stable() -> None:
 
 
 def test_membership_masks_are_balanced_and_seeded() -> None:
-    m = membership_masks(101, 16, seed=3)
+    m = membership_masks(101, 16, rng=3)
     assert m.shape == (101, 16) and m.dtype == bool
     assert (m.sum(1) == 8).all()
     assert np.all(np.abs(m.mean(0) - 0.5) < 0.2)
-    assert np.array_equal(m, membership_masks(101, 16, seed=3))
-    assert not np.array_equal(m, membership_masks(101, 16, seed=4))
+    assert np.array_equal(m, membership_masks(101, 16, rng=3))
+    assert not np.array_equal(m, membership_masks(101, 16, rng=4))
 
 
 def test_split_in_out_partitions() -> None:
     stats = np.arange(12.0).reshape(3, 4)
-    masks = membership_masks(3, 4, seed=0)
+    masks = membership_masks(3, 4, rng=0)
     i, o = split_in_out(stats, masks)
     assert np.array_equal(np.isnan(i), ~masks) and np.array_equal(np.isnan(o), masks)
     np.testing.assert_array_equal(np.where(masks, i, o), stats)
@@ -109,7 +109,7 @@ def _simulated_lira(n=400, n_shadows=16, seed=0):
     base = rng.normal(0, 3, n)  # easy vs hard examples: a global threshold struggles
     spread = rng.uniform(0.2, 1.5, n)
     gap = rng.uniform(0.0, 2.0, n)
-    masks = membership_masks(n, n_shadows + 1, seed=seed)
+    masks = membership_masks(n, n_shadows + 1, rng=seed)
     noise = rng.normal(size=(n, n_shadows + 1)) * spread[:, None]
     stats = base[:, None] + gap[:, None] * masks + noise
     target, is_member = stats[:, 0], masks[:, 0]
@@ -203,7 +203,7 @@ def test_shadow_stats_trains_one_model_per_column() -> None:
     rng = np.random.default_rng(0)
     X = rng.normal(size=(60, 3))
     y = (X[:, 0] > 0).astype(int)
-    masks = membership_masks(60, 4, seed=0)
+    masks = membership_masks(60, 4, rng=0)
     seen = []
 
     def fit_logits(X_tr, y_tr, X_ev):

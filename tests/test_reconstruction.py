@@ -122,6 +122,6 @@ def test_errors(diabetes):
     with pytest.raises(ValueError, match="sigma"):
         noisy_release(theta, sigma=-1.0, rng=np.random.default_rng(0))
     with pytest.raises(ValueError, match="rng"):
-        noisy_release(theta, sigma=1.0, rng=0)
-    with pytest.raises(ValueError, match="rng is required"):
-        attack_every_deletion(X, y, lam=1.0, sigma=0.1)
+        noisy_release(theta, sigma=1.0, rng=-1)
+    with pytest.raises(ValueError, match="rng"):
+        attack_every_deletion(X, y, lam=1.0, sigma=0.1, rng="seed")

@@ -128,7 +128,7 @@ def test_dp_dial_privacy_utility_trade_off():
         (dict(bounds=((5, 5), (0, 1))), "lo < hi"),
         (dict(bounds=((0, 20), (90e3, 40e3))), "lo < hi"),
         (dict(bounds=(0, 20)), "bounds must be"),
-        (dict(rng=0), "Generator"),
+        (dict(rng=-1), "rng"),
     ],
 )
 def test_dp_group_lines_bad_input(kwargs, message):

@@ -25,6 +25,7 @@ import torch
 from torch import nn
 
 from ..plotting import plot_images  # the shared image helper, kept here under its old name
+from ..validation import RNGLike, as_rng, check_int, check_positive
 
 __all__ = ["invert_class", "invert_class_blackbox", "correlation_matrix", "plot_images"]
 
@@ -38,10 +39,8 @@ def _classes(target_class: int | Sequence[int]) -> tuple[np.ndarray, bool]:
 
 
 def _check_knobs(steps: int, lr: float, bounds: tuple[float, float]) -> None:
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
-        raise ValueError(f"steps must be a positive integer, got {steps!r}")
-    if not lr > 0:
-        raise ValueError(f"lr must be positive, got {lr!r}")
+    check_int(steps, "steps", min_val=1)
+    check_positive(lr, "lr")
     if len(bounds) != 2 or not bounds[0] < bounds[1]:
         raise ValueError(f"bounds must be (low, high) with low < high, got {bounds!r}")
 
@@ -172,7 +171,7 @@ def invert_class_blackbox(
     sigma: float = 0.1,
     bounds: tuple[float, float] = (0.0, 1.0),
     init: float | np.ndarray = 0.0,
-    seed: int = 0,
+    rng: RNGLike = 0,
 ) -> tuple[np.ndarray, int]:
     """Black-box model inversion: only confidence scores, gradient estimated from queries.
 
@@ -194,7 +193,7 @@ def invert_class_blackbox(
     sigma : float, default 0.1
         Size of the probing perturbation.
     bounds, init : as in :func:`invert_class`
-    seed : int, default 0
+    rng : numpy.random.Generator, int seed or None, default 0
 
     Returns
     -------
@@ -207,19 +206,16 @@ def invert_class_blackbox(
     >>> w = np.array([[1.0, -1.0], [-1.0, 1.0]])  # class 1 likes feature 1
     >>> def query(X):
     ...     z = X @ w; e = np.exp(z - z.max(1, keepdims=True)); return e / e.sum(1, keepdims=True)
-    >>> x, n_queries = invert_class_blackbox(query, 1, n_features=2, steps=50, seed=0)
+    >>> x, n_queries = invert_class_blackbox(query, 1, n_features=2, steps=50, rng=0)
     >>> x.round(2).tolist(), n_queries
     ([0.0, 1.0], 1000)
     """
     classes, single = _classes(target_class)
     _check_knobs(steps, lr, bounds)
-    if isinstance(n_features, bool) or not isinstance(n_features, (int, np.integer)) or n_features < 1:
-        raise ValueError(f"n_features must be a positive integer, got {n_features!r}")
-    if isinstance(n_directions, bool) or not isinstance(n_directions, (int, np.integer)) or n_directions < 1:
-        raise ValueError(f"n_directions must be a positive integer, got {n_directions!r}")
-    if not sigma > 0:
-        raise ValueError(f"sigma must be positive, got {sigma!r}")
-    rng = np.random.default_rng(seed)
+    n_features = check_int(n_features, "n_features", min_val=1)
+    n_directions = check_int(n_directions, "n_directions", min_val=1)
+    sigma = check_positive(sigma, "sigma")
+    rng = as_rng(rng)
     k, m, d = len(classes), int(n_directions), int(n_features)
     x = _init(init, k, d)
     first = np.asarray(query(x[:1]))

@@ -25,6 +25,8 @@ import numpy as np
 from scipy import stats as _stats
 from scipy.special import logsumexp
 
+from ..validation import RNGLike, as_rng, check_int
+
 __all__ = [
     "loss_threshold_scores",
     "logit_confidence",
@@ -148,7 +150,7 @@ def logit_confidence(outputs: Any, labels: Any, *, from_logits: bool = False) ->
     return true - logsumexp(others, axis=1)
 
 
-def membership_masks(n: int, n_models: int, *, seed: int = 0) -> np.ndarray:
+def membership_masks(n: int, n_models: int, *, rng: RNGLike = 0) -> np.ndarray:
     """Balanced random training sets for LiRA's shadow models.
 
     Column ``j`` says which of the ``n`` examples model ``j`` trains on. Every example is IN
@@ -161,7 +163,7 @@ def membership_masks(n: int, n_models: int, *, seed: int = 0) -> np.ndarray:
         Size of the pool, at least 2.
     n_models : int
         Number of models (target plus shadows), at least 2.
-    seed : int, default 0
+    rng : numpy.random.Generator, int seed or None, default 0
 
     Returns
     -------
@@ -169,15 +171,13 @@ def membership_masks(n: int, n_models: int, *, seed: int = 0) -> np.ndarray:
 
     Examples
     --------
-    >>> masks = membership_masks(6, 4, seed=0)
+    >>> masks = membership_masks(6, 4, rng=0)
     >>> masks.shape, masks.sum(axis=1).tolist()
     ((6, 4), [2, 2, 2, 2, 2, 2])
     """
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
-        raise ValueError(f"n must be an integer >= 2, got {n!r}")
-    if isinstance(n_models, bool) or not isinstance(n_models, (int, np.integer)) or n_models < 2:
-        raise ValueError(f"n_models must be an integer >= 2, got {n_models!r}")
-    rng = np.random.default_rng(seed)
+    n = check_int(n, "n", min_val=2)
+    n_models = check_int(n_models, "n_models", min_val=2)
+    rng = as_rng(rng)
     # Carlini et al.'s trick: per example, rank random keys across models; IN = lower half.
     order = rng.random((n, n_models)).argsort(axis=1).argsort(axis=1)
     return order < n_models // 2
@@ -246,7 +246,7 @@ def shadow_stats(
     >>> X = np.r_[np.zeros((4, 1)), np.ones((4, 1))]; y = np.r_[np.zeros(4, int), np.ones(4, int)]
     >>> def fit_logits(X_tr, y_tr, X_ev):  # a "model" that predicts class 1 iff x > 0.5
     ...     return np.c_[1 - X_ev[:, 0], X_ev[:, 0]] * 4
-    >>> shadow_stats(fit_logits, X, y, membership_masks(8, 3, seed=0)).shape
+    >>> shadow_stats(fit_logits, X, y, membership_masks(8, 3, rng=0)).shape
     (8, 3)
     """
     X_arr, y_arr = np.asarray(X), np.asarray(y)
@@ -385,7 +385,7 @@ def lira_all_targets(
     Examples
     --------
     >>> rng = np.random.default_rng(0)
-    >>> masks = membership_masks(200, 8, seed=0)
+    >>> masks = membership_masks(200, 8, rng=0)
     >>> stats = rng.normal(size=(200, 1)) + 1.5 * masks + 0.3 * rng.normal(size=(200, 8))
     >>> scores = lira_all_targets(stats, masks)
     >>> scores.shape, bool(min(roc_auc(scores[:, j], masks[:, j]) for j in range(8)) > 0.9)

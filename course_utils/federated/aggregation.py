@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from .partitions import _check_rng
+from ..validation import RNGLike, as_rng, check_int, check_positive, check_scalar
 
 __all__ = [
     "fedavg",
@@ -95,8 +95,7 @@ def trimmed_mean(updates: np.ndarray, *, trim_ratio: float) -> np.ndarray:
     ([3.0], [22.0])
     """
     updates = _check_updates(updates)
-    if not 0.0 <= trim_ratio < 0.5:
-        raise ValueError(f"trim_ratio must be in [0, 0.5), got {trim_ratio!r}")
+    trim_ratio = check_scalar(trim_ratio, "trim_ratio", min_val=0.0, max_val=0.5, include_max=False)
     n = updates.shape[0]
     k = int(np.floor(trim_ratio * n))
     return np.sort(updates, axis=0)[k : n - k].mean(axis=0)
@@ -113,12 +112,7 @@ def krum_scores(updates: np.ndarray, *, n_byzantine: int) -> np.ndarray:
     """
     updates = _check_updates(updates)
     n = updates.shape[0]
-    if (
-        isinstance(n_byzantine, bool)
-        or not isinstance(n_byzantine, (int, np.integer))
-        or n_byzantine < 0
-    ):
-        raise ValueError(f"n_byzantine must be a non-negative integer, got {n_byzantine!r}")
+    n_byzantine = check_int(n_byzantine, "n_byzantine", min_val=0)
     if n <= 2 * n_byzantine + 2:
         raise ValueError(
             f"Krum needs n_clients > 2 * n_byzantine + 2, got n_clients={n}, n_byzantine={n_byzantine}"
@@ -156,14 +150,7 @@ def krum(updates: np.ndarray, *, n_byzantine: int, multi: int = 1) -> np.ndarray
     """
     scores = krum_scores(updates, n_byzantine=n_byzantine)
     updates = np.asarray(updates, dtype=float)
-    if (
-        isinstance(multi, bool)
-        or not isinstance(multi, (int, np.integer))
-        or not 1 <= multi <= len(updates)
-    ):
-        raise ValueError(
-            f"multi must be an integer in [1, n_clients={len(updates)}], got {multi!r}"
-        )
+    multi = check_int(multi, "multi", min_val=1, max_val=len(updates))
     chosen = np.argsort(scores, kind="stable")[:multi]
     return updates[chosen].mean(axis=0)
 
@@ -189,8 +176,7 @@ def clip_update(update: np.ndarray, *, max_norm: float) -> np.ndarray:
     >>> clip_update(np.array([0.3, 0.4]), max_norm=1.0).tolist()
     [0.3, 0.4]
     """
-    if not np.isfinite(max_norm) or max_norm <= 0:
-        raise ValueError(f"max_norm must be a positive number, got {max_norm!r}")
+    max_norm = check_positive(max_norm, "max_norm")
     update = np.asarray(update, dtype=float)
     if update.ndim not in (1, 2):
         raise ValueError(
@@ -200,8 +186,16 @@ def clip_update(update: np.ndarray, *, max_norm: float) -> np.ndarray:
     return update * np.minimum(1.0, max_norm / np.maximum(norms, 1e-12))
 
 
+def _check_mask_args(n_clients: int, dim: int, scale: float) -> tuple[int, int, float]:
+    return (
+        check_int(n_clients, "n_clients", min_val=2),
+        check_int(dim, "dim", min_val=1),
+        check_positive(scale, "scale"),
+    )
+
+
 def pairwise_masks(
-    n_clients: int, dim: int, *, rng: np.random.Generator, scale: float = 100.0
+    n_clients: int, dim: int, *, rng: RNGLike, scale: float = 100.0
 ) -> np.ndarray:
     """Antisymmetric pairwise masks ``P`` of shape ``(n_clients, n_clients, dim)``.
 
@@ -214,18 +208,15 @@ def pairwise_masks(
     >>> bool(np.allclose(P, -P.transpose(1, 0, 2)))
     True
     """
-    if n_clients < 2 or dim < 1:
-        raise ValueError(f"need n_clients >= 2 and dim >= 1, got n_clients={n_clients}, dim={dim}")
-    if not scale > 0:
-        raise ValueError(f"scale must be positive, got {scale!r}")
+    n_clients, dim, scale = _check_mask_args(n_clients, dim, scale)
     upper = np.triu(np.ones((n_clients, n_clients), dtype=bool), k=1)
     P = np.zeros((n_clients, n_clients, dim))
-    P[upper] = _check_rng(rng).normal(0.0, scale, size=(int(upper.sum()), dim))
+    P[upper] = as_rng(rng).normal(0.0, scale, size=(int(upper.sum()), dim))
     return P - P.transpose(1, 0, 2)
 
 
 def secure_aggregation_masks(
-    n_clients: int, dim: int, *, rng: np.random.Generator, scale: float = 100.0
+    n_clients: int, dim: int, *, rng: RNGLike, scale: float = 100.0
 ) -> np.ndarray:
     """One float mask per client, shape ``(n_clients, dim)``, summing to zero over clients.
 
@@ -238,11 +229,8 @@ def secure_aggregation_masks(
     >>> M.shape, bool(np.allclose(M.sum(axis=0), 0.0))
     ((4, 3), True)
     """
-    if n_clients < 2 or dim < 1:
-        raise ValueError(f"need n_clients >= 2 and dim >= 1, got n_clients={n_clients}, dim={dim}")
-    if not scale > 0:
-        raise ValueError(f"scale must be positive, got {scale!r}")
-    rng = _check_rng(rng)
+    n_clients, dim, scale = _check_mask_args(n_clients, dim, scale)
+    rng = as_rng(rng)
     masks = np.zeros((n_clients, dim))
     for i in range(n_clients - 1):  # same draws, in the same order, as pairwise_masks
         block = rng.normal(0.0, scale, size=(n_clients - i - 1, dim))  # m_ij for j > i
@@ -252,7 +240,7 @@ def secure_aggregation_masks(
 
 
 def secure_aggregation_masks_mod(
-    n_clients: int, dim: int, *, rng: np.random.Generator, modulus: int = 2**32
+    n_clients: int, dim: int, *, rng: RNGLike, modulus: int = 2**32
 ) -> np.ndarray:
     """Integer masks in ``[0, modulus)`` whose sum over clients is 0 modulo ``modulus``.
 
@@ -265,14 +253,13 @@ def secure_aggregation_masks_mod(
     >>> int(M.min()) >= 0 and int(M.max()) < 1000, (M.sum(axis=0) % 1000).tolist()
     (True, [0, 0, 0, 0])
     """
-    if n_clients < 2 or dim < 1:
-        raise ValueError(f"need n_clients >= 2 and dim >= 1, got n_clients={n_clients}, dim={dim}")
-    if not 2 <= modulus <= 2**62:
-        raise ValueError(f"modulus must be in [2, 2**62], got {modulus}")
+    n_clients, dim, _ = _check_mask_args(n_clients, dim, 1.0)
+    modulus = check_int(modulus, "modulus", min_val=2, max_val=2**62)
+    rng = as_rng(rng)
     masks = np.zeros((n_clients, dim), dtype=np.int64)
     for i in range(n_clients):
         for j in range(i + 1, n_clients):
-            m = _check_rng(rng).integers(0, modulus, size=dim, dtype=np.int64)
+            m = rng.integers(0, modulus, size=dim, dtype=np.int64)
             masks[i] = (masks[i] + m) % modulus
             masks[j] = (masks[j] - m) % modulus
     return masks
@@ -286,4 +273,4 @@ def sign_flip(update: np.ndarray, *, scale: float = 10.0) -> np.ndarray:
     >>> sign_flip(np.array([1.0, -2.0]), scale=10).tolist()
     [-10.0, 20.0]
     """
-    return -float(scale) * np.asarray(update, dtype=float)
+    return -check_positive(scale, "scale") * np.asarray(update, dtype=float)

@@ -10,6 +10,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..validation import RNGLike, as_rng, check_int, check_positive
+
 __all__ = [
     "iid_partition",
     "dirichlet_partition",
@@ -19,21 +21,14 @@ __all__ = [
 ]
 
 
-def _check_rng(rng: object) -> np.random.Generator:
-    if not isinstance(rng, np.random.Generator):
-        raise ValueError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
-    return rng
-
-
 def _check_n_clients(n_clients: int, n: int) -> int:
-    if isinstance(n_clients, bool) or not isinstance(n_clients, (int, np.integer)) or n_clients < 1:
-        raise ValueError(f"n_clients must be a positive integer, got {n_clients!r}")
+    n_clients = check_int(n_clients, "n_clients", min_val=1)
     if n_clients > n:
         raise ValueError(f"n_clients ({n_clients}) cannot exceed the number of examples ({n})")
-    return int(n_clients)
+    return n_clients
 
 
-def iid_partition(n: int, n_clients: int, *, rng: np.random.Generator) -> list[np.ndarray]:
+def iid_partition(n: int, n_clients: int, *, rng: RNGLike) -> list[np.ndarray]:
     """Shuffle ``range(n)`` and cut it into ``n_clients`` parts of (almost) equal size.
 
     Parameters
@@ -42,7 +37,7 @@ def iid_partition(n: int, n_clients: int, *, rng: np.random.Generator) -> list[n
         Number of examples.
     n_clients : int
         Number of clients, ``1 <= n_clients <= n``.
-    rng : numpy.random.Generator
+    rng : numpy.random.Generator, int seed or None
 
     Returns
     -------
@@ -56,10 +51,9 @@ def iid_partition(n: int, n_clients: int, *, rng: np.random.Generator) -> list[n
     >>> [len(p) for p in parts], sorted(np.concatenate(parts).tolist()) == list(range(10))
     ([4, 3, 3], True)
     """
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n must be a positive integer, got {n!r}")
-    n_clients = _check_n_clients(n_clients, int(n))
-    order = _check_rng(rng).permutation(int(n))
+    n = check_int(n, "n", min_val=1)
+    n_clients = _check_n_clients(n_clients, n)
+    order = as_rng(rng).permutation(n)
     return [np.sort(part).astype(np.int64) for part in np.array_split(order, n_clients)]
 
 
@@ -68,7 +62,7 @@ def dirichlet_partition(
     n_clients: int,
     *,
     alpha: float,
-    rng: np.random.Generator,
+    rng: RNGLike,
     min_size: int = 1,
 ) -> list[np.ndarray]:
     """Label-skewed (non-IID) split: each class is shared among clients by Dirichlet(alpha) weights.
@@ -85,7 +79,7 @@ def dirichlet_partition(
     n_clients : int
     alpha : float
         Concentration, > 0.
-    rng : numpy.random.Generator
+    rng : numpy.random.Generator, int seed or None
     min_size : int, default 1
         Smallest allowed client, ``0 <= min_size`` and ``n_clients * min_size <= n``.
 
@@ -106,14 +100,14 @@ def dirichlet_partition(
         raise ValueError(f"labels must be a non-empty 1-d array, got shape {labels.shape}")
     n = labels.size
     n_clients = _check_n_clients(n_clients, n)
-    if not np.isfinite(alpha) or alpha <= 0:
-        raise ValueError(f"alpha must be a positive number, got {alpha!r}")
-    if min_size < 0 or n_clients * min_size > n:
+    alpha = check_positive(alpha, "alpha")
+    min_size = check_int(min_size, "min_size", min_val=0)
+    if n_clients * min_size > n:
         raise ValueError(
             f"min_size must be >= 0 with n_clients * min_size <= n; got min_size={min_size}, "
             f"n_clients={n_clients}, n={n}"
         )
-    rng = _check_rng(rng)
+    rng = as_rng(rng)
     classes = np.unique(labels)
     for _ in range(100):
         buckets: list[list[np.ndarray]] = [[] for _ in range(n_clients)]
@@ -136,7 +130,7 @@ def dirichlet_partition(
 
 
 def shard_partition(
-    labels: np.ndarray, n_clients: int, *, shards_per_client: int = 2, rng: np.random.Generator
+    labels: np.ndarray, n_clients: int, *, shards_per_client: int = 2, rng: RNGLike
 ) -> list[np.ndarray]:
     """The pathological non-IID split of McMahan et al. (2017): sort by label, deal out shards.
 
@@ -155,11 +149,12 @@ def shard_partition(
     if labels.ndim != 1 or labels.size == 0:
         raise ValueError(f"labels must be a non-empty 1-d array, got shape {labels.shape}")
     n_clients = _check_n_clients(n_clients, labels.size)
-    if shards_per_client < 1 or n_clients * shards_per_client > labels.size:
+    shards_per_client = check_int(shards_per_client, "shards_per_client", min_val=1)
+    if n_clients * shards_per_client > labels.size:
         raise ValueError(
             f"shards_per_client must be >= 1 with n_clients * shards_per_client <= n, got {shards_per_client}"
         )
-    rng = _check_rng(rng)
+    rng = as_rng(rng)
     order = np.argsort(labels, kind="stable")
     shards = np.array_split(order, n_clients * shards_per_client)
     deal = rng.permutation(len(shards)).reshape(n_clients, shards_per_client)

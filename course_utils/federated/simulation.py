@@ -17,7 +17,15 @@ from functools import cached_property
 import numpy as np
 
 from .aggregation import AGGREGATORS, Aggregator, clip_update
-from .partitions import _check_rng
+from ..validation import (
+    RNGLike,
+    as_rng,
+    as_seed,
+    check_int,
+    check_non_negative,
+    check_positive,
+    check_scalar,
+)
 
 __all__ = [
     "NumpyNet",
@@ -50,10 +58,9 @@ class NumpyNet:
     n_out: int = 10
 
     def __post_init__(self) -> None:
-        if self.n_in < 1 or self.n_out < 2 or self.n_hidden < 0:
-            raise ValueError(
-                f"need n_in >= 1, n_hidden >= 0, n_out >= 2; got {self.n_in}, {self.n_hidden}, {self.n_out}"
-            )
+        check_int(self.n_in, "n_in", min_val=1)
+        check_int(self.n_hidden, "n_hidden", min_val=0)
+        check_int(self.n_out, "n_out", min_val=2)
 
     @cached_property
     def shapes(self) -> tuple[tuple[int, ...], ...]:
@@ -76,9 +83,9 @@ class NumpyNet:
         """Number of parameters."""
         return self._offsets[-1]
 
-    def init(self, *, rng: np.random.Generator) -> np.ndarray:
+    def init(self, *, rng: RNGLike) -> np.ndarray:
         """He-initialised weights, zero biases, as one flat float64 vector."""
-        rng = _check_rng(rng)
+        rng = as_rng(rng)
         parts = []
         for shape in self.shapes:
             if len(shape) == 2:
@@ -179,7 +186,7 @@ def local_sgd(
     epochs: int = 1,
     batch_size: int | None = 10,
     lr: float = 0.1,
-    rng: np.random.Generator,
+    rng: RNGLike,
 ) -> np.ndarray:
     """Plain minibatch SGD on one client's data; returns the new parameters (input untouched).
 
@@ -195,10 +202,11 @@ def local_sgd(
     >>> net.accuracy(p1, X, y), bool(np.all(p0 == 0))
     (1.0, True)
     """
-    if epochs < 1 or lr <= 0 or (batch_size is not None and batch_size < 1):
-        raise ValueError(
-            f"need epochs >= 1, lr > 0, batch_size >= 1 or None; got {epochs}, {lr}, {batch_size}"
-        )
+    epochs = check_int(epochs, "epochs", min_val=1)
+    lr = check_positive(lr, "lr")
+    if batch_size is not None:
+        batch_size = check_int(batch_size, "batch_size", min_val=1)
+    rng = as_rng(rng)
     X = np.asarray(X, dtype=float)
     y = np.asarray(y)
     if len(X) != len(y) or len(X) == 0:
@@ -252,7 +260,7 @@ def run_federated(
     noise_multiplier: float = 0.0,
     server_lr: float = 1.0,
     params: np.ndarray | None = None,
-    seed: int = 0,
+    rng: RNGLike = 0,
 ) -> FedResult:
     """Simulate ``rounds`` rounds of federated training and record test accuracy after each.
 
@@ -268,6 +276,11 @@ def run_federated(
       ``noise_multiplier * max_norm`` is added, and the sum is divided by the *expected* number of
       clients ``sample_rate * n_clients`` (``aggregator`` is then ignored).
 
+    ``rng`` gives the run's seed ``s`` (:func:`course_utils.validation.as_seed`; ``rng=0`` is
+    seed 0): the initial model comes from ``default_rng(s)``, client ``c`` in round ``t`` shuffles
+    with :func:`client_rng` ``(s, t, c)``, and the server samples clients and DP noise from its
+    own stream, so every part of the run is reproducible.
+
     Examples
     --------
     >>> from course_utils.data import digits_split
@@ -280,18 +293,16 @@ def run_federated(
     (4, True)
     """
     n_clients = len(clients)
-    if n_clients == 0 or rounds < 1:
-        raise ValueError(
-            f"need at least one client and rounds >= 1, got {n_clients} clients, rounds={rounds}"
-        )
+    if n_clients == 0:
+        raise ValueError("clients must hold at least one client's (X, y)")
+    rounds = check_int(rounds, "rounds", min_val=1)
     if clients_per_round is not None and sample_rate is not None:
         raise ValueError("give clients_per_round or sample_rate, not both")
-    if clients_per_round is not None and not 1 <= clients_per_round <= n_clients:
-        raise ValueError(f"clients_per_round must be in [1, {n_clients}], got {clients_per_round}")
-    if sample_rate is not None and not 0 < sample_rate <= 1:
-        raise ValueError(f"sample_rate must be in (0, 1], got {sample_rate}")
-    if noise_multiplier < 0:
-        raise ValueError(f"noise_multiplier must be >= 0, got {noise_multiplier}")
+    if clients_per_round is not None:
+        clients_per_round = check_int(clients_per_round, "clients_per_round", min_val=1, max_val=n_clients)
+    if sample_rate is not None:
+        sample_rate = check_scalar(sample_rate, "sample_rate", min_val=0.0, max_val=1.0, include_min=False)
+    noise_multiplier = check_non_negative(noise_multiplier, "noise_multiplier")
     if noise_multiplier > 0 and (max_norm is None or sample_rate is None):
         raise ValueError("DP-FedAvg (noise_multiplier > 0) needs max_norm and sample_rate")
     if isinstance(aggregator, str):
@@ -305,7 +316,8 @@ def run_federated(
     bad = set(malicious) - set(range(n_clients))
     if bad:
         raise ValueError(f"malicious lists unknown clients {sorted(bad)}")
-    server_rng = np.random.default_rng([int(seed), 2**31 - 1])
+    seed = as_seed(rng)
+    server_rng = np.random.default_rng([seed, 2**31 - 1])
     if params is None:
         params = net.init(rng=np.random.default_rng(seed))
     params = np.array(params, dtype=float, copy=True)
@@ -383,11 +395,10 @@ def bytes_per_round(dim: int, n_clients: int, *, bytes_per_param: int = 4) -> in
     >>> bytes_per_round(1000, 10)
     40000
     """
-    if dim < 0 or n_clients < 0 or bytes_per_param < 1:
-        raise ValueError(
-            f"dim and n_clients must be >= 0 and bytes_per_param >= 1, got {dim}, {n_clients}, {bytes_per_param}"
-        )
-    return int(dim) * int(n_clients) * int(bytes_per_param)
+    dim = check_int(dim, "dim", min_val=0)
+    n_clients = check_int(n_clients, "n_clients", min_val=0)
+    bytes_per_param = check_int(bytes_per_param, "bytes_per_param", min_val=1)
+    return dim * n_clients * bytes_per_param
 
 
 def quadratic_fedavg_path(
@@ -425,10 +436,9 @@ def quadratic_fedavg_path(
     k, d = centres.shape
     if curvatures.shape != (k, d, d):
         raise ValueError(f"curvatures must have shape ({k}, {d}, {d}), got {curvatures.shape}")
-    if local_steps < 1 or rounds < 1 or lr <= 0:
-        raise ValueError(
-            f"need local_steps >= 1, rounds >= 1, lr > 0; got {local_steps}, {rounds}, {lr}"
-        )
+    local_steps = check_int(local_steps, "local_steps", min_val=1)
+    rounds = check_int(rounds, "rounds", min_val=1)
+    lr = check_positive(lr, "lr")
     optimum = np.linalg.solve(curvatures.sum(axis=0), np.einsum("kij,kj->i", curvatures, centres))
     w = np.zeros(d) if start is None else np.asarray(start, dtype=float)
     path = [w]

@@ -40,7 +40,7 @@ import numpy as np
 from scipy import optimize
 
 from ..validation import check_choice, check_int, check_positive, check_probability, check_scalar
-from .mechanisms import _non_negative, _positive, _probability, gaussian_delta
+from .mechanisms import gaussian_delta
 
 __all__ = [
     "basic_composition",
@@ -57,17 +57,12 @@ ACCOUNTANTS = ("rdp", "prv")
 
 
 def _steps(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
+    return check_int(value, name, min_val=1)
 
 
 def _delta_or_zero(name: str, value: Any) -> float:
     """A delta that may be 0 (pure DP) but must be < 1."""
-    out = _non_negative(name, value)
-    if out >= 1.0:
-        raise ValueError(f"{name} must be in [0, 1), got {value!r}")
-    return out
+    return check_scalar(value, name, min_val=0.0, max_val=1.0, include_max=False)
 
 
 def basic_composition(
@@ -95,7 +90,7 @@ def basic_composition(
     >>> basic_composition([0.1] * 10)[0]  # doctest: +ELLIPSIS
     1.0...
     """
-    eps = [_positive("epsilons", e) for e in np.atleast_1d(np.asarray(epsilons, dtype=object))]
+    eps = [check_positive(e, "epsilons") for e in np.atleast_1d(np.asarray(epsilons, dtype=object))]
     if not eps:
         raise ValueError("epsilons must contain at least one release")
     if deltas is None:
@@ -144,19 +139,19 @@ def advanced_composition(
     >>> eps < basic_composition([0.1] * 100)[0]  # 6.3 < 10
     True
     """
-    epsilon = _positive("epsilon", epsilon)
+    epsilon = check_positive(epsilon, "epsilon")
     delta = _delta_or_zero("delta", delta)
     k = _steps("k", k)
-    delta_prime = _probability("delta_prime", delta_prime)
+    delta_prime = check_probability(delta_prime, "delta_prime")
     eps_total = math.sqrt(2.0 * k * math.log(1.0 / delta_prime)) * epsilon + k * epsilon * math.expm1(epsilon)
     return float(eps_total), float(k * delta + delta_prime)
 
 
 def _check_gaussian_args(noise_multiplier: Any, steps: Any, delta: Any) -> tuple[float, int, float]:
     return (
-        _positive("noise_multiplier", noise_multiplier),
+        check_positive(noise_multiplier, "noise_multiplier"),
         _steps("steps", steps),
-        _probability("delta", delta),
+        check_probability(delta, "delta"),
     )
 
 
@@ -201,11 +196,8 @@ def gaussian_epsilon(
     True
     """
     noise_multiplier, steps, delta = _check_gaussian_args(noise_multiplier, steps, delta)
-    sample_rate = _positive("sample_rate", sample_rate)
-    if sample_rate > 1.0:
-        raise ValueError(f"sample_rate must be in (0, 1], got {sample_rate!r}")
-    if accountant not in ACCOUNTANTS:
-        raise ValueError(f"accountant must be one of {ACCOUNTANTS}, got {accountant!r}")
+    sample_rate = check_scalar(sample_rate, "sample_rate", min_val=0.0, max_val=1.0, include_min=False)
+    check_choice(accountant, "accountant", ACCOUNTANTS)
     return _gaussian_epsilon(noise_multiplier, sample_rate, steps, delta, accountant)
 
 

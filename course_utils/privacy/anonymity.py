@@ -26,6 +26,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..validation import check_int
+
 __all__ = [
     "equivalence_classes",
     "k_anonymity",
@@ -274,8 +276,7 @@ def suppress(table: pd.DataFrame, quasi_identifiers: Sequence[str], *, k: int) -
     ['a', 'b']
     """
     qi = _check_table(table, quasi_identifiers)
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValueError(f"k must be a positive integer, got {k!r}")
+    k = check_int(k, "k", min_val=1)
     sizes = table.groupby(qi, dropna=False)[qi[0]].transform("size")
     return table[sizes.to_numpy() >= k]
 

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from ..stats import clopper_pearson
-from .mechanisms import _non_negative, _probability, _rng
+from ..validation import RNGLike, as_rng, check_int, check_non_negative, check_probability
 
 __all__ = [
     "clopper_pearson",
@@ -64,8 +64,8 @@ def epsilon_lower_bound(
     >>> epsilon_lower_bound(10, 100, 50, 100)  # the set is likelier under D': nothing ruled out
     0.0
     """
-    confidence = _probability("confidence", confidence)
-    delta = _non_negative("delta", delta)
+    confidence = check_probability(confidence, "confidence")
+    delta = check_non_negative(delta, "delta")
     # a two-sided interval at `confidence` leaves (1 - confidence) / 2 in each tail: exactly the
     # one-sided level each of the two bounds needs for a union bound at `confidence`
     p_lo, _ = clopper_pearson(count, n, confidence=confidence)
@@ -155,10 +155,9 @@ def audit_samples(
             raise ValueError(f"{name} needs at least 4 outputs (half choose the test, half evaluate it)")
         if not np.all(np.isfinite(arr)):
             raise ValueError(f"{name} must be finite numbers")
-    confidence = _probability("confidence", confidence)
-    delta = _non_negative("delta", delta)
-    if isinstance(n_thresholds, bool) or not isinstance(n_thresholds, (int, np.integer)) or n_thresholds < 1:
-        raise ValueError(f"n_thresholds must be a positive integer, got {n_thresholds!r}")
+    confidence = check_probability(confidence, "confidence")
+    delta = check_non_negative(delta, "delta")
+    n_thresholds = check_int(n_thresholds, "n_thresholds", min_val=1)
     sel_a, ev_a = np.sort(a[: a.size // 2]), np.sort(a[a.size // 2 :])
     sel_b, ev_b = np.sort(b[: b.size // 2]), np.sort(b[b.size // 2 :])
     pooled = np.concatenate([sel_a, sel_b])
@@ -196,7 +195,7 @@ def empirical_epsilon(
     d_prime: Any,
     *,
     n_samples: int,
-    rng: np.random.Generator,
+    rng: RNGLike,
     confidence: float = 0.95,
     delta: float = 0.0,
 ) -> float:
@@ -214,7 +213,7 @@ def empirical_epsilon(
         Two neighbouring datasets, passed to ``mechanism`` unchanged.
     n_samples : int
         Runs per dataset (>= 4); tens of thousands give tight bounds for epsilon around 1.
-    rng : numpy.random.Generator
+    rng : numpy.random.Generator, int seed or None
     confidence : float, default 0.95
     delta : float, default 0.0
         Audit an (epsilon, delta) claim instead of pure epsilon-DP.
@@ -233,11 +232,10 @@ def empirical_epsilon(
     >>> lb > 0.5  # claimed epsilon 0.5, true epsilon 2: caught
     True
     """
-    if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 4:
-        raise ValueError(f"n_samples must be an integer >= 4, got {n_samples!r}")
+    n_samples = check_int(n_samples, "n_samples", min_val=4)
     if not callable(mechanism):
         raise ValueError(f"mechanism must be callable as mechanism(dataset, rng), got {type(mechanism).__name__}")
-    rng = _rng(rng)
+    rng = as_rng(rng)
     outputs = []
     for data in (d, d_prime):
         out = np.empty(int(n_samples))

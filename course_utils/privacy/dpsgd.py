@@ -33,9 +33,19 @@ import torch
 from torch import nn
 from torch.func import functional_call, grad, vmap
 
-from course_utils.privacy.accounting import gaussian_epsilon
-from course_utils.privacy.accounting import gaussian_noise_multiplier as noise_multiplier_for
-from course_utils.training import evaluate, to_tensors
+from ..training import evaluate, to_tensors
+from ..validation import (
+    RNGLike,
+    check_int,
+    check_non_negative,
+    check_positive,
+    check_probability,
+    check_scalar,
+    old_keyword,
+    torch_generator,
+)
+from .accounting import gaussian_epsilon
+from .accounting import gaussian_noise_multiplier as noise_multiplier_for
 
 __all__ = [
     "per_sample_gradients",
@@ -50,13 +60,6 @@ __all__ = [
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 Grads = dict[str, torch.Tensor]
-
-
-def _check_positive(name: str, value: float) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ValueError(f"{name} must be a positive number, got {value!r}")
-    if not value > 0 or math.isnan(value):
-        raise ValueError(f"{name} must be positive, got {value}")
 
 
 def _check_grads(grads: Grads) -> int:
@@ -175,7 +178,7 @@ def clip_per_sample(
     >>> [round(v, 4) for v in clipped["w"].norm(dim=1).tolist()]
     [1.0, 0.5]
     """
-    _check_positive("max_grad_norm", max_grad_norm)
+    max_grad_norm = check_positive(max_grad_norm, "max_grad_norm")
     n = _check_grads(grads)
     # one norm per example over all parameters; vector_norm avoids a squared copy of the gradients
     layer_norms = torch.stack([torch.linalg.vector_norm(g.reshape(n, -1), dim=1) for g in grads.values()])
@@ -194,7 +197,7 @@ def noisy_aggregate(
     *,
     noise_multiplier: float,
     max_grad_norm: float,
-    generator: torch.Generator | None = None,
+    rng: RNGLike = None,
     expected_batch_size: float | None = None,
 ) -> Grads:
     """Sum the clipped gradients, add N(0, (noise_multiplier * max_grad_norm)^2), divide by the batch size.
@@ -211,8 +214,9 @@ def noisy_aggregate(
         ``sigma >= 0``; the noise standard deviation is ``sigma * max_grad_norm``.
     max_grad_norm : float
         The clipping bound used by :func:`clip_per_sample`.
-    generator : torch.Generator, optional
-        Source of the noise (seed it for reproducible runs).
+    rng : numpy.random.Generator, int seed or None
+        Source of the noise (a torch generator is derived from it,
+        :func:`course_utils.validation.torch_generator`).
     expected_batch_size : float, optional
         Divisor; defaults to the realised batch size (at least 1).
 
@@ -226,47 +230,60 @@ def noisy_aggregate(
     >>> clipped = {"w": torch.ones(4, 2)}
     >>> noisy_aggregate(clipped, noise_multiplier=0.0, max_grad_norm=1.0)["w"].tolist()
     [1.0, 1.0]
-    >>> g = torch.Generator().manual_seed(0)
     >>> out = noisy_aggregate({"w": torch.zeros(1, 100_000)}, noise_multiplier=2.0,
-    ...                       max_grad_norm=0.5, generator=g)
+    ...                       max_grad_norm=0.5, rng=0)
     >>> round(float(out["w"].std()), 1)
     1.0
     """
-    _check_positive("max_grad_norm", max_grad_norm)
-    if isinstance(noise_multiplier, bool) or not noise_multiplier >= 0:
-        raise ValueError(f"noise_multiplier must be >= 0, got {noise_multiplier}")
+    max_grad_norm = check_positive(max_grad_norm, "max_grad_norm")
+    noise_multiplier = check_non_negative(noise_multiplier, "noise_multiplier")
     n = _check_grads(clipped)
     if expected_batch_size is None:
         expected_batch_size = max(n, 1)
-    _check_positive("expected_batch_size", expected_batch_size)
-    std = float(noise_multiplier) * float(max_grad_norm)
+    expected_batch_size = check_positive(expected_batch_size, "expected_batch_size")
+    gen = torch_generator(rng) if noise_multiplier > 0 else None
+    return _noisy_sum(clipped, noise_multiplier * max_grad_norm, gen, expected_batch_size)
+
+
+def _noisy_sum(clipped: Grads, std: float, generator: torch.Generator | None, divisor: float) -> Grads:
+    """Sum over the batch, add N(0, std^2) noise drawn from ``generator``, divide (the hot path)."""
     out = {}
     for k, g in clipped.items():
         total = g.sum(0)  # a fresh tensor: safe to update in place
         if std > 0:
             noise = torch.randn(total.shape, generator=generator, dtype=total.dtype, device=total.device)
             total.add_(noise, alpha=std)
-        out[k] = total.div_(expected_batch_size)
+        out[k] = total.div_(divisor)
     return out
 
 
-def poisson_batch(n: int, *, sample_rate: float, generator: torch.Generator | None = None) -> torch.Tensor:
+def poisson_batch(
+    n: int, *, sample_rate: float, rng: RNGLike = None, generator: object = None
+) -> torch.Tensor:
     """Indices of a Poisson-sampled batch: each of ``n`` examples joins with probability ``sample_rate``.
 
     The batch size is random (Binomial(n, sample_rate)) and may be zero; this is the sampling
-    that the privacy amplification of the accountants assumes.
+    that the privacy amplification of the accountants assumes. ``rng`` (a numpy Generator, an
+    int seed or None) seeds a torch generator; the old ``generator=`` still works for one release.
 
     Examples
     --------
-    >>> g = torch.Generator().manual_seed(0)
-    >>> sizes = [len(poisson_batch(1000, sample_rate=0.1, generator=g)) for _ in range(200)]
+    >>> rng = np.random.default_rng(0)
+    >>> sizes = [len(poisson_batch(1000, sample_rate=0.1, rng=rng)) for _ in range(200)]
     >>> 95 < sum(sizes) / len(sizes) < 105
     True
     """
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n <= 0:
-        raise ValueError(f"n must be a positive integer, got {n!r}")
-    if not 0 < sample_rate <= 1:
-        raise ValueError(f"sample_rate must be in (0, 1], got {sample_rate}")
+    n = check_int(n, "n", min_val=1)
+    sample_rate = check_scalar(sample_rate, "sample_rate", min_val=0.0, max_val=1.0, include_min=False)
+    if generator is not None:  # the old keyword, which took a torch.Generator
+        old = old_keyword(rng, generator, old_name="generator")
+        gen = old if isinstance(old, torch.Generator) else torch_generator(old, name="generator")
+    else:
+        gen = torch_generator(rng)
+    return _poisson_batch(n, sample_rate, gen)
+
+
+def _poisson_batch(n: int, sample_rate: float, generator: torch.Generator) -> torch.Tensor:
     return torch.nonzero(torch.rand(n, generator=generator) < sample_rate).flatten()
 
 
@@ -294,7 +311,7 @@ def clipped_sum_microbatch(
     >>> torch.allclose(total["weight"], clipped["weight"].sum(0), atol=1e-6)
     True
     """
-    _check_positive("max_grad_norm", max_grad_norm)
+    max_grad_norm = check_positive(max_grad_norm, "max_grad_norm")
     if len(X) != len(y):
         raise ValueError(f"X and y have different lengths: {len(X)} and {len(y)}")
     names = [k for k, p in model.named_parameters() if p.requires_grad]
@@ -323,7 +340,7 @@ def train_dp_sgd(
     batch_size: int,
     max_grad_norm: float,
     lr: float,
-    seed: int,
+    rng: RNGLike,
     optimizer: str = "adam",
     validation: tuple | None = None,
     accountant: str = "rdp",
@@ -347,8 +364,8 @@ def train_dp_sgd(
     epochs, batch_size : int
         ``batch_size`` is the *expected* batch size.
     max_grad_norm, lr : float
-    seed : int
-        Seeds sampling and noise.
+    rng : numpy.random.Generator, int seed or None
+        Source of the sampling and the noise (one torch generator derived from it).
     optimizer : {"adam", "sgd"}
     validation : (X_val, y_val), optional
         Accuracy on it is recorded after every epoch in ``history["val_accuracy"]``.
@@ -367,19 +384,17 @@ def train_dp_sgd(
     --------
     >>> X = np.r_[np.zeros((50, 2)), np.ones((50, 2))]; y = np.r_[np.zeros(50), np.ones(50)]
     >>> model, history = train_dp_sgd(nn.Linear(2, 2), X, y, epsilon=1.0, delta=1e-3, epochs=5,
-    ...                                batch_size=20, max_grad_norm=1.0, lr=0.1, seed=0)
+    ...                                batch_size=20, max_grad_norm=1.0, lr=0.1, rng=0)
     >>> history["epsilon"] <= 1.0, history["accuracy"][-1]
     (True, 1.0)
     """
-    if not isinstance(epsilon, (int, float)) or isinstance(epsilon, bool) or not epsilon > 0:
-        raise ValueError(f"epsilon must be positive (math.inf for no noise), got {epsilon!r}")
-    if not 0 < delta < 1:
-        raise ValueError(f"delta must be in (0, 1), got {delta}")
-    for name, value in (("epochs", epochs), ("batch_size", batch_size)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    _check_positive("max_grad_norm", max_grad_norm)
-    _check_positive("lr", lr)
+    if not (isinstance(epsilon, float) and epsilon == math.inf):  # math.inf: clipping, no noise
+        epsilon = check_positive(epsilon, "epsilon")
+    delta = check_probability(delta, "delta")
+    epochs = check_int(epochs, "epochs", min_val=1)
+    batch_size = check_int(batch_size, "batch_size", min_val=1)
+    max_grad_norm = check_positive(max_grad_norm, "max_grad_norm")
+    lr = check_positive(lr, "lr")
     X_t, y_t = to_tensors(X, y)
     n = len(X_t)
     if batch_size > n:
@@ -413,24 +428,21 @@ def train_dp_sgd(
     }
     if validation is not None:
         history["val_accuracy"] = []
-    gen = torch.Generator().manual_seed(seed)
+    gen = torch_generator(rng)
     loss_fn = nn.CrossEntropyLoss()
     names = [k for k, p in model.named_parameters() if p.requires_grad]
     for _ in range(epochs):
         model.train()
         total_loss, seen = 0.0, 0
         for _ in range(steps_per_epoch):
-            idx = poisson_batch(n, sample_rate=sample_rate, generator=gen)
+            idx = _poisson_batch(n, sample_rate, gen)
             xb, yb = X_t[idx], y_t[idx]
             if len(idx) > 0:
                 grads = per_sample_gradients(model, loss_fn, xb, yb)
             else:  # an empty batch still takes a (pure noise) step, as the accountant assumes
                 grads = {k: torch.zeros(0, *p.shape) for k, p in zip(names, params, strict=True)}
             clipped, _ = clip_per_sample(grads, max_grad_norm=max_grad_norm, inplace=True)
-            noisy = noisy_aggregate(
-                clipped, noise_multiplier=sigma, max_grad_norm=max_grad_norm, generator=gen,
-                expected_batch_size=sample_rate * n,
-            )
+            noisy = _noisy_sum(clipped, sigma * max_grad_norm, gen, sample_rate * n)
             for k, p in zip(names, params, strict=True):
                 p.grad = noisy[k]
             opt.step()
@@ -472,10 +484,8 @@ def dp_tpr_bound(fpr: float | np.ndarray, *, epsilon: float, delta: float) -> fl
     >>> dp_tpr_bound(0.5, epsilon=0.0, delta=0.0)
     0.5
     """
-    if isinstance(epsilon, bool) or not epsilon >= 0:
-        raise ValueError(f"epsilon must be >= 0, got {epsilon}")
-    if not 0 <= delta < 1:
-        raise ValueError(f"delta must be in [0, 1), got {delta}")
+    epsilon = check_non_negative(epsilon, "epsilon")
+    delta = check_scalar(delta, "delta", min_val=0.0, max_val=1.0, include_max=False)
     f = np.asarray(fpr, dtype=float)
     if np.any(np.isnan(f)) or np.any(f < 0) or np.any(f > 1):
         raise ValueError(f"fpr must lie in [0, 1], got {fpr}")

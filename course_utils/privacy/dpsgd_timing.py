@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from ..training import to_tensors
+from ..validation import RNGLike, as_seed, check_choice, check_int
 from .dpsgd import (
     LossFn,
     clip_per_sample,
@@ -48,8 +49,7 @@ def _method_step(
     loader they return is Opacus's, Poisson-sampled when ``poisson_sampling``); the others keep
     ``loader``. Shared by :func:`gradient_step_seconds` and :func:`epoch_seconds`.
     """
-    if method not in GRADIENT_METHODS:
-        raise ValueError(f"method must be one of {GRADIENT_METHODS}, got {method!r}")
+    check_choice(method, "method", GRADIENT_METHODS)
     if isinstance(make_model, nn.Module) or not callable(make_model):
         raise ValueError(
             f"make_model must be a function that returns a fresh model (e.g. lambda: mlp(64, (32,), 10)), "
@@ -62,6 +62,7 @@ def _method_step(
     opt = torch.optim.SGD(model.parameters(), lr=1e-3)
     loss_fn: LossFn = nn.CrossEntropyLoss()
     gen = torch.Generator().manual_seed(seed)
+    noise_rng = np.random.default_rng(seed)  # the scratch methods' noise
     names = [k for k, p in model.named_parameters() if p.requires_grad]
     params = [p for p in model.parameters() if p.requires_grad]
 
@@ -93,7 +94,7 @@ def _method_step(
                 clipped = {k: v.unsqueeze(0) for k, v in total.items()}  # already summed
             noisy = noisy_aggregate(
                 clipped, noise_multiplier=noise_multiplier, max_grad_norm=max_grad_norm,
-                generator=gen, expected_batch_size=batch_size,
+                rng=noise_rng, expected_batch_size=batch_size,
             )
             for k, p in zip(names, params, strict=True):
                 p.grad = noisy[k]
@@ -106,12 +107,9 @@ def _timing_data(
     X: np.ndarray | torch.Tensor, y: np.ndarray | torch.Tensor, batch_size: int, count: tuple[str, int]
 ) -> torch.utils.data.TensorDataset:
     """Validate the arguments of the two timing helpers; return the data as a ``TensorDataset``."""
-    name, value = count
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    check_int(count[1], count[0], min_val=1)
     X_t, y_t = to_tensors(X, y)
-    if isinstance(batch_size, bool) or not 0 < batch_size <= len(X_t):
-        raise ValueError(f"batch_size must be in 1..{len(X_t)}, got {batch_size}")
+    check_int(batch_size, "batch_size", min_val=1, max_val=len(X_t))
     return torch.utils.data.TensorDataset(X_t, y_t)
 
 
@@ -125,7 +123,7 @@ def gradient_step_seconds(
     max_grad_norm: float = 1.0,
     noise_multiplier: float = 1.0,
     repeats: int = 5,
-    seed: int = 0,
+    rng: RNGLike = 0,
 ) -> float:
     """Wall-clock seconds (best of ``repeats``) of one training step (forward, gradients, clip, noise, update).
 
@@ -144,6 +142,8 @@ def gradient_step_seconds(
         ``vmap(grad)`` version; one backward pass per example (:func:`clipped_sum_microbatch`).
     repeats : int
         Timed steps after one warm-up step; the fastest is returned.
+    rng : numpy.random.Generator, int seed or None, default 0
+        Seeds the model's initialisation, the batches and the noise.
 
     Examples
     --------
@@ -154,6 +154,7 @@ def gradient_step_seconds(
     True
     """
     xb, yb = _timing_data(X, y, batch_size, ("repeats", repeats))[:batch_size]
+    seed = as_seed(rng)
     batch = torch.utils.data.TensorDataset(xb, yb)
     step, _ = _method_step(
         make_model, method, torch.utils.data.DataLoader(batch, batch_size=batch_size),
@@ -181,7 +182,7 @@ def epoch_seconds(
     max_grad_norm: float = 1.0,
     noise_multiplier: float = 1.0,
     epochs: int = 3,
-    seed: int = 0,
+    rng: RNGLike = 0,
 ) -> float:
     """Wall-clock seconds (best of ``epochs``) of one whole training epoch read through a torch ``DataLoader``.
 
@@ -195,7 +196,7 @@ def epoch_seconds(
 
     Parameters
     ----------
-    make_model, method, max_grad_norm, noise_multiplier, seed
+    make_model, method, max_grad_norm, noise_multiplier, rng
         As in :func:`gradient_step_seconds`.
     X, y : arrays
         The whole training set.
@@ -212,6 +213,7 @@ def epoch_seconds(
     True
     """
     data = _timing_data(X, y, batch_size, ("epochs", epochs))
+    seed = as_seed(rng)
     shuffle = torch.Generator().manual_seed(seed)
     loader = torch.utils.data.DataLoader(data, batch_size=batch_size, shuffle=True, generator=shuffle)
     step, loader = _method_step(

@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from .mechanisms import _positive, gaussian_sigma
+from ..validation import check_choice, check_positive
+from .mechanisms import gaussian_sigma
 
 __all__ = ["neighbour_densities", "plot_neighbour_densities", "EpsilonDial"]
 
@@ -66,17 +67,16 @@ def neighbour_densities(
     >>> g["ratio_exceeds"] < 1e-3     # ... but only where it is very unlikely
     True
     """
-    if mechanism not in ("laplace", "gaussian"):
-        raise ValueError(f"mechanism must be 'laplace' or 'gaussian', got {mechanism!r}")
+    check_choice(mechanism, "mechanism", ("laplace", "gaussian"))
     x = np.asarray(grid, dtype=float)
-    sensitivity = _positive("sensitivity", sensitivity)
+    sensitivity = check_positive(sensitivity, "sensitivity")
     if abs(float(value) - float(value_prime)) > sensitivity + 1e-12:
         raise ValueError(
             f"value and value_prime differ by {abs(float(value) - float(value_prime))}, "
             f"more than sensitivity={sensitivity}: they are not neighbouring answers"
         )
     if mechanism == "laplace":
-        scale = sensitivity / _positive("epsilon", epsilon)
+        scale = sensitivity / check_positive(epsilon, "epsilon")
         dist, dist_prime = stats.laplace(value, scale), stats.laplace(value_prime, scale)
     else:
         scale = gaussian_sigma(sensitivity=sensitivity, epsilon=epsilon, delta=delta)
@@ -213,7 +213,7 @@ class EpsilonDial:
     def update(self, *, epsilon: float | None = None, mechanism: str | None = None) -> dict[str, Any]:
         """Recompute and redraw for a new epsilon and/or mechanism; return the new state."""
         if epsilon is not None:
-            self.epsilon = _positive("epsilon", epsilon)
+            self.epsilon = check_positive(epsilon, "epsilon")
         if mechanism is not None:
             self.mechanism = mechanism
         if self.mechanism == "gaussian":

@@ -8,7 +8,8 @@ Conventions
 * Privacy knobs are keyword-only and named as in Opacus: ``epsilon``, ``delta``,
   ``noise_multiplier``; ``sensitivity`` is the query's L1 (Laplace, exponential) or L2
   (Gaussian) sensitivity.
-* Every random function takes ``rng: numpy.random.Generator``.
+* Every random function takes ``rng``: a ``numpy.random.Generator``, an int seed or None
+  (:func:`course_utils.validation.as_rng`).
 * A scalar ``value`` gives a Python float back; an array gives an array of the same shape.
 
 The "epsilon dial" that shows a mechanism on two neighbouring datasets is in
@@ -34,6 +35,8 @@ from typing import Any
 import numpy as np
 from scipy import optimize, special
 
+from ..validation import RNGLike, as_rng, check_int, check_non_negative, check_positive, check_probability
+
 __all__ = [
     "laplace_mechanism",
     "gaussian_sigma",
@@ -46,49 +49,6 @@ __all__ = [
     "rr_estimate",
     "rr_standard_error",
 ]
-
-
-# --------------------------------------------------------------------------- argument checks
-def _positive(name: str, value: float) -> float:
-    """``value`` as a float; ValueError unless it is a finite number > 0."""
-    if type(value) is float and 0.0 < value < math.inf:  # fast path
-        return value
-    try:
-        out = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a positive number, got {value!r}") from None
-    if not math.isfinite(out) or out <= 0:
-        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
-    return out
-
-
-def _non_negative(name: str, value: float) -> float:
-    try:
-        out = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a non-negative number, got {value!r}") from None
-    if not math.isfinite(out) or out < 0:
-        raise ValueError(f"{name} must be a non-negative finite number, got {value!r}")
-    return out
-
-
-def _probability(name: str, value: float) -> float:
-    """``value`` as a float; ValueError unless 0 < value < 1 (open interval)."""
-    try:
-        out = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number in (0, 1), got {value!r}") from None
-    if not 0.0 < out < 1.0:
-        raise ValueError(f"{name} must be in the open interval (0, 1), got {value!r}")
-    return out
-
-
-def _rng(rng: Any) -> np.random.Generator:
-    if not isinstance(rng, np.random.Generator):
-        raise ValueError(
-            f"rng must be a numpy.random.Generator (e.g. np.random.default_rng(0)), got {type(rng).__name__}"
-        )
-    return rng
 
 
 def _add_noise(value: Any, noise_fn: Any) -> Any:
@@ -108,7 +68,7 @@ def _add_noise(value: Any, noise_fn: Any) -> Any:
 
 # --------------------------------------------------------------------------- Laplace
 def laplace_mechanism(
-    value: Any, *, sensitivity: float, epsilon: float, rng: np.random.Generator
+    value: Any, *, sensitivity: float, epsilon: float, rng: RNGLike
 ) -> Any:
     """Release ``value`` with Laplace noise of scale ``sensitivity / epsilon`` (epsilon-DP).
 
@@ -121,7 +81,7 @@ def laplace_mechanism(
         L1 sensitivity of the query (>= 0; 0 means the answer does not depend on any person).
     epsilon : float
         Privacy parameter (> 0). Smaller means more noise.
-    rng : numpy.random.Generator
+    rng : numpy.random.Generator, int seed or None
 
     Returns
     -------
@@ -135,9 +95,9 @@ def laplace_mechanism(
     >>> out.shape, round(float(np.mean(np.abs(out))), 1)  # mean |noise| = scale = 2 / 0.5
     ((100000,), 4.0)
     """
-    sensitivity = _non_negative("sensitivity", sensitivity)
-    epsilon = _positive("epsilon", epsilon)
-    rng = _rng(rng)
+    sensitivity = check_non_negative(sensitivity, "sensitivity")
+    epsilon = check_positive(epsilon, "epsilon")
+    rng = as_rng(rng)
     scale = sensitivity / epsilon
     return _add_noise(value, lambda shape: rng.laplace(0.0, scale, size=shape))
 
@@ -177,8 +137,8 @@ def gaussian_delta(*, epsilon: float, noise_multiplier: float) -> float:
     >>> gaussian_delta(epsilon=1.0, noise_multiplier=5.0) < 1e-5
     True
     """
-    epsilon = _non_negative("epsilon", epsilon)
-    s = _positive("noise_multiplier", noise_multiplier)
+    epsilon = check_non_negative(epsilon, "epsilon")
+    s = check_positive(noise_multiplier, "noise_multiplier")
     log_a, log_b = _log_delta_terms(s, epsilon)
     if log_b >= log_a:  # only rounding can make the (non-negative) difference negative
         return 0.0
@@ -220,9 +180,9 @@ def gaussian_sigma(
     ...
     ValueError: epsilon must be < 1 for the classic Gaussian calibration (analytic=False), got 2.0; use analytic=True
     """
-    sensitivity = _non_negative("sensitivity", sensitivity)
-    epsilon = _positive("epsilon", epsilon)
-    delta = _probability("delta", delta)
+    sensitivity = check_non_negative(sensitivity, "sensitivity")
+    epsilon = check_positive(epsilon, "epsilon")
+    delta = check_probability(delta, "delta")
     if not analytic:
         if epsilon >= 1.0:
             raise ValueError(
@@ -263,7 +223,7 @@ def gaussian_mechanism(
     sensitivity: float,
     epsilon: float,
     delta: float,
-    rng: np.random.Generator,
+    rng: RNGLike,
     analytic: bool = True,
 ) -> Any:
     """Release ``value`` with Gaussian noise calibrated by :func:`gaussian_sigma`.
@@ -274,7 +234,7 @@ def gaussian_mechanism(
         True answer(s); ``sensitivity`` bounds the L2 distance between neighbouring answers.
     sensitivity, epsilon, delta, analytic
         As in :func:`gaussian_sigma`.
-    rng : numpy.random.Generator
+    rng : numpy.random.Generator, int seed or None
 
     Returns
     -------
@@ -289,7 +249,7 @@ def gaussian_mechanism(
     True
     """
     sigma = gaussian_sigma(sensitivity=sensitivity, epsilon=epsilon, delta=delta, analytic=analytic)
-    rng = _rng(rng)
+    rng = as_rng(rng)
     return _add_noise(value, lambda shape: rng.normal(0.0, sigma, size=shape))
 
 
@@ -326,8 +286,8 @@ def exponential_probabilities(
         raise ValueError(f"utilities must be a non-empty 1-D sequence, got shape {u.shape}")
     if not np.all(np.isfinite(u)):
         raise ValueError("utilities must be finite (no NaN or inf)")
-    sensitivity = _positive("sensitivity", sensitivity)
-    epsilon = _positive("epsilon", epsilon)
+    sensitivity = check_positive(sensitivity, "sensitivity")
+    epsilon = check_positive(epsilon, "epsilon")
     return special.softmax(epsilon * u / (2.0 * sensitivity))
 
 
@@ -337,7 +297,7 @@ def exponential_mechanism(
     *,
     sensitivity: float,
     epsilon: float,
-    rng: np.random.Generator,
+    rng: RNGLike,
 ) -> Any:
     """Pick one candidate with probability proportional to ``exp(eps * utility / (2 * sensitivity))``.
 
@@ -349,7 +309,7 @@ def exponential_mechanism(
         One utility per candidate; see :func:`exponential_probabilities`.
     sensitivity, epsilon
         As in :func:`exponential_probabilities`.
-    rng : numpy.random.Generator
+    rng : numpy.random.Generator, int seed or None
 
     Returns
     -------
@@ -373,7 +333,7 @@ def exponential_mechanism(
             f"utilities must have one entry per candidate: {len(candidates)} candidates, "
             f"{probs.size} utilities"
         )
-    rng = _rng(rng)
+    rng = as_rng(rng)
     return candidates[int(rng.choice(len(candidates), p=probs))]
 
 
@@ -386,7 +346,7 @@ def rr_keep_probability(*, epsilon: float) -> float:
     >>> round(rr_keep_probability(epsilon=math.log(3)), 6)  # the two-coin survey
     0.75
     """
-    epsilon = _positive("epsilon", epsilon)
+    epsilon = check_positive(epsilon, "epsilon")
     return float(special.expit(epsilon))
 
 
@@ -401,7 +361,7 @@ def _bits(name: str, bits: Any) -> np.ndarray:
     return arr.astype(np.int8)
 
 
-def randomized_response(bits: Any, *, epsilon: float, rng: np.random.Generator) -> np.ndarray:
+def randomized_response(bits: Any, *, epsilon: float, rng: RNGLike) -> np.ndarray:
     """Local DP for one bit per person: report the truth with probability ``e^eps / (1 + e^eps)``.
 
     Each person flips their own bit with probability ``1 / (1 + e^eps)``, so the collector never
@@ -413,7 +373,7 @@ def randomized_response(bits: Any, *, epsilon: float, rng: np.random.Generator) 
         True answers, one per person.
     epsilon : float
         > 0. ``epsilon = ln 3`` is the classic two-coin survey (truth with probability 3/4).
-    rng : numpy.random.Generator
+    rng : numpy.random.Generator, int seed or None
 
     Returns
     -------
@@ -429,7 +389,7 @@ def randomized_response(bits: Any, *, epsilon: float, rng: np.random.Generator) 
     """
     arr = _bits("bits", bits)
     keep = rr_keep_probability(epsilon=epsilon)
-    rng = _rng(rng)
+    rng = as_rng(rng)
     flip = rng.random(arr.shape) >= keep
     return (arr ^ flip).astype(np.int8)
 
@@ -477,10 +437,8 @@ def rr_standard_error(n: int, *, epsilon: float, proportion: float = 0.5) -> flo
     >>> round(rr_standard_error(10_000, epsilon=math.log(3)), 4)  # 0.005 / (2 * 0.75 - 1)
     0.01
     """
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n must be a positive integer, got {n!r}")
-    if not 0.0 <= float(proportion) <= 1.0:
-        raise ValueError(f"proportion must be in [0, 1], got {proportion!r}")
+    n = check_int(n, "n", min_val=1)
+    proportion = check_probability(proportion, "proportion", closed=True)
     p = rr_keep_probability(epsilon=epsilon)
     q = p * proportion + (1.0 - p) * (1.0 - proportion)
     return float(math.sqrt(q * (1.0 - q) / n) / (2.0 * p - 1.0))

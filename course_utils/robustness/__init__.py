@@ -5,7 +5,7 @@ The package is split by concept; every name is importable from here as before:
 * :mod:`~course_utils.robustness.evasion` - FGSM, PGD, adaptive PGD (BPDA, EOT), robust accuracy;
 * :mod:`~course_utils.robustness.defences` - adversarial training, Gaussian augmentation, input
   transformations, defensive distillation, spectral signatures against poisoned data;
-* :mod:`~course_utils.robustness.certify` - randomized smoothing certificates;
+* :mod:`~course_utils.robustness.smoothing` - randomized smoothing: certified radii;
 * data poisoning (label flipping, backdoors) is an attack on the training data and lives in
   :mod:`course_utils.attacks.poisoning`; its functions are re-exported here.
 
@@ -16,9 +16,8 @@ the ``rng`` convention of :mod:`course_utils.validation`).
 from __future__ import annotations
 
 from ..attacks.poisoning import add_trigger, attack_success_rate, flip_labels, poison_backdoor
-from ._deprecated import clopper_pearson_lower
-from ._inputs import as_generator
-from .certify import (
+from ._deprecated import as_generator, clopper_pearson_lower
+from .smoothing import (
     certified_accuracy,
     certified_radius,
     certify,

@@ -13,34 +13,6 @@ import torch
 from torch import nn
 
 Array = np.ndarray | torch.Tensor
-Generator = torch.Generator | np.random.Generator | int | None
-
-
-def as_generator(generator: Generator) -> torch.Generator | None:
-    """A ``torch.Generator`` from a torch generator, a numpy generator, an int seed, or None.
-
-    ``None`` stays ``None`` (torch's global generator, seeded by :func:`course_utils.setup`).
-
-    Examples
-    --------
-    >>> g = as_generator(3)
-    >>> torch.rand(1, generator=g).item() == torch.rand(1, generator=as_generator(3)).item()
-    True
-    >>> as_generator(None) is None
-    True
-    """
-    if generator is None or isinstance(generator, torch.Generator):
-        return generator
-    if isinstance(generator, np.random.Generator):
-        return torch.Generator().manual_seed(int(generator.integers(0, 2**62)))
-    if isinstance(generator, (int, np.integer)) and not isinstance(generator, bool):
-        if generator < 0:
-            raise ValueError(f"generator seed must be non-negative, got {generator}")
-        return torch.Generator().manual_seed(int(generator))
-    raise ValueError(
-        "generator must be a torch.Generator, a numpy Generator, an int seed or None, "
-        f"got {type(generator).__name__}"
-    )
 
 
 def _tensor(X: Array, name: str = "X") -> tuple[torch.Tensor, bool]:
@@ -84,17 +56,6 @@ def _check_unit_box(X_t: torch.Tensor) -> None:
         )
 
 
-def _positive(value: float, name: str, *, allow_zero: bool = False) -> float:
-    try:
-        value = float(value)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be a number, got {value!r}") from exc
-    if not np.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
-        bound = ">= 0" if allow_zero else "> 0"
-        raise ValueError(f"{name} must be finite and {bound}, got {value}")
-    return value
-
-
 def _flat_norm(t: torch.Tensor) -> torch.Tensor:
     """L2 norm of each example, shaped to broadcast against ``t``."""
     norms = t.reshape(len(t), -1).norm(dim=1)
@@ -120,9 +81,3 @@ def _check_single(x: Array) -> torch.Tensor:
     if x_t.dim() == 0:
         raise ValueError("x must be one example (e.g. shape (64,)), got a scalar")
     return x_t
-
-
-def _check_count(value: int, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)

@@ -14,16 +14,18 @@ import torch
 from torch import nn
 
 from ..training import Attack, to_tensors, train
-from ._inputs import (
-    Array,
-    Generator,
-    _EvalMode,
-    _positive,
-    _tensor,
-    _tensor_keep_graph,
-    as_generator,
+from ..validation import (
+    RNGLike,
+    as_rng,
+    as_seed,
+    check_choice,
+    check_int,
+    check_non_negative,
+    check_positive,
+    torch_generator,
 )
-from .evasion import _check_pgd_args, pgd
+from ._inputs import Array, _EvalMode, _tensor, _tensor_keep_graph
+from .evasion import NORMS, pgd
 
 __all__ = [
     "adversarial_training",
@@ -50,7 +52,7 @@ def adversarial_training(
     alpha: float | None = None,
     steps: int = 7,
     norm: str = "linf",
-    generator: Generator = 0,
+    rng: RNGLike = 0,
     **train_kw: Any,
 ) -> dict[str, list[float]]:
     """PGD adversarial training (Madry et al. 2018): :func:`course_utils.training.train` with
@@ -63,8 +65,9 @@ def adversarial_training(
     X, y : training data (X in [0, 1])
     eps, alpha, steps, norm : the PGD attack used during training
         ``alpha`` defaults to ``2.5 * eps / steps``.
-    generator : random start of the attacks (default seed 0)
-    **train_kw : passed to :func:`course_utils.training.train` (``epochs``, ``lr``, ``seed``...)
+    rng : numpy.random.Generator, int seed or None, default 0
+        One stream for the batch order and the attacks' random starts.
+    **train_kw : passed to :func:`course_utils.training.train` (``epochs``, ``lr``...)
 
     Returns
     -------
@@ -74,31 +77,32 @@ def adversarial_training(
     --------
     >>> from course_utils.training import mlp
     >>> X = torch.rand(64, 64); y = (X[:, 0] > 0.5).long()
-    >>> history = adversarial_training(mlp(seed=0), X, y, eps=0.05, steps=2, epochs=2)
+    >>> history = adversarial_training(mlp(rng=0), X, y, eps=0.05, steps=2, epochs=2)
     >>> len(history["loss"])
     2
     """
-    if alpha is None:
-        alpha = 2.5 * float(eps) / max(int(steps), 1)
-    eps, alpha, steps = _check_pgd_args(eps, alpha, steps, norm)
-    gen = as_generator(generator)
-    attack = partial(pgd, eps=eps, alpha=alpha, steps=steps, norm=norm, generator=gen)
-    return train(model, X, y, attack=attack, **train_kw)
+    eps = check_non_negative(eps, "eps")
+    steps = check_int(steps, "steps", min_val=1)
+    check_choice(norm, "norm", NORMS)
+    alpha = 2.5 * eps / steps if alpha is None else check_positive(alpha, "alpha")
+    gen = as_rng(rng)
+    attack = partial(pgd, eps=eps, alpha=alpha, steps=steps, norm=norm, rng=gen)
+    return train(model, X, y, attack=attack, rng=gen, **train_kw)
 
 
-def gaussian_augment(*, sigma: float, generator: Generator = 0) -> Attack:
+def gaussian_augment(*, sigma: float, rng: RNGLike = 0) -> Attack:
     """An ``attack=`` callable for :func:`course_utils.training.train` that adds N(0, sigma^2)
     noise to every batch: the training recipe of randomized smoothing (no clipping).
 
     Examples
     --------
-    >>> noisy = gaussian_augment(sigma=0.25, generator=0)
+    >>> noisy = gaussian_augment(sigma=0.25, rng=0)
     >>> X = torch.zeros(1000, 4)
     >>> round(float(noisy(None, X, None).std()), 1)
     0.2
     """
-    sigma = _positive(sigma, "sigma", allow_zero=True)
-    gen = as_generator(generator)
+    sigma = check_non_negative(sigma, "sigma")
+    gen = torch_generator(rng)  # one torch stream for every batch
 
     def augment(model: nn.Module, X: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         return X + sigma * torch.randn(X.shape, generator=gen)
@@ -112,7 +116,7 @@ class Preprocessed(nn.Module):
     Examples
     --------
     >>> from course_utils.training import mlp
-    >>> defended = Preprocessed(mlp(seed=0), partial(feature_squeeze, bits=1))
+    >>> defended = Preprocessed(mlp(rng=0), partial(feature_squeeze, bits=1))
     >>> defended(torch.rand(3, 64)).shape
     torch.Size([3, 10])
     """
@@ -134,7 +138,7 @@ class Temperature(nn.Module):
     Examples
     --------
     >>> from course_utils.training import mlp
-    >>> base = mlp(seed=0); x = torch.rand(2, 64)
+    >>> base = mlp(rng=0); x = torch.rand(2, 64)
     >>> torch.allclose(Temperature(base, 10.0)(x) * 10, base(x))
     True
     """
@@ -142,7 +146,7 @@ class Temperature(nn.Module):
     def __init__(self, model: nn.Module, temperature: float) -> None:
         super().__init__()
         self.model = model
-        self.temperature = _positive(temperature, "temperature")
+        self.temperature = check_positive(temperature, "temperature")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.model(x) / self.temperature
@@ -158,10 +162,9 @@ def feature_squeeze(X: Array, *, bits: int) -> Array:
     >>> feature_squeeze(np.array([[0.1, 0.4, 0.6, 0.9]]), bits=1).tolist()
     [[0.0, 0.0, 1.0, 1.0]]
     """
-    if isinstance(bits, bool) or not isinstance(bits, (int, np.integer)) or not 1 <= bits <= 16:
-        raise ValueError(f"bits must be an integer in 1..16, got {bits!r}")
+    bits = check_int(bits, "bits", min_val=1, max_val=16)
     X_t, was_numpy = _tensor_keep_graph(X)
-    levels = 2 ** int(bits) - 1
+    levels = 2**bits - 1
     out = torch.round(X_t.clamp(0.0, 1.0) * levels) / levels
     return out.detach().numpy() if was_numpy else out
 
@@ -179,12 +182,8 @@ def median_smooth(X: Array, *, size: int = 3, image_shape: tuple[int, int] = (8,
     >>> float(median_smooth(X).max())                    # salt noise is removed
     0.0
     """
-    if (
-        isinstance(size, bool)
-        or not isinstance(size, (int, np.integer))
-        or size < 1
-        or size % 2 == 0
-    ):
+    size = check_int(size, "size", min_val=1)
+    if size % 2 == 0:
         raise ValueError(f"size must be a positive odd integer, got {size!r}")
     X_t, was_numpy = _tensor_keep_graph(X)
     h, w = image_shape
@@ -201,7 +200,7 @@ def median_smooth(X: Array, *, size: int = 3, image_shape: tuple[int, int] = (8,
     return out.detach().numpy() if was_numpy else out
 
 
-def add_noise(X: Array, *, sigma: float, generator: Generator = None, clip: bool = True) -> Array:
+def add_noise(X: Array, *, sigma: float, rng: RNGLike = None, clip: bool = True) -> Array:
     """Noise injection: ``X + N(0, sigma^2)``, clipped to [0, 1] unless ``clip=False``.
 
     As a preprocessing step it is a *random* defence; unclipped it is the noise of randomized
@@ -210,12 +209,12 @@ def add_noise(X: Array, *, sigma: float, generator: Generator = None, clip: bool
     Examples
     --------
     >>> X = np.full((2, 3), 0.5)
-    >>> np.array_equal(add_noise(X, sigma=0.1, generator=1), add_noise(X, sigma=0.1, generator=1))
+    >>> np.array_equal(add_noise(X, sigma=0.1, rng=1), add_noise(X, sigma=0.1, rng=1))
     True
     """
-    sigma = _positive(sigma, "sigma", allow_zero=True)
+    sigma = check_non_negative(sigma, "sigma")
     X_t, was_numpy = _tensor_keep_graph(X)
-    noise = torch.randn(X_t.shape, generator=as_generator(generator))
+    noise = torch.randn(X_t.shape, generator=torch_generator(rng))
     out = X_t + sigma * noise
     if clip:
         out = out.clamp(0.0, 1.0)
@@ -231,7 +230,7 @@ def distill(
     epochs: int = 20,
     batch_size: int = 64,
     lr: float = 1e-2,
-    seed: int = 0,
+    rng: RNGLike = 0,
 ) -> dict[str, list[float]]:
     """Train ``student`` so that ``softmax(student(X) / temperature)`` matches ``soft_targets``.
 
@@ -244,6 +243,7 @@ def distill(
         Trained in place (Adam).
     X : inputs; soft_targets : array of shape (N, n_classes), rows summing to 1
     temperature : float, default 1
+    epochs, batch_size, lr, rng : as in :func:`course_utils.training.train`
 
     Returns
     -------
@@ -259,7 +259,7 @@ def distill(
     >>> history["agreement"][-1]
     1.0
     """
-    temperature = _positive(temperature, "temperature")
+    temperature = check_positive(temperature, "temperature")
     X_t, _ = _tensor(X)
     P_t, _ = _tensor(soft_targets, "soft_targets")
     if P_t.dim() != 2 or len(P_t) != len(X_t):
@@ -270,12 +270,8 @@ def distill(
         raise ValueError(
             "soft_targets rows must be probability vectors (non-negative, summing to 1)"
         )
-    if epochs <= 0 or batch_size <= 0 or lr <= 0:
-        raise ValueError(
-            f"epochs, batch_size and lr must be positive, got {epochs}, {batch_size}, {lr}"
-        )
     history = train(
-        student, X_t, P_t, epochs=epochs, batch_size=batch_size, lr=lr, temperature=temperature, seed=seed
+        student, X_t, P_t, epochs=epochs, batch_size=batch_size, lr=lr, temperature=temperature, rng=rng
     )
     student.eval()
     return {"loss": history["loss"], "agreement": history["accuracy"]}
@@ -291,7 +287,7 @@ def defensive_distillation(
     epochs: int = 20,
     batch_size: int = 64,
     lr: float = 1e-2,
-    seed: int = 0,
+    rng: RNGLike = 0,
 ) -> nn.Module:
     """Defensive distillation (Papernot et al. 2016).
 
@@ -301,6 +297,9 @@ def defensive_distillation(
     cross-entropy gradient underflows to zero: the defence hides the gradient, it does not
     move the decision boundary.
 
+    ``rng`` (an int seed, a numpy Generator or None) gives one seed ``s``: the teacher trains
+    with ``s`` and the student with ``s + 1``.
+
     Returns
     -------
     The trained ``student`` (deployed at temperature 1).
@@ -309,11 +308,12 @@ def defensive_distillation(
     --------
     >>> from course_utils.training import mlp
     >>> X = torch.rand(64, 64); y = (X[:, 0] > 0.5).long()
-    >>> student = defensive_distillation(mlp(seed=0), mlp(seed=1), X, y, temperature=20, epochs=2)
+    >>> student = defensive_distillation(mlp(rng=0), mlp(rng=1), X, y, temperature=20, epochs=2)
     >>> student(X).shape
     torch.Size([64, 10])
     """
-    temperature = _positive(temperature, "temperature")
+    temperature = check_positive(temperature, "temperature")
+    seed = as_seed(rng)
     train(
         Temperature(teacher, temperature),
         X,
@@ -321,7 +321,7 @@ def defensive_distillation(
         epochs=epochs,
         batch_size=batch_size,
         lr=lr,
-        seed=seed,
+        rng=seed,
     )
     X_t, _ = _tensor(X)
     with _EvalMode(teacher), torch.no_grad():
@@ -334,7 +334,7 @@ def defensive_distillation(
         epochs=epochs,
         batch_size=batch_size,
         lr=lr,
-        seed=seed + 1,
+        rng=seed + 1,
     )
     return student
 
@@ -346,7 +346,7 @@ def per_example_loss(model: nn.Module, X: Array, y: Array) -> np.ndarray:
     Examples
     --------
     >>> from course_utils.training import mlp
-    >>> per_example_loss(mlp(seed=0), np.zeros((4, 64)), np.zeros(4, dtype=int)).shape
+    >>> per_example_loss(mlp(rng=0), np.zeros((4, 64)), np.zeros(4, dtype=int)).shape
     (4,)
     """
     X_t, y_t = to_tensors(_tensor(X)[0], np.asarray(y))

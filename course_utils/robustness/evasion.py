@@ -20,25 +20,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
 
 from ..training import Attack, evaluate
-from ._inputs import (
-    Array,
-    Generator,
-    _check_unit_box,
-    _EvalMode,
-    _flat_norm,
-    _labels,
-    _like,
-    _positive,
-    _tensor,
-    as_generator,
-)
+from ..validation import RNGLike, check_choice, check_int, check_non_negative, check_positive, torch_generator
+from ._inputs import Array, _check_unit_box, _EvalMode, _flat_norm, _labels, _like, _tensor
 
 __all__ = ["fgsm", "pgd", "bpda_pgd", "robust_accuracy"]
+
+
+NORMS = ("linf", "l2")
 
 
 def _loss(logits: torch.Tensor, y: torch.Tensor, kind: str) -> torch.Tensor:
@@ -77,11 +69,11 @@ def fgsm(model: nn.Module, X: Array, y: Array, *, eps: float, loss: str = "ce") 
     --------
     >>> from course_utils.training import mlp
     >>> X = torch.rand(5, 64); y = torch.zeros(5, dtype=torch.long)
-    >>> X_adv = fgsm(mlp(seed=0), X, y, eps=0.1)
+    >>> X_adv = fgsm(mlp(rng=0), X, y, eps=0.1)
     >>> bool((X_adv - X).abs().max() <= 0.1 + 1e-6), bool(X_adv.min() >= 0)
     (True, True)
     """
-    eps = _positive(eps, "eps", allow_zero=True)
+    eps = check_non_negative(eps, "eps")
     X_t, was_numpy = _tensor(X)
     _check_unit_box(X_t)
     y_t = _labels(y, len(X_t))
@@ -188,13 +180,11 @@ def _pgd_core(
 
 
 def _check_pgd_args(eps: float, alpha: float, steps: int, norm: str) -> tuple[float, float, int]:
-    eps = _positive(eps, "eps", allow_zero=True)
-    alpha = _positive(alpha, "alpha")
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
-        raise ValueError(f"steps must be a positive integer, got {steps!r}")
-    if norm not in ("linf", "l2"):
-        raise ValueError(f"norm must be 'linf' or 'l2', got {norm!r}")
-    return eps, alpha, int(steps)
+    eps = check_non_negative(eps, "eps")
+    alpha = check_positive(alpha, "alpha")
+    steps = check_int(steps, "steps", min_val=1)
+    check_choice(norm, "norm", NORMS)
+    return eps, alpha, steps
 
 
 def pgd(
@@ -207,7 +197,7 @@ def pgd(
     steps: int,
     norm: str = "linf",
     random_start: bool = True,
-    generator: Generator = None,
+    rng: RNGLike = None,
     loss: str = "ce",
 ) -> Array:
     """Projected gradient descent attack (Madry et al. 2018), L-infinity or L2.
@@ -233,8 +223,8 @@ def pgd(
         Number of gradient steps, ``>= 1``.
     norm : {"linf", "l2"}
     random_start : bool, default True
-    generator : torch.Generator, numpy Generator, int or None
-        Randomness of the start.
+    rng : numpy.random.Generator, int seed or None
+        Randomness of the start (a torch generator is derived from it).
     loss : {"ce", "margin"}
         Cross-entropy, or the logit margin (robust to a saturated softmax).
 
@@ -246,7 +236,7 @@ def pgd(
     --------
     >>> from course_utils.training import mlp
     >>> X = torch.rand(8, 64); y = torch.arange(8) % 10
-    >>> X_adv = pgd(mlp(seed=0), X, y, eps=0.5, alpha=0.2, steps=5, norm="l2", generator=0)
+    >>> X_adv = pgd(mlp(rng=0), X, y, eps=0.5, alpha=0.2, steps=5, norm="l2", rng=0)
     >>> bool((X_adv - X).flatten(1).norm(dim=1).max() <= 0.5 + 1e-5)
     True
     """
@@ -262,7 +252,7 @@ def pgd(
         norm=norm,
         bpda=False,
         random_start=random_start,
-        generator=generator,
+        rng=rng,
         loss=loss,
     )
 
@@ -277,7 +267,7 @@ def robust_accuracy(model: nn.Module, X: Array, y: Array, attack: Attack | None)
     >>> from functools import partial
     >>> from course_utils.training import mlp
     >>> X = torch.rand(20, 64); y = torch.zeros(20, dtype=torch.long)
-    >>> model = mlp(seed=0)
+    >>> model = mlp(rng=0)
     >>> robust_accuracy(model, X, y, partial(fgsm, eps=0.3)) <= robust_accuracy(model, X, y, None)
     True
     """
@@ -315,7 +305,7 @@ def bpda_pgd(
     bpda: bool = True,
     eot_samples: int = 1,
     random_start: bool = True,
-    generator: Generator = None,
+    rng: RNGLike = None,
     loss: str = "ce",
 ) -> Array:
     """Adaptive PGD against ``model(transform(x))``, the defended model.
@@ -336,18 +326,13 @@ def bpda_pgd(
     >>> from course_utils.robustness.defences import Preprocessed, feature_squeeze
     >>> from course_utils.training import mlp
     >>> X = torch.rand(6, 64); y = torch.zeros(6, dtype=torch.long)
-    >>> defended = Preprocessed(mlp(seed=0), partial(feature_squeeze, bits=2))
-    >>> X_adv = bpda_pgd(defended, X, y, eps=0.1, alpha=0.02, steps=5, generator=0)
+    >>> defended = Preprocessed(mlp(rng=0), partial(feature_squeeze, bits=2))
+    >>> X_adv = bpda_pgd(defended, X, y, eps=0.1, alpha=0.02, steps=5, rng=0)
     >>> bool((X_adv - X).abs().max() <= 0.1 + 1e-6)
     True
     """
     eps, alpha, steps = _check_pgd_args(eps, alpha, steps, norm)
-    if (
-        isinstance(eot_samples, bool)
-        or not isinstance(eot_samples, (int, np.integer))
-        or eot_samples < 1
-    ):
-        raise ValueError(f"eot_samples must be a positive integer, got {eot_samples!r}")
+    eot_samples = check_int(eot_samples, "eot_samples", min_val=1)
     if transform is None:
         # a defended model Preprocessed(model, transform), recognised by its two parts
         if not (isinstance(getattr(model, "model", None), nn.Module) and hasattr(model, "transform")):
@@ -372,8 +357,8 @@ def bpda_pgd(
             steps=steps,
             norm=norm,
             random_start=random_start,
-            gen=as_generator(generator),
+            gen=torch_generator(rng),
             loss=loss,
-            eot_samples=int(eot_samples),
+            eot_samples=eot_samples,
         )
     return _like(X_adv, was_numpy)

@@ -14,6 +14,7 @@ import numpy as np
 from .players import positions_from_salary
 from ..plotting import TEAM_COLORS, Blitter, figure_with_controls, share_map
 from .soccer import cell_centres, team_share
+from ..validation import RNGLike, as_rng, check_int, check_positive
 
 __all__ = [
     "SALARY_BOUNDS",
@@ -188,7 +189,7 @@ def dp_group_lines(
     *,
     epsilon: float,
     bounds: tuple[tuple[float, float], tuple[float, float]] = SALARY_BOUNDS,
-    rng: np.random.Generator,
+    rng: RNGLike,
 ) -> dict[Any, tuple[float, float]]:
     """Per-group least-squares lines released with epsilon-differential privacy.
 
@@ -215,7 +216,7 @@ def dp_group_lines(
         Privacy budget, > 0. Small = more noise.
     bounds : ((years_lo, years_hi), (salary_lo, salary_hi))
         Public bounds; must not be chosen by looking at the data.
-    rng : numpy.random.Generator
+    rng : numpy.random.Generator, int seed or None
 
     Returns
     -------
@@ -231,11 +232,9 @@ def dp_group_lines(
     (2122, 2122)
     """
     years, salary, groups = _check_xy(years, salary, groups)
-    if not (np.isfinite(epsilon) and epsilon > 0):
-        raise ValueError(f"epsilon must be a positive number, got {epsilon}")
+    epsilon = check_positive(epsilon, "epsilon")
     (x_lo, x_hi), (y_lo, y_hi) = _check_bounds(bounds)
-    if not isinstance(rng, np.random.Generator):
-        raise ValueError("rng must be a numpy.random.Generator (e.g. np.random.default_rng(0))")
+    rng = as_rng(rng)
     wx, wy = x_hi - x_lo, y_hi - y_lo
     x = (np.clip(years, x_lo, x_hi) - x_lo) / wx
     y = (np.clip(salary, y_lo, y_hi) - y_lo) / wy
@@ -262,7 +261,7 @@ def dp_dial(
     index: int = 0,
     bounds: tuple[tuple[float, float], tuple[float, float]] = SALARY_BOUNDS,
     n_draws: int = 200,
-    rng: np.random.Generator,
+    rng: RNGLike,
 ) -> dict[str, Any]:
     """What the DP dial shows: attack error and utility loss over many noise draws.
 
@@ -291,8 +290,8 @@ def dp_dial(
     True
     """
     years, salary, groups = _check_xy(years, salary, groups)
-    if n_draws < 1:
-        raise ValueError(f"n_draws must be at least 1, got {n_draws}")
+    n_draws = check_int(n_draws, "n_draws", min_val=1)
+    rng = as_rng(rng)  # one stream for all the draws
     (_, _), (y_lo, y_hi) = _check_bounds(bounds)
     exact = group_lines(years, salary, groups)
     keys = list(exact)
@@ -327,7 +326,7 @@ class SalaryToy:
         Player layout read as salaries (see :func:`course_utils.toys.players.salary_view`).
     show_patches : bool, default False
         Draw the flexible patch model behind the points.
-    rng : numpy.random.Generator, optional
+    rng : numpy.random.Generator, int seed or None, default 0
         Noise source for the DP dial.
 
     Examples
@@ -346,7 +345,7 @@ class SalaryToy:
         layout: str = "playersleaklow",
         *,
         show_patches: bool = False,
-        rng: np.random.Generator | None = None,
+        rng: RNGLike = 0,
         ax: Any = None,
     ) -> None:
         import matplotlib.pyplot as plt
@@ -355,7 +354,7 @@ class SalaryToy:
 
         positions, self.groups = pair_players(layout)
         self.years, self.salary = salary_view(positions)
-        self.rng = rng if rng is not None else np.random.default_rng(0)
+        self.rng = as_rng(rng)
         self.epsilon: float | None = None
         self.show_patches = show_patches
         self._controls: Any = None
@@ -382,8 +381,8 @@ class SalaryToy:
 
     def set_epsilon(self, epsilon: float | None) -> None:
         """Turn the DP dial: None shows exact lines, a number shows epsilon-DP releases."""
-        if epsilon is not None and not epsilon > 0:
-            raise ValueError(f"epsilon must be positive or None, got {epsilon}")
+        if epsilon is not None:
+            epsilon = check_positive(epsilon, "epsilon")
         self.epsilon = epsilon
         self._draw()
 

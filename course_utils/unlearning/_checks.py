@@ -6,6 +6,8 @@ from typing import Any
 
 import numpy as np
 
+from ..validation import check_non_negative
+
 
 def _as_X(X: Any, name: str = "X") -> np.ndarray:
     X = np.asarray(X, dtype=float)
@@ -31,11 +33,7 @@ def _as_Xy(X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _check_lam(lam: Any) -> float:
-    if isinstance(lam, bool) or not isinstance(lam, (int, float, np.integer, np.floating)):
-        raise ValueError(f"lam must be a non-negative number, got {lam!r}")
-    if not np.isfinite(lam) or lam < 0:
-        raise ValueError(f"lam must be a non-negative number, got {lam!r}")
-    return float(lam)
+    return check_non_negative(lam, "lam")
 
 
 def _check_theta(theta: Any, n_features: int, fit_intercept: bool) -> np.ndarray:

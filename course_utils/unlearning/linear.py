@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from ..validation import check_int, check_positive
 from ._checks import _as_X, _as_Xy, _check_index, _check_lam, _check_theta
 
 __all__ = [
@@ -305,8 +306,8 @@ def logistic_fit(
     X = _as_X(X)
     y = _binary_labels(y, len(X))
     lam = _check_lam(lam)
-    if max_iter <= 0 or tol <= 0:
-        raise ValueError(f"max_iter and tol must be positive, got {max_iter} and {tol}")
+    max_iter = check_int(max_iter, "max_iter", min_val=1)
+    tol = check_positive(tol, "tol")
     A = add_intercept(X) if fit_intercept else X
     theta = np.zeros(A.shape[1])
     for _ in range(max_iter):

@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from ..validation import RNGLike, as_rng, check_int
+
 from ._checks import _as_X
 
 __all__ = ["SISAModel", "sisa_train", "sisa_remove"]
@@ -133,7 +135,7 @@ def sisa_train(
     n_shards: int,
     n_slices: int = 1,
     estimator: Any = None,
-    seed: int = 0,
+    rng: RNGLike = 0,
 ) -> SISAModel:
     """Sharded, Isolated, Sliced, Aggregated training (Bourtoule et al., 2021).
 
@@ -151,8 +153,8 @@ def sisa_train(
         Slices per shard; > 1 needs an estimator with a ``warm_start`` parameter.
     estimator : scikit-learn classifier, optional
         Template cloned for each shard; default ``LogisticRegression(max_iter=500)``.
-    seed : int, default 0
-        Seeds the assignment of rows to shards.
+    rng : numpy.random.Generator, int seed or None, default 0
+        Source of the assignment of rows to shards.
 
     Returns
     -------
@@ -174,9 +176,8 @@ def sisa_train(
         raise ValueError(
             f"y must be 1-d with one label per row of X ({len(X)}), got shape {y.shape}"
         )
-    for name, value in (("n_shards", n_shards), ("n_slices", n_slices)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    n_shards = check_int(n_shards, "n_shards", min_val=1)
+    n_slices = check_int(n_slices, "n_slices", min_val=1)
     if n_shards * n_slices > len(X):
         raise ValueError(f"n_shards * n_slices = {n_shards * n_slices} exceeds the {len(X)} rows")
     template = _default_estimator() if estimator is None else estimator
@@ -184,7 +185,7 @@ def sisa_train(
         raise ValueError(
             f"n_slices > 1 needs an estimator with a warm_start parameter, got {template!r}"
         )
-    order = np.random.default_rng(seed).permutation(len(X))
+    order = as_rng(rng).permutation(len(X))
     slices = [np.array_split(shard, n_slices) for shard in np.array_split(order, n_shards)]
     estimators, checkpoints, rows = [], [], 0
     for shard_slices in slices:

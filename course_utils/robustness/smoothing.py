@@ -10,16 +10,8 @@ from scipy import stats
 from torch import nn
 
 from ..stats import clopper_pearson
-from ._inputs import (
-    Array,
-    Generator,
-    _check_count,
-    _check_single,
-    _EvalMode,
-    _positive,
-    _tensor,
-    as_generator,
-)
+from ..validation import RNGLike, check_int, check_positive, check_probability, torch_generator
+from ._inputs import Array, _check_single, _EvalMode, _tensor
 
 __all__ = [
     "certified_radius",
@@ -46,9 +38,8 @@ def certified_radius(p_lower: float, *, sigma: float) -> float:
     >>> certified_radius(0.4, sigma=0.5)
     0.0
     """
-    if not 0 <= p_lower <= 1:
-        raise ValueError(f"p_lower must be a probability in [0, 1], got {p_lower}")
-    sigma = _positive(sigma, "sigma")
+    p_lower = check_probability(p_lower, "p_lower", closed=True)
+    sigma = check_positive(sigma, "sigma")
     if p_lower <= 0.5:
         return 0.0
     return float(sigma * stats.norm.ppf(p_lower))
@@ -93,7 +84,7 @@ def smoothed_predict(
     sigma: float,
     n: int,
     alpha: float = 0.001,
-    generator: Generator = None,
+    rng: RNGLike = None,
     batch_size: int = 1000,
 ) -> int:
     """PREDICT of the smoothed classifier ``g(x) = argmax_c P(f(x + noise) = c)``.
@@ -107,16 +98,15 @@ def smoothed_predict(
     >>> class Coin(nn.Module):            # ignores x: class 0 or 1 at random
     ...     def forward(self, x):
     ...         return torch.randn(len(x), 2)
-    >>> smoothed_predict(Coin(), np.zeros(64), sigma=0.25, n=200, generator=0)
+    >>> smoothed_predict(Coin(), np.zeros(64), sigma=0.25, n=200, rng=0)
     -1
     """
-    sigma = _positive(sigma, "sigma")
-    n = _check_count(n, "n")
-    if not 0 < alpha < 1:
-        raise ValueError(f"alpha must be in (0, 1), got {alpha}")
+    sigma = check_positive(sigma, "sigma")
+    n = check_int(n, "n", min_val=1)
+    alpha = check_probability(alpha, "alpha")
     x_t = _check_single(x)
     counts = _noisy_counts(
-        model, x_t, sigma=sigma, num=n, gen=as_generator(generator), batch_size=batch_size
+        model, x_t, sigma=sigma, num=n, gen=torch_generator(rng), batch_size=batch_size
     )
     top2 = np.argsort(counts)[::-1][:2]
     n_a, n_b = int(counts[top2[0]]), int(counts[top2[1]]) if len(top2) > 1 else 0
@@ -133,7 +123,7 @@ def certify(
     n0: int = 100,
     n: int = 1000,
     alpha: float = 0.001,
-    generator: Generator = None,
+    rng: RNGLike = None,
     batch_size: int = 1000,
 ) -> tuple[int, float]:
     """CERTIFY (Cohen et al. 2019): a class and an L2 radius within which the smoothed
@@ -154,16 +144,33 @@ def certify(
     >>> class Always3(nn.Module):           # p_A = 1 whatever the noise
     ...     def forward(self, x):
     ...         return nn.functional.one_hot(torch.full((len(x),), 3), 10).float()
-    >>> label, radius = certify(Always3(), np.zeros(64), sigma=0.5, n0=10, n=100, alpha=0.001, generator=0)
+    >>> label, radius = certify(Always3(), np.zeros(64), sigma=0.5, n0=10, n=100, alpha=0.001, rng=0)
     >>> label, round(radius, 3), round(0.5 * float(stats.norm.ppf(0.001 ** (1 / 100))), 3)
     (3, 0.75, 0.75)
     """
-    sigma = _positive(sigma, "sigma")
-    n0, n = _check_count(n0, "n0"), _check_count(n, "n")
-    if not 0 < alpha < 1:
-        raise ValueError(f"alpha must be in (0, 1), got {alpha}")
-    x_t = _check_single(x)
-    gen = as_generator(generator)
+    sigma, n0, n, alpha = _check_certify_args(sigma, n0, n, alpha)
+    return _certify(model, _check_single(x), sigma, n0, n, alpha, torch_generator(rng), batch_size)
+
+
+def _check_certify_args(sigma: float, n0: int, n: int, alpha: float) -> tuple[float, int, int, float]:
+    return (
+        check_positive(sigma, "sigma"),
+        check_int(n0, "n0", min_val=1),
+        check_int(n, "n", min_val=1),
+        check_probability(alpha, "alpha"),
+    )
+
+
+def _certify(
+    model: nn.Module,
+    x_t: torch.Tensor,
+    sigma: float,
+    n0: int,
+    n: int,
+    alpha: float,
+    gen: torch.Generator,
+    batch_size: int,
+) -> tuple[int, float]:
     selection = _noisy_counts(model, x_t, sigma=sigma, num=n0, gen=gen, batch_size=batch_size)
     c_a = int(selection.argmax())
     estimation = _noisy_counts(model, x_t, sigma=sigma, num=n, gen=gen, batch_size=batch_size)
@@ -181,20 +188,21 @@ def certify_dataset(
     n0: int = 100,
     n: int = 1000,
     alpha: float = 0.001,
-    generator: Generator = None,
+    rng: RNGLike = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`certify` on every row of ``X``: arrays of labels (-1 = abstain) and radii.
 
     Examples
     --------
     >>> from course_utils.training import mlp
-    >>> labels, radii = certify_dataset(mlp(seed=0), np.zeros((3, 64)), sigma=0.25, n0=10, n=50, generator=0)
+    >>> labels, radii = certify_dataset(mlp(rng=0), np.zeros((3, 64)), sigma=0.25, n0=10, n=50, rng=0)
     >>> labels.shape, radii.shape
     ((3,), (3,))
     """
+    sigma, n0, n, alpha = _check_certify_args(sigma, n0, n, alpha)
     X_t, _ = _tensor(X)
-    gen = as_generator(generator)
-    results = [certify(model, x, sigma=sigma, n0=n0, n=n, alpha=alpha, generator=gen) for x in X_t]
+    gen = torch_generator(rng)  # one torch stream through the whole data set
+    results = [_certify(model, _check_single(x), sigma, n0, n, alpha, gen, 1000) for x in X_t]
     labels = np.array([r[0] for r in results], dtype=np.int64)
     radii = np.array([r[1] for r in results], dtype=float)
     return labels, radii
