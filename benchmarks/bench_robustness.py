@@ -48,7 +48,7 @@ def run() -> list[dict]:
 def _run() -> list[dict]:
     rng = setup(seed=0, style=False)
     X_train, X_test, y_train, y_test = digits_split()
-    attack = partial(pgd, eps=0.1, alpha=0.025, steps=20, rng=0)
+    attack = partial(pgd, eps=0.1, step_size=0.025, steps=20, rng=0)
     rows = []
     train(mlp(64, 256, 10, rng=0), X_train, y_train, epochs=2, batch_size=128)  # warm-up, untimed
 
@@ -58,7 +58,7 @@ def _run() -> list[dict]:
     t_standard = time.perf_counter() - start
     start = time.perf_counter()
     robust = mlp(64, 256, 10, rng=0)
-    train(robust, X_train, y_train, attack=partial(pgd, eps=0.1, alpha=0.05, steps=5, rng=1), **FIT)
+    train(robust, X_train, y_train, attack=partial(pgd, eps=0.1, step_size=0.05, steps=5, rng=1), **FIT)
     t_robust = time.perf_counter() - start
     for label, model in (("standard", standard), ("adversarially trained", robust)):
         rows.append(_row(f"robustness: {label} clean accuracy", evaluate(model, X_test, y_test), "frac",
@@ -70,7 +70,7 @@ def _run() -> list[dict]:
                      f"PGD-5 per batch; {t_robust / t_standard:.1f}x standard"))
 
     squeezed = Preprocessed(standard, partial(feature_squeeze, bits=3))
-    kw = dict(eps=0.1, alpha=0.025, steps=20, rng=0)
+    kw = dict(eps=0.1, step_size=0.025, steps=20, rng=0)
     rows.append(_row("robustness: feature squeezing, naive PGD-20 accuracy",
                      robust_accuracy(squeezed, X_test, y_test, partial(pgd, **kw)), "frac", "3 bits, Linf 0.1"))
     rows.append(_row("robustness: feature squeezing, BPDA PGD-20 accuracy",

@@ -45,9 +45,9 @@ def _membership_rows(n_models: int, seed: int = 0) -> list[dict]:
     out: dict[str, dict[str, float]] = {}
     for name, scores in metrics.items():
         out[name] = {
-            "AUC": float(np.mean([mia.roc_auc(scores[:, j], masks[:, j]) for j in range(n_models)])),
-            "TPR@1%FPR": float(np.mean([mia.tpr_at_fpr(scores[:, j], masks[:, j]) for j in range(n_models)])),
-            "TPR@0.1%FPR": float(np.mean([mia.tpr_at_fpr(scores[:, j], masks[:, j], 0.001) for j in range(n_models)])),
+            "AUC": float(np.mean([mia.roc_auc(masks[:, j], scores[:, j]) for j in range(n_models)])),
+            "TPR@1%FPR": float(np.mean([mia.tpr_at_fpr(masks[:, j], scores[:, j]) for j in range(n_models)])),
+            "TPR@0.1%FPR": float(np.mean([mia.tpr_at_fpr(masks[:, j], scores[:, j], fpr=0.001) for j in range(n_models)])),
         }
     shadows = n_models - 1
     note = f"800 digits, logistic regression, mean over {n_models} targets"

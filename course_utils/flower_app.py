@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from .federated import NumpyNet, client_rng, local_sgd
+from .results import Result
 from .validation import RNGLike, as_seed, check_int
 
 __all__ = [
@@ -55,8 +56,8 @@ class RayStartError(RuntimeError):
     """
 
 
-@dataclass
-class FlowerRun:
+@dataclass(frozen=True)
+class FlowerRun(Result):
     """Result of :func:`run_flower`.
 
     ``accuracy[t]`` is the global model's test accuracy after round ``t`` (``t = 0``: initial

@@ -7,11 +7,13 @@ and friends are the same code with one argument changed (no ``epoch`` / ``epoch_
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch import nn
 
+from .results import Result
 from .validation import (
     RNGLike,
     as_seed,
@@ -23,7 +25,7 @@ from .validation import (
     torch_generator,
 )
 
-__all__ = ["mlp", "to_tensors", "train", "evaluate", "predict_proba"]
+__all__ = ["mlp", "to_tensors", "train", "TrainingHistory", "evaluate", "predict_proba", "per_example_loss"]
 
 Attack = Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor]
 
@@ -81,6 +83,18 @@ def to_tensors(X: np.ndarray, y: np.ndarray | None = None) -> tuple[torch.Tensor
     return X_t, y_t
 
 
+@dataclass(frozen=True)
+class TrainingHistory(Result):
+    """What :func:`train` returns: one value per epoch, measured on the training batches.
+
+    ``accuracy`` is the share of correct predictions (with soft targets: agreement with the
+    targets' argmax; with an ``attack``: accuracy on the attacked batches).
+    """
+
+    loss: list[float]
+    accuracy: list[float]
+
+
 def train(
     model: nn.Module,
     X: np.ndarray | torch.Tensor,
@@ -95,7 +109,7 @@ def train(
     temperature: float = 1.0,
     rng: RNGLike = 0,
     seed: RNGLike | None = None,
-) -> dict[str, list[float]]:
+) -> TrainingHistory:
     """Train ``model`` with cross-entropy; return the per-epoch history.
 
     Parameters
@@ -119,8 +133,8 @@ def train(
 
     Returns
     -------
-    dict with ``"loss"`` and ``"accuracy"`` lists (training batches, one value per epoch);
-    with soft targets "accuracy" is the agreement with the targets' argmax.
+    TrainingHistory
+        ``loss`` and ``accuracy`` per epoch (``history.loss`` or ``history["loss"]``).
 
     Examples
     --------
@@ -143,7 +157,8 @@ def train(
     else:
         opt = torch.optim.SGD(model.parameters(), lr=lr, weight_decay=weight_decay)
     loss_fn = nn.CrossEntropyLoss()
-    history: dict[str, list[float]] = {"loss": [], "accuracy": []}
+    losses: list[float] = []
+    accuracies: list[float] = []
     for _ in range(epochs):
         order = torch.randperm(len(X_t), generator=gen)
         total_loss, correct = 0.0, 0
@@ -161,9 +176,9 @@ def train(
             total_loss += loss.detach().item() * len(idx)
             labels = yb.argmax(1) if yb.dim() == 2 else yb
             correct += int((logits.argmax(1) == labels).sum())
-        history["loss"].append(total_loss / len(X_t))
-        history["accuracy"].append(correct / len(X_t))
-    return history
+        losses.append(total_loss / len(X_t))
+        accuracies.append(correct / len(X_t))
+    return TrainingHistory(loss=losses, accuracy=accuracies)
 
 
 @torch.no_grad()
@@ -202,3 +217,26 @@ def evaluate(
         X_t = attack(model, X_t, y_t).detach()
     with torch.no_grad():
         return float((model(X_t).argmax(1) == y_t).float().mean())
+
+
+@torch.no_grad()
+def per_example_loss(
+    model: nn.Module, X: np.ndarray | torch.Tensor, y: np.ndarray | torch.Tensor
+) -> np.ndarray:
+    """Cross-entropy of each example under ``model`` (eval mode), as a numpy array.
+
+    The statistic of the loss-threshold membership attack and of loss-based data filtering;
+    computed from the logits, so it stays accurate (and positive) for confident predictions.
+
+    Examples
+    --------
+    >>> per_example_loss(mlp(rng=0), np.zeros((4, 64)), np.zeros(4, dtype=int)).shape
+    (4,)
+    """
+    X_t, y_t = to_tensors(X, y)
+    was_training = model.training
+    model.eval()
+    try:
+        return nn.functional.cross_entropy(model(X_t), y_t, reduction="none").numpy()
+    finally:
+        model.train(was_training)

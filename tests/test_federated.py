@@ -217,8 +217,8 @@ def test_krum_picks_the_honest_cluster():
         (lambda: fl.fedavg(np.zeros((3, 2)), [1, -1, 1]), "weights"),
         (lambda: fl.coordinate_median(np.zeros(3)), "updates"),
         (lambda: fl.coordinate_median(np.array([[np.nan, 1.0]])), "NaN"),
-        (lambda: fl.clip_update(np.ones(3), max_norm=0), "max_norm"),
-        (lambda: fl.clip_update(np.ones((2, 2, 2)), max_norm=1), "update"),
+        (lambda: fl.clip_update(np.ones(3), max_grad_norm=0), "max_grad_norm"),
+        (lambda: fl.clip_update(np.ones((2, 2, 2)), max_grad_norm=1), "update"),
     ],
 )
 def test_aggregator_bad_inputs(call, match):
@@ -234,10 +234,10 @@ def test_aggregators_table_returns_dim_vectors(U):
 
 def test_clip_update():
     u = np.array([3.0, 4.0])
-    assert np.isclose(np.linalg.norm(fl.clip_update(u, max_norm=1.0)), 1.0)
-    assert np.allclose(fl.clip_update(u, max_norm=10.0), u)
-    assert np.allclose(fl.clip_update(np.zeros(3), max_norm=1.0), 0.0)
-    rows = fl.clip_update(np.array([[3.0, 4.0], [0.3, 0.4]]), max_norm=1.0)
+    assert np.isclose(np.linalg.norm(fl.clip_update(u, max_grad_norm=1.0)), 1.0)
+    assert np.allclose(fl.clip_update(u, max_grad_norm=10.0), u)
+    assert np.allclose(fl.clip_update(np.zeros(3), max_grad_norm=1.0), 0.0)
+    rows = fl.clip_update(np.array([[3.0, 4.0], [0.3, 0.4]]), max_grad_norm=1.0)
     assert np.allclose(np.linalg.norm(rows, axis=1), [1.0, 0.5])
     assert np.allclose(rows[0] / np.linalg.norm(rows[0]), [0.6, 0.8])  # direction kept
 
@@ -348,14 +348,14 @@ def test_dp_fedavg_noise_and_clipping(digits):
     parts = fl.iid_partition(len(y), 20, rng=np.random.default_rng(0))
     clients = [(X[p], y[p]) for p in parts]
     base = dict(
-        rounds=1, X_test=Xt, y_test=yt, sample_rate=0.5, max_norm=0.1, params=np.zeros(net.dim)
+        rounds=1, X_test=Xt, y_test=yt, sample_rate=0.5, max_grad_norm=0.1, params=np.zeros(net.dim)
     )
     quiet = fl.run_federated(net, clients, noise_multiplier=1e-12, **base)
     # clipped sum over <= 20 clients, divided by 0.5 * 20 = 10: the step is at most 0.2 long
     assert np.linalg.norm(quiet.params) <= 0.1 * len(quiet.participants[0]) / 10 + 1e-9
     noisy = fl.run_federated(net, clients, noise_multiplier=5.0, **base)
     spread = np.std(noisy.params - quiet.params)
-    assert 0.5 * 5 * 0.1 / 10 < spread < 2 * 5 * 0.1 / 10  # std = z * max_norm / (q n)
+    assert 0.5 * 5 * 0.1 / 10 < spread < 2 * 5 * 0.1 / 10  # std = z * max_grad_norm / (q n)
 
 
 @pytest.mark.parametrize(
@@ -365,7 +365,7 @@ def test_dp_fedavg_noise_and_clipping(digits):
         (dict(rounds=1, clients_per_round=3, sample_rate=0.5), "not both"),
         (dict(rounds=1, clients_per_round=0), "clients_per_round"),
         (dict(rounds=1, sample_rate=1.5), "sample_rate"),
-        (dict(rounds=1, noise_multiplier=1.0), "max_norm and sample_rate"),
+        (dict(rounds=1, noise_multiplier=1.0), "max_grad_norm and sample_rate"),
         (dict(rounds=1, noise_multiplier=-1.0), "noise_multiplier"),
         (dict(rounds=1, aggregator="average"), "aggregator"),
         (dict(rounds=1, malicious={5}), "malicious"),

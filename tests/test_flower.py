@@ -6,6 +6,8 @@ outlives the run and that, while it runs, every Ray process listens on loopback 
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -86,7 +88,7 @@ def test_flower_run_time_bookkeeping():
     )
     assert run.startup_seconds == pytest.approx(8.0)
     assert np.isnan(flower_app.FlowerRun(params=np.zeros(1)).startup_seconds)
-    run.seconds, run.ray_start_seconds = 20.0, 6.0
+    run = dataclasses.replace(run, seconds=20.0, ray_start_seconds=6.0)  # results are frozen
     parts = run.breakdown()
     assert parts["starting Ray"] == 6.0 and parts["starting workers"] == pytest.approx(8.0)
     assert parts["training rounds"] == pytest.approx(4 * 1.0)  # every round at the later speed

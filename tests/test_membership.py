@@ -39,12 +39,12 @@ def test_metrics_agree_with_sklearn_on_random_data(seed: int) -> None:
     scores = rng.normal(size=n) + labels * rng.uniform(0, 2)
     if seed % 2:  # plenty of ties
         scores = np.round(scores, 1)
-    assert roc_auc(scores, labels) == pytest.approx(roc_auc_score(labels, scores), abs=1e-12)
+    assert roc_auc(labels, scores) == pytest.approx(roc_auc_score(labels, scores), abs=1e-12)
     for fpr in (0.001, 0.01, 0.05, 0.1, 0.5, 0.99):
-        assert tpr_at_fpr(scores, labels, fpr) == pytest.approx(_sk_tpr_at_fpr(scores, labels, fpr))
+        assert tpr_at_fpr(labels, scores, fpr=fpr) == pytest.approx(_sk_tpr_at_fpr(scores, labels, fpr))
     if seed % 2 == 0:  # continuous scores: sklearn's default curve gives the same answer
-        assert tpr_at_fpr(scores, labels) == pytest.approx(_sk_tpr_at_fpr(scores, labels, 0.01, True))
-    fprs, tprs = roc_curve(scores, labels)
+        assert tpr_at_fpr(labels, scores) == pytest.approx(_sk_tpr_at_fpr(scores, labels, 0.01, True))
+    fprs, tprs = roc_curve(labels, scores)
     sk_f, sk_t, _ = sk_roc_curve(labels, scores, drop_intermediate=False)
     np.testing.assert_allclose(fprs, sk_f)
     np.testing.assert_allclose(tprs, sk_t)
@@ -53,13 +53,13 @@ def test_metrics_agree_with_sklearn_on_random_data(seed: int) -> None:
 def test_metric_extremes() -> None:
     labels = np.r_[np.ones(50, bool), np.zeros(50, bool)]
     perfect = np.r_[np.ones(50), np.zeros(50)]
-    assert roc_auc(perfect, labels) == 1.0
-    assert tpr_at_fpr(perfect, labels, 0.01) == 1.0
-    assert roc_auc(-perfect, labels) == 0.0
-    assert tpr_at_fpr(-perfect, labels, 0.01) == 0.0
-    assert roc_auc(np.zeros(100), labels) == 0.5  # all tied
-    assert tpr_at_fpr(np.zeros(100), labels, 0.5) == 0.0  # the only threshold flags everyone
-    assert roc_auc(perfect, labels.astype(int)) == 1.0  # 0/1 labels work too
+    assert roc_auc(labels, perfect) == 1.0
+    assert tpr_at_fpr(labels, perfect, fpr=0.01) == 1.0
+    assert roc_auc(labels, -perfect) == 0.0
+    assert tpr_at_fpr(labels, -perfect, fpr=0.01) == 0.0
+    assert roc_auc(labels, np.zeros(100)) == 0.5  # all tied
+    assert tpr_at_fpr(labels, np.zeros(100), fpr=0.5) == 0.0  # the only threshold flags everyone
+    assert roc_auc(labels.astype(int), perfect) == 1.0  # 0/1 labels work too
 
 
 def test_loss_threshold_orders_low_loss_first() -> None:
@@ -67,7 +67,7 @@ def test_loss_threshold_orders_low_loss_first() -> None:
     members = np.array([True, False, True, False])
     scores = loss_threshold_scores(losses)
     assert np.argmax(scores) == 0
-    assert roc_auc(scores, members) == 1.0
+    assert roc_auc(members, scores) == 1.0
 
 
 def test_logit_confidence_matches_formula_and_is_stable() -> None:
@@ -119,12 +119,12 @@ def _simulated_lira(n=400, n_shadows=16, seed=0):
 
 def test_lira_beats_a_global_threshold_on_simulated_data() -> None:
     target, in_s, out_s, is_member = _simulated_lira()
-    global_auc = roc_auc(target, is_member)
+    global_auc = roc_auc(is_member, target)
     for online in (True, False):
         for fix in (True, False):
             s = lira_scores(target, in_s, out_s, online=online, fix_variance=fix)
             assert s.shape == target.shape and np.isfinite(s).all()
-            assert roc_auc(s, is_member) > global_auc + 0.1
+            assert roc_auc(is_member, s) > global_auc + 0.1
 
 
 def test_lira_online_is_the_gaussian_log_likelihood_ratio() -> None:
@@ -158,16 +158,17 @@ def test_lira_handles_nan_padding_and_single_values() -> None:
 @pytest.mark.parametrize(
     "call, match",
     [
-        (lambda: roc_auc([0.1, 0.2], [True]), "same length"),
-        (lambda: tpr_at_fpr([0.1, 0.2, 0.3], [1, 0], 0.01), "same length"),
-        (lambda: tpr_at_fpr([0.1, 0.2], [1, 0], 0.0), "fpr must be"),
-        (lambda: tpr_at_fpr([0.1, 0.2], [1, 0], 1.0), "fpr must be"),
-        (lambda: tpr_at_fpr([0.1, 0.2], [1, 0], 1.5), "fpr must be"),
-        (lambda: roc_auc([0.1, 0.2], [1, 1]), "both members"),
+        (lambda: roc_auc([True], [0.1, 0.2]), "same length"),
+        (lambda: tpr_at_fpr([1, 0], [0.1, 0.2, 0.3], fpr=0.01), "same length"),
+        (lambda: tpr_at_fpr([1, 0], [0.1, 0.2], fpr=0.0), "fpr must be"),
+        (lambda: tpr_at_fpr([1, 0], [0.1, 0.2], fpr=1.0), "fpr must be"),
+        (lambda: tpr_at_fpr([1, 0], [0.1, 0.2], fpr=1.5), "fpr must be"),
+        (lambda: roc_auc([1, 1], [0.1, 0.2]), "both members"),
         (lambda: roc_auc([], []), "empty"),
-        (lambda: roc_auc([0.1, np.nan], [1, 0]), "NaN"),
-        (lambda: roc_auc([0.1, 0.2], [2, 0]), "boolean or 0/1"),
-        (lambda: roc_auc(np.zeros((2, 2)), [1, 0]), "1-d"),
+        (lambda: roc_auc([1, 0], [0.1, np.nan]), "NaN"),
+        (lambda: roc_auc([2, 0], [0.1, 0.2]), "boolean or 0/1"),
+        (lambda: roc_auc([1, 0], np.zeros((2, 2))), "1-d"),
+        (lambda: roc_auc([0.9, 0.3], [1, 0]), r"\(y_true, y_score\)"),  # the old order fails loudly
         (lambda: loss_threshold_scores([]), "empty"),
         (lambda: loss_threshold_scores([np.inf]), "finite"),
         (lambda: lira_scores([0.0, 1.0], np.zeros((3, 2)), np.zeros((2, 2))), "in_stats must have shape"),
@@ -192,7 +193,7 @@ def test_plot_roc_returns_axes() -> None:
     fig, ax = plt.subplots()
     rng = np.random.default_rng(0)
     labels = rng.random(200) < 0.5
-    out = plot_roc(rng.normal(size=200) + labels, labels, label="demo", ax=ax, log=False)
+    out = plot_roc(labels, rng.normal(size=200) + labels, label="demo", ax=ax, log=False)
     assert out is ax and "demo" in ax.get_legend().get_texts()[0].get_text()
     plt.close(fig)
 
@@ -228,6 +229,6 @@ def test_lira_all_targets_matches_one_target_at_a_time() -> None:
     masks = np.c_[is_member, ~np.isnan(in_s)]
     all_scores = lira_all_targets(stats, masks, fix_variance=True)
     np.testing.assert_allclose(all_scores[:, 0], lira_scores(target, in_s, out_s, fix_variance=True))
-    assert all(roc_auc(all_scores[:, j], masks[:, j]) > 0.6 for j in range(7))
+    assert all(roc_auc(masks[:, j], all_scores[:, j]) > 0.6 for j in range(7))
     with pytest.raises(ValueError, match="n_models >= 3"):
         lira_all_targets(stats[:, :2], masks[:, :2])

@@ -52,7 +52,7 @@ CALLS = {
     ),
     "poisson_batch": lambda rng: dpsgd.poisson_batch(50, sample_rate=0.3, rng=rng),
     "noisy_aggregate": lambda rng: dpsgd.noisy_aggregate({"w": torch.zeros(2, 3)}, noise_multiplier=1, max_grad_norm=1, rng=rng)["w"],
-    "pgd": lambda rng: evasion.pgd(training.mlp(rng=0), X8, Y8, eps=0.1, alpha=0.05, steps=2, rng=rng),
+    "pgd": lambda rng: evasion.pgd(training.mlp(rng=0), X8, Y8, eps=0.1, step_size=0.05, steps=2, rng=rng),
     "add_noise": lambda rng: defences.add_noise(X8, sigma=0.1, rng=rng),
     "certify": lambda rng: smoothing.certify(training.mlp(rng=0), X8[0], sigma=0.5, n0=10, n=50, rng=rng),
     "flip_labels": lambda rng: poisoning.flip_labels(Y8, fraction=0.5, rng=rng),

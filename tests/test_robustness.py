@@ -100,7 +100,7 @@ def test_fgsm_keeps_tensor_type_and_model_mode(trained, digits):
 @pytest.mark.parametrize("norm,eps", [("linf", 0.1), ("linf", 0.25), ("l2", 0.5), ("l2", 2.0)])
 def test_pgd_stays_in_ball_and_box(trained, digits, norm, eps):
     _, X, _, y = digits
-    X_adv = pgd(trained, X, y, eps=eps, alpha=eps / 4, steps=10, norm=norm, rng=0)
+    X_adv = pgd(trained, X, y, eps=eps, step_size=eps / 4, steps=10, norm=norm, rng=0)
     assert X_adv.min() >= 0 and X_adv.max() <= 1
     if norm == "linf":
         assert _linf(X_adv, X) <= eps + 1e-6
@@ -113,7 +113,7 @@ def test_pgd_random_start_is_in_ball_even_at_the_box_edges():
     y = np.zeros(15, dtype=int)
     model = mlp(64, 8, 10, rng=0)
     for norm, eps in (("linf", 0.3), ("l2", 1.0)):
-        X_adv = pgd(model, X, y, eps=eps, alpha=1e-3, steps=1, norm=norm, rng=1)
+        X_adv = pgd(model, X, y, eps=eps, step_size=1e-3, steps=1, norm=norm, rng=1)
         assert X_adv.min() >= 0 and X_adv.max() <= 1
         dist = _l2(X_adv, X).max() if norm == "l2" else _linf(X_adv, X)
         assert dist <= eps + 1e-5
@@ -123,26 +123,26 @@ def test_pgd_is_at_least_as_strong_as_fgsm(trained, digits):
     _, X, _, y = digits
     for eps in (0.05, 0.1, 0.15):
         acc_fgsm = robust_accuracy(trained, X, y, partial(fgsm, eps=eps))
-        acc_pgd = robust_accuracy(trained, X, y, partial(pgd, eps=eps, alpha=eps / 4, steps=20, rng=0))
+        acc_pgd = robust_accuracy(trained, X, y, partial(pgd, eps=eps, step_size=eps / 4, steps=20, rng=0))
         assert acc_pgd <= acc_fgsm
     assert acc_pgd < evaluate(trained, X, y) - 0.3
 
 
 def test_pgd_is_deterministic_for_a_seed_and_works_without_random_start(trained, digits):
     _, X, _, y = digits
-    a = pgd(trained, X, y, eps=0.1, alpha=0.02, steps=3, rng=5)
-    b = pgd(trained, X, y, eps=0.1, alpha=0.02, steps=3, rng=np.random.default_rng(5))
-    c = pgd(trained, X, y, eps=0.1, alpha=0.02, steps=3, rng=5)
+    a = pgd(trained, X, y, eps=0.1, step_size=0.02, steps=3, rng=5)
+    b = pgd(trained, X, y, eps=0.1, step_size=0.02, steps=3, rng=np.random.default_rng(5))
+    c = pgd(trained, X, y, eps=0.1, step_size=0.02, steps=3, rng=5)
     np.testing.assert_array_equal(a, c)
     assert b.shape == a.shape
-    d = pgd(trained, X, y, eps=0.1, alpha=0.02, steps=3, random_start=False)
+    d = pgd(trained, X, y, eps=0.1, step_size=0.02, steps=3, random_start=False)
     assert _linf(d, X) <= 0.1 + 1e-6
 
 
 def test_pgd_on_image_shaped_inputs():
     model = nn.Sequential(nn.Flatten(), nn.Linear(64, 10))
     X = torch.rand(4, 1, 8, 8)
-    X_adv = pgd(model, X, torch.arange(4), eps=0.5, alpha=0.2, steps=3, norm="l2", rng=0)
+    X_adv = pgd(model, X, torch.arange(4), eps=0.5, step_size=0.2, steps=3, norm="l2", rng=0)
     assert X_adv.shape == X.shape
     assert (X_adv - X).flatten(1).norm(dim=1).max() <= 0.5 + 1e-5
 
@@ -152,7 +152,7 @@ def test_margin_loss_attacks_a_saturated_model(digits):
     base = mlp(64, 64, 10, rng=0)
     train(base, X_train, y_train, epochs=10, lr=2e-2, batch_size=128)
     saturated = Temperature(base, 1e-3)  # logits x 1000: the softmax saturates
-    kw = dict(eps=0.1, alpha=0.025, steps=10, rng=0)
+    kw = dict(eps=0.1, step_size=0.025, steps=10, rng=0)
     ce = robust_accuracy(saturated, X, y, partial(pgd, **kw))
     margin = robust_accuracy(saturated, X, y, partial(pgd, loss="margin", **kw))
     assert margin < ce - 0.2
@@ -161,12 +161,12 @@ def test_margin_loss_attacks_a_saturated_model(digits):
 @pytest.mark.parametrize(
     "kwargs,match",
     [
-        (dict(eps=-0.1, alpha=0.1, steps=1), "eps"),
-        (dict(eps=0.1, alpha=0.0, steps=1), "alpha"),
-        (dict(eps=0.1, alpha=0.1, steps=0), "steps"),
-        (dict(eps=0.1, alpha=0.1, steps=1, norm="l1"), "norm"),
-        (dict(eps=0.1, alpha=0.1, steps=1, loss="hinge"), "loss"),
-        (dict(eps=0.1, alpha=0.1, steps=1, rng="seed"), "rng"),
+        (dict(eps=-0.1, step_size=0.1, steps=1), "eps"),
+        (dict(eps=0.1, step_size=0.0, steps=1), "step_size"),
+        (dict(eps=0.1, step_size=0.1, steps=0), "steps"),
+        (dict(eps=0.1, step_size=0.1, steps=1, norm="l1"), "norm"),
+        (dict(eps=0.1, step_size=0.1, steps=1, loss="hinge"), "loss"),
+        (dict(eps=0.1, step_size=0.1, steps=1, rng="seed"), "rng"),
     ],
 )
 def test_pgd_bad_arguments(kwargs, match):
@@ -199,7 +199,7 @@ def test_adversarial_training_uses_the_training_loop_and_helps(digits):
     train(standard, X_small, y_small, epochs=15, lr=2e-2, batch_size=128)
     history = adversarial_training(robust, X_small, y_small, eps=0.1, steps=3, epochs=15, lr=2e-2, batch_size=128)
     assert set(history) == {"loss", "accuracy"} and len(history["loss"]) == 15
-    attack = partial(pgd, eps=0.1, alpha=0.025, steps=10, rng=0)
+    attack = partial(pgd, eps=0.1, step_size=0.025, steps=10, rng=0)
     assert robust_accuracy(robust, X, y, attack) > robust_accuracy(standard, X, y, attack) + 0.2
     with pytest.raises(ValueError, match="steps"):
         adversarial_training(robust, X_small, y_small, eps=0.1, steps=0)
@@ -275,7 +275,7 @@ def test_add_noise():
 def test_bpda_breaks_feature_squeezing(trained, digits):
     _, X, _, y = digits
     squeezed = Preprocessed(trained, partial(feature_squeeze, bits=3))
-    kw = dict(eps=0.1, alpha=0.025, steps=10, rng=0)
+    kw = dict(eps=0.1, step_size=0.025, steps=10, rng=0)
     naive = robust_accuracy(squeezed, X, y, partial(pgd, **kw))
     adaptive = robust_accuracy(squeezed, X, y, partial(bpda_pgd, **kw))
     assert naive > 0.85 and adaptive < naive - 0.4
@@ -290,7 +290,7 @@ def test_bpda_breaks_feature_squeezing(trained, digits):
 def test_eot_with_a_random_transform_stays_in_ball(trained, digits):
     _, X, _, y = digits
     noisy = Preprocessed(trained, partial(add_noise, sigma=0.1, rng=0))
-    X_adv = bpda_pgd(noisy, X[:20], y[:20], eps=0.1, alpha=0.05, steps=2, eot_samples=4, rng=0)
+    X_adv = bpda_pgd(noisy, X[:20], y[:20], eps=0.1, step_size=0.05, steps=2, eot_samples=4, rng=0)
     assert _linf(X_adv, X[:20]) <= 0.1 + 1e-6
 
 
@@ -459,7 +459,7 @@ def test_pgd_is_never_weaker_than_fgsm_even_on_an_untrained_model():
         model = mlp(64, 16, 10, rng=seed)
         for eps in (0.01, 0.05, 0.2):
             X_f = fgsm(model, X, y, eps=eps)
-            X_p = pgd(model, X, y, eps=eps, alpha=eps / 10, steps=2, rng=seed)
+            X_p = pgd(model, X, y, eps=eps, step_size=eps / 10, steps=2, rng=seed)
             with torch.no_grad():
                 wrong_f = model(torch.tensor(X_f)).argmax(1).numpy() != y
                 wrong_p = model(torch.tensor(X_p)).argmax(1).numpy() != y

@@ -3,7 +3,8 @@
 Conventions used throughout:
 
 * every attack returns one **score per example, higher = more likely a member**;
-* ``is_member`` is a 1-d boolean (or 0/1) array of the same length as the scores;
+* the metrics take ``(y_true, y_score)`` in scikit-learn's order: ``y_true`` is the 1-d boolean
+  (or 0/1) membership of each example, ``y_score`` the attack's scores;
 * LiRA works on the **logit-scaled confidence** of the true class,
   ``phi = log(p_y / (1 - p_y))`` (see :func:`logit_confidence`), because that statistic is close
   to Gaussian across retrainings while ``p_y`` itself piles up at 1.
@@ -25,7 +26,7 @@ import numpy as np
 from scipy import stats as _stats
 from scipy.special import logsumexp
 
-from ..validation import RNGLike, as_rng, check_int
+from ..validation import RNGLike, as_rng, check_int, check_probability
 
 __all__ = [
     "loss_threshold_scores",
@@ -55,22 +56,24 @@ def _as_1d(x: Any, name: str) -> np.ndarray:
     return arr
 
 
-def _scores_and_labels(scores: Any, is_member: Any) -> tuple[np.ndarray, np.ndarray]:
-    s = _as_1d(scores, "scores")
-    raw = np.asarray(is_member)
+def _scores_and_labels(y_true: Any, y_score: Any) -> tuple[np.ndarray, np.ndarray]:
+    """The scores as floats and the membership as bools, checked (note the order returned)."""
+    s = _as_1d(y_score, "y_score")
+    raw = np.asarray(y_true)
     if raw.ndim != 1:
-        raise ValueError(f"is_member must be a 1-d array, got shape {raw.shape}")
+        raise ValueError(f"y_true must be a 1-d array, got shape {raw.shape}")
     if len(raw) != len(s):
-        raise ValueError(
-            f"scores and is_member must have the same length, got {len(s)} and {len(raw)}"
-        )
+        raise ValueError(f"y_true and y_score must have the same length, got {len(raw)} and {len(s)}")
     if raw.dtype != bool:
         values = np.unique(raw)
         if not np.isin(values, [0, 1]).all():
-            raise ValueError(f"is_member must be boolean or 0/1, got values {values[:5]}")
+            raise ValueError(
+                f"y_true must be boolean or 0/1 membership (the metrics take (y_true, y_score), "
+                f"as scikit-learn's), got values {values[:5]}"
+            )
     labels = raw.astype(bool)
     if labels.all() or not labels.any():
-        raise ValueError("is_member must contain both members (True) and non-members (False)")
+        raise ValueError("y_true must contain both members (True) and non-members (False)")
     return s, labels
 
 
@@ -388,7 +391,7 @@ def lira_all_targets(
     >>> masks = membership_masks(200, 8, rng=0)
     >>> stats = rng.normal(size=(200, 1)) + 1.5 * masks + 0.3 * rng.normal(size=(200, 8))
     >>> scores = lira_all_targets(stats, masks)
-    >>> scores.shape, bool(min(roc_auc(scores[:, j], masks[:, j]) for j in range(8)) > 0.9)
+    >>> scores.shape, bool(min(roc_auc(masks[:, j], scores[:, j]) for j in range(8)) > 0.9)
     ((200, 8), True)
     """
     s = np.asarray(stats, dtype=float)
@@ -404,18 +407,18 @@ def lira_all_targets(
     return out
 
 
-def roc_curve(scores: Any, is_member: Any) -> tuple[np.ndarray, np.ndarray]:
+def roc_curve(y_true: Any, y_score: Any) -> tuple[np.ndarray, np.ndarray]:
     """False- and true-positive rates at every distinct threshold, starting at (0, 0).
 
-    Same points as ``sklearn.metrics.roc_curve(is_member, scores, drop_intermediate=False)``.
+    Same points as ``sklearn.metrics.roc_curve(y_true, y_score, drop_intermediate=False)``.
 
     Examples
     --------
-    >>> fpr, tpr = roc_curve([0.9, 0.8, 0.3, 0.1], [1, 0, 1, 0])
+    >>> fpr, tpr = roc_curve([1, 0, 1, 0], [0.9, 0.8, 0.3, 0.1])
     >>> fpr.tolist(), tpr.tolist()
     ([0.0, 0.0, 0.5, 0.5, 1.0], [0.0, 0.5, 0.5, 1.0, 1.0])
     """
-    s, labels = _scores_and_labels(scores, is_member)
+    s, labels = _scores_and_labels(y_true, y_score)
     order = np.argsort(-s, kind="stable")
     s_sorted, lab_sorted = s[order], labels[order]
     tps = np.cumsum(lab_sorted)
@@ -426,7 +429,7 @@ def roc_curve(scores: Any, is_member: Any) -> tuple[np.ndarray, np.ndarray]:
     return fpr, tpr
 
 
-def roc_auc(scores: Any, is_member: Any) -> float:
+def roc_auc(y_true: Any, y_score: Any) -> float:
     """Area under the ROC curve: P(score of a random member > score of a random non-member).
 
     Ties count one half (Mann-Whitney U), as in ``sklearn.metrics.roc_auc_score``.
@@ -434,17 +437,17 @@ def roc_auc(scores: Any, is_member: Any) -> float:
 
     Examples
     --------
-    >>> roc_auc([0.9, 0.8, 0.3, 0.1], [True, False, True, False])
+    >>> roc_auc([True, False, True, False], [0.9, 0.8, 0.3, 0.1])
     0.75
     """
-    s, labels = _scores_and_labels(scores, is_member)
+    s, labels = _scores_and_labels(y_true, y_score)
     ranks = _stats.rankdata(s)  # average ranks for ties
     n_pos, n_neg = int(labels.sum()), int((~labels).sum())
     u = ranks[labels].sum() - n_pos * (n_pos + 1) / 2
     return float(u / (n_pos * n_neg))
 
 
-def tpr_at_fpr(scores: Any, is_member: Any, fpr: float = 0.01) -> float:
+def tpr_at_fpr(y_true: Any, y_score: Any, *, fpr: float = 0.01) -> float:
     """Largest true-positive rate of any threshold whose false-positive rate is at most ``fpr``.
 
     This is the metric that matters for privacy: an attack that confidently identifies *a few*
@@ -452,26 +455,26 @@ def tpr_at_fpr(scores: Any, is_member: Any, fpr: float = 0.01) -> float:
 
     Parameters
     ----------
-    scores : array-like of shape (n,)
-        Higher = more likely a member.
-    is_member : array-like of bool, shape (n,)
+    y_true : array-like of bool (or 0/1), shape (n,)
+        Membership of each example.
+    y_score : array-like of shape (n,)
+        Attack scores, higher = more likely a member.
     fpr : float, default 0.01
         Allowed false-positive rate, in (0, 1).
 
     Examples
     --------
-    >>> tpr_at_fpr([0.9, 0.8, 0.3, 0.1], [1, 0, 1, 0], fpr=0.01)
+    >>> tpr_at_fpr([1, 0, 1, 0], [0.9, 0.8, 0.3, 0.1], fpr=0.01)
     0.5
     """
-    if not isinstance(fpr, (int, float, np.floating, np.integer)) or not 0.0 < float(fpr) < 1.0:
-        raise ValueError(f"fpr must be a number in (0, 1), got {fpr!r}")
-    fprs, tprs = roc_curve(scores, is_member)
+    fpr = check_probability(fpr, "fpr")
+    fprs, tprs = roc_curve(y_true, y_score)
     return float(tprs[fprs <= fpr + 1e-12].max())
 
 
 def plot_roc(
-    scores: Any,
-    is_member: Any,
+    y_true: Any,
+    y_score: Any,
     *,
     label: str | None = None,
     log: bool = True,
@@ -482,7 +485,7 @@ def plot_roc(
 
     Parameters
     ----------
-    scores, is_member : as in :func:`roc_curve`
+    y_true, y_score : as in :func:`roc_curve`
     label : str, optional
         Legend label; the AUC is appended.
     log : bool, default True
@@ -495,7 +498,7 @@ def plot_roc(
 
     Examples
     --------
-    >>> ax = plot_roc([0.9, 0.8, 0.3, 0.1], [1, 0, 1, 0], label="toy")
+    >>> ax = plot_roc([1, 0, 1, 0], [0.9, 0.8, 0.3, 0.1], label="toy")
     >>> ax.get_xscale(), len(ax.lines)
     ('log', 2)
     >>> import matplotlib.pyplot as plt; plt.close("all")
@@ -503,8 +506,8 @@ def plot_roc(
     from course_utils.plotting import get_ax
 
     ax = get_ax(ax)
-    fpr, tpr = roc_curve(scores, is_member)
-    auc = roc_auc(scores, is_member)
+    fpr, tpr = roc_curve(y_true, y_score)
+    auc = roc_auc(y_true, y_score)
     text = f"AUC {auc:.2f}" if label is None else f"{label} (AUC {auc:.2f})"
     ax.plot(fpr, tpr, label=text, **plot_kw)
     if log:

@@ -166,24 +166,24 @@ AGGREGATORS: dict[str, Aggregator] = {
 }
 
 
-def clip_update(update: np.ndarray, *, max_norm: float) -> np.ndarray:
-    """Scale ``update`` down so its L2 norm is at most ``max_norm`` (rows separately if 2-d).
+def clip_update(update: np.ndarray, *, max_grad_norm: float) -> np.ndarray:
+    """Scale ``update`` down so its L2 norm is at most ``max_grad_norm`` (rows separately if 2-d).
 
     Examples
     --------
-    >>> clip_update(np.array([3.0, 4.0]), max_norm=1.0).round(6).tolist()
+    >>> clip_update(np.array([3.0, 4.0]), max_grad_norm=1.0).round(6).tolist()
     [0.6, 0.8]
-    >>> clip_update(np.array([0.3, 0.4]), max_norm=1.0).tolist()
+    >>> clip_update(np.array([0.3, 0.4]), max_grad_norm=1.0).tolist()
     [0.3, 0.4]
     """
-    max_norm = check_positive(max_norm, "max_norm")
+    max_grad_norm = check_positive(max_grad_norm, "max_grad_norm")
     update = np.asarray(update, dtype=float)
     if update.ndim not in (1, 2):
         raise ValueError(
             f"update must be 1-d (dim,) or 2-d (n_clients, dim), got shape {update.shape}"
         )
     norms = np.linalg.norm(update, axis=-1, keepdims=True)
-    return update * np.minimum(1.0, max_norm / np.maximum(norms, 1e-12))
+    return update * np.minimum(1.0, max_grad_norm / np.maximum(norms, 1e-12))
 
 
 def _check_mask_args(n_clients: int, dim: int, scale: float) -> tuple[int, int, float]:

@@ -17,6 +17,7 @@ from functools import cached_property
 import numpy as np
 
 from .aggregation import AGGREGATORS, Aggregator, clip_update
+from ..results import Result
 from ..validation import (
     RNGLike,
     as_rng,
@@ -226,8 +227,8 @@ def local_sgd(
     return params
 
 
-@dataclass
-class FedResult:
+@dataclass(frozen=True)
+class FedResult(Result):
     """What :func:`run_federated` returns.
 
     ``accuracy[t]`` is the test accuracy after round ``t`` (``accuracy[0]``: before training);
@@ -256,7 +257,7 @@ def run_federated(
     sample_rate: float | None = None,
     malicious: Collection[int] = (),
     update_attack: Callable[[np.ndarray], np.ndarray] | None = None,
-    max_norm: float | None = None,
+    max_grad_norm: float | None = None,
     noise_multiplier: float = 0.0,
     server_lr: float = 1.0,
     params: np.ndarray | None = None,
@@ -267,13 +268,13 @@ def run_federated(
     Each round: pick clients (all, ``clients_per_round`` of them uniformly, or each with
     probability ``sample_rate``), let each run :func:`local_sgd` from the global model, turn the
     results into updates, let clients in ``malicious`` replace theirs by
-    ``update_attack(update)``, optionally clip (``max_norm``), aggregate, and step.
+    ``update_attack(update)``, optionally clip (``max_grad_norm``), aggregate, and step.
 
     * ``local_epochs=1, batch_size=None`` is FedSGD; larger ``local_epochs`` / smaller batches give
       FedAvg.
-    * ``noise_multiplier > 0`` is DP-FedAvg (McMahan et al., 2018): it needs ``max_norm`` and
+    * ``noise_multiplier > 0`` is DP-FedAvg (McMahan et al., 2018): it needs ``max_grad_norm`` and
       ``sample_rate``; the clipped updates are summed, Gaussian noise of standard deviation
-      ``noise_multiplier * max_norm`` is added, and the sum is divided by the *expected* number of
+      ``noise_multiplier * max_grad_norm`` is added, and the sum is divided by the *expected* number of
       clients ``sample_rate * n_clients`` (``aggregator`` is then ignored).
 
     ``rng`` gives the run's seed ``s`` (:func:`course_utils.validation.as_seed`; ``rng=0`` is
@@ -303,8 +304,8 @@ def run_federated(
     if sample_rate is not None:
         sample_rate = check_scalar(sample_rate, "sample_rate", min_val=0.0, max_val=1.0, include_min=False)
     noise_multiplier = check_non_negative(noise_multiplier, "noise_multiplier")
-    if noise_multiplier > 0 and (max_norm is None or sample_rate is None):
-        raise ValueError("DP-FedAvg (noise_multiplier > 0) needs max_norm and sample_rate")
+    if noise_multiplier > 0 and (max_grad_norm is None or sample_rate is None):
+        raise ValueError("DP-FedAvg (noise_multiplier > 0) needs max_grad_norm and sample_rate")
     if isinstance(aggregator, str):
         if aggregator not in AGGREGATORS:
             raise ValueError(
@@ -321,7 +322,9 @@ def run_federated(
     if params is None:
         params = net.init(rng=np.random.default_rng(seed))
     params = np.array(params, dtype=float, copy=True)
-    result = FedResult(params=params, accuracy=[net.accuracy(params, X_test, y_test)])
+    accuracy = [net.accuracy(params, X_test, y_test)]
+    participants: list[list[int]] = []
+    upload_bytes = 0
     for t in range(1, int(rounds) + 1):
         if sample_rate is not None:
             chosen = np.flatnonzero(server_rng.random(n_clients) < sample_rate)
@@ -329,7 +332,7 @@ def run_federated(
             chosen = np.sort(server_rng.choice(n_clients, size=clients_per_round, replace=False))
         else:
             chosen = np.arange(n_clients)
-        result.participants.append([int(c) for c in chosen])
+        participants.append([int(c) for c in chosen])
         updates, weights = [], []
         for c in chosen:
             Xc, yc = clients[c]
@@ -348,27 +351,28 @@ def run_federated(
                 update = np.asarray(update_attack(update), dtype=float)
             updates.append(update)
             weights.append(len(yc))
-        result.upload_bytes += bytes_per_round(net.dim, len(chosen))
+        upload_bytes += bytes_per_round(net.dim, len(chosen))
         if noise_multiplier > 0:
-            assert max_norm is not None and sample_rate is not None
+            assert max_grad_norm is not None and sample_rate is not None
             total = (
-                clip_update(np.array(updates), max_norm=max_norm).sum(axis=0)
+                clip_update(np.array(updates), max_grad_norm=max_grad_norm).sum(axis=0)
                 if updates
                 else np.zeros(net.dim)
             )
-            total = total + server_rng.normal(0.0, noise_multiplier * max_norm, size=net.dim)
+            total = total + server_rng.normal(0.0, noise_multiplier * max_grad_norm, size=net.dim)
             step = total / (sample_rate * n_clients)
         elif not updates:
             step = np.zeros(net.dim)
         else:
             U = np.array(updates)
-            if max_norm is not None:
-                U = clip_update(U, max_norm=max_norm)
+            if max_grad_norm is not None:
+                U = clip_update(U, max_grad_norm=max_grad_norm)
             step = aggregate(U, np.array(weights, dtype=float))
         params = params + server_lr * step
-        result.accuracy.append(net.accuracy(params, X_test, y_test))
-    result.params = params
-    return result
+        accuracy.append(net.accuracy(params, X_test, y_test))
+    return FedResult(
+        params=params, accuracy=accuracy, participants=participants, upload_bytes=upload_bytes
+    )
 
 
 def rounds_to_target(accuracy: Sequence[float], target: float) -> int | None:

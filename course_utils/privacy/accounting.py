@@ -107,7 +107,7 @@ def basic_composition(
 
 
 def advanced_composition(
-    epsilon: float, delta: float, k: int, *, delta_prime: float
+    *, epsilon: float, delta: float, k: int, delta_prime: float
 ) -> tuple[float, float]:
     """Advanced composition (Dwork, Rothblum & Vadhan 2010) of ``k`` (epsilon, delta)-DP releases.
 
@@ -133,7 +133,7 @@ def advanced_composition(
 
     Examples
     --------
-    >>> eps, dlt = advanced_composition(0.1, 0.0, 100, delta_prime=1e-6)
+    >>> eps, dlt = advanced_composition(epsilon=0.1, delta=0.0, k=100, delta_prime=1e-6)
     >>> round(eps, 3), dlt
     (6.308, 1e-06)
     >>> eps < basic_composition([0.1] * 100)[0]  # 6.3 < 10
@@ -412,7 +412,9 @@ def epsilon_ledger(*, noise_multiplier: float, steps: int, delta: float) -> Any:
     eps_basic_one = gaussian_epsilon_exact(noise_multiplier=noise_multiplier, steps=1, delta=delta / k)
     eps_basic, _ = basic_composition([eps_basic_one] * k, delta / k)
     eps_adv_one = gaussian_epsilon_exact(noise_multiplier=noise_multiplier, steps=1, delta=delta / (2 * k))
-    eps_adv, _ = advanced_composition(eps_adv_one, delta / (2 * k), k, delta_prime=delta / 2)
+    eps_adv, _ = advanced_composition(
+        epsilon=eps_adv_one, delta=delta / (2 * k), k=k, delta_prime=delta / 2
+    )
     kw = {"noise_multiplier": noise_multiplier, "steps": k, "delta": delta}
     rows = [
         ("basic", eps_basic, f"k x epsilon of one release at delta/k ({eps_basic_one:.3g})"),

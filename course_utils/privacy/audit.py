@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from ..results import Result
 from ..stats import clopper_pearson
 from ..validation import RNGLike, as_rng, check_int, check_non_negative, check_probability
 
@@ -77,8 +78,8 @@ def epsilon_lower_bound(
     return float(eps) if eps.ndim == 0 else eps
 
 
-@dataclass
-class AuditResult:
+@dataclass(frozen=True)
+class AuditResult(Result):
     """What :func:`audit_samples` found.
 
     Attributes

@@ -27,12 +27,14 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch import nn
 from torch.func import functional_call, grad, vmap
 
+from ..results import Result
 from ..training import evaluate, to_tensors
 from ..validation import (
     RNGLike,
@@ -56,6 +58,7 @@ __all__ = [
     "noise_multiplier_for",
     "train_dp_sgd",
     "dp_tpr_bound",
+    "DPTrainingHistory",
 ]
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
@@ -329,6 +332,27 @@ def clipped_sum_microbatch(
     return total, norms
 
 
+@dataclass(frozen=True)
+class DPTrainingHistory(Result):
+    """What :func:`train_dp_sgd` reports besides the model.
+
+    ``epsilon`` is the privacy spent (at most the target; ``math.inf`` without noise) for
+    ``delta`` under add/remove-one neighbours, by the accountant that calibrated
+    ``noise_multiplier`` for ``steps`` Poisson-sampled steps at ``sample_rate``. ``loss`` (mean
+    noiseless loss on the sampled batches), ``accuracy`` (on the whole training set) and, with a
+    validation set, ``val_accuracy`` hold one value per epoch.
+    """
+
+    epsilon: float
+    delta: float
+    noise_multiplier: float
+    sample_rate: float
+    steps: int
+    loss: list[float]
+    accuracy: list[float]
+    val_accuracy: list[float] | None = None
+
+
 def train_dp_sgd(
     model: nn.Module,
     X: np.ndarray | torch.Tensor,
@@ -344,7 +368,7 @@ def train_dp_sgd(
     optimizer: str = "adam",
     validation: tuple | None = None,
     accountant: str = "rdp",
-) -> tuple[nn.Module, dict]:
+) -> tuple[nn.Module, DPTrainingHistory]:
     """Train ``model`` with DP-SGD (from scratch) so that it is ``(epsilon, delta)``-DP.
 
     Each step Poisson-samples a batch with ``sample_rate = batch_size / n``, computes per-sample
@@ -368,24 +392,21 @@ def train_dp_sgd(
         Source of the sampling and the noise (one torch generator derived from it).
     optimizer : {"adam", "sgd"}
     validation : (X_val, y_val), optional
-        Accuracy on it is recorded after every epoch in ``history["val_accuracy"]``.
+        Accuracy on it is recorded after every epoch in ``history.val_accuracy``.
     accountant : {"rdp", "prv"}
         Opacus accountant: RDP (default, fast) or PRV (tighter, slower).
 
     Returns
     -------
     model : torch.nn.Module
-    history : dict
-        ``"epsilon"`` (spent, <= target), ``"delta"``, ``"noise_multiplier"``, ``"sample_rate"``,
-        ``"steps"``, and per-epoch lists ``"loss"`` (mean noiseless loss on the sampled batches),
-        ``"accuracy"`` (training accuracy) and, with ``validation``, ``"val_accuracy"``.
+    history : DPTrainingHistory
 
     Examples
     --------
     >>> X = np.r_[np.zeros((50, 2)), np.ones((50, 2))]; y = np.r_[np.zeros(50), np.ones(50)]
     >>> model, history = train_dp_sgd(nn.Linear(2, 2), X, y, epsilon=1.0, delta=1e-3, epochs=5,
     ...                                batch_size=20, max_grad_norm=1.0, lr=0.1, rng=0)
-    >>> history["epsilon"] <= 1.0, history["accuracy"][-1]
+    >>> history.epsilon <= 1.0, history.accuracy[-1]
     (True, 1.0)
     """
     if not (isinstance(epsilon, float) and epsilon == math.inf):  # math.inf: clipping, no noise
@@ -422,12 +443,9 @@ def train_dp_sgd(
                 noise_multiplier=sigma, steps=steps, delta=delta, sample_rate=sample_rate,
                 accountant=accountant,
             )
-    history: dict = {
-        "epsilon": spent, "delta": delta, "noise_multiplier": sigma, "sample_rate": sample_rate,
-        "steps": steps, "loss": [], "accuracy": [],
-    }
-    if validation is not None:
-        history["val_accuracy"] = []
+    losses: list[float] = []
+    accuracies: list[float] = []
+    val_accuracies: list[float] | None = None if validation is None else []
     gen = torch_generator(rng)
     loss_fn = nn.CrossEntropyLoss()
     names = [k for k, p in model.named_parameters() if p.requires_grad]
@@ -450,11 +468,15 @@ def train_dp_sgd(
                 with torch.no_grad():
                     total_loss += float(nn.functional.cross_entropy(model(xb), yb, reduction="sum"))
                 seen += len(idx)
-        history["loss"].append(total_loss / max(seen, 1))
-        history["accuracy"].append(evaluate(model, X_t, y_t))
-        if validation is not None:
-            history["val_accuracy"].append(evaluate(model, *validation))
+        losses.append(total_loss / max(seen, 1))
+        accuracies.append(evaluate(model, X_t, y_t))
+        if val_accuracies is not None:
+            val_accuracies.append(evaluate(model, *validation))
     model.eval()
+    history = DPTrainingHistory(
+        epsilon=spent, delta=delta, noise_multiplier=sigma, sample_rate=sample_rate, steps=steps,
+        loss=losses, accuracy=accuracies, val_accuracy=val_accuracies,
+    )
     return model, history
 
 

@@ -8,15 +8,36 @@ draws them, and :class:`EpsilonDial` wires an epsilon slider to both.
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from scipy import stats
 
+from ..results import Result
 from ..validation import check_choice, check_positive
 from .mechanisms import gaussian_sigma
 
-__all__ = ["neighbour_densities", "plot_neighbour_densities", "EpsilonDial"]
+__all__ = ["NeighbourDensities", "neighbour_densities", "plot_neighbour_densities", "EpsilonDial"]
+
+
+@dataclass(frozen=True)
+class NeighbourDensities(Result):
+    """What :func:`neighbour_densities` computes on its grid of outputs.
+
+    ``density`` and ``density_prime`` are the output densities on D and D', ``log_ratio`` the
+    log of their ratio; ``scale`` is the Laplace ``b`` or the Gaussian ``sigma``;
+    ``max_abs_log_ratio`` the largest ``|log_ratio|`` on the grid; ``ratio_exceeds`` =
+    ``P_D[|log ratio| > epsilon]`` (0 for Laplace; for Gaussian, the mass delta has to pay for).
+    """
+
+    grid: np.ndarray
+    density: np.ndarray
+    density_prime: np.ndarray
+    log_ratio: np.ndarray
+    scale: float
+    max_abs_log_ratio: float
+    ratio_exceeds: float
 
 
 def neighbour_densities(
@@ -28,7 +49,7 @@ def neighbour_densities(
     epsilon: float,
     delta: float = 1e-5,
     mechanism: str = "laplace",
-) -> dict[str, Any]:
+) -> NeighbourDensities:
     """Output densities of a mechanism on two neighbouring datasets, and their log ratio.
 
     A pure function behind the notebook's epsilon slider. The query answers ``value`` (on D)
@@ -48,17 +69,13 @@ def neighbour_densities(
 
     Returns
     -------
-    dict
-        ``density``, ``density_prime`` and ``log_ratio`` (ln of density / density_prime) on the
-        grid, ``scale`` (Laplace b or Gaussian sigma), ``max_abs_log_ratio`` over the grid, and
-        ``ratio_exceeds`` = P_D[|log ratio| > epsilon] (0 for Laplace; for Gaussian, the mass
-        delta has to pay for).
+    NeighbourDensities
 
     Examples
     --------
     >>> out = neighbour_densities(np.linspace(-5, 6, 101), value=0, value_prime=1,
     ...                           sensitivity=1, epsilon=0.5)
-    >>> round(out["max_abs_log_ratio"], 6)  # Laplace: never more than epsilon
+    >>> round(out.max_abs_log_ratio, 6)  # Laplace: never more than epsilon
     0.5
     >>> g = neighbour_densities(np.linspace(-60, 60, 2001), value=0, value_prime=1, sensitivity=1,
     ...                         epsilon=0.5, mechanism="gaussian")
@@ -89,28 +106,28 @@ def neighbour_densities(
         mid = (float(value) + float(value_prime)) / 2.0
         half = epsilon * scale**2 / abs(gap)
         exceeds = float(dist.cdf(mid - half) + dist.sf(mid + half))
-    return {
-        "grid": x,
-        "density": dist.pdf(x),
-        "density_prime": dist_prime.pdf(x),
-        "log_ratio": log_ratio,
-        "scale": float(scale),
-        "max_abs_log_ratio": float(np.max(np.abs(log_ratio))) if x.size else 0.0,
-        "ratio_exceeds": exceeds,
-    }
+    return NeighbourDensities(
+        grid=x,
+        density=dist.pdf(x),
+        density_prime=dist_prime.pdf(x),
+        log_ratio=log_ratio,
+        scale=float(scale),
+        max_abs_log_ratio=float(np.max(np.abs(log_ratio))) if x.size else 0.0,
+        ratio_exceeds=exceeds,
+    )
 
 
-def plot_neighbour_densities(result: dict[str, Any], *, epsilon: float, axes: Any = None) -> Any:
+def plot_neighbour_densities(result: NeighbourDensities, *, epsilon: float, ax: Any = None) -> Any:
     """Draw :func:`neighbour_densities` output: the two densities (left), the log ratio (right).
 
     Parameters
     ----------
-    result : dict
+    result : NeighbourDensities
         Output of :func:`neighbour_densities`.
     epsilon : float
         Drawn as the +-epsilon band on the ratio panel.
-    axes : pair of matplotlib Axes, optional
-        Created (side by side) when None.
+    ax : pair of matplotlib Axes, optional
+        The two panels; created side by side when None.
 
     Returns
     -------
@@ -129,21 +146,21 @@ def plot_neighbour_densities(result: dict[str, Any], *, epsilon: float, axes: An
 
     from course_utils.plotting import OKABE_ITO
 
-    if axes is None:
-        _, axes = plt.subplots(1, 2, figsize=(9, 3.2))
-    ax1, ax2 = axes
-    for ax in axes:
-        ax.clear()
-    x = result["grid"]
-    ax1.plot(x, result["density"], color=OKABE_ITO["blue"], label="output density on D")
-    ax1.plot(x, result["density_prime"], color=OKABE_ITO["orange"], ls="--", label="on neighbour D'")
+    if ax is None:
+        _, ax = plt.subplots(1, 2, figsize=(9, 3.2))
+    ax1, ax2 = ax
+    ax1.clear()
+    ax2.clear()
+    x = result.grid
+    ax1.plot(x, result.density, color=OKABE_ITO["blue"], label="output density on D")
+    ax1.plot(x, result.density_prime, color=OKABE_ITO["orange"], ls="--", label="on neighbour D'")
     ax1.set(xlabel="released value", ylabel="density")
     ax1.legend(loc="upper right", fontsize=8)
-    ax2.plot(x, result["log_ratio"], color=OKABE_ITO["green"], label="ln(density / density')")
+    ax2.plot(x, result.log_ratio, color=OKABE_ITO["green"], label="ln(density / density')")
     for sign in (1, -1):
         ax2.axhline(sign * epsilon, color=OKABE_ITO["vermillion"], ls=":", label="+-epsilon" if sign > 0 else None)
     ax2.set(xlabel="released value", ylabel="log likelihood ratio")
-    lim = max(1.5 * epsilon, 1.2 * min(result["max_abs_log_ratio"], 4 * epsilon))
+    lim = max(1.5 * epsilon, 1.2 * min(result.max_abs_log_ratio, 4 * epsilon))
     ax2.set_ylim(-lim, lim)
     ax2.legend(loc="lower right", fontsize=8)
     return ax1, ax2
@@ -171,10 +188,10 @@ class EpsilonDial:
     Examples
     --------
     >>> dial = EpsilonDial(value=10, value_prime=11, sensitivity=1, epsilon=1.0)
-    >>> dial.update(epsilon=0.25)["scale"]
+    >>> dial.update(epsilon=0.25).scale
     4.0
     >>> dial.slider.value = 2.0           # what dragging the slider does
-    >>> dial.state["scale"]
+    >>> dial.state.scale
     0.5
     >>> dial.close()
     """
@@ -206,11 +223,11 @@ class EpsilonDial:
         self.label = w.HTML()
         self.slider.observe(lambda change: self.update(epsilon=change["new"]), names="value")
         self.kind.observe(lambda change: self.update(mechanism=change["new"]), names="value")
-        self.state: dict[str, Any] = {}
+        self.state: NeighbourDensities | None = None
         self._laid_out = False
         self.update(epsilon=epsilon, mechanism=mechanism)
 
-    def update(self, *, epsilon: float | None = None, mechanism: str | None = None) -> dict[str, Any]:
+    def update(self, *, epsilon: float | None = None, mechanism: str | None = None) -> NeighbourDensities:
         """Recompute and redraw for a new epsilon and/or mechanism; return the new state."""
         if epsilon is not None:
             self.epsilon = check_positive(epsilon, "epsilon")
@@ -228,14 +245,14 @@ class EpsilonDial:
             sensitivity=self.sensitivity, epsilon=self.epsilon, delta=self.delta,
             mechanism=self.mechanism,
         )
-        plot_neighbour_densities(self.state, epsilon=self.epsilon, axes=self.axes)
-        self.axes[0].set_title(f"{self.mechanism}, scale {self.state['scale']:.2f}")
-        self.axes[1].set_title(f"max |log ratio| on screen {self.state['max_abs_log_ratio']:.2f}")
+        plot_neighbour_densities(self.state, epsilon=self.epsilon, ax=self.axes)
+        self.axes[0].set_title(f"{self.mechanism}, scale {self.state.scale:.2f}")
+        self.axes[1].set_title(f"max |log ratio| on screen {self.state.max_abs_log_ratio:.2f}")
         if not self._laid_out:
             self.fig.tight_layout()  # once: the layout hardly changes and it is slow
             self._laid_out = True
         self.label.value = (
-            f"P[|log ratio| &gt; epsilon] = {self.state['ratio_exceeds']:.2g}"
+            f"P[|log ratio| &gt; epsilon] = {self.state.ratio_exceeds:.2g}"
         )
         self._redraw()
         return self.state

@@ -16,6 +16,7 @@ the ``rng`` convention of :mod:`course_utils.validation`).
 from __future__ import annotations
 
 from ..attacks.poisoning import add_trigger, attack_success_rate, flip_labels, poison_backdoor
+from ..training import per_example_loss
 from ._deprecated import as_generator, clopper_pearson_lower
 from .smoothing import (
     certified_accuracy,
@@ -35,7 +36,6 @@ from .defences import (
     gaussian_augment,
     hidden_features,
     median_smooth,
-    per_example_loss,
     spectral_signature_scores,
 )
 from .evasion import bpda_pgd, fgsm, pgd, robust_accuracy

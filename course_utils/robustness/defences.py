@@ -6,6 +6,7 @@ distillation, and the spectral-signature filter against poisoned training data.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -13,7 +14,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..training import Attack, to_tensors, train
+from ..results import Result
+from ..training import Attack, TrainingHistory, train
 from ..validation import (
     RNGLike,
     as_rng,
@@ -36,8 +38,8 @@ __all__ = [
     "median_smooth",
     "add_noise",
     "distill",
+    "DistillationHistory",
     "defensive_distillation",
-    "per_example_loss",
     "hidden_features",
     "spectral_signature_scores",
 ]
@@ -49,12 +51,12 @@ def adversarial_training(
     y: Array,
     *,
     eps: float,
-    alpha: float | None = None,
+    step_size: float | None = None,
     steps: int = 7,
     norm: str = "linf",
     rng: RNGLike = 0,
     **train_kw: Any,
-) -> dict[str, list[float]]:
+) -> TrainingHistory:
     """PGD adversarial training (Madry et al. 2018): :func:`course_utils.training.train` with
     every batch replaced by its PGD attack.
 
@@ -63,8 +65,8 @@ def adversarial_training(
     model : torch.nn.Module
         Trained in place.
     X, y : training data (X in [0, 1])
-    eps, alpha, steps, norm : the PGD attack used during training
-        ``alpha`` defaults to ``2.5 * eps / steps``.
+    eps, step_size, steps, norm : the PGD attack used during training
+        ``step_size`` defaults to ``2.5 * eps / steps``.
     rng : numpy.random.Generator, int seed or None, default 0
         One stream for the batch order and the attacks' random starts.
     **train_kw : passed to :func:`course_utils.training.train` (``epochs``, ``lr``...)
@@ -84,9 +86,9 @@ def adversarial_training(
     eps = check_non_negative(eps, "eps")
     steps = check_int(steps, "steps", min_val=1)
     check_choice(norm, "norm", NORMS)
-    alpha = 2.5 * eps / steps if alpha is None else check_positive(alpha, "alpha")
+    step_size = 2.5 * eps / steps if step_size is None else check_positive(step_size, "step_size")
     gen = as_rng(rng)
-    attack = partial(pgd, eps=eps, alpha=alpha, steps=steps, norm=norm, rng=gen)
+    attack = partial(pgd, eps=eps, step_size=step_size, steps=steps, norm=norm, rng=gen)
     return train(model, X, y, attack=attack, rng=gen, **train_kw)
 
 
@@ -221,6 +223,15 @@ def add_noise(X: Array, *, sigma: float, rng: RNGLike = None, clip: bool = True)
     return out.detach().numpy() if was_numpy else out
 
 
+@dataclass(frozen=True)
+class DistillationHistory(Result):
+    """What :func:`distill` returns, per epoch: the cross-entropy against the soft targets and the
+    agreement (argmax of the student equals argmax of the targets) on the training batches."""
+
+    loss: list[float]
+    agreement: list[float]
+
+
 def distill(
     student: nn.Module,
     X: Array,
@@ -231,7 +242,7 @@ def distill(
     batch_size: int = 64,
     lr: float = 1e-2,
     rng: RNGLike = 0,
-) -> dict[str, list[float]]:
+) -> DistillationHistory:
     """Train ``student`` so that ``softmax(student(X) / temperature)`` matches ``soft_targets``.
 
     Cross-entropy against probability vectors (Hinton et al. 2015). Used by defensive
@@ -247,8 +258,7 @@ def distill(
 
     Returns
     -------
-    dict with the per-epoch ``"loss"`` and ``"agreement"`` (argmax of student equals argmax of
-    targets, on the training batches).
+    DistillationHistory
 
     Examples
     --------
@@ -274,7 +284,7 @@ def distill(
         student, X_t, P_t, epochs=epochs, batch_size=batch_size, lr=lr, temperature=temperature, rng=rng
     )
     student.eval()
-    return {"loss": history["loss"], "agreement": history["accuracy"]}
+    return DistillationHistory(loss=history.loss, agreement=history.accuracy)
 
 
 def defensive_distillation(
@@ -337,21 +347,6 @@ def defensive_distillation(
         rng=seed + 1,
     )
     return student
-
-
-@torch.no_grad()
-def per_example_loss(model: nn.Module, X: Array, y: Array) -> np.ndarray:
-    """Cross-entropy of each example under ``model`` (for loss-based filtering).
-
-    Examples
-    --------
-    >>> from course_utils.training import mlp
-    >>> per_example_loss(mlp(rng=0), np.zeros((4, 64)), np.zeros(4, dtype=int)).shape
-    (4,)
-    """
-    X_t, y_t = to_tensors(_tensor(X)[0], np.asarray(y))
-    with _EvalMode(model):
-        return nn.functional.cross_entropy(model(X_t), y_t, reduction="none").numpy()
 
 
 @torch.no_grad()

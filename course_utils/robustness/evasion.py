@@ -10,7 +10,7 @@ Conventions
   ``[0, 1]``, of the kind they were given: a numpy array in, a numpy array out; a tensor in, a
   tensor out.
 * An *attack* is any callable ``attack(model, X, y) -> X_adv`` on tensors, e.g.
-  ``functools.partial(pgd, eps=0.1, alpha=0.01, steps=20)``; it plugs into
+  ``functools.partial(pgd, eps=0.1, step_size=0.01, steps=20)``; it plugs into
   :func:`course_utils.training.train` (adversarial training) and
   :func:`course_utils.training.evaluate` (robust accuracy).
 """
@@ -117,7 +117,7 @@ def _pgd_core(
     y_t: torch.Tensor,
     *,
     eps: float,
-    alpha: float,
+    step_size: float,
     steps: int,
     norm: str,
     random_start: bool,
@@ -175,16 +175,16 @@ def _pgd_core(
         value, wrong, grad = assess(x, step < steps)
         keep_best(x, value, wrong)
         if step < steps:
-            x = ascend(x, grad, alpha)
+            x = ascend(x, grad, step_size)
     return best_x
 
 
-def _check_pgd_args(eps: float, alpha: float, steps: int, norm: str) -> tuple[float, float, int]:
+def _check_pgd_args(eps: float, step_size: float, steps: int, norm: str) -> tuple[float, float, int]:
     eps = check_non_negative(eps, "eps")
-    alpha = check_positive(alpha, "alpha")
+    step_size = check_positive(step_size, "step_size")
     steps = check_int(steps, "steps", min_val=1)
     check_choice(norm, "norm", NORMS)
-    return eps, alpha, steps
+    return eps, step_size, steps
 
 
 def pgd(
@@ -193,7 +193,7 @@ def pgd(
     y: Array,
     *,
     eps: float,
-    alpha: float,
+    step_size: float,
     steps: int,
     norm: str = "linf",
     random_start: bool = True,
@@ -203,7 +203,7 @@ def pgd(
     """Projected gradient descent attack (Madry et al. 2018), L-infinity or L2.
 
     Starting from a random point of the eps-ball (``random_start``), take ``steps`` steps of size
-    ``alpha`` up the loss (along the gradient's sign for ``"linf"``, along the normalised gradient
+    ``step_size`` up the loss (along the gradient's sign for ``"linf"``, along the normalised gradient
     for ``"l2"``), projecting back onto the eps-ball and ``[0, 1]`` after each step. Each example
     keeps its strongest candidate among the iterates and the one-step (FGSM) point: a
     misclassified one if any, else the one with the highest loss. So PGD is never weaker than
@@ -217,8 +217,8 @@ def pgd(
     y : integer labels, shape ``(N,)``
     eps : float
         Radius of the ball (L-infinity or L2), ``>= 0``.
-    alpha : float
-        Step size, ``> 0``; ``2.5 * eps / steps`` is a common choice.
+    step_size : float
+        Step size, ``> 0`` (Madry et al.'s alpha); ``2.5 * eps / steps`` is a common choice.
     steps : int
         Number of gradient steps, ``>= 1``.
     norm : {"linf", "l2"}
@@ -236,7 +236,7 @@ def pgd(
     --------
     >>> from course_utils.training import mlp
     >>> X = torch.rand(8, 64); y = torch.arange(8) % 10
-    >>> X_adv = pgd(mlp(rng=0), X, y, eps=0.5, alpha=0.2, steps=5, norm="l2", rng=0)
+    >>> X_adv = pgd(mlp(rng=0), X, y, eps=0.5, step_size=0.2, steps=5, norm="l2", rng=0)
     >>> bool((X_adv - X).flatten(1).norm(dim=1).max() <= 0.5 + 1e-5)
     True
     """
@@ -246,7 +246,7 @@ def pgd(
         X,
         y,
         eps=eps,
-        alpha=alpha,
+        step_size=step_size,
         steps=steps,
         transform=_identity,
         norm=norm,
@@ -298,7 +298,7 @@ def bpda_pgd(
     y: Array,
     *,
     eps: float,
-    alpha: float,
+    step_size: float,
     steps: int,
     transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
     norm: str = "linf",
@@ -327,11 +327,11 @@ def bpda_pgd(
     >>> from course_utils.training import mlp
     >>> X = torch.rand(6, 64); y = torch.zeros(6, dtype=torch.long)
     >>> defended = Preprocessed(mlp(rng=0), partial(feature_squeeze, bits=2))
-    >>> X_adv = bpda_pgd(defended, X, y, eps=0.1, alpha=0.02, steps=5, rng=0)
+    >>> X_adv = bpda_pgd(defended, X, y, eps=0.1, step_size=0.02, steps=5, rng=0)
     >>> bool((X_adv - X).abs().max() <= 0.1 + 1e-6)
     True
     """
-    eps, alpha, steps = _check_pgd_args(eps, alpha, steps, norm)
+    eps, step_size, steps = _check_pgd_args(eps, step_size, steps, norm)
     eot_samples = check_int(eot_samples, "eot_samples", min_val=1)
     if transform is None:
         # a defended model Preprocessed(model, transform), recognised by its two parts
@@ -353,7 +353,7 @@ def bpda_pgd(
             X_t,
             y_t,
             eps=eps,
-            alpha=alpha,
+            step_size=step_size,
             steps=steps,
             norm=norm,
             random_start=random_start,

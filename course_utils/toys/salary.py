@@ -7,6 +7,7 @@ of the per-group lines - then :class:`SalaryToy`, a thin widget over them.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -14,6 +15,7 @@ import numpy as np
 from .players import positions_from_salary
 from ..plotting import TEAM_COLORS, Blitter, figure_with_controls, share_map
 from .soccer import cell_centres, team_share
+from ..results import Result
 from ..validation import RNGLike, as_rng, check_int, check_positive
 
 __all__ = [
@@ -26,6 +28,7 @@ __all__ = [
     "patch_salary_readout",
     "dp_group_lines",
     "dp_dial",
+    "DialReadout",
     "SalaryToy",
 ]
 
@@ -252,6 +255,23 @@ def dp_group_lines(
     return lines
 
 
+@dataclass(frozen=True)
+class DialReadout(Result):
+    """What :func:`dp_dial` measures over its noise draws.
+
+    ``attack_error`` is the median absolute error of the attacker's salary guess ($),
+    ``slope_error`` the median absolute change of the slopes over groups and draws ($/year);
+    ``slopes`` and ``intercepts`` (n_draws, n_groups) are the released lines and ``guesses``
+    (n_draws,) the attacker's guesses.
+    """
+
+    attack_error: float
+    slope_error: float
+    slopes: np.ndarray
+    intercepts: np.ndarray
+    guesses: np.ndarray
+
+
 def dp_dial(
     years: np.ndarray,
     salary: np.ndarray,
@@ -262,7 +282,7 @@ def dp_dial(
     bounds: tuple[tuple[float, float], tuple[float, float]] = SALARY_BOUNDS,
     n_draws: int = 200,
     rng: RNGLike,
-) -> dict[str, Any]:
+) -> DialReadout:
     """What the DP dial shows: attack error and utility loss over many noise draws.
 
     For each of ``n_draws`` releases of :func:`dp_group_lines`, the attacker of
@@ -272,11 +292,7 @@ def dp_dial(
 
     Returns
     -------
-    dict with
-        ``attack_error`` : median absolute error of the attacker's salary guess ($),
-        ``slope_error`` : median absolute slope change over groups and draws ($/year),
-        ``slopes``, ``intercepts`` : arrays (n_draws, n_groups) of the released lines,
-        ``guesses`` : array (n_draws,) of the attacker's guesses.
+    DialReadout
 
     Examples
     --------
@@ -286,7 +302,7 @@ def dp_dial(
     >>> rng = np.random.default_rng(0)
     >>> loose = dp_dial(years, salary, teams, epsilon=0.5, rng=rng)
     >>> tight = dp_dial(years, salary, teams, epsilon=1e4, rng=rng)
-    >>> bool(loose["attack_error"] > 10 * tight["attack_error"])
+    >>> bool(loose.attack_error > 10 * tight.attack_error)
     True
     """
     years, salary, groups = _check_xy(years, salary, groups)
@@ -308,13 +324,13 @@ def dp_dial(
         guess = infer_salary_from_slope(years[members], salary[members], local, released[target_group][0])
         guesses[k] = np.clip(guess, y_lo, y_hi)
     exact_slopes = np.array([exact[g][0] for g in keys])
-    return {
-        "attack_error": float(np.median(np.abs(guesses - salary[index]))),
-        "slope_error": float(np.median(np.abs(slopes - exact_slopes))),
-        "slopes": slopes,
-        "intercepts": intercepts,
-        "guesses": guesses,
-    }
+    return DialReadout(
+        attack_error=float(np.median(np.abs(guesses - salary[index]))),
+        slope_error=float(np.median(np.abs(slopes - exact_slopes))),
+        slopes=slopes,
+        intercepts=intercepts,
+        guesses=guesses,
+    )
 
 
 class SalaryToy:
@@ -393,7 +409,7 @@ class SalaryToy:
         if self.epsilon is not None:
             text += (
                 f"\nepsilon = {self.epsilon:g}: attacker's median error on the new hire "
-                f"${self.dial['attack_error']:,.0f}, slopes move by {self.dial['slope_error']:,.0f} $/year"
+                f"${self.dial.attack_error:,.0f}, slopes move by {self.dial.slope_error:,.0f} $/year"
             )
         return text
 
@@ -447,7 +463,7 @@ class SalaryToy:
                 if self.epsilon is None:
                     line.set_data([], [])
                 else:
-                    s_k, b_k = self.dial["slopes"][k, col], self.dial["intercepts"][k, col]
+                    s_k, b_k = self.dial.slopes[k, col], self.dial.intercepts[k, col]
                     line.set_data(grid, b_k + s_k * grid)
         self._ring.set_offsets([[self.years[0], self.salary[0]]])
         self._label.xy = (self.years[0], self.salary[0])
