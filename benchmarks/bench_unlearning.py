@@ -11,11 +11,10 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from sklearn.datasets import load_diabetes
 from sklearn.linear_model import LogisticRegression
 
 from course_utils.attacks import reconstruction as rec
-from course_utils.data import digits_split
+from course_utils.data import diabetes_split, digits_split
 from course_utils.unlearning import (
     logistic_fit,
     newton_remove_logistic,
@@ -29,13 +28,6 @@ from course_utils.unlearning import (
 LAM = 1.0
 
 
-def _diabetes(seed: int = 0):
-    X, y = load_diabetes(return_X_y=True)
-    X = (X - X.mean(0)) / X.std(0)
-    order = np.random.default_rng(seed).permutation(len(X))
-    return X[order[100:]], y[order[100:]], X[order[:100]]
-
-
 def _timed(f, repeat: int = 5) -> float:
     times = []
     for _ in range(repeat):
@@ -46,7 +38,7 @@ def _timed(f, repeat: int = 5) -> float:
 
 
 def _reconstruction_rows() -> list[dict]:
-    X, y, X_pub = _diabetes()
+    X, X_pub, y, _ = diabetes_split(rng=0)
     n = len(X)
     rows = []
     X_hat, _ = rec.attack_every_deletion(X, y, lam=LAM)

@@ -33,6 +33,7 @@ __all__ = [
     "salary_view",
     "positions_from_salary",
     "digits_split",
+    "diabetes_split",
     "SYNTHETIC_ZIPS",
     "DIAGNOSES",
     "synthetic_patients",
@@ -77,6 +78,43 @@ def digits_split(
     return tuple(  # type: ignore[return-value]
         train_test_split(X, y, test_size=test_size, stratify=y, random_state=as_seed(rng) % 2**32)
     )
+
+
+def diabetes_split(
+    *, n_public: int = 100, rng: RNGLike = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """scikit-learn's diabetes data (442 patients, 10 features) split into a private training set
+    and a public sample of the same population (the unlearning notebook's attacker's data).
+
+    Features are standardised to unit variance with the mean and standard deviation of all 442
+    rows (a public fact about the population); targets are the disease progression scores.
+    The rows are shuffled with ``rng``: the first ``n_public`` become public.
+
+    Parameters
+    ----------
+    n_public : int, default 100
+        Size of the public sample, 1 to 441.
+    rng : numpy.random.Generator, int seed or None, default 0
+
+    Returns
+    -------
+    X_private, X_public : float arrays of shape (442 - n_public, 10) and (n_public, 10)
+    y_private, y_public : float arrays of the matching lengths
+
+    Examples
+    --------
+    >>> X_private, X_public, y_private, y_public = diabetes_split()
+    >>> X_private.shape, X_public.shape, y_private.shape
+    ((342, 10), (100, 10), (342,))
+    """
+    from sklearn.datasets import load_diabetes
+
+    X, y = load_diabetes(return_X_y=True)
+    n_public = check_int(n_public, "n_public", min_val=1, max_val=len(X) - 1)
+    X = (X - X.mean(0)) / X.std(0)
+    order = as_rng(rng).permutation(len(X))
+    public, private = order[:n_public], order[n_public:]
+    return X[private], X[public], y[private], y[public]
 
 
 # --- Synthetic tabular data for the anonymisation section (notebook 02) -------------------------

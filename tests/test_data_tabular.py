@@ -67,3 +67,28 @@ def test_voter_list_contents() -> None:
 def test_bad_input(call, match) -> None:
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_diabetes_split_is_the_notebooks_split():
+    from sklearn.datasets import load_diabetes
+
+    from course_utils.data import diabetes_split
+
+    X_private, X_public, y_private, y_public = diabetes_split(rng=0)
+    X, y = load_diabetes(return_X_y=True)
+    X = (X - X.mean(0)) / X.std(0)
+    order = np.random.default_rng(0).permutation(len(X))  # what notebook 07 did by hand
+    np.testing.assert_array_equal(X_public, X[order[:100]])
+    np.testing.assert_array_equal(X_private, X[order[100:]])
+    np.testing.assert_array_equal(y_private, y[order[100:]])
+    assert y_public.shape == (100,) and np.allclose(np.r_[X_private, X_public].std(0), 1.0)
+    small = diabetes_split(n_public=10, rng=np.random.default_rng(0))
+    assert small[1].shape == (10, 10) and small[0].shape == (432, 10)
+
+
+@pytest.mark.parametrize("kwargs, word", [(dict(n_public=0), "n_public"), (dict(n_public=442), "n_public"), (dict(rng=-3), "rng")])
+def test_diabetes_split_bad_input(kwargs, word):
+    from course_utils.data import diabetes_split
+
+    with pytest.raises(ValueError, match=word):
+        diabetes_split(**kwargs)
