@@ -21,7 +21,15 @@ from .toys.players import (
     positions_from_salary,
     salary_view,
 )
-from .validation import RNGLike, as_rng, as_seed, check_bool, check_int, check_probability, old_keyword
+from .validation import (
+    RNGLike,
+    as_rng,
+    as_seed,
+    check_bool,
+    check_int,
+    check_probability,
+    old_keyword,
+)
 
 __all__ = [
     "FIELD_WIDTH",
@@ -151,7 +159,10 @@ def _people(n: int, rng: np.random.Generator):
     code = rng.choice(n_names, size=n, replace=False)
     first, rest = np.divmod(code, len(_LAST) * 26)
     last, middle = np.divmod(rest, 26)
-    names = [f"{_FIRST[f]} {chr(65 + m)}. {_LAST[la]}" for f, m, la in zip(first, middle, last, strict=True)]
+    names = [
+        f"{_FIRST[f]} {chr(65 + m)}. {_LAST[la]}"
+        for f, m, la in zip(first, middle, last, strict=True)
+    ]
     zip_weights = rng.dirichlet(np.full(len(SYNTHETIC_ZIPS), 4.0))  # some codes are busier
     ages = np.clip(rng.gamma(shape=4.0, scale=11.0, size=n), 0, 95).round().astype(int)
     return pd.DataFrame(
@@ -209,7 +220,15 @@ def synthetic_patients(n: int = 600, *, rng: RNGLike = 0, seed: RNGLike | None =
     probs /= probs.sum(1, keepdims=True)
     draws = (probs.cumsum(1) > rng.random((len(table), 1))).argmax(1)
     table["diagnosis"] = np.array(labels)[draws]
-    mean_stay = {"flu": 2, "hypertension": 3, "asthma": 2, "diabetes": 4, "depression": 6, "cancer": 12, "HIV": 8}
+    mean_stay = {
+        "flu": 2,
+        "hypertension": 3,
+        "asthma": 2,
+        "diabetes": 4,
+        "depression": 6,
+        "cancer": 12,
+        "HIV": 8,
+    }
     lam = table["diagnosis"].map(mean_stay).to_numpy(dtype=float)
     table["stay_days"] = 1 + rng.poisson(lam - 1)
     return table
@@ -251,7 +270,9 @@ def voter_list(patients, *, coverage: float = 0.8, n_others: int = 1400, rng: RN
     n_others = check_int(n_others, "n_others", min_val=0)
     rng = as_rng(rng)
     n_registered = int(round(coverage * len(patients)))
-    registered = patients.iloc[np.sort(rng.choice(len(patients), n_registered, replace=False))][cols]
+    registered = patients.iloc[np.sort(rng.choice(len(patients), n_registered, replace=False))][
+        cols
+    ]
     others = _people(n_others + len(patients), rng)
     others = others[~others["name"].isin(patients["name"])].head(int(n_others))
     voters = pd.concat([registered, others], ignore_index=True)

@@ -140,9 +140,13 @@ def loopback_only_ray() -> Iterator[None]:
             os.environ.pop(_RAY_CLUSTER_ENV, None)
         else:
             os.environ[_RAY_CLUSTER_ENV] = old_env
-        constants = sys.modules.get("ray._private.ray_constants")  # may be imported inside the block
+        constants = sys.modules.get(
+            "ray._private.ray_constants"
+        )  # may be imported inside the block
         if constants is not None:
-            constants.ENABLE_RAY_CLUSTER = old_flag if old_flag is not None else _ray_cluster_default()
+            constants.ENABLE_RAY_CLUSTER = (
+                old_flag if old_flag is not None else _ray_cluster_default()
+            )
 
 
 def _ray_cluster_default() -> bool:
@@ -434,15 +438,36 @@ def run_flower(
     # On a busy machine Ray's dashboard agent can need more than the raylet's default wait to start
     os.environ.setdefault("RAY_agent_register_timeout_ms", "120000")
     with loopback_only_ray():
-        return _run_flower(net, clients, rounds=rounds, X_test=X_test, y_test=y_test, params=params,
-                           local_epochs=local_epochs, batch_size=batch_size, lr=lr, seed=seed,
-                           num_cpus=num_cpus, start_attempts=start_attempts)
+        return _run_flower(
+            net,
+            clients,
+            rounds=rounds,
+            X_test=X_test,
+            y_test=y_test,
+            params=params,
+            local_epochs=local_epochs,
+            batch_size=batch_size,
+            lr=lr,
+            seed=seed,
+            num_cpus=num_cpus,
+            start_attempts=start_attempts,
+        )
 
 
 def _run_flower(
-    net: NumpyNet, clients: Sequence[tuple[np.ndarray, np.ndarray]], *, rounds: int, X_test: np.ndarray,
-    y_test: np.ndarray, params: np.ndarray | None, local_epochs: int, batch_size: int | None, lr: float,
-    seed: int, num_cpus: int, start_attempts: int,
+    net: NumpyNet,
+    clients: Sequence[tuple[np.ndarray, np.ndarray]],
+    *,
+    rounds: int,
+    X_test: np.ndarray,
+    y_test: np.ndarray,
+    params: np.ndarray | None,
+    local_epochs: int,
+    batch_size: int | None,
+    lr: float,
+    seed: int,
+    num_cpus: int,
+    start_attempts: int,
 ) -> FlowerRun:
     import ray
     from flwr.simulation import run_simulation

@@ -117,7 +117,14 @@ def share_map(
     >>> plt.close("all")
     """
     ax = get_ax(ax)
-    kw = {"cmap": TEAM_CMAP, "vmin": 0.0, "vmax": 1.0, "origin": "lower", "interpolation": "nearest", "aspect": "equal"}
+    kw = {
+        "cmap": TEAM_CMAP,
+        "vmin": 0.0,
+        "vmax": 1.0,
+        "origin": "lower",
+        "interpolation": "nearest",
+        "aspect": "equal",
+    }
     kw.update(imshow_kw)
     ax.imshow(np.asarray(share), extent=extent, **kw)
     return ax
@@ -185,7 +192,9 @@ def plot_images(
     """
     imgs = np.atleast_2d(np.asarray(images, dtype=float))
     if imgs.ndim != 2 or imgs.shape[1] != shape[0] * shape[1]:
-        raise ValueError(f"images must have {shape[0] * shape[1]} pixels for shape {shape}, got shape {imgs.shape}")
+        raise ValueError(
+            f"images must have {shape[0] * shape[1]} pixels for shape {shape}, got shape {imgs.shape}"
+        )
     if titles is not None and len(titles) != len(imgs):
         raise ValueError(f"titles must have one entry per image ({len(imgs)}), got {len(titles)}")
     if ax is None:
@@ -292,7 +301,9 @@ class Blitter:
         if not self.artists:
             raise ValueError("artists must name at least one artist that changes")
         if getattr(fig, "_course_blitter", None) is not None:
-            raise ValueError("this figure has a Blitter already; give one Blitter all its changing artists")
+            raise ValueError(
+                "this figure has a Blitter already; give one Blitter all its changing artists"
+            )
         for artist in self.artists:
             if artist.figure is not fig:
                 raise ValueError(f"{artist!r} does not belong to this figure")

@@ -30,7 +30,9 @@ _SIDES = ("two-sided", "lower", "upper")
 def _counts(k: Any, n: Any) -> tuple[np.ndarray, np.ndarray]:
     k_arr, n_arr = np.asarray(k), np.asarray(n)
     if np.any(n_arr < 1) or np.any(k_arr < 0) or np.any(k_arr > n_arr):
-        raise ValueError(f"clopper_pearson: need 0 <= count <= n and n >= 1, got count={k!r}, n={n!r}")
+        raise ValueError(
+            f"clopper_pearson: need 0 <= count <= n and n >= 1, got count={k!r}, n={n!r}"
+        )
     return k_arr.astype(float), n_arr.astype(float)
 
 

@@ -25,7 +25,15 @@ from .validation import (
     torch_generator,
 )
 
-__all__ = ["mlp", "to_tensors", "train", "TrainingHistory", "evaluate", "predict_proba", "per_example_loss"]
+__all__ = [
+    "mlp",
+    "to_tensors",
+    "train",
+    "TrainingHistory",
+    "evaluate",
+    "predict_proba",
+    "per_example_loss",
+]
 
 Attack = Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor]
 

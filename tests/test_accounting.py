@@ -53,7 +53,9 @@ def test_basic_composition_bad_input(epsilons, deltas, word) -> None:
 def test_advanced_composition_formula() -> None:
     eps, k, dp = 0.05, 400, 1e-6
     total, delta = advanced_composition(epsilon=eps, delta=1e-8, k=k, delta_prime=dp)
-    assert total == pytest.approx(math.sqrt(2 * k * math.log(1 / dp)) * eps + k * eps * (math.exp(eps) - 1))
+    assert total == pytest.approx(
+        math.sqrt(2 * k * math.log(1 / dp)) * eps + k * eps * (math.exp(eps) - 1)
+    )
     assert delta == pytest.approx(k * 1e-8 + dp)
 
 
@@ -95,7 +97,9 @@ def test_gaussian_epsilon_matches_opacus_step_by_step(cls, name, sigma, q, steps
         acct.step(noise_multiplier=sigma, sample_rate=q)
     with np.errstate(all="ignore"):
         expected = acct.get_epsilon(delta=DELTA)
-    got = gaussian_epsilon(noise_multiplier=sigma, steps=steps, delta=DELTA, sample_rate=q, accountant=name)
+    got = gaussian_epsilon(
+        noise_multiplier=sigma, steps=steps, delta=DELTA, sample_rate=q, accountant=name
+    )
     assert got == pytest.approx(expected, rel=1e-9)
 
 

@@ -25,8 +25,13 @@ def test_patients_follow_the_stated_frequencies() -> None:
         assert abs(share[dx] - freq) < 0.06, dx
     assert share["HIV"] < 0.06  # a rare value, for the skewness attack
     old = p["birth_year"] < 1960
-    assert (p.loc[old, "diagnosis"] == "cancer").mean() > (p.loc[~old, "diagnosis"] == "cancer").mean()
-    assert p.groupby("diagnosis")["stay_days"].mean()["cancer"] > p.groupby("diagnosis")["stay_days"].mean()["flu"]
+    assert (p.loc[old, "diagnosis"] == "cancer").mean() > (
+        p.loc[~old, "diagnosis"] == "cancer"
+    ).mean()
+    assert (
+        p.groupby("diagnosis")["stay_days"].mean()["cancer"]
+        > p.groupby("diagnosis")["stay_days"].mean()["flu"]
+    )
 
 
 def test_patients_are_seeded() -> None:
@@ -48,7 +53,9 @@ def test_voter_list_contents() -> None:
     on_list = p[p["name"].isin(v["name"])]
     assert len(on_list) == 400
     merged = on_list.merge(v, on="name", suffixes=("", "_v"))
-    assert (merged["zip"] == merged["zip_v"]).all() and (merged["birth_year"] == merged["birth_year_v"]).all()
+    assert (merged["zip"] == merged["zip_v"]).all() and (
+        merged["birth_year"] == merged["birth_year_v"]
+    ).all()
     assert voter_list(p, rng=4).equals(voter_list(p, rng=4))
     assert np.array_equal(voter_list(p, coverage=0.0, n_others=0, rng=0).shape, (0, 4))
 
@@ -86,7 +93,10 @@ def test_diabetes_split_is_the_notebooks_split():
     assert small[1].shape == (10, 10) and small[0].shape == (432, 10)
 
 
-@pytest.mark.parametrize("kwargs, word", [(dict(n_public=0), "n_public"), (dict(n_public=442), "n_public"), (dict(rng=-3), "rng")])
+@pytest.mark.parametrize(
+    "kwargs, word",
+    [(dict(n_public=0), "n_public"), (dict(n_public=442), "n_public"), (dict(rng=-3), "rng")],
+)
 def test_diabetes_split_bad_input(kwargs, word):
     from course_utils.data import diabetes_split
 

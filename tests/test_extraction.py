@@ -48,7 +48,9 @@ def test_extract_with_labels_and_probabilities(setting):
     victim, pool, X_test, y_test = setting
     results = {}
     for output in ("label", "proba"):
-        surrogate = extract(query_api(victim, output=output), pool[:300], mlp(64, 64, 10, rng=1), epochs=30)
+        surrogate = extract(
+            query_api(victim, output=output), pool[:300], mlp(64, 64, 10, rng=1), epochs=30
+        )
         results[output] = agreement(victim, surrogate, X_test)
         assert not surrogate.training
     assert min(results.values()) > 0.85

@@ -410,7 +410,12 @@ def test_deprecated_client_attacks_keep_their_old_behaviour():
             fl.NumpyNet(n_hidden=0), np.zeros(650), np.zeros((2, 64)), np.array([1, 1]), target=1
         )
     net = fl.NumpyNet(n_hidden=0)
-    assert fl.backdoor_success(net, np.zeros(net.dim), np.zeros((4, 64)), np.array([1, 2, 3, 0]), target=0) == 1.0
+    assert (
+        fl.backdoor_success(
+            net, np.zeros(net.dim), np.zeros((4, 64)), np.array([1, 2, 3, 0]), target=0
+        )
+        == 1.0
+    )
 
 
 @pytest.mark.parametrize(
@@ -419,7 +424,9 @@ def test_deprecated_client_attacks_keep_their_old_behaviour():
         lambda: fl.flip_labels(np.arange(3)),
         lambda: fl.add_trigger(np.zeros((1, 64))),
         lambda: fl.backdoor_data(np.zeros((4, 64)), np.arange(4), target=0, rng=0),
-        lambda: fl.backdoor_success(fl.NumpyNet(n_hidden=0), np.zeros(650), np.zeros((1, 64)), [1], target=0),
+        lambda: fl.backdoor_success(
+            fl.NumpyNet(n_hidden=0), np.zeros(650), np.zeros((1, 64)), [1], target=0
+        ),
     ],
 )
 def test_the_old_client_attack_names_warn(call):

@@ -154,7 +154,9 @@ def test_loopback_only_ray_sets_and_restores_rays_switch(monkeypatch):
     with flower_app.loopback_only_ray():
         assert os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] == "0"
         assert fake.ENABLE_RAY_CLUSTER is False
-    assert os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] == "1" and fake.ENABLE_RAY_CLUSTER is True
+    assert (
+        os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] == "1" and fake.ENABLE_RAY_CLUSTER is True
+    )
 
     monkeypatch.delenv("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER")
     monkeypatch.delitem(sys.modules, "ray._private.ray_constants")

@@ -50,7 +50,13 @@ def test_setup_rejects_bad_seed(bad):
 
 
 def test_pair_layouts():
-    assert set(pair_layout_names()) == {"players0", "players1", "players2", "playersleaklow", "playersleakhigh"}
+    assert set(pair_layout_names()) == {
+        "players0",
+        "players1",
+        "players2",
+        "playersleaklow",
+        "playersleakhigh",
+    }
     for name in pair_layout_names():
         positions, teams = pair_players(name)
         assert positions.shape == (22, 2) and positions.dtype == float

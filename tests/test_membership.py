@@ -41,9 +41,13 @@ def test_metrics_agree_with_sklearn_on_random_data(seed: int) -> None:
         scores = np.round(scores, 1)
     assert roc_auc(labels, scores) == pytest.approx(roc_auc_score(labels, scores), abs=1e-12)
     for fpr in (0.001, 0.01, 0.05, 0.1, 0.5, 0.99):
-        assert tpr_at_fpr(labels, scores, fpr=fpr) == pytest.approx(_sk_tpr_at_fpr(scores, labels, fpr))
+        assert tpr_at_fpr(labels, scores, fpr=fpr) == pytest.approx(
+            _sk_tpr_at_fpr(scores, labels, fpr)
+        )
     if seed % 2 == 0:  # continuous scores: sklearn's default curve gives the same answer
-        assert tpr_at_fpr(labels, scores) == pytest.approx(_sk_tpr_at_fpr(scores, labels, 0.01, True))
+        assert tpr_at_fpr(labels, scores) == pytest.approx(
+            _sk_tpr_at_fpr(scores, labels, 0.01, True)
+        )
     fprs, tprs = roc_curve(labels, scores)
     sk_f, sk_t, _ = sk_roc_curve(labels, scores, drop_intermediate=False)
     np.testing.assert_allclose(fprs, sk_f)
@@ -78,7 +82,9 @@ def test_logit_confidence_matches_formula_and_is_stable() -> None:
     py = p[np.arange(50), labels]
     expected = np.log(py / (1 - py))
     np.testing.assert_allclose(logit_confidence(p, labels), expected, rtol=1e-6, atol=1e-8)
-    np.testing.assert_allclose(logit_confidence(logits, labels, from_logits=True), expected, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(
+        logit_confidence(logits, labels, from_logits=True), expected, rtol=1e-6, atol=1e-8
+    )
     # a very confident model: p_y rounds to 1, yet the statistic stays finite and ordered
     big = np.array([[40.0, 0.0], [60.0, 0.0]])
     stat = logit_confidence(big, np.array([0, 0]), from_logits=True)
@@ -171,8 +177,14 @@ def test_lira_handles_nan_padding_and_single_values() -> None:
         (lambda: roc_auc([0.9, 0.3], [1, 0]), r"\(y_true, y_score\)"),  # the old order fails loudly
         (lambda: loss_threshold_scores([]), "empty"),
         (lambda: loss_threshold_scores([np.inf]), "finite"),
-        (lambda: lira_scores([0.0, 1.0], np.zeros((3, 2)), np.zeros((2, 2))), "in_stats must have shape"),
-        (lambda: lira_scores([0.0, 1.0], np.zeros((2, 2)), np.zeros(3)), "out_stats must have shape"),
+        (
+            lambda: lira_scores([0.0, 1.0], np.zeros((3, 2)), np.zeros((2, 2))),
+            "in_stats must have shape",
+        ),
+        (
+            lambda: lira_scores([0.0, 1.0], np.zeros((2, 2)), np.zeros(3)),
+            "out_stats must have shape",
+        ),
         (lambda: lira_scores([0.0], None, np.zeros((1, 2))), "in_stats is required"),
         (lambda: lira_scores([0.0], np.full((1, 2), np.nan), np.zeros((1, 2))), "no finite value"),
         (lambda: lira_scores([np.inf], np.zeros((1, 2)), np.zeros((1, 2))), "finite"),
@@ -209,7 +221,9 @@ def test_shadow_stats_trains_one_model_per_column() -> None:
 
     def fit_logits(X_tr, y_tr, X_ev):
         seen.append(len(X_tr))
-        return LogisticRegression().fit(X_tr, y_tr).decision_function(X_ev)[:, None] * np.array([-0.5, 0.5])
+        return LogisticRegression().fit(X_tr, y_tr).decision_function(X_ev)[:, None] * np.array(
+            [-0.5, 0.5]
+        )
 
     stats = shadow_stats(fit_logits, X, y, masks)
     assert stats.shape == (60, 4) and seen == masks.sum(0).tolist() and np.isfinite(stats).all()
@@ -228,7 +242,9 @@ def test_lira_all_targets_matches_one_target_at_a_time() -> None:
     stats = np.c_[target, rng_stats]
     masks = np.c_[is_member, ~np.isnan(in_s)]
     all_scores = lira_all_targets(stats, masks, fix_variance=True)
-    np.testing.assert_allclose(all_scores[:, 0], lira_scores(target, in_s, out_s, fix_variance=True))
+    np.testing.assert_allclose(
+        all_scores[:, 0], lira_scores(target, in_s, out_s, fix_variance=True)
+    )
     assert all(roc_auc(masks[:, j], all_scores[:, j]) > 0.6 for j in range(7))
     with pytest.raises(ValueError, match="n_models >= 3"):
         lira_all_targets(stats[:, :2], masks[:, :2])

@@ -22,7 +22,9 @@ def test_ngram_probabilities_sum_to_one() -> None:
 
 
 def test_candidate_log_probs_match_brute_force() -> None:
-    model = CharNgram(order=3, alpha=1.0).fit(insert_canary(card_log(200, n_digits=3, rng=1), "my card number is 042", 6))
+    model = CharNgram(order=3, alpha=1.0).fit(
+        insert_canary(card_log(200, n_digits=3, rng=1), "my card number is 042", 6)
+    )
     lp = candidate_log_probs(model, "my card number is ", 3)
     brute = [model.log_prob(f"{j:03d}", context="my card number is ") for j in range(1000)]
     np.testing.assert_allclose(lp, brute)
@@ -34,7 +36,9 @@ def test_exposure_rises_with_insertions() -> None:
     secret = "281265"
     exposures = []
     for k in (0, 1, 2, 4):
-        model = CharNgram(order=4).fit(insert_canary(lines, "my card number is " + secret, k, rng=0))
+        model = CharNgram(order=4).fit(
+            insert_canary(lines, "my card number is " + secret, k, rng=0)
+        )
         exposures.append(exposure(candidate_log_probs(model, "my card number is ", 6), int(secret)))
     assert exposures == sorted(exposures)
     assert exposures[0] < 5 and exposures[-1] == pytest.approx(np.log2(1e6))

@@ -34,7 +34,9 @@ def test_random_flips_change_exactly_the_chosen_labels():
 def test_mirror_rule_needs_no_randomness():
     y_bad, flipped = flip_labels(np.arange(10), rule="mirror")
     assert y_bad.tolist() == list(range(9, -1, -1)) and flipped.tolist() == list(range(10))
-    part, chosen = flip_labels(np.zeros(10, dtype=int), fraction=0.5, rule="mirror", n_classes=10, rng=1)
+    part, chosen = flip_labels(
+        np.zeros(10, dtype=int), fraction=0.5, rule="mirror", n_classes=10, rng=1
+    )
     assert len(chosen) == 5 and set(part[chosen].tolist()) == {9} and part.sum() == 45
 
 
@@ -54,9 +56,15 @@ def test_backdoor_in_place_and_appended():
     Xp, yp, idx = poison_backdoor(X, y, fraction=0.25, target=0, rng=0)
     assert Xp.shape == X.shape and len(idx) == 10 and np.all(y[idx] != 0) and np.all(yp[idx] == 0)
     assert np.all(Xp[idx][:, list(CORNER_TRIGGER)] == 1) and Xp.sum() == 10 * 4
-    Xa, ya, new = poison_backdoor(X, y, fraction=0.1, target=2, rng=0, pixels=TRIGGER_PIXELS, append=True)
+    Xa, ya, new = poison_backdoor(
+        X, y, fraction=0.1, target=2, rng=0, pixels=TRIGGER_PIXELS, append=True
+    )
     assert Xa.shape == (44, 64) and new.tolist() == [40, 41, 42, 43]
-    assert np.array_equal(Xa[:40], X) and np.all(ya[new] == 2) and np.all(Xa[new][:, list(TRIGGER_PIXELS)] == 1)
+    assert (
+        np.array_equal(Xa[:40], X)
+        and np.all(ya[new] == 2)
+        and np.all(Xa[new][:, list(TRIGGER_PIXELS)] == 1)
+    )
 
 
 def test_attack_success_rate_for_torch_models_and_plain_predictors():
@@ -67,7 +75,9 @@ def test_attack_success_rate_for_torch_models_and_plain_predictors():
 
     X, y = np.zeros((6, 64), dtype=np.float32), np.array([0, 1, 2, 3, 4, 5])
     assert attack_success_rate(SaysZeroWhenTriggered(), X, y, target=0) == 1.0
-    assert attack_success_rate(SaysZeroWhenTriggered(), X, y, target=0, pixels=TRIGGER_PIXELS) == 0.0
+    assert (
+        attack_success_rate(SaysZeroWhenTriggered(), X, y, target=0, pixels=TRIGGER_PIXELS) == 0.0
+    )
     scores = lambda X: np.eye(10)[np.zeros(len(X), dtype=int)]  # noqa: E731 - scores, argmax 0
     assert attack_success_rate(scores, torch.as_tensor(X), y, target=0) == 1.0
 
@@ -88,8 +98,16 @@ def test_attack_success_rate_for_torch_models_and_plain_predictors():
         (lambda: add_trigger(np.zeros((2, 10))), "pixels"),
         (lambda: add_trigger(np.zeros(64)), "batch"),
         (lambda: add_trigger(np.zeros((2, 64)), value=float("nan")), "value"),
-        (lambda: poison_backdoor(np.zeros((4, 64)), [1, 1, 1, 2], fraction=0.9, target=1, rng=0), "not of class"),
-        (lambda: poison_backdoor(np.zeros((4, 64)), [1, 1, 1, 2], fraction=0, target=1, rng=0, append=True), "fraction"),
+        (
+            lambda: poison_backdoor(np.zeros((4, 64)), [1, 1, 1, 2], fraction=0.9, target=1, rng=0),
+            "not of class",
+        ),
+        (
+            lambda: poison_backdoor(
+                np.zeros((4, 64)), [1, 1, 1, 2], fraction=0, target=1, rng=0, append=True
+            ),
+            "fraction",
+        ),
         (lambda: attack_success_rate(len, np.zeros((2, 64)), [0, 0], target=0), "class 0"),
         (lambda: attack_success_rate(len, np.zeros((2, 64)), [0], target=0), "lengths"),
         (lambda: attack_success_rate("model", np.zeros((2, 64)), [1, 1], target=0), "callable"),

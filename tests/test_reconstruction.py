@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from course_utils.data import diabetes_split
 from course_utils.attacks.reconstruction import (
     attack_every_deletion,
     cosine_similarity,
@@ -13,6 +12,7 @@ from course_utils.attacks.reconstruction import (
     noisy_release,
     reconstruct_deleted,
 )
+from course_utils.data import diabetes_split
 from course_utils.unlearning import ridge_fit, ridge_hessian, ridge_remove
 
 

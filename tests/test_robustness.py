@@ -123,7 +123,9 @@ def test_pgd_is_at_least_as_strong_as_fgsm(trained, digits):
     _, X, _, y = digits
     for eps in (0.05, 0.1, 0.15):
         acc_fgsm = robust_accuracy(trained, X, y, partial(fgsm, eps=eps))
-        acc_pgd = robust_accuracy(trained, X, y, partial(pgd, eps=eps, step_size=eps / 4, steps=20, rng=0))
+        acc_pgd = robust_accuracy(
+            trained, X, y, partial(pgd, eps=eps, step_size=eps / 4, steps=20, rng=0)
+        )
         assert acc_pgd <= acc_fgsm
     assert acc_pgd < evaluate(trained, X, y) - 0.3
 
@@ -187,7 +189,9 @@ def test_attacks_reject_inputs_outside_unit_box_and_length_mismatch():
 def test_robust_accuracy(trained, digits):
     _, X, _, y = digits
     assert robust_accuracy(trained, X, y, None) == evaluate(trained, X, y)
-    assert robust_accuracy(trained, X, y, partial(fgsm, eps=0.2)) < robust_accuracy(trained, X, y, None)
+    assert robust_accuracy(trained, X, y, partial(fgsm, eps=0.2)) < robust_accuracy(
+        trained, X, y, None
+    )
     with pytest.raises(ValueError, match="attack"):
         robust_accuracy(trained, X, y, "pgd")
 
@@ -197,7 +201,9 @@ def test_adversarial_training_uses_the_training_loop_and_helps(digits):
     X_small, y_small = X_train[:600], y_train[:600]
     standard, robust = mlp(64, 64, 10, rng=0), mlp(64, 64, 10, rng=0)
     train(standard, X_small, y_small, epochs=15, lr=2e-2, batch_size=128)
-    history = adversarial_training(robust, X_small, y_small, eps=0.1, steps=3, epochs=15, lr=2e-2, batch_size=128)
+    history = adversarial_training(
+        robust, X_small, y_small, eps=0.1, steps=3, epochs=15, lr=2e-2, batch_size=128
+    )
     assert set(history) == {"loss", "accuracy"} and len(history["loss"]) == 15
     attack = partial(pgd, eps=0.1, step_size=0.025, steps=10, rng=0)
     assert robust_accuracy(robust, X, y, attack) > robust_accuracy(standard, X, y, attack) + 0.2
@@ -300,8 +306,16 @@ def test_distill_and_defensive_distillation(digits):
         distill(mlp(rng=0), X_train[:4], np.full((4, 10), 0.5))
     with pytest.raises(ValueError, match="shape"):
         distill(mlp(rng=0), X_train[:4], np.full((3, 10), 0.1))
-    student = defensive_distillation(mlp(64, 64, 10, rng=0), mlp(64, 64, 10, rng=1), X_train,
-                                     y_train, temperature=100, epochs=20, batch_size=128, lr=2e-2)
+    student = defensive_distillation(
+        mlp(64, 64, 10, rng=0),
+        mlp(64, 64, 10, rng=1),
+        X_train,
+        y_train,
+        temperature=100,
+        epochs=20,
+        batch_size=128,
+        lr=2e-2,
+    )
     assert evaluate(student, X, y) > 0.85
     x = torch.tensor(X, requires_grad=True)
     nn.functional.cross_entropy(student(x), torch.tensor(y), reduction="sum").backward()
@@ -429,14 +443,16 @@ def test_trigger_and_backdoor():
 
 def test_backdoor_end_to_end_and_spectral_signatures(digits):
     X_train, X, y_train, y = digits
-    Xp, yp, idx = poison_backdoor(X_train, y_train, fraction=0.03, target=0, rng=np.random.default_rng(0))
+    Xp, yp, idx = poison_backdoor(
+        X_train, y_train, fraction=0.03, target=0, rng=np.random.default_rng(0)
+    )
     model = mlp(64, 64, 10, rng=0)
     train(model, Xp, yp, epochs=15, lr=2e-2, batch_size=128)
     assert attack_success_rate(model, X, y, target=0) > 0.8
     assert evaluate(model, X, y) > 0.9
     in_class = np.flatnonzero(yp == 0)
     scores = spectral_signature_scores(hidden_features(model, Xp[in_class]))
-    top = in_class[np.argsort(scores)[-int(1.5 * len(idx)):]]
+    top = in_class[np.argsort(scores)[-int(1.5 * len(idx)) :]]
     assert np.isin(idx, top).mean() > 0.8
     losses = per_example_loss(model, Xp, yp)
     assert losses.shape == (len(yp),) and np.all(losses >= 0)

@@ -122,11 +122,29 @@ def extract(
     if len(answers) != len(X_q):
         raise ValueError(f"victim_query returned {len(answers)} answers for {len(X_q)} queries")
     if answers.ndim == 1:
-        train(surrogate, X_q, answers.astype(np.int64), epochs=epochs, lr=lr, batch_size=batch_size, rng=rng)
+        train(
+            surrogate,
+            X_q,
+            answers.astype(np.int64),
+            epochs=epochs,
+            lr=lr,
+            batch_size=batch_size,
+            rng=rng,
+        )
     elif answers.ndim == 2:
-        distill(surrogate, X_q, answers.astype(np.float32), epochs=epochs, lr=lr, batch_size=batch_size, rng=rng)
+        distill(
+            surrogate,
+            X_q,
+            answers.astype(np.float32),
+            epochs=epochs,
+            lr=lr,
+            batch_size=batch_size,
+            rng=rng,
+        )
     else:
-        raise ValueError(f"victim_query must return labels (N,) or probabilities (N, C), got shape {answers.shape}")
+        raise ValueError(
+            f"victim_query must return labels (N,) or probabilities (N, C), got shape {answers.shape}"
+        )
     surrogate.eval()
     return surrogate
 
@@ -142,7 +160,11 @@ def agreement(model_a: nn.Module, model_b: nn.Module, X: np.ndarray | torch.Tens
     >>> agreement(m, m, np.random.default_rng(0).random((10, 64)))
     1.0
     """
-    X_t = torch.as_tensor(np.asarray(X, dtype=np.float32)) if not isinstance(X, torch.Tensor) else X.float()
+    X_t = (
+        torch.as_tensor(np.asarray(X, dtype=np.float32))
+        if not isinstance(X, torch.Tensor)
+        else X.float()
+    )
     if len(X_t) == 0:
         raise ValueError("X must hold at least one input")
     modes = model_a.training, model_b.training

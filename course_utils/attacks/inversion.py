@@ -34,7 +34,9 @@ def _classes(target_class: int | Sequence[int]) -> tuple[np.ndarray, bool]:
     single = np.ndim(target_class) == 0
     arr = np.atleast_1d(np.asarray(target_class))
     if arr.size == 0 or not np.issubdtype(arr.dtype, np.integer) or (arr < 0).any():
-        raise ValueError(f"target_class must be a non-negative int or a sequence of them, got {target_class!r}")
+        raise ValueError(
+            f"target_class must be a non-negative int or a sequence of them, got {target_class!r}"
+        )
     return arr.astype(np.int64), single
 
 
@@ -50,7 +52,9 @@ def _init(init: Any, k: int, d: int) -> np.ndarray:
     if arr.ndim == 0:
         return np.full((k, d), float(arr))
     if arr.shape != (d,):
-        raise ValueError(f"init must be a number or an array of shape ({d},), got shape {arr.shape}")
+        raise ValueError(
+            f"init must be a number or an array of shape ({d},), got shape {arr.shape}"
+        )
     return np.tile(arr, (k, 1))
 
 
@@ -65,7 +69,9 @@ def _tv(x: torch.Tensor, shape: tuple[int, int] | None) -> torch.Tensor:
     if shape is None:
         return torch.zeros(len(x))
     img = x.view(len(x), *shape)
-    return (img[:, 1:] - img[:, :-1]).abs().sum((1, 2)) + (img[:, :, 1:] - img[:, :, :-1]).abs().sum((1, 2))
+    return (img[:, 1:] - img[:, :-1]).abs().sum((1, 2)) + (
+        img[:, :, 1:] - img[:, :, :-1]
+    ).abs().sum((1, 2))
 
 
 def invert_class(
@@ -126,7 +132,9 @@ def invert_class(
         if image_shape is None:
             side = int(round(np.sqrt(d)))
             if side * side != d:
-                raise ValueError(f"tv > 0 needs image_shape: {d} features do not make a square image")
+                raise ValueError(
+                    f"tv > 0 needs image_shape: {d} features do not make a square image"
+                )
             image_shape = (side, side)
         if len(image_shape) != 2 or int(np.prod(image_shape)) != d:
             raise ValueError(f"image_shape {image_shape} does not match n_features {d}")
@@ -220,20 +228,28 @@ def invert_class_blackbox(
     x = _init(init, k, d)
     first = np.asarray(query(x[:1]))
     if first.ndim != 2 or first.shape[0] != 1:
-        raise ValueError(f"query must return probabilities of shape (m, n_classes), got {first.shape}")
+        raise ValueError(
+            f"query must return probabilities of shape (m, n_classes), got {first.shape}"
+        )
     if classes.max() >= first.shape[1]:
         raise ValueError(f"target_class must be in [0, {first.shape[1] - 1}], got {target_class!r}")
     mom, var = np.zeros_like(x), np.zeros_like(x)
     b1, b2 = 0.9, 0.999
     for step in range(1, steps + 1):
         u = rng.normal(size=(k, m, d))
-        probes = np.clip(np.concatenate([x[:, None] + sigma * u, x[:, None] - sigma * u], axis=1), *bounds)
+        probes = np.clip(
+            np.concatenate([x[:, None] + sigma * u, x[:, None] - sigma * u], axis=1), *bounds
+        )
         probs = np.asarray(query(probes.reshape(-1, d))).reshape(k, 2 * m, -1)
-        f = np.log(np.take_along_axis(probs, classes[:, None, None], axis=2)[..., 0] + 1e-12)  # (k, 2m)
+        f = np.log(
+            np.take_along_axis(probs, classes[:, None, None], axis=2)[..., 0] + 1e-12
+        )  # (k, 2m)
         grad = ((f[:, :m] - f[:, m:])[..., None] * u).mean(axis=1) / (2 * sigma)
         mom = b1 * mom + (1 - b1) * grad
         var = b2 * var + (1 - b2) * grad**2
-        x = np.clip(x + lr * (mom / (1 - b1**step)) / (np.sqrt(var / (1 - b2**step)) + 1e-8), *bounds)
+        x = np.clip(
+            x + lr * (mom / (1 - b1**step)) / (np.sqrt(var / (1 - b2**step)) + 1e-8), *bounds
+        )
     n_queries = 2 * m * steps
     return (x[0] if single else x), n_queries
 
@@ -251,7 +267,9 @@ def correlation_matrix(images: Any, references: Any) -> np.ndarray:
     a = np.atleast_2d(np.asarray(images, dtype=float))
     b = np.atleast_2d(np.asarray(references, dtype=float))
     if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1]:
-        raise ValueError(f"images and references must be 2-d with the same width, got {a.shape} and {b.shape}")
+        raise ValueError(
+            f"images and references must be 2-d with the same width, got {a.shape} and {b.shape}"
+        )
     a = a - a.mean(1, keepdims=True)
     b = b - b.mean(1, keepdims=True)
     na, nb = np.linalg.norm(a, axis=1), np.linalg.norm(b, axis=1)

@@ -107,7 +107,9 @@ class CharNgram:
         history = context
         for ch in text:
             ctx = self._ctx(history)
-            total += np.log((self.counts[ctx][ch] + self.alpha) / (self.totals[ctx] + self.alpha * v))
+            total += np.log(
+                (self.counts[ctx][ch] + self.alpha) / (self.totals[ctx] + self.alpha * v)
+            )
             history += ch
         return float(total)
 
@@ -198,7 +200,9 @@ def exposure(log_probs: np.ndarray, canary_index: int) -> float:
     """
     lp = np.asarray(log_probs, dtype=float)
     if lp.ndim != 1 or lp.size < 2:
-        raise ValueError(f"log_probs must be 1-d with at least two candidates, got shape {lp.shape}")
+        raise ValueError(
+            f"log_probs must be 1-d with at least two candidates, got shape {lp.shape}"
+        )
     if not 0 <= canary_index < lp.size:
         raise ValueError(f"canary_index must be in [0, {lp.size - 1}], got {canary_index}")
     rank = 1 + int((lp > lp[canary_index]).sum())

@@ -150,7 +150,9 @@ def add_trigger(X: Any, *, pixels: Sequence[int] = CORNER_TRIGGER, value: float 
         X = np.asarray(X)
         out = np.array(X, dtype=X.dtype if np.issubdtype(X.dtype, np.floating) else float)
     if out.ndim < 2:
-        raise ValueError(f"X must be a batch of images of shape (n, ...), got shape {tuple(out.shape)}")
+        raise ValueError(
+            f"X must be a batch of images of shape (n, ...), got shape {tuple(out.shape)}"
+        )
     flat = out.reshape(len(out), -1)
     flat[:, _pixels(pixels, flat.shape[1])] = value
     return out
@@ -271,4 +273,3 @@ def attack_success_rate(
     if said.ndim == 2:
         said = said.argmax(1)
     return float(np.mean(said == target))
-

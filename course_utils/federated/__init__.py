@@ -27,8 +27,10 @@ from __future__ import annotations
 
 import numpy as np  # noqa: F401 - used by the doctest above
 
+from ..attacks.poisoning import TRIGGER_PIXELS, attack_success_rate, poison_backdoor
 from ..plotting import plot_label_mix
 from ..privacy.accounting import dp_fedavg_epsilon
+from ._deprecated import add_trigger, backdoor_data, backdoor_success, flip_labels
 from .aggregation import (
     AGGREGATORS,
     clip_update,
@@ -42,8 +44,6 @@ from .aggregation import (
     sign_flip,
     trimmed_mean,
 )
-from ..attacks.poisoning import TRIGGER_PIXELS, attack_success_rate, poison_backdoor
-from ._deprecated import add_trigger, backdoor_data, backdoor_success, flip_labels
 from .partitions import (
     client_datasets,
     dirichlet_partition,

@@ -12,9 +12,9 @@ from typing import Any
 
 import numpy as np
 
-from ..attacks.poisoning import TRIGGER_PIXELS, attack_success_rate, flip_labels as _flip
+from ..attacks.poisoning import TRIGGER_PIXELS, attack_success_rate, poison_backdoor
 from ..attacks.poisoning import add_trigger as _add_trigger
-from ..attacks.poisoning import poison_backdoor
+from ..attacks.poisoning import flip_labels as _flip
 from ..validation import RNGLike
 
 __all__ = ["flip_labels", "add_trigger", "backdoor_data", "backdoor_success"]
@@ -59,8 +59,15 @@ def backdoor_data(
     return out[0], out[1]
 
 
-def backdoor_success(net: Any, params: np.ndarray, X: np.ndarray, y: np.ndarray, *, target: int) -> float:
+def backdoor_success(
+    net: Any, params: np.ndarray, X: np.ndarray, y: np.ndarray, *, target: int
+) -> float:
     """Deprecated: ``attack_success_rate(partial(net.predict, params), X, y, target=target,
     pixels=TRIGGER_PIXELS)``."""
-    _warn("backdoor_success", "attack_success_rate(partial(net.predict, params), ..., pixels=TRIGGER_PIXELS)")
-    return attack_success_rate(partial(net.predict, params), X, y, target=target, pixels=TRIGGER_PIXELS)
+    _warn(
+        "backdoor_success",
+        "attack_success_rate(partial(net.predict, params), ..., pixels=TRIGGER_PIXELS)",
+    )
+    return attack_success_rate(
+        partial(net.predict, params), X, y, target=target, pixels=TRIGGER_PIXELS
+    )

@@ -194,9 +194,7 @@ def _check_mask_args(n_clients: int, dim: int, scale: float) -> tuple[int, int, 
     )
 
 
-def pairwise_masks(
-    n_clients: int, dim: int, *, rng: RNGLike, scale: float = 100.0
-) -> np.ndarray:
+def pairwise_masks(n_clients: int, dim: int, *, rng: RNGLike, scale: float = 100.0) -> np.ndarray:
     """Antisymmetric pairwise masks ``P`` of shape ``(n_clients, n_clients, dim)``.
 
     ``P[i, j]`` is what client ``i`` adds for its pair with ``j``; ``P[j, i] = -P[i, j]`` (in a real

@@ -16,7 +16,6 @@ from functools import cached_property
 
 import numpy as np
 
-from .aggregation import AGGREGATORS, Aggregator, clip_update
 from ..results import Result
 from ..validation import (
     RNGLike,
@@ -27,6 +26,7 @@ from ..validation import (
     check_positive,
     check_scalar,
 )
+from .aggregation import AGGREGATORS, Aggregator, clip_update
 
 __all__ = [
     "NumpyNet",
@@ -300,9 +300,13 @@ def run_federated(
     if clients_per_round is not None and sample_rate is not None:
         raise ValueError("give clients_per_round or sample_rate, not both")
     if clients_per_round is not None:
-        clients_per_round = check_int(clients_per_round, "clients_per_round", min_val=1, max_val=n_clients)
+        clients_per_round = check_int(
+            clients_per_round, "clients_per_round", min_val=1, max_val=n_clients
+        )
     if sample_rate is not None:
-        sample_rate = check_scalar(sample_rate, "sample_rate", min_val=0.0, max_val=1.0, include_min=False)
+        sample_rate = check_scalar(
+            sample_rate, "sample_rate", min_val=0.0, max_val=1.0, include_min=False
+        )
     noise_multiplier = check_non_negative(noise_multiplier, "noise_multiplier")
     if noise_multiplier > 0 and (max_grad_norm is None or sample_rate is None):
         raise ValueError("DP-FedAvg (noise_multiplier > 0) needs max_grad_norm and sample_rate")

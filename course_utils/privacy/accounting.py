@@ -143,7 +143,9 @@ def advanced_composition(
     delta = _delta_or_zero("delta", delta)
     k = _steps("k", k)
     delta_prime = check_probability(delta_prime, "delta_prime")
-    eps_total = math.sqrt(2.0 * k * math.log(1.0 / delta_prime)) * epsilon + k * epsilon * math.expm1(epsilon)
+    eps_total = math.sqrt(
+        2.0 * k * math.log(1.0 / delta_prime)
+    ) * epsilon + k * epsilon * math.expm1(epsilon)
     return float(eps_total), float(k * delta + delta_prime)
 
 
@@ -196,7 +198,9 @@ def gaussian_epsilon(
     True
     """
     noise_multiplier, steps, delta = _check_gaussian_args(noise_multiplier, steps, delta)
-    sample_rate = check_scalar(sample_rate, "sample_rate", min_val=0.0, max_val=1.0, include_min=False)
+    sample_rate = check_scalar(
+        sample_rate, "sample_rate", min_val=0.0, max_val=1.0, include_min=False
+    )
     check_choice(accountant, "accountant", ACCOUNTANTS)
     return _gaussian_epsilon(noise_multiplier, sample_rate, steps, delta, accountant)
 
@@ -318,7 +322,9 @@ def gaussian_noise_multiplier(
     epsilon = check_positive(epsilon, "epsilon")
     delta = check_probability(delta, "delta")
     steps = check_int(steps, "steps", min_val=1)
-    sample_rate = check_scalar(sample_rate, "sample_rate", min_val=0.0, max_val=1.0, include_min=False)
+    sample_rate = check_scalar(
+        sample_rate, "sample_rate", min_val=0.0, max_val=1.0, include_min=False
+    )
     check_choice(accountant, "accountant", ACCOUNTANTS)
     rtol = check_probability(rtol, "rtol")
     return _noise_multiplier(epsilon, delta, sample_rate, steps, accountant, rtol)
@@ -409,23 +415,42 @@ def epsilon_ledger(*, noise_multiplier: float, steps: int, delta: float) -> Any:
 
     noise_multiplier, steps, delta = _check_gaussian_args(noise_multiplier, steps, delta)
     k = steps
-    eps_basic_one = gaussian_epsilon_exact(noise_multiplier=noise_multiplier, steps=1, delta=delta / k)
+    eps_basic_one = gaussian_epsilon_exact(
+        noise_multiplier=noise_multiplier, steps=1, delta=delta / k
+    )
     eps_basic, _ = basic_composition([eps_basic_one] * k, delta / k)
-    eps_adv_one = gaussian_epsilon_exact(noise_multiplier=noise_multiplier, steps=1, delta=delta / (2 * k))
+    eps_adv_one = gaussian_epsilon_exact(
+        noise_multiplier=noise_multiplier, steps=1, delta=delta / (2 * k)
+    )
     eps_adv, _ = advanced_composition(
         epsilon=eps_adv_one, delta=delta / (2 * k), k=k, delta_prime=delta / 2
     )
     kw = {"noise_multiplier": noise_multiplier, "steps": k, "delta": delta}
     rows = [
         ("basic", eps_basic, f"k x epsilon of one release at delta/k ({eps_basic_one:.3g})"),
-        ("advanced", eps_adv, f"sqrt(k) scaling, per-release epsilon {eps_adv_one:.3g} at delta/(2k)"),
-        ("RDP (textbook)", gaussian_epsilon_textbook_rdp(**kw), "k alpha/(2 s^2) + ln(1/delta)/(alpha-1)"),
+        (
+            "advanced",
+            eps_adv,
+            f"sqrt(k) scaling, per-release epsilon {eps_adv_one:.3g} at delta/(2k)",
+        ),
+        (
+            "RDP (textbook)",
+            gaussian_epsilon_textbook_rdp(**kw),
+            "k alpha/(2 s^2) + ln(1/delta)/(alpha-1)",
+        ),
         ("RDP (Opacus)", gaussian_epsilon(**kw, accountant="rdp"), "same RDP, sharper conversion"),
-        ("PRV (Opacus)", gaussian_epsilon(**kw, accountant="prv"), "numerical composition, upper end of its error bar"),
+        (
+            "PRV (Opacus)",
+            gaussian_epsilon(**kw, accountant="prv"),
+            "numerical composition, upper end of its error bar",
+        ),
         ("exact", gaussian_epsilon_exact(**kw), "k releases = one Gaussian with s/sqrt(k)"),
     ]
     return pd.DataFrame(
-        [{"method": m, "epsilon": e, "delta": delta, "upper_bound": True, "note": n} for m, e, n in rows]
+        [
+            {"method": m, "epsilon": e, "delta": delta, "upper_bound": True, "note": n}
+            for m, e, n in rows
+        ]
     )
 
 

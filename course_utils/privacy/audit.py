@@ -108,7 +108,9 @@ class AuditResult(Result):
     selection_bound: np.ndarray = field(repr=False, default_factory=lambda: np.empty(0))
 
 
-def _test_counts(sorted_a: np.ndarray, sorted_b: np.ndarray, t: np.ndarray) -> dict[tuple[str, str], tuple]:
+def _test_counts(
+    sorted_a: np.ndarray, sorted_b: np.ndarray, t: np.ndarray
+) -> dict[tuple[str, str], tuple]:
     """Counts of each (side, first) test at thresholds t: (count_first, n_first, count_second, n_second)."""
     na, nb = sorted_a.size, sorted_b.size
     below_a = np.searchsorted(sorted_a, t, side="right")
@@ -153,7 +155,9 @@ def audit_samples(
     b = np.asarray(samples_prime, dtype=float).ravel()
     for name, arr in (("samples", a), ("samples_prime", b)):
         if arr.size < 4:
-            raise ValueError(f"{name} needs at least 4 outputs (half choose the test, half evaluate it)")
+            raise ValueError(
+                f"{name} needs at least 4 outputs (half choose the test, half evaluate it)"
+            )
         if not np.all(np.isfinite(arr)):
             raise ValueError(f"{name} must be finite numbers")
     confidence = check_probability(confidence, "confidence")
@@ -176,7 +180,9 @@ def audit_samples(
             best = (float(bound[i]), i, side, first)
     _, i, side, first = best
     t = thresholds[i : i + 1]
-    count, n, count_prime, n_prime = (int(np.asarray(c).ravel()[0]) for c in _test_counts(ev_a, ev_b, t)[(side, first)])
+    count, n, count_prime, n_prime = (
+        int(np.asarray(c).ravel()[0]) for c in _test_counts(ev_a, ev_b, t)[(side, first)]
+    )
     eps = epsilon_lower_bound(count, n, count_prime, n_prime, confidence=confidence, delta=delta)
     return AuditResult(
         epsilon_lower=float(eps),
@@ -235,7 +241,9 @@ def empirical_epsilon(
     """
     n_samples = check_int(n_samples, "n_samples", min_val=4)
     if not callable(mechanism):
-        raise ValueError(f"mechanism must be callable as mechanism(dataset, rng), got {type(mechanism).__name__}")
+        raise ValueError(
+            f"mechanism must be callable as mechanism(dataset, rng), got {type(mechanism).__name__}"
+        )
     rng = as_rng(rng)
     outputs = []
     for data in (d, d_prime):
@@ -272,13 +280,24 @@ def plot_audit(result: AuditResult, *, claimed: float | None = None, ax: Any = N
     from course_utils.plotting import OKABE_ITO, get_ax
 
     ax = get_ax(ax)
-    ax.plot(result.thresholds, result.selection_bound, color=OKABE_ITO["blue"],
-            label="bound per threshold (selection half)")
-    ax.axhline(result.epsilon_lower, color=OKABE_ITO["green"],
-               label=f"audit lower bound {result.epsilon_lower:.2f}")
+    ax.plot(
+        result.thresholds,
+        result.selection_bound,
+        color=OKABE_ITO["blue"],
+        label="bound per threshold (selection half)",
+    )
+    ax.axhline(
+        result.epsilon_lower,
+        color=OKABE_ITO["green"],
+        label=f"audit lower bound {result.epsilon_lower:.2f}",
+    )
     if claimed is not None:
-        ax.axhline(claimed, color=OKABE_ITO["vermillion"], ls="--", label=f"claimed epsilon {claimed:g}")
-    top = max([result.epsilon_lower, claimed or 0.0, float(np.max(result.selection_bound, initial=0.0))])
+        ax.axhline(
+            claimed, color=OKABE_ITO["vermillion"], ls="--", label=f"claimed epsilon {claimed:g}"
+        )
+    top = max(
+        [result.epsilon_lower, claimed or 0.0, float(np.max(result.selection_bound, initial=0.0))]
+    )
     ax.set_ylim(0.0, 1.5 * top if top > 0 else 1.0)  # head room for the legend
     ax.set(xlabel="threshold t", ylabel="epsilon ruled out")
     ax.legend(fontsize=8, loc="upper right")

@@ -73,9 +73,15 @@ def _method_step(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             out = PrivacyEngine(accountant="rdp").make_private(
-                module=model, optimizer=opt, criterion=nn.CrossEntropyLoss(), data_loader=loader,
-                noise_multiplier=noise_multiplier, max_grad_norm=max_grad_norm,
-                poisson_sampling=poisson_sampling, grad_sample_mode=mode, noise_generator=gen,
+                module=model,
+                optimizer=opt,
+                criterion=nn.CrossEntropyLoss(),
+                data_loader=loader,
+                noise_multiplier=noise_multiplier,
+                max_grad_norm=max_grad_norm,
+                poisson_sampling=poisson_sampling,
+                grad_sample_mode=mode,
+                noise_generator=gen,
             )
         model, opt, loader = out[0], out[1], out[-1]
         loss_fn = out[2] if mode == "ghost" else loss_fn
@@ -87,14 +93,21 @@ def _method_step(
         else:
             if method == "vmap":
                 clipped, _ = clip_per_sample(
-                    per_sample_gradients(model, loss_fn, xb, yb), max_grad_norm=max_grad_norm, inplace=True
+                    per_sample_gradients(model, loss_fn, xb, yb),
+                    max_grad_norm=max_grad_norm,
+                    inplace=True,
                 )
             else:
-                total, _ = clipped_sum_microbatch(model, loss_fn, xb, yb, max_grad_norm=max_grad_norm)
+                total, _ = clipped_sum_microbatch(
+                    model, loss_fn, xb, yb, max_grad_norm=max_grad_norm
+                )
                 clipped = {k: v.unsqueeze(0) for k, v in total.items()}  # already summed
             noisy = noisy_aggregate(
-                clipped, noise_multiplier=noise_multiplier, max_grad_norm=max_grad_norm,
-                rng=noise_rng, expected_batch_size=batch_size,
+                clipped,
+                noise_multiplier=noise_multiplier,
+                max_grad_norm=max_grad_norm,
+                rng=noise_rng,
+                expected_batch_size=batch_size,
             )
             for k, p in zip(names, params, strict=True):
                 p.grad = noisy[k]
@@ -104,7 +117,10 @@ def _method_step(
 
 
 def _timing_data(
-    X: np.ndarray | torch.Tensor, y: np.ndarray | torch.Tensor, batch_size: int, count: tuple[str, int]
+    X: np.ndarray | torch.Tensor,
+    y: np.ndarray | torch.Tensor,
+    batch_size: int,
+    count: tuple[str, int],
 ) -> torch.utils.data.TensorDataset:
     """Validate the arguments of the two timing helpers; return the data as a ``TensorDataset``."""
     check_int(count[1], count[0], min_val=1)
@@ -157,9 +173,14 @@ def gradient_step_seconds(
     seed = as_seed(rng)
     batch = torch.utils.data.TensorDataset(xb, yb)
     step, _ = _method_step(
-        make_model, method, torch.utils.data.DataLoader(batch, batch_size=batch_size),
-        batch_size=batch_size, max_grad_norm=max_grad_norm, noise_multiplier=noise_multiplier,
-        poisson_sampling=False, seed=seed,
+        make_model,
+        method,
+        torch.utils.data.DataLoader(batch, batch_size=batch_size),
+        batch_size=batch_size,
+        max_grad_norm=max_grad_norm,
+        noise_multiplier=noise_multiplier,
+        poisson_sampling=False,
+        seed=seed,
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -215,15 +236,25 @@ def epoch_seconds(
     data = _timing_data(X, y, batch_size, ("epochs", epochs))
     seed = as_seed(rng)
     shuffle = torch.Generator().manual_seed(seed)
-    loader = torch.utils.data.DataLoader(data, batch_size=batch_size, shuffle=True, generator=shuffle)
+    loader = torch.utils.data.DataLoader(
+        data, batch_size=batch_size, shuffle=True, generator=shuffle
+    )
     step, loader = _method_step(
-        make_model, method, loader, batch_size=batch_size, max_grad_norm=max_grad_norm,
-        noise_multiplier=noise_multiplier, poisson_sampling=True, seed=seed,
+        make_model,
+        method,
+        loader,
+        batch_size=batch_size,
+        max_grad_norm=max_grad_norm,
+        noise_multiplier=noise_multiplier,
+        poisson_sampling=True,
+        seed=seed,
     )
     if method in ("vmap", "microbatch"):
         from opacus.data_loader import DPDataLoader
 
-        loader = DPDataLoader.from_data_loader(loader, generator=torch.Generator().manual_seed(seed))
+        loader = DPDataLoader.from_data_loader(
+            loader, generator=torch.Generator().manual_seed(seed)
+        )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         times = []

@@ -158,7 +158,12 @@ def plot_neighbour_densities(result: NeighbourDensities, *, epsilon: float, ax: 
     ax1.legend(loc="upper right", fontsize=8)
     ax2.plot(x, result.log_ratio, color=OKABE_ITO["green"], label="ln(density / density')")
     for sign in (1, -1):
-        ax2.axhline(sign * epsilon, color=OKABE_ITO["vermillion"], ls=":", label="+-epsilon" if sign > 0 else None)
+        ax2.axhline(
+            sign * epsilon,
+            color=OKABE_ITO["vermillion"],
+            ls=":",
+            label="+-epsilon" if sign > 0 else None,
+        )
     ax2.set(xlabel="released value", ylabel="log likelihood ratio")
     lim = max(1.5 * epsilon, 1.2 * min(result.max_abs_log_ratio, 4 * epsilon))
     ax2.set_ylim(-lim, lim)
@@ -215,7 +220,12 @@ class EpsilonDial:
         self.fig, self.axes = plt.subplots(1, 2, figsize=(9, 3.2))
         plt.close(self.fig)  # shown as a PNG in an Image widget, not by the inline backend
         self.slider = w.FloatLogSlider(
-            value=epsilon, base=10, min=-1, max=1, step=0.05, description="epsilon",
+            value=epsilon,
+            base=10,
+            min=-1,
+            max=1,
+            step=0.05,
+            description="epsilon",
             continuous_update=False,
         )
         self.kind = w.ToggleButtons(options=["laplace", "gaussian"], value=mechanism)
@@ -227,22 +237,32 @@ class EpsilonDial:
         self._laid_out = False
         self.update(epsilon=epsilon, mechanism=mechanism)
 
-    def update(self, *, epsilon: float | None = None, mechanism: str | None = None) -> NeighbourDensities:
+    def update(
+        self, *, epsilon: float | None = None, mechanism: str | None = None
+    ) -> NeighbourDensities:
         """Recompute and redraw for a new epsilon and/or mechanism; return the new state."""
         if epsilon is not None:
             self.epsilon = check_positive(epsilon, "epsilon")
         if mechanism is not None:
             self.mechanism = mechanism
         if self.mechanism == "gaussian":
-            scale = gaussian_sigma(sensitivity=self.sensitivity, epsilon=self.epsilon, delta=self.delta)
+            scale = gaussian_sigma(
+                sensitivity=self.sensitivity, epsilon=self.epsilon, delta=self.delta
+            )
         else:
             scale = self.sensitivity / self.epsilon
-        margin = 7 * scale + self.sensitivity  # wide enough to show the Gaussian's tails leave the band
+        margin = (
+            7 * scale + self.sensitivity
+        )  # wide enough to show the Gaussian's tails leave the band
         lo = min(self.value, self.value_prime) - margin
         hi = max(self.value, self.value_prime) + margin
         self.state = neighbour_densities(
-            np.linspace(lo, hi, 801), value=self.value, value_prime=self.value_prime,
-            sensitivity=self.sensitivity, epsilon=self.epsilon, delta=self.delta,
+            np.linspace(lo, hi, 801),
+            value=self.value,
+            value_prime=self.value_prime,
+            sensitivity=self.sensitivity,
+            epsilon=self.epsilon,
+            delta=self.delta,
             mechanism=self.mechanism,
         )
         plot_neighbour_densities(self.state, epsilon=self.epsilon, ax=self.axes)
@@ -251,9 +271,7 @@ class EpsilonDial:
         if not self._laid_out:
             self.fig.tight_layout()  # once: the layout hardly changes and it is slow
             self._laid_out = True
-        self.label.value = (
-            f"P[|log ratio| &gt; epsilon] = {self.state.ratio_exceeds:.2g}"
-        )
+        self.label.value = f"P[|log ratio| &gt; epsilon] = {self.state.ratio_exceeds:.2g}"
         self._redraw()
         return self.state
 

@@ -35,7 +35,14 @@ from typing import Any
 import numpy as np
 from scipy import optimize, special
 
-from ..validation import RNGLike, as_rng, check_int, check_non_negative, check_positive, check_probability
+from ..validation import (
+    RNGLike,
+    as_rng,
+    check_int,
+    check_non_negative,
+    check_positive,
+    check_probability,
+)
 
 __all__ = [
     "laplace_mechanism",
@@ -67,9 +74,7 @@ def _add_noise(value: Any, noise_fn: Any) -> Any:
 
 
 # --------------------------------------------------------------------------- Laplace
-def laplace_mechanism(
-    value: Any, *, sensitivity: float, epsilon: float, rng: RNGLike
-) -> Any:
+def laplace_mechanism(value: Any, *, sensitivity: float, epsilon: float, rng: RNGLike) -> Any:
     """Release ``value`` with Laplace noise of scale ``sensitivity / epsilon`` (epsilon-DP).
 
     Parameters

@@ -18,13 +18,6 @@ from __future__ import annotations
 from ..attacks.poisoning import add_trigger, attack_success_rate, flip_labels, poison_backdoor
 from ..training import per_example_loss
 from ._deprecated import as_generator, clopper_pearson_lower
-from .smoothing import (
-    certified_accuracy,
-    certified_radius,
-    certify,
-    certify_dataset,
-    smoothed_predict,
-)
 from .defences import (
     Preprocessed,
     Temperature,
@@ -39,6 +32,13 @@ from .defences import (
     spectral_signature_scores,
 )
 from .evasion import bpda_pgd, fgsm, pgd, robust_accuracy
+from .smoothing import (
+    certified_accuracy,
+    certified_radius,
+    certify,
+    certify_dataset,
+    smoothed_predict,
+)
 
 __all__ = [
     "as_generator",

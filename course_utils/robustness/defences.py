@@ -281,7 +281,14 @@ def distill(
             "soft_targets rows must be probability vectors (non-negative, summing to 1)"
         )
     history = train(
-        student, X_t, P_t, epochs=epochs, batch_size=batch_size, lr=lr, temperature=temperature, rng=rng
+        student,
+        X_t,
+        P_t,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        temperature=temperature,
+        rng=rng,
     )
     student.eval()
     return DistillationHistory(loss=history.loss, agreement=history.accuracy)

@@ -24,7 +24,14 @@ import torch
 from torch import nn
 
 from ..training import Attack, evaluate
-from ..validation import RNGLike, check_choice, check_int, check_non_negative, check_positive, torch_generator
+from ..validation import (
+    RNGLike,
+    check_choice,
+    check_int,
+    check_non_negative,
+    check_positive,
+    torch_generator,
+)
 from ._inputs import Array, _check_unit_box, _EvalMode, _flat_norm, _labels, _like, _tensor
 
 __all__ = ["fgsm", "pgd", "bpda_pgd", "robust_accuracy"]
@@ -179,7 +186,9 @@ def _pgd_core(
     return best_x
 
 
-def _check_pgd_args(eps: float, step_size: float, steps: int, norm: str) -> tuple[float, float, int]:
+def _check_pgd_args(
+    eps: float, step_size: float, steps: int, norm: str
+) -> tuple[float, float, int]:
     eps = check_non_negative(eps, "eps")
     step_size = check_positive(step_size, "step_size")
     steps = check_int(steps, "steps", min_val=1)
@@ -335,7 +344,9 @@ def bpda_pgd(
     eot_samples = check_int(eot_samples, "eot_samples", min_val=1)
     if transform is None:
         # a defended model Preprocessed(model, transform), recognised by its two parts
-        if not (isinstance(getattr(model, "model", None), nn.Module) and hasattr(model, "transform")):
+        if not (
+            isinstance(getattr(model, "model", None), nn.Module) and hasattr(model, "transform")
+        ):
             raise ValueError("pass transform=..., or a Preprocessed(model, transform) as model")
         model, transform = model.model, model.transform
     if not callable(transform):

@@ -152,7 +152,9 @@ def certify(
     return _certify(model, _check_single(x), sigma, n0, n, alpha, torch_generator(rng), batch_size)
 
 
-def _check_certify_args(sigma: float, n0: int, n: int, alpha: float) -> tuple[float, int, int, float]:
+def _check_certify_args(
+    sigma: float, n0: int, n: int, alpha: float
+) -> tuple[float, int, int, float]:
     return (
         check_positive(sigma, "sigma"),
         check_int(n0, "n0", min_val=1),

@@ -12,7 +12,6 @@ from typing import Any
 import numpy as np
 
 from ..validation import RNGLike, as_rng, check_int
-
 from ._checks import _as_X
 
 __all__ = ["SISAModel", "sisa_train", "sisa_remove"]
