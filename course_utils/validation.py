@@ -53,6 +53,7 @@ __all__ = [
     "check_probability",
     "check_bool",
     "check_choice",
+    "check_vector",
     "old_keyword",
 ]
 
@@ -330,6 +331,31 @@ def check_choice(value: Any, name: str, choices: tuple[Any, ...] | list[Any]) ->
         listed = ", ".join(repr(c) for c in choices)
         raise ValueError(f"{name} must be one of {listed}, got {_describe(value)}")
     return value
+
+
+def check_vector(value: Any, name: str) -> np.ndarray:
+    """``value`` as a non-empty 1-d float array without NaN, else a ValueError naming ``name``.
+
+    Examples
+    --------
+    >>> check_vector([1, 2.5], "scores").tolist()
+    [1.0, 2.5]
+    >>> check_vector([[1.0]], "scores")
+    Traceback (most recent call last):
+    ...
+    ValueError: scores must be a 1-d array, got shape (1, 1)
+    """
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a 1-d array of numbers, got {_describe(value)}") from None
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be a 1-d array, got shape {arr.shape}")
+    if arr.size == 0:
+        raise ValueError(f"{name} must not be empty")
+    if np.isnan(arr).any():
+        raise ValueError(f"{name} contains NaN")
+    return arr
 
 
 def old_keyword(new: Any, old: Any, *, old_name: str, new_name: str = "rng") -> Any:

@@ -34,6 +34,7 @@ import torch
 from torch import nn
 from torch.func import functional_call, grad, vmap
 
+from ..attacks.roc import dp_tpr_bound  # the ROC any attack on a DP model stays under
 from ..results import Result
 from ..training import evaluate, to_tensors
 from ..validation import (
@@ -70,11 +71,15 @@ def _check_grads(grads: Grads) -> int:
         raise ValueError("grads must be a non-empty dict of name -> tensor with a batch dimension")
     sizes = {int(g.shape[0]) if g.dim() > 0 else -1 for g in grads.values()}
     if len(sizes) != 1 or -1 in sizes:
-        raise ValueError(f"every gradient needs the same leading batch dimension, got sizes {sorted(sizes)}")
+        raise ValueError(
+            f"every gradient needs the same leading batch dimension, got sizes {sorted(sizes)}"
+        )
     return sizes.pop()
 
 
-def per_sample_gradients(model: nn.Module, loss_fn: LossFn, X: torch.Tensor, y: torch.Tensor) -> Grads:
+def per_sample_gradients(
+    model: nn.Module, loss_fn: LossFn, X: torch.Tensor, y: torch.Tensor
+) -> Grads:
     """One gradient per example, computed in a single vectorised pass (``vmap(grad(...))``).
 
     Parameters
@@ -132,7 +137,12 @@ def _plain_cross_entropy(loss_fn: LossFn) -> bool:
 
 
 def _loss_one(
-    params: Grads, buffers: Grads, model: nn.Module, loss_fn: LossFn, x: torch.Tensor, t: torch.Tensor
+    params: Grads,
+    buffers: Grads,
+    model: nn.Module,
+    loss_fn: LossFn,
+    x: torch.Tensor,
+    t: torch.Tensor,
 ) -> torch.Tensor:
     """The loss of ONE example as a function of the parameters (vmap adds the batch)."""
     out = functional_call(model, (params, buffers), (x.unsqueeze(0),))
@@ -184,7 +194,9 @@ def clip_per_sample(
     max_grad_norm = check_positive(max_grad_norm, "max_grad_norm")
     n = _check_grads(grads)
     # one norm per example over all parameters; vector_norm avoids a squared copy of the gradients
-    layer_norms = torch.stack([torch.linalg.vector_norm(g.reshape(n, -1), dim=1) for g in grads.values()])
+    layer_norms = torch.stack(
+        [torch.linalg.vector_norm(g.reshape(n, -1), dim=1) for g in grads.values()]
+    )
     norms = torch.linalg.vector_norm(layer_norms, dim=0)
     factor = (max_grad_norm / (norms + 1e-6)).clamp(max=1.0)
     shape = {k: factor.view(-1, *([1] * (g.dim() - 1))) for k, g in grads.items()}
@@ -248,13 +260,17 @@ def noisy_aggregate(
     return _noisy_sum(clipped, noise_multiplier * max_grad_norm, gen, expected_batch_size)
 
 
-def _noisy_sum(clipped: Grads, std: float, generator: torch.Generator | None, divisor: float) -> Grads:
+def _noisy_sum(
+    clipped: Grads, std: float, generator: torch.Generator | None, divisor: float
+) -> Grads:
     """Sum over the batch, add N(0, std^2) noise drawn from ``generator``, divide (the hot path)."""
     out = {}
     for k, g in clipped.items():
         total = g.sum(0)  # a fresh tensor: safe to update in place
         if std > 0:
-            noise = torch.randn(total.shape, generator=generator, dtype=total.dtype, device=total.device)
+            noise = torch.randn(
+                total.shape, generator=generator, dtype=total.dtype, device=total.device
+            )
             total.add_(noise, alpha=std)
         out[k] = total.div_(divisor)
     return out
@@ -277,7 +293,9 @@ def poisson_batch(
     True
     """
     n = check_int(n, "n", min_val=1)
-    sample_rate = check_scalar(sample_rate, "sample_rate", min_val=0.0, max_val=1.0, include_min=False)
+    sample_rate = check_scalar(
+        sample_rate, "sample_rate", min_val=0.0, max_val=1.0, include_min=False
+    )
     if generator is not None:  # the old keyword, which took a torch.Generator
         old = old_keyword(rng, generator, old_name="generator")
         gen = old if isinstance(old, torch.Generator) else torch_generator(old, name="generator")
@@ -419,7 +437,9 @@ def train_dp_sgd(
     X_t, y_t = to_tensors(X, y)
     n = len(X_t)
     if batch_size > n:
-        raise ValueError(f"batch_size must be at most the number of examples ({n}), got {batch_size}")
+        raise ValueError(
+            f"batch_size must be at most the number of examples ({n}), got {batch_size}"
+        )
     params = [p for p in model.parameters() if p.requires_grad]
     if optimizer == "adam":
         opt = torch.optim.Adam(params, lr=lr)
@@ -435,12 +455,19 @@ def train_dp_sgd(
         sigma, spent = 0.0, math.inf
     else:
         sigma = noise_multiplier_for(
-            epsilon=epsilon, delta=delta, sample_rate=sample_rate, steps=steps, accountant=accountant
+            epsilon=epsilon,
+            delta=delta,
+            sample_rate=sample_rate,
+            steps=steps,
+            accountant=accountant,
         )
         with warnings.catch_warnings():  # RDP's "optimal order is the largest alpha": still valid
             warnings.filterwarnings("ignore", message="Optimal order is the", category=UserWarning)
             spent = gaussian_epsilon(
-                noise_multiplier=sigma, steps=steps, delta=delta, sample_rate=sample_rate,
+                noise_multiplier=sigma,
+                steps=steps,
+                delta=delta,
+                sample_rate=sample_rate,
                 accountant=accountant,
             )
     losses: list[float] = []
@@ -474,48 +501,16 @@ def train_dp_sgd(
             val_accuracies.append(evaluate(model, *validation))
     model.eval()
     history = DPTrainingHistory(
-        epsilon=spent, delta=delta, noise_multiplier=sigma, sample_rate=sample_rate, steps=steps,
-        loss=losses, accuracy=accuracies, val_accuracy=val_accuracies,
+        epsilon=spent,
+        delta=delta,
+        noise_multiplier=sigma,
+        sample_rate=sample_rate,
+        steps=steps,
+        loss=losses,
+        accuracy=accuracies,
+        val_accuracy=val_accuracies,
     )
     return model, history
-
-
-def dp_tpr_bound(fpr: float | np.ndarray, *, epsilon: float, delta: float) -> float | np.ndarray:
-    """Highest true-positive rate any membership test can reach at ``fpr`` against an (epsilon, delta)-DP model.
-
-    From the hypothesis-testing view of DP (Kairouz et al. 2015):
-    ``TPR <= min(e^eps * FPR + delta, 1 - e^-eps * (1 - FPR - delta))``, clipped to [0, 1].
-
-    Parameters
-    ----------
-    fpr : float or array
-        False-positive rate(s) in [0, 1].
-    epsilon : float
-        >= 0.
-    delta : float
-        In [0, 1).
-
-    Returns
-    -------
-    float, or an array of the shape of ``fpr``.
-
-    Examples
-    --------
-    >>> round(dp_tpr_bound(0.01, epsilon=1.0, delta=1e-5), 4)
-    0.0272
-    >>> dp_tpr_bound(0.5, epsilon=0.0, delta=0.0)
-    0.5
-    """
-    epsilon = check_non_negative(epsilon, "epsilon")
-    delta = check_scalar(delta, "delta", min_val=0.0, max_val=1.0, include_max=False)
-    f = np.asarray(fpr, dtype=float)
-    if np.any(np.isnan(f)) or np.any(f < 0) or np.any(f > 1):
-        raise ValueError(f"fpr must lie in [0, 1], got {fpr}")
-    with np.errstate(over="ignore"):
-        first = np.exp(epsilon) * f + delta
-    second = 1.0 - np.exp(-epsilon) * (1.0 - f - delta)
-    tpr = np.clip(np.minimum(first, second), 0.0, 1.0)
-    return float(tpr) if tpr.ndim == 0 else tpr
 
 
 _TIMING = ("GRADIENT_METHODS", "gradient_step_seconds", "epoch_seconds")
