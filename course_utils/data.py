@@ -11,16 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .toys.players import (
-    FIELD_HEIGHT,
-    FIELD_WIDTH,
-    N_PLAYERS,
-    PAIR_SOURCE,
-    pair_layout_names,
-    pair_players,
-    positions_from_salary,
-    salary_view,
-)
+from .toys import players
+from .toys.players import *  # noqa: F403 - the PAIR layouts, kept importable from here
 from .validation import (
     RNGLike,
     as_rng,
@@ -32,14 +24,7 @@ from .validation import (
 )
 
 __all__ = [
-    "FIELD_WIDTH",
-    "FIELD_HEIGHT",
-    "N_PLAYERS",
-    "PAIR_SOURCE",
-    "pair_layout_names",
-    "pair_players",
-    "salary_view",
-    "positions_from_salary",
+    *players.__all__,
     "digits_split",
     "diabetes_split",
     "SYNTHETIC_ZIPS",

@@ -54,6 +54,7 @@ __all__ = [
     "check_bool",
     "check_choice",
     "check_vector",
+    "check_matrix",
     "old_keyword",
 ]
 
@@ -355,6 +356,31 @@ def check_vector(value: Any, name: str) -> np.ndarray:
         raise ValueError(f"{name} must not be empty")
     if np.isnan(arr).any():
         raise ValueError(f"{name} contains NaN")
+    return arr
+
+
+def check_matrix(value: Any, name: str, *, shape: str = "(n_samples, n_features)") -> np.ndarray:
+    """``value`` as a non-empty 2-d array of finite floats, else a ValueError naming ``name``.
+
+    ``shape`` names the two axes in the message, e.g. ``"(n_clients, dim)"``.
+
+    Examples
+    --------
+    >>> check_matrix([[1, 2], [3, 4]], "X").shape
+    (2, 2)
+    >>> check_matrix([1.0, 2.0], "updates", shape="(n_clients, dim)")
+    Traceback (most recent call last):
+    ...
+    ValueError: updates must be a non-empty 2-d array (n_clients, dim), got shape (2,)
+    """
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a 2-d array of numbers, got {_describe(value)}") from None
+    if arr.ndim != 2 or 0 in arr.shape:
+        raise ValueError(f"{name} must be a non-empty 2-d array {shape}, got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} contains NaN or infinite values")
     return arr
 
 

@@ -131,3 +131,17 @@ def test_as_seed_and_old_keyword():
         assert old_keyword(4, None, old_name="seed") == 4
     with pytest.warns(DeprecationWarning, match="seed= is deprecated"):
         assert old_keyword(4, 7, old_name="seed") == 7
+
+
+def test_check_matrix():
+    from course_utils.validation import check_matrix
+
+    assert check_matrix([[1, 2]], "X").dtype == float
+    for bad, word in (
+        ([1.0], "2-d"),
+        (np.zeros((0, 3)), "non-empty"),
+        ([[np.inf]], "infinite"),
+        ("ab", "numbers"),
+    ):
+        with pytest.raises(ValueError, match=f"^X .*{word}"):
+            check_matrix(bad, "X")

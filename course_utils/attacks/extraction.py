@@ -121,30 +121,17 @@ def extract(
     answers = np.asarray(victim_query(X_q))
     if len(answers) != len(X_q):
         raise ValueError(f"victim_query returned {len(answers)} answers for {len(X_q)} queries")
-    if answers.ndim == 1:
-        train(
-            surrogate,
-            X_q,
-            answers.astype(np.int64),
-            epochs=epochs,
-            lr=lr,
-            batch_size=batch_size,
-            rng=rng,
-        )
-    elif answers.ndim == 2:
-        distill(
-            surrogate,
-            X_q,
-            answers.astype(np.float32),
-            epochs=epochs,
-            lr=lr,
-            batch_size=batch_size,
-            rng=rng,
-        )
-    else:
+    if answers.ndim not in (1, 2):
         raise ValueError(
             f"victim_query must return labels (N,) or probabilities (N, C), got shape {answers.shape}"
         )
+    # labels: cross-entropy on them; probabilities: match them (distillation)
+    fit, targets = (
+        (train, answers.astype(np.int64))
+        if answers.ndim == 1
+        else (distill, answers.astype(np.float32))
+    )
+    fit(surrogate, X_q, targets, epochs=epochs, lr=lr, batch_size=batch_size, rng=rng)
     surrogate.eval()
     return surrogate
 

@@ -30,70 +30,24 @@ import numpy as np  # noqa: F401 - used by the doctest above
 from ..attacks.poisoning import TRIGGER_PIXELS, attack_success_rate, poison_backdoor
 from ..plotting import plot_label_mix
 from ..privacy.accounting import dp_fedavg_epsilon
+from . import aggregation, partitions, simulation
 from ._deprecated import add_trigger, backdoor_data, backdoor_success, flip_labels
-from .aggregation import (
-    AGGREGATORS,
-    clip_update,
-    coordinate_median,
-    fedavg,
-    krum,
-    krum_scores,
-    pairwise_masks,
-    secure_aggregation_masks,
-    secure_aggregation_masks_mod,
-    sign_flip,
-    trimmed_mean,
-)
-from .partitions import (
-    client_datasets,
-    dirichlet_partition,
-    iid_partition,
-    label_histogram,
-    shard_partition,
-)
-from .simulation import (
-    FedResult,
-    NumpyNet,
-    bytes_per_round,
-    client_rng,
-    local_sgd,
-    quadratic_fedavg_path,
-    rounds_to_target,
-    run_federated,
-)
+from .aggregation import *  # noqa: F403 - the public names of the three modules are public here
+from .partitions import *  # noqa: F403
+from .simulation import *  # noqa: F403
 
 __all__ = [
-    "iid_partition",
-    "dirichlet_partition",
-    "shard_partition",
-    "client_datasets",
-    "label_histogram",
-    "plot_label_mix",
-    "quadratic_fedavg_path",
-    "fedavg",
-    "coordinate_median",
-    "trimmed_mean",
-    "krum",
-    "krum_scores",
-    "AGGREGATORS",
-    "clip_update",
-    "pairwise_masks",
-    "secure_aggregation_masks",
-    "secure_aggregation_masks_mod",
-    "NumpyNet",
-    "client_rng",
-    "local_sgd",
-    "FedResult",
-    "run_federated",
-    "rounds_to_target",
-    "bytes_per_round",
-    "sign_flip",
-    "poison_backdoor",
+    *partitions.__all__,
+    *aggregation.__all__,
+    *simulation.__all__,
+    "plot_label_mix",  # plotting
+    "dp_fedavg_epsilon",  # privacy.accounting
+    "poison_backdoor",  # attacks.poisoning
     "attack_success_rate",
-    "flip_labels",
     "TRIGGER_PIXELS",
+    # deprecated: the federated versions of attacks.poisoning's functions
+    "flip_labels",
     "add_trigger",
     "backdoor_data",
     "backdoor_success",
-    "dp_fedavg_epsilon",
 ]

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from ..validation import RNGLike, as_rng, check_int, check_positive, check_scalar
+from ..validation import RNGLike, as_rng, check_int, check_matrix, check_positive, check_scalar
 
 __all__ = [
     "fedavg",
@@ -32,15 +32,8 @@ __all__ = [
 Aggregator = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
-def _check_updates(updates: np.ndarray, *, name: str = "updates") -> np.ndarray:
-    updates = np.asarray(updates, dtype=float)
-    if updates.ndim != 2 or updates.shape[0] == 0 or updates.shape[1] == 0:
-        raise ValueError(
-            f"{name} must have shape (n_clients, dim) with both > 0, got {updates.shape}"
-        )
-    if not np.all(np.isfinite(updates)):
-        raise ValueError(f"{name} contains NaN or infinite values")
-    return updates
+def _check_updates(updates: np.ndarray) -> np.ndarray:
+    return check_matrix(updates, "updates", shape="(n_clients, dim)")
 
 
 def fedavg(updates: np.ndarray, weights: Sequence[float] | np.ndarray) -> np.ndarray:

@@ -454,22 +454,11 @@ def train_dp_sgd(
     if math.isinf(epsilon):
         sigma, spent = 0.0, math.inf
     else:
-        sigma = noise_multiplier_for(
-            epsilon=epsilon,
-            delta=delta,
-            sample_rate=sample_rate,
-            steps=steps,
-            accountant=accountant,
-        )
+        schedule = dict(delta=delta, sample_rate=sample_rate, steps=steps, accountant=accountant)
+        sigma = noise_multiplier_for(epsilon=epsilon, **schedule)
         with warnings.catch_warnings():  # RDP's "optimal order is the largest alpha": still valid
             warnings.filterwarnings("ignore", message="Optimal order is the", category=UserWarning)
-            spent = gaussian_epsilon(
-                noise_multiplier=sigma,
-                steps=steps,
-                delta=delta,
-                sample_rate=sample_rate,
-                accountant=accountant,
-            )
+            spent = gaussian_epsilon(noise_multiplier=sigma, **schedule)
     losses: list[float] = []
     accuracies: list[float] = []
     val_accuracies: list[float] | None = None if validation is None else []

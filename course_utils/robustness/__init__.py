@@ -17,55 +17,23 @@ from __future__ import annotations
 
 from ..attacks.poisoning import add_trigger, attack_success_rate, flip_labels, poison_backdoor
 from ..training import per_example_loss
+from . import defences, evasion, smoothing
 from ._deprecated import as_generator, clopper_pearson_lower
-from .defences import (
-    Preprocessed,
-    Temperature,
-    add_noise,
-    adversarial_training,
-    defensive_distillation,
-    distill,
-    feature_squeeze,
-    gaussian_augment,
-    hidden_features,
-    median_smooth,
-    spectral_signature_scores,
-)
-from .evasion import bpda_pgd, fgsm, pgd, robust_accuracy
-from .smoothing import (
-    certified_accuracy,
-    certified_radius,
-    certify,
-    certify_dataset,
-    smoothed_predict,
-)
+from .defences import *  # noqa: F403 - the public names of the three modules are public here
+from .evasion import *  # noqa: F403
+from .smoothing import *  # noqa: F403
 
 __all__ = [
-    "as_generator",
-    "fgsm",
-    "pgd",
-    "robust_accuracy",
-    "adversarial_training",
-    "gaussian_augment",
-    "Preprocessed",
-    "Temperature",
-    "feature_squeeze",
-    "median_smooth",
-    "add_noise",
-    "bpda_pgd",
-    "distill",
-    "defensive_distillation",
-    "clopper_pearson_lower",
-    "certified_radius",
-    "smoothed_predict",
-    "certify",
-    "certify_dataset",
-    "certified_accuracy",
+    *evasion.__all__,
+    *defences.__all__,
+    *smoothing.__all__,
+    # from attacks.poisoning and training, where they live now
     "flip_labels",
     "add_trigger",
     "poison_backdoor",
     "attack_success_rate",
     "per_example_loss",
-    "hidden_features",
-    "spectral_signature_scores",
+    # deprecated
+    "as_generator",
+    "clopper_pearson_lower",
 ]

@@ -24,30 +24,8 @@ Conventions shared with :mod:`course_utils.attacks.reconstruction`:
 
 from __future__ import annotations
 
-from .linear import (
-    add_intercept,
-    logistic_fit,
-    logistic_hessian,
-    logistic_losses,
-    logistic_predict_proba,
-    newton_remove_logistic,
-    ridge_fit,
-    ridge_hessian,
-    ridge_remove,
-)
-from .sisa import SISAModel, sisa_remove, sisa_train
+from . import linear, sisa
+from .linear import *  # noqa: F403 - the public names of both modules are public here
+from .sisa import *  # noqa: F403
 
-__all__ = [
-    "add_intercept",
-    "ridge_fit",
-    "ridge_hessian",
-    "ridge_remove",
-    "logistic_fit",
-    "logistic_hessian",
-    "logistic_predict_proba",
-    "logistic_losses",
-    "newton_remove_logistic",
-    "SISAModel",
-    "sisa_train",
-    "sisa_remove",
-]
+__all__ = [*linear.__all__, *sisa.__all__]

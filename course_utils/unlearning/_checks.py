@@ -6,18 +6,11 @@ from typing import Any
 
 import numpy as np
 
-from ..validation import check_non_negative
+from ..validation import check_matrix, check_non_negative
 
 
 def _as_X(X: Any, name: str = "X") -> np.ndarray:
-    X = np.asarray(X, dtype=float)
-    if X.ndim != 2 or X.shape[0] == 0 or X.shape[1] == 0:
-        raise ValueError(
-            f"{name} must be a non-empty 2-d array (n_samples, n_features), got shape {X.shape}"
-        )
-    if not np.all(np.isfinite(X)):
-        raise ValueError(f"{name} contains NaN or infinite values")
-    return X
+    return check_matrix(X, name)
 
 
 def _as_Xy(X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
