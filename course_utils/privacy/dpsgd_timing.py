@@ -17,12 +17,19 @@ import torch
 from torch import nn
 
 from ..training import to_tensors
-from ..validation import RNGLike, as_seed, check_choice, check_int
+from ..validation import (
+    RNGLike,
+    as_seed,
+    check_choice,
+    check_int,
+    check_non_negative,
+    check_positive,
+)
 from .dpsgd import (
     LossFn,
+    _noisy_sum,  # the package's DP-SGD noise step (private to course_utils.privacy)
     clip_per_sample,
     clipped_sum_microbatch,
-    noisy_aggregate,
     per_sample_gradients,
 )
 
@@ -50,6 +57,8 @@ def _method_step(
     ``loader``. Shared by :func:`gradient_step_seconds` and :func:`epoch_seconds`.
     """
     check_choice(method, "method", GRADIENT_METHODS)
+    max_grad_norm = check_positive(max_grad_norm, "max_grad_norm")
+    noise_multiplier = check_non_negative(noise_multiplier, "noise_multiplier")
     if isinstance(make_model, nn.Module) or not callable(make_model):
         raise ValueError(
             f"make_model must be a function that returns a fresh model (e.g. lambda: mlp(64, (32,), 10)), "
@@ -62,7 +71,6 @@ def _method_step(
     opt = torch.optim.SGD(model.parameters(), lr=1e-3)
     loss_fn: LossFn = nn.CrossEntropyLoss()
     gen = torch.Generator().manual_seed(seed)
-    noise_rng = np.random.default_rng(seed)  # the scratch methods' noise
     names = [k for k, p in model.named_parameters() if p.requires_grad]
     params = [p for p in model.parameters() if p.requires_grad]
 
@@ -102,13 +110,8 @@ def _method_step(
                     model, loss_fn, xb, yb, max_grad_norm=max_grad_norm
                 )
                 clipped = {k: v.unsqueeze(0) for k, v in total.items()}  # already summed
-            noisy = noisy_aggregate(
-                clipped,
-                noise_multiplier=noise_multiplier,
-                max_grad_norm=max_grad_norm,
-                rng=noise_rng,
-                expected_batch_size=batch_size,
-            )
+            # the noise step of train_dp_sgd, from one torch stream kept across steps
+            noisy = _noisy_sum(clipped, noise_multiplier * max_grad_norm, gen, batch_size)
             for k, p in zip(names, params, strict=True):
                 p.grad = noisy[k]
         opt.step()
