@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 # where this index cannot be reached pip warns and takes the wheel from PyPI or a local mirror.
 TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
 
-.PHONY: lab lab-settings test bench exercises grade footers site doctor clean install
+.PHONY: lab lab-settings test check lint bench exercises grade footers site doctor clean install
 
 # Re-install only when the dependency files change (the stamp records the last install).
 $(STAMP): pyproject.toml constraints.txt
@@ -34,8 +34,25 @@ lab-settings: $(LAB_SETTINGS)
 lab: $(STAMP) lab-settings
 	$(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-test: $(STAMP)
-	$(PY) -m pytest
+# Parallel test workers (pytest-xdist); conftest.py keeps a notebook's cells, a module's fixtures
+# and the browser session on one worker each.
+JOBS ?= 2
+PYTEST_PARALLEL := -n $(JOBS) --dist loadfile
+
+# ruff (configured in pyproject.toml): lint and formatting, part of `make test` and `make check`
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+# The whole suite, as CI runs it: lint, unit tests and doctests, every notebook, the exercises
+# and the grader, the browser tests.
+test: lint
+	$(PY) -m pytest $(PYTEST_PARALLEL)
+
+# The developer's inner loop: lint plus the unit tests and doctests that start no Jupyter
+# kernel, Ray or browser (marked slow), about a minute on 2 cores.
+check: lint
+	$(PY) -m pytest tests course_utils --ignore=tests/browser -m "not slow" $(PYTEST_PARALLEL)
 
 bench: $(STAMP)
 	$(PY) benchmarks/run.py

@@ -85,7 +85,7 @@ def _fit_plain(X, y):
 
 def _membership_rows(X_train, y_train, X_test, y_test, sigma: float) -> list[dict]:
     X_pool, y_pool = X_train[:1000], y_train[:1000]
-    masks = mia.membership_masks(1000, 4, seed=1)
+    masks = mia.membership_masks(1000, 4, rng=1)
     logits = lambda model, X: X @ model[0].T + model[1]  # noqa: E731
 
     def fit_dp(X, y, seed):
@@ -149,7 +149,7 @@ def _membership_rows(X_train, y_train, X_test, y_test, sigma: float) -> list[dic
 def run() -> list[dict]:
     warnings.filterwarnings("ignore", category=ConvergenceWarning)
     with threadpool_limits(1):
-        X_train, X_test, y_train, y_test = digits_split(seed=0)
+        X_train, X_test, y_train, y_test = digits_split(rng=0)
         sigma = dpsgd.noise_multiplier_for(
             epsilon=EPSILON, delta=DELTA, sample_rate=KNOBS["sample_rate"], steps=KNOBS["steps"]
         )

@@ -48,18 +48,22 @@ def run() -> list[dict]:
     for eps in (0.5, 1.0, 2.0):
         start = time.perf_counter()
         lb = empirical_epsilon(_laplace_count(eps), [0, 1], [1, 1], n_samples=N_AUDIT, rng=rng)
-        rows.append({
-            "name": f"audit tightness eps={eps:g}",
-            "value": lb / eps,
-            "unit": "ratio",
-            "note": f"lower bound {lb:.3f} of true {eps:g}; {N_AUDIT} runs/neighbour, {time.perf_counter() - start:.1f} s",
-        })
+        rows.append(
+            {
+                "name": f"audit tightness eps={eps:g}",
+                "value": lb / eps,
+                "unit": "ratio",
+                "note": f"lower bound {lb:.3f} of true {eps:g}; {N_AUDIT} runs/neighbour, {time.perf_counter() - start:.1f} s",
+            }
+        )
     values = rng.normal(size=N_VALUES)
     bits = (rng.random(N_VALUES) < 0.3).astype(np.int8)
     candidates = list(range(N_VALUES))
     mechanisms = {
         "laplace": lambda: laplace_mechanism(values, sensitivity=1.0, epsilon=1.0, rng=rng),
-        "gaussian": lambda: gaussian_mechanism(values, sensitivity=1.0, epsilon=1.0, delta=1e-5, rng=rng),
+        "gaussian": lambda: gaussian_mechanism(
+            values, sensitivity=1.0, epsilon=1.0, delta=1e-5, rng=rng
+        ),
         "randomized response": lambda: randomized_response(bits, epsilon=math.log(3), rng=rng),
         "exponential (1 pick of 1e6)": lambda: exponential_mechanism(
             candidates, values, sensitivity=1.0, epsilon=1.0, rng=rng
@@ -68,12 +72,16 @@ def run() -> list[dict]:
     for name, fn in mechanisms.items():
         rate = _per_second(fn)
         label = name if "exponential" in name else f"{name} 1e6 values"
-        rows.append({
-            "name": label,
-            "value": rate,
-            "unit": "rel/s",
-            "note": f"{rate * N_VALUES / 1e6:.0f} M values/s" if "exponential" not in name else "10^6 candidates",
-        })
+        rows.append(
+            {
+                "name": label,
+                "value": rate,
+                "unit": "rel/s",
+                "note": f"{rate * N_VALUES / 1e6:.0f} M values/s"
+                if "exponential" not in name
+                else "10^6 candidates",
+            }
+        )
     return rows
 
 

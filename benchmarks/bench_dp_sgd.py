@@ -44,7 +44,10 @@ GRID = {"batch_size": (256, 512), "epochs": (20, 40), "lr": (0.05, 0.1)}  # tune
 EPSILONS = (0.5, 1.0, 3.0, 8.0)
 SEEDS = (0, 1, 2)
 SIZES = {"small 64-32-10": (32,), "wide 64-512-512-10": (512, 512)}
-REPEATS = {"small 64-32-10": 25, "wide 64-512-512-10": 5}  # best of: many cheap steps, few dear ones
+REPEATS = {
+    "small 64-32-10": 25,
+    "wide 64-512-512-10": 5,
+}  # best of: many cheap steps, few dear ones
 EPOCHS = 2  # whole epochs timed (after one warm-up); the fastest counts
 ROUNDS = 3  # every timing is repeated in ROUNDS rounds over all methods; the fastest counts
 BATCH = 128
@@ -59,22 +62,38 @@ def _zero_linear() -> nn.Module:
 
 
 def _test_accuracies(X_train, y_train, X_test, y_test, epsilon: float, config: dict) -> list[float]:
-    return [evaluate(train_dp_sgd(_zero_linear(), X_train, y_train, epsilon=epsilon, seed=s, **config)[0], X_test, y_test)
-            for s in SEEDS]
+    return [
+        evaluate(
+            train_dp_sgd(_zero_linear(), X_train, y_train, epsilon=epsilon, rng=s, **config)[0],
+            X_test,
+            y_test,
+        )
+        for s in SEEDS
+    ]
 
 
 def _accuracy_row(name: str, accs: list[float], note: str) -> dict:
-    return {"name": name, "value": statistics.median(accs), "unit": "",
-            "note": f"median of {len(SEEDS)} seeds (min {min(accs):.3f}, max {max(accs):.3f}); {note}"}
+    return {
+        "name": name,
+        "value": statistics.median(accs),
+        "unit": "",
+        "note": f"median of {len(SEEDS)} seeds (min {min(accs):.3f}, max {max(accs):.3f}); {note}",
+    }
 
 
 def accuracy_rows() -> list[dict]:
-    X_train, X_test, y_train, y_test = digits_split(seed=0)
-    X_fit, X_val, y_fit, y_val = train_test_split(X_train, y_train, test_size=0.2, stratify=y_train, random_state=0)
+    X_train, X_test, y_train, y_test = digits_split(rng=0)
+    X_fit, X_val, y_fit, y_val = train_test_split(
+        X_train, y_train, test_size=0.2, stratify=y_train, random_state=0
+    )
     rows = []
     for eps in EPSILONS:
         accs = _test_accuracies(X_train, y_train, X_test, y_test, eps, CONFIG)
-        rows.append(_accuracy_row(f"dp-sgd test accuracy, epsilon={eps:g}", accs, "delta=1e-5, notebook CONFIG"))
+        rows.append(
+            _accuracy_row(
+                f"dp-sgd test accuracy, epsilon={eps:g}", accs, "delta=1e-5, notebook CONFIG"
+            )
+        )
     for eps in EPSILONS:  # per-epsilon choice on validation (median over seeds), then test
         best, best_val = None, -1.0
         for values in itertools.product(*GRID.values()):
@@ -84,20 +103,41 @@ def accuracy_rows() -> list[dict]:
                 best, best_val = config, val
         accs = _test_accuracies(X_train, y_train, X_test, y_test, eps, best)
         chosen = ", ".join(f"{k} {best[k]:g}" for k in GRID)
-        rows.append(_accuracy_row(f"dp-sgd test accuracy, epsilon={eps:g}, tuned on validation", accs,
-                                  f"chosen: {chosen} (validation {best_val:.3f})"))
+        rows.append(
+            _accuracy_row(
+                f"dp-sgd test accuracy, epsilon={eps:g}, tuned on validation",
+                accs,
+                f"chosen: {chosen} (validation {best_val:.3f})",
+            )
+        )
     accs = []
     for s in SEEDS:
         model = _zero_linear()
-        train(model, X_train, y_train, epochs=CONFIG["epochs"], batch_size=CONFIG["batch_size"], lr=CONFIG["lr"], seed=s)
+        train(
+            model,
+            X_train,
+            y_train,
+            epochs=CONFIG["epochs"],
+            batch_size=CONFIG["batch_size"],
+            lr=CONFIG["lr"],
+            rng=s,
+        )
         accs.append(evaluate(model, X_test, y_test))
-    rows.append({"name": "non-private test accuracy (same model, Adam)", "value": statistics.median(accs), "unit": "",
-                 "note": f"median of {len(SEEDS)} seeds; epsilon = {math.inf}"})
+    rows.append(
+        {
+            "name": "non-private test accuracy (same model, Adam)",
+            "value": statistics.median(accs),
+            "unit": "",
+            "note": f"median of {len(SEEDS)} seeds; epsilon = {math.inf}",
+        }
+    )
     return rows
 
 
 def _loader_epoch_seconds(hidden: tuple, X, y, method: str, batch: int) -> float:
-    return epoch_seconds(lambda: mlp(64, hidden, 10), X, y, method=method, batch_size=batch, epochs=EPOCHS)
+    return epoch_seconds(
+        lambda: mlp(64, hidden, 10), X, y, method=method, batch_size=batch, epochs=EPOCHS
+    )
 
 
 def _interleaved(time_one, methods) -> dict[str, float]:
@@ -114,52 +154,100 @@ def _interleaved(time_one, methods) -> dict[str, float]:
 
 
 def timing_rows() -> list[dict]:
-    X_train, _, y_train, _ = digits_split(seed=0)
+    X_train, _, y_train, _ = digits_split(rng=0)
     rows = []
     ghost = {}  # (kind, size, batch) -> ghost / non-private, for the step-vs-epoch row
     # whole epochs through a DataLoader: what a training loop costs (the "seconds per epoch")
     for batch, size in [(BATCH, s) for s in SIZES] + [(LARGE_BATCH, s) for s in SIZES]:
         hidden = SIZES[size]
-        methods = GRADIENT_METHODS if batch == BATCH else ("non-private", "opacus-hooks", "opacus-ghost", "vmap")
-        secs = _interleaved(lambda m, h=hidden, b=batch: _loader_epoch_seconds(h, X_train, y_train, m, b), methods)
+        methods = (
+            GRADIENT_METHODS
+            if batch == BATCH
+            else ("non-private", "opacus-hooks", "opacus-ghost", "vmap")
+        )
+        secs = _interleaved(
+            lambda m, h=hidden, b=batch: _loader_epoch_seconds(h, X_train, y_train, m, b), methods
+        )
         base = secs["non-private"]
         where = f"{size}, batch {batch}"
-        rows.append({"name": f"dp-sgd epoch seconds, non-private, {where}", "value": base, "unit": "s",
-                     "note": f"whole epoch via DataLoader, best of {ROUNDS} x {EPOCHS} after warm-ups, 1 thread"})
+        rows.append(
+            {
+                "name": f"dp-sgd epoch seconds, non-private, {where}",
+                "value": base,
+                "unit": "s",
+                "note": f"whole epoch via DataLoader, best of {ROUNDS} x {EPOCHS} after warm-ups, 1 thread",
+            }
+        )
         ghost["epoch", size, batch] = secs["opacus-ghost"] / base
         for m in methods[1:]:
             goal = "; goal < 3 on the small model" if m == "opacus-ghost" else ""
-            rows.append({"name": f"dp-sgd epoch time ratio, {m} / non-private, {where}", "value": secs[m] / base,
-                         "unit": "x", "note": f"{secs[m]:.3g} s per epoch{goal}"})
-        rows.append({"name": f"dp-sgd epoch time, vmap / opacus-hooks, {where}",
-                     "value": secs["vmap"] / secs["opacus-hooks"], "unit": "x", "note": "goal <= 1.5"})
+            rows.append(
+                {
+                    "name": f"dp-sgd epoch time ratio, {m} / non-private, {where}",
+                    "value": secs[m] / base,
+                    "unit": "x",
+                    "note": f"{secs[m]:.3g} s per epoch{goal}",
+                }
+            )
+        rows.append(
+            {
+                "name": f"dp-sgd epoch time, vmap / opacus-hooks, {where}",
+                "value": secs["vmap"] / secs["opacus-hooks"],
+                "unit": "x",
+                "note": "goal <= 1.5",
+            }
+        )
         if "microbatch" in secs:
-            rows.append({"name": f"dp-sgd epoch time, microbatch / vmap, {where}",
-                         "value": secs["microbatch"] / secs["vmap"], "unit": "x",
-                         "note": "< 1 means the per-example loop beats vectorised (memory-bound)"})
+            rows.append(
+                {
+                    "name": f"dp-sgd epoch time, microbatch / vmap, {where}",
+                    "value": secs["microbatch"] / secs["vmap"],
+                    "unit": "x",
+                    "note": "< 1 means the per-example loop beats vectorised (memory-bound)",
+                }
+            )
     # the step alone on a fixed batch (no data loading): the fixed per-step cost of Opacus shows
     for batch, size in [(BATCH, s) for s in SIZES] + [(LARGE_BATCH, s) for s in SIZES]:
         hidden = SIZES[size]
         methods = ("non-private", "opacus-hooks", "opacus-ghost", "vmap")
-        secs = _interleaved(lambda m, h=hidden, b=batch, r=REPEATS[size]: gradient_step_seconds(
-            lambda: mlp(64, h, 10), X_train, y_train, method=m, batch_size=b, repeats=r), methods)
+        secs = _interleaved(
+            lambda m, h=hidden, b=batch, r=REPEATS[size]: gradient_step_seconds(
+                lambda: mlp(64, h, 10), X_train, y_train, method=m, batch_size=b, repeats=r
+            ),
+            methods,
+        )
         base = secs["non-private"]
         ghost["step", size, batch] = secs["opacus-ghost"] / base
         for m in methods[1:]:
             goal = ""
             if m == "opacus-ghost" and size.startswith("wide"):
                 goal = f"; goal (was a notebook 04 assert): < hooks / 2 = {secs['opacus-hooks'] / base / 2:.3g}"
-            rows.append({"name": f"dp-sgd step time ratio, {m} / non-private, {size}, batch {batch}",
-                         "value": secs[m] / base, "unit": "x",
-                         "note": f"compute only, best of {ROUNDS} x {REPEATS[size]} steps; "
-                                 f"{base * 1e3:.3g} vs {secs[m] * 1e3:.3g} ms per step{goal}"})
-        rows.append({"name": f"dp-sgd step time, vmap / opacus-hooks, {size}, batch {batch}",
-                     "value": secs["vmap"] / secs["opacus-hooks"], "unit": "x",
-                     "note": "compute only; the goal (<= 1.5) is on whole epochs"})
+            rows.append(
+                {
+                    "name": f"dp-sgd step time ratio, {m} / non-private, {size}, batch {batch}",
+                    "value": secs[m] / base,
+                    "unit": "x",
+                    "note": f"compute only, best of {ROUNDS} x {REPEATS[size]} steps; "
+                    f"{base * 1e3:.3g} vs {secs[m] * 1e3:.3g} ms per step{goal}",
+                }
+            )
+        rows.append(
+            {
+                "name": f"dp-sgd step time, vmap / opacus-hooks, {size}, batch {batch}",
+                "value": secs["vmap"] / secs["opacus-hooks"],
+                "unit": "x",
+                "note": "compute only; the goal (<= 1.5) is on whole epochs",
+            }
+        )
     small = next(iter(SIZES))
-    rows.append({"name": f"dp-sgd ghost ratio per epoch / per step, {small}, batch {BATCH}",
-                 "value": ghost["epoch", small, BATCH] / ghost["step", small, BATCH], "unit": "x",
-                 "note": "goal (was a notebook 04 assert): < 1 - reading the batches dilutes Opacus's fixed cost"})
+    rows.append(
+        {
+            "name": f"dp-sgd ghost ratio per epoch / per step, {small}, batch {BATCH}",
+            "value": ghost["epoch", small, BATCH] / ghost["step", small, BATCH],
+            "unit": "x",
+            "note": "goal (was a notebook 04 assert): < 1 - reading the batches dilutes Opacus's fixed cost",
+        }
+    )
     return rows
 
 

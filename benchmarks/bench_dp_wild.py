@@ -154,7 +154,7 @@ def _opendp(rng: np.random.Generator) -> list[dict]:
 
 
 def _synthesis(rng: np.random.Generator) -> list[dict]:
-    table = synthetic.discretize_patients(synthetic_patients(3_000, seed=1))
+    table = synthetic.discretize_patients(synthetic_patients(3_000, rng=1))
     fakes = []
     seconds = _seconds(lambda: fakes.append(synthetic.synthesize(table, epsilon=1.0, rng=rng)))
     error = float(np.mean([synthetic.marginal_error(table, f) for f in fakes]))

@@ -105,14 +105,14 @@ def run() -> list[dict]:
         }
     )
     for z in (0.6, 1.0, 2.0, 4.0):
-        res = fl.run_federated(net, clients100, max_norm=0.5, noise_multiplier=z, **dp_kw)
+        res = fl.run_federated(net, clients100, max_grad_norm=0.5, noise_multiplier=z, **dp_kw)
         eps = fl.dp_fedavg_epsilon(noise_multiplier=z, sample_rate=0.2, rounds=50, delta=1e-5)
         rows.append(
             {
                 "name": f"DP-FedAvg accuracy at eps={eps:.2f}",
                 "value": res.accuracy[-1],
                 "unit": "acc",
-                "note": f"noise_multiplier {z}, max_norm 0.5, delta 1e-5 (n = 100 clients)",
+                "note": f"noise_multiplier {z}, max_grad_norm 0.5, delta 1e-5 (n = 100 clients)",
             }
         )
 

@@ -53,7 +53,12 @@ def run() -> list[dict]:
     rows = []
     for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
         nb = nbformat.read(path, as_version=4)
-        client = NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
+        client = NotebookClient(
+            nb,
+            timeout=600,
+            kernel_name="python3",
+            resources={"metadata": {"path": str(path.parent)}},
+        )
         start = time.perf_counter()
         with PeakChildMemory() as memory:
             try:
@@ -61,7 +66,20 @@ def run() -> list[dict]:
                 note = "budget 60 s"
             except Exception as exc:
                 note = f"FAILED: {type(exc).__name__}"
-        rows.append({"name": f"notebook {path.stem}", "value": time.perf_counter() - start, "unit": "s", "note": note})
-        rows.append({"name": f"notebook {path.stem} peak memory", "value": memory.peak / 2**30, "unit": "GiB",
-                     "note": "kernel + its child processes (RSS, sampled every 0.1 s)"})
+        rows.append(
+            {
+                "name": f"notebook {path.stem}",
+                "value": time.perf_counter() - start,
+                "unit": "s",
+                "note": note,
+            }
+        )
+        rows.append(
+            {
+                "name": f"notebook {path.stem} peak memory",
+                "value": memory.peak / 2**30,
+                "unit": "GiB",
+                "note": "kernel + its child processes (RSS, sampled every 0.1 s)",
+            }
+        )
     return rows

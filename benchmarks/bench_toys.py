@@ -29,17 +29,35 @@ def run() -> list[dict]:
         full.append(time.perf_counter() - start)
     fast = toy.blitter.fast_draws
     toy.close()
-    rows.append({"name": "soccer toy update (model + redraw), median of 40", "value": 1e3 * float(np.median(times)),
-                 "unit": "ms", "note": f"target < 50 ms; {fast} of 40 were fast repaints"})
-    rows.append({"name": "soccer toy full redraw, median of 10", "value": 1e3 * float(np.median(full)),
-                 "unit": "ms", "note": "first draw, resize, zoom: what a fast repaint avoids"})
+    rows.append(
+        {
+            "name": "soccer toy update (model + redraw), median of 40",
+            "value": 1e3 * float(np.median(times)),
+            "unit": "ms",
+            "note": f"target < 50 ms; {fast} of 40 were fast repaints",
+        }
+    )
+    rows.append(
+        {
+            "name": "soccer toy full redraw, median of 10",
+            "value": 1e3 * float(np.median(full)),
+            "unit": "ms",
+            "note": "first draw, resize, zoom: what a fast repaint avoids",
+        }
+    )
     positions, teams = pair_players()
     xs, ys = cell_centres()
     start = time.perf_counter()
     for _ in range(200):
         team_share(positions, teams, xs, ys)
-    rows.append({"name": "team_share on 640 patches", "value": 1e3 * (time.perf_counter() - start) / 200,
-                 "unit": "ms", "note": "model only"})
+    rows.append(
+        {
+            "name": "team_share on 640 patches",
+            "value": 1e3 * (time.perf_counter() - start) / 200,
+            "unit": "ms",
+            "note": "model only",
+        }
+    )
     salary_toy = SalaryToy()
     times = []
     for k in range(20):
@@ -49,12 +67,24 @@ def run() -> list[dict]:
         times.append(time.perf_counter() - start)
     fast = salary_toy.blitter.fast_draws
     salary_toy.close()
-    rows.append({"name": "salary toy slider update (lines + redraw), median of 20", "value": 1e3 * float(np.median(times)),
-                 "unit": "ms", "note": f"target < 50 ms; {fast} of 20 were fast repaints"})
+    rows.append(
+        {
+            "name": "salary toy slider update (lines + redraw), median of 20",
+            "value": 1e3 * float(np.median(times)),
+            "unit": "ms",
+            "note": f"target < 50 ms; {fast} of 20 were fast repaints",
+        }
+    )
     years, salary = salary_view(pair_players("playersleaklow")[0])
     rng = np.random.default_rng(0)
     for eps in (1.0, 1000.0):
         d = dp_dial(years, salary, teams, epsilon=eps, n_draws=500, rng=rng)
-        rows.append({"name": f"DP dial eps={eps:g}: attacker median error", "value": d["attack_error"], "unit": "$",
-                     "note": f"slope error {d['slope_error']:.0f} $/year"})
+        rows.append(
+            {
+                "name": f"DP dial eps={eps:g}: attacker median error",
+                "value": d["attack_error"],
+                "unit": "$",
+                "note": f"slope error {d['slope_error']:.0f} $/year",
+            }
+        )
     return rows

@@ -11,11 +11,10 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from sklearn.datasets import load_diabetes
 from sklearn.linear_model import LogisticRegression
 
 from course_utils.attacks import reconstruction as rec
-from course_utils.data import digits_split
+from course_utils.data import diabetes_split, digits_split
 from course_utils.unlearning import (
     logistic_fit,
     newton_remove_logistic,
@@ -29,13 +28,6 @@ from course_utils.unlearning import (
 LAM = 1.0
 
 
-def _diabetes(seed: int = 0):
-    X, y = load_diabetes(return_X_y=True)
-    order = np.random.default_rng(seed).permutation(len(X))
-    X = (X - X[order[:100]].mean(0)) / X[order[:100]].std(0)  # public statistics only, as notebook 07
-    return X[order[100:]], y[order[100:]], X[order[:100]]
-
-
 def _timed(f, repeat: int = 5) -> float:
     times = []
     for _ in range(repeat):
@@ -46,7 +38,7 @@ def _timed(f, repeat: int = 5) -> float:
 
 
 def _reconstruction_rows() -> list[dict]:
-    X, y, X_pub = _diabetes()
+    X, X_pub, y, _ = diabetes_split(rng=0)
     n = len(X)
     rows = []
     X_hat, _ = rec.attack_every_deletion(X, y, lam=LAM)
@@ -107,7 +99,7 @@ def _reconstruction_rows() -> list[dict]:
 
 
 def _sisa_rows() -> list[dict]:
-    X, _, y, _ = digits_split(seed=0)
+    X, _, y, _ = digits_split(rng=0)
     rows = []
     t_full = _timed(lambda: LogisticRegression(max_iter=500).fit(X, y))
     rows.append(
@@ -120,7 +112,7 @@ def _sisa_rows() -> list[dict]:
     )
     requests = np.random.default_rng(0).choice(len(X), size=5, replace=False)
     for S in (1, 5, 20):
-        model = sisa_train(X, y, n_shards=S, seed=0)
+        model = sisa_train(X, y, n_shards=S, rng=0)
         times, cost = [], []
         for i in requests:
             start = time.perf_counter()
@@ -143,18 +135,21 @@ def _ssp_rows() -> list[dict]:
     """Notebook 07's calibrated defence: ridge from noisy sufficient statistics at (1, 1e-5)."""
     from course_utils.privacy import regression as dpr
 
-    X, y, X_pub = _diabetes()
-    _, y_all = load_diabetes(return_X_y=True)
-    y_pub = y_all[np.random.default_rng(0).permutation(len(y_all))[:100]]  # the same public rows
+    X, X_pub, y, y_pub = diabetes_split(rng=0)  # public rows standardise; as notebook 07
     bounds = dict(
-        feature_bound=3.0, target_center=float(np.round(y_pub.mean())), target_scale=100.0, target_bound=2.0
+        feature_bound=3.0,
+        target_center=float(np.round(y_pub.mean())),
+        target_scale=100.0,
+        target_bound=2.0,
     )
     rng = np.random.default_rng(0)
     release = dpr.ssp_release(X, y, epsilon=1.0, delta=1e-5, rng=rng, **bounds)
     lam = 2 * release.sigma * np.sqrt(X.shape[1] + 1)
 
     def rmse(theta):
-        return float(np.sqrt(np.mean((np.column_stack([np.ones(len(X_pub)), X_pub]) @ theta - y_pub) ** 2)))
+        return float(
+            np.sqrt(np.mean((np.column_stack([np.ones(len(X_pub)), X_pub]) @ theta - y_pub) ** 2))
+        )
 
     dp = []
     for _ in range(200):
@@ -172,7 +167,7 @@ def _ssp_rows() -> list[dict]:
 
 
 def _newton_rows() -> list[dict]:
-    X_train, _, y_train, _ = digits_split(seed=0)
+    X_train, _, y_train, _ = digits_split(rng=0)
     X, y = X_train[:100].astype(float), y_train[:100] % 2
     theta = logistic_fit(X, y, lam=0.1)
     ratios = []

@@ -49,7 +49,14 @@ def main(argv: list[str]) -> int:
             new = load(path).run()
         except Exception as exc:  # one broken benchmark must not hide the others
             traceback.print_exc()
-            new = [{"name": f"{path.stem} FAILED", "value": type(exc).__name__, "unit": "", "note": str(exc)[:200]}]
+            new = [
+                {
+                    "name": f"{path.stem} FAILED",
+                    "value": type(exc).__name__,
+                    "unit": "",
+                    "note": str(exc)[:200],
+                }
+            ]
         for row in new:
             row.setdefault("group", path.stem.removeprefix("bench_"))
         rows += new
@@ -57,9 +64,15 @@ def main(argv: list[str]) -> int:
     width = max([len(r["name"]) for r in rows] + [10])
     print(f"{'benchmark'.ljust(width)}  {'value':>12}  unit      note")
     for r in rows:
-        print(f"{r['name'].ljust(width)}  {fmt(r['value']):>12}  {r.get('unit', ''):<8}  {r.get('note', '')}")
+        print(
+            f"{r['name'].ljust(width)}  {fmt(r['value']):>12}  {r.get('unit', ''):<8}  {r.get('note', '')}"
+        )
     out = {
-        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
+        "machine": {
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+        },
         "when": time.strftime("%Y-%m-%dT%H:%M:%S"),
         "rows": rows,
     }

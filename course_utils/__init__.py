@@ -30,15 +30,18 @@ def setup(seed: int = 0, *, style: bool = True) -> np.random.Generator:
     numpy.random.Generator
         A generator seeded with ``seed``; pass it (as ``rng``) to every random function.
 
+    ``setup`` is the one place that takes a ``seed`` rather than an ``rng``: it seeds the global
+    generators of ``random``, numpy and torch (for third-party code), which need an int.
+
     Examples
     --------
     >>> rng = setup(seed=1, style=False)
     >>> float(rng.random()) == float(np.random.default_rng(1).random())
     True
     """
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    seed = int(seed)
+    from .validation import check_int
+
+    seed = check_int(seed, "seed", min_val=0)
     random.seed(seed)
     np.random.seed(seed)  # for third-party code that still reads the global state
     try:

@@ -1,141 +1,41 @@
 """Offline datasets: nothing here touches the network.
 
-* The player layouts of the PAIR explorable "Why Some Models Leak Data" (shipped as package
-  data, Apache-2.0, see ``data_files/README.md``) and their salary reading.
 * Thin, seeded wrappers around datasets that ship with scikit-learn.
+* A synthetic hospital and voter list for the anonymisation section (notebook 02).
+
+The PAIR player layouts and their salary reading live next to the toys that use them
+(:mod:`course_utils.toys.players`) and are re-exported here under their old names.
 """
 
 from __future__ import annotations
 
-import json
-from functools import lru_cache
-from importlib import resources
-
 import numpy as np
 
+from .toys import players
+from .toys.players import *  # noqa: F403 - the PAIR layouts, kept importable from here
+from .validation import (
+    RNGLike,
+    as_rng,
+    as_seed,
+    check_bool,
+    check_int,
+    check_probability,
+    old_keyword,
+)
+
 __all__ = [
-    "FIELD_WIDTH",
-    "FIELD_HEIGHT",
-    "N_PLAYERS",
-    "PAIR_SOURCE",
-    "pair_layout_names",
-    "pair_players",
-    "salary_view",
-    "positions_from_salary",
+    *players.__all__,
     "digits_split",
+    "diabetes_split",
     "SYNTHETIC_ZIPS",
     "DIAGNOSES",
     "synthetic_patients",
     "voter_list",
 ]
 
-#: Width and height of the explorable's field, in its own units.
-FIELD_WIDTH: float = 120.0
-FIELD_HEIGHT: float = 75.0
-N_PLAYERS: int = 22
-#: Citation for the player layouts.
-PAIR_SOURCE: str = (
-    "Player layouts from 'Why Some Models Leak Data' by Adam Pearce and Ellen Jiang "
-    "(Google PAIR, 2020), PAIR-code/ai-explorables, source/data-leak/players0.js, Apache-2.0."
-)
-
-
-@lru_cache(maxsize=1)
-def _pair_file() -> dict:
-    text = resources.files("course_utils").joinpath("data_files/pair_data_leak_players.json")
-    return json.loads(text.read_text(encoding="utf-8"))
-
-
-def pair_layout_names() -> list[str]:
-    """Names of the shipped player layouts.
-
-    Examples
-    --------
-    >>> pair_layout_names()[:3]
-    ['players0', 'players1', 'players2']
-    """
-    return list(_pair_file()["layouts"])
-
-
-def pair_players(layout: str = "players0") -> tuple[np.ndarray, np.ndarray]:
-    """Player positions and teams of one layout of the PAIR explorable.
-
-    Parameters
-    ----------
-    layout : str, default "players0"
-        One of :func:`pair_layout_names`: ``players0``, ``players1``, ``players2`` (the soccer
-        layouts) and ``playersleaklow`` / ``playersleakhigh`` (the "subtle leaks" pair).
-
-    Returns
-    -------
-    positions : ndarray of shape (22, 2), float
-        ``(x, y)`` in field units, x in [0, 120], y in [0, 75]; y grows downwards as on screen.
-    teams : ndarray of shape (22,), int
-        0 for indices 0-10 (team 0, "men" in the salary view), 1 for indices 11-21.
-        Team 0's goalie is index 0 and team 1's is index 20 in ``players0``.
-
-    Examples
-    --------
-    >>> positions, teams = pair_players()
-    >>> positions.shape, teams.shape, int(teams.sum())
-    ((22, 2), (22,), 11)
-    """
-    layouts = _pair_file()["layouts"]
-    if layout not in layouts:
-        raise ValueError(f"unknown layout {layout!r}; choose one of {sorted(layouts)}")
-    positions = np.array(layouts[layout], dtype=float)
-    teams = (np.arange(N_PLAYERS) >= 11).astype(int)
-    return positions, teams
-
-
-def salary_view(positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Read player positions as (years at company, salary in USD).
-
-    ``years = x / 6`` (0 to 20 years) and ``salary = 90000 - y / 75 * 50000`` ($40k to $90k), so
-    a player near the top of the field is well paid.
-
-    Parameters
-    ----------
-    positions : array-like of shape (n, 2)
-
-    Returns
-    -------
-    years, salary_usd : ndarrays of shape (n,)
-
-    Examples
-    --------
-    >>> years, salary = salary_view([[60.0, 37.5]])
-    >>> float(years[0]), float(salary[0])
-    (10.0, 65000.0)
-    """
-    positions = np.asarray(positions, dtype=float)
-    if positions.ndim != 2 or positions.shape[1] != 2:
-        raise ValueError(f"positions must have shape (n, 2), got {positions.shape}")
-    years = positions[:, 0] / 6.0
-    salary = 90000.0 - positions[:, 1] / FIELD_HEIGHT * 50000.0
-    return years, salary
-
-
-def positions_from_salary(years: np.ndarray, salary_usd: np.ndarray) -> np.ndarray:
-    """Inverse of :func:`salary_view`: field positions from years and salaries.
-
-    Examples
-    --------
-    >>> positions_from_salary([10.0], [65000.0]).tolist()
-    [[60.0, 37.5]]
-    """
-    years = np.asarray(years, dtype=float)
-    salary_usd = np.asarray(salary_usd, dtype=float)
-    if years.shape != salary_usd.shape or years.ndim != 1:
-        raise ValueError(
-            f"years and salary_usd must be 1-d of equal length, got {years.shape} and {salary_usd.shape}"
-        )
-    y = (90000.0 - salary_usd) / 50000.0 * FIELD_HEIGHT
-    return np.column_stack([years * 6.0, y])
-
 
 def digits_split(
-    *, test_size: float = 0.25, scale: bool = True, seed: int = 0
+    *, test_size: float = 0.25, scale: bool = True, rng: RNGLike = 0
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """scikit-learn's 8x8 digits (1,797 images, ships with the library), split in train and test.
 
@@ -146,8 +46,8 @@ def digits_split(
     scale : bool, default True
         Divide pixels by 16 so features lie in [0, 1]. The scale is fixed by the sensor, not
         estimated from the data, so it leaks nothing about any individual.
-    seed : int, default 0
-        Seed of the stratified shuffle.
+    rng : numpy.random.Generator, int seed or None, default 0
+        Source of the stratified shuffle (its seed is scikit-learn's ``random_state``).
 
     Returns
     -------
@@ -160,8 +60,8 @@ def digits_split(
     >>> X_train.shape, X_test.shape, float(X_train.max())
     ((1347, 64), (450, 64), 1.0)
     """
-    if not 0.0 < test_size < 1.0:
-        raise ValueError(f"test_size must be in (0, 1), got {test_size}")
+    test_size = check_probability(test_size, "test_size")
+    scale = check_bool(scale, "scale")
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
 
@@ -169,8 +69,46 @@ def digits_split(
     X = X.astype(np.float32) / (16.0 if scale else 1.0)
     y = y.astype(np.int64)
     return tuple(  # type: ignore[return-value]
-        train_test_split(X, y, test_size=test_size, stratify=y, random_state=seed)
+        train_test_split(X, y, test_size=test_size, stratify=y, random_state=as_seed(rng) % 2**32)
     )
+
+
+def diabetes_split(
+    *, n_public: int = 100, rng: RNGLike = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """scikit-learn's diabetes data (442 patients, 10 features) split into a private training set
+    and a public sample of the same population (the unlearning notebook's attacker's data).
+
+    The rows are shuffled with ``rng``: the first ``n_public`` become public. Features are
+    standardised with the mean and standard deviation of the public rows only (statistics of the
+    private rows would themselves be a release about them); targets are the disease progression
+    scores.
+
+    Parameters
+    ----------
+    n_public : int, default 100
+        Size of the public sample, 1 to 441.
+    rng : numpy.random.Generator, int seed or None, default 0
+
+    Returns
+    -------
+    X_private, X_public : float arrays of shape (442 - n_public, 10) and (n_public, 10)
+    y_private, y_public : float arrays of the matching lengths
+
+    Examples
+    --------
+    >>> X_private, X_public, y_private, y_public = diabetes_split()
+    >>> X_private.shape, X_public.shape, y_private.shape
+    ((342, 10), (100, 10), (342,))
+    """
+    from sklearn.datasets import load_diabetes
+
+    X, y = load_diabetes(return_X_y=True)
+    n_public = check_int(n_public, "n_public", min_val=1, max_val=len(X) - 1)
+    order = as_rng(rng).permutation(len(X))
+    public, private = order[:n_public], order[n_public:]
+    X = (X - X[public].mean(0)) / X[public].std(0)
+    return X[private], X[public], y[private], y[public]
 
 
 # --- Synthetic tabular data for the anonymisation section (notebook 02) -------------------------
@@ -207,7 +145,10 @@ def _people(n: int, rng: np.random.Generator):
     code = rng.choice(n_names, size=n, replace=False)
     first, rest = np.divmod(code, len(_LAST) * 26)
     last, middle = np.divmod(rest, 26)
-    names = [f"{_FIRST[f]} {chr(65 + m)}. {_LAST[la]}" for f, m, la in zip(first, middle, last, strict=True)]
+    names = [
+        f"{_FIRST[f]} {chr(65 + m)}. {_LAST[la]}"
+        for f, m, la in zip(first, middle, last, strict=True)
+    ]
     zip_weights = rng.dirichlet(np.full(len(SYNTHETIC_ZIPS), 4.0))  # some codes are busier
     ages = np.clip(rng.gamma(shape=4.0, scale=11.0, size=n), 0, 95).round().astype(int)
     return pd.DataFrame(
@@ -220,7 +161,7 @@ def _people(n: int, rng: np.random.Generator):
     )
 
 
-def synthetic_patients(n: int = 600, *, seed: int = 0):
+def synthetic_patients(n: int = 600, *, rng: RNGLike = 0, seed: RNGLike | None = None):
     """A seeded, fully synthetic hospital table for the anonymisation exercises.
 
     Each row is one patient: ``name`` (the hospital knows it; drop it before "release"),
@@ -233,7 +174,9 @@ def synthetic_patients(n: int = 600, *, seed: int = 0):
     ----------
     n : int, default 600
         Number of patients, 1 to 10,000.
-    seed : int, default 0
+    rng : numpy.random.Generator, int seed or None, default 0
+    seed : deprecated
+        The old name of ``rng``, accepted for one release with a DeprecationWarning.
 
     Returns
     -------
@@ -241,16 +184,15 @@ def synthetic_patients(n: int = 600, *, seed: int = 0):
 
     Examples
     --------
-    >>> patients = synthetic_patients(5, seed=0)
+    >>> patients = synthetic_patients(5, rng=0)
     >>> list(patients.columns)
     ['name', 'zip', 'birth_year', 'sex', 'diagnosis', 'stay_days']
-    >>> bool(patients.equals(synthetic_patients(5, seed=0)))
+    >>> bool(patients.equals(synthetic_patients(5, rng=0)))
     True
     """
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 1 <= n <= 10_000:
-        raise ValueError(f"n must be an integer in [1, 10000], got {n!r}")
-    rng = np.random.default_rng(seed)
-    table = _people(int(n), rng)
+    n = check_int(n, "n", min_val=1, max_val=10_000)
+    rng = as_rng(old_keyword(rng, seed, old_name="seed"))
+    table = _people(n, rng)
     age = 2024 - table["birth_year"].to_numpy()
     labels = list(DIAGNOSES)
     base = np.log(np.array(list(DIAGNOSES.values())))
@@ -264,13 +206,21 @@ def synthetic_patients(n: int = 600, *, seed: int = 0):
     probs /= probs.sum(1, keepdims=True)
     draws = (probs.cumsum(1) > rng.random((len(table), 1))).argmax(1)
     table["diagnosis"] = np.array(labels)[draws]
-    mean_stay = {"flu": 2, "hypertension": 3, "asthma": 2, "diabetes": 4, "depression": 6, "cancer": 12, "HIV": 8}
+    mean_stay = {
+        "flu": 2,
+        "hypertension": 3,
+        "asthma": 2,
+        "diabetes": 4,
+        "depression": 6,
+        "cancer": 12,
+        "HIV": 8,
+    }
     lam = table["diagnosis"].map(mean_stay).to_numpy(dtype=float)
     table["stay_days"] = 1 + rng.poisson(lam - 1)
     return table
 
 
-def voter_list(patients, *, coverage: float = 0.8, n_others: int = 1400, seed: int = 0):
+def voter_list(patients, *, coverage: float = 0.8, n_others: int = 1400, rng: RNGLike = 0):
     """A public, synthetic "voter list" of the same town: name, zip, birth_year, sex.
 
     It lists a random ``round(coverage * len(patients))`` of the patients (with the same quasi-identifiers as in
@@ -285,7 +235,7 @@ def voter_list(patients, *, coverage: float = 0.8, n_others: int = 1400, seed: i
         Share of patients registered to vote, in [0, 1].
     n_others : int, default 1400
         Non-patients on the list, >= 0.
-    seed : int, default 0
+    rng : numpy.random.Generator, int seed or None, default 0
 
     Returns
     -------
@@ -293,7 +243,7 @@ def voter_list(patients, *, coverage: float = 0.8, n_others: int = 1400, seed: i
 
     Examples
     --------
-    >>> voters = voter_list(synthetic_patients(100, seed=0), coverage=0.5, n_others=10, seed=0)
+    >>> voters = voter_list(synthetic_patients(100, rng=0), coverage=0.5, n_others=10, rng=0)
     >>> len(voters), list(voters.columns)
     (60, ['name', 'zip', 'birth_year', 'sex'])
     """
@@ -302,14 +252,14 @@ def voter_list(patients, *, coverage: float = 0.8, n_others: int = 1400, seed: i
     cols = ["name", "zip", "birth_year", "sex"]
     if not isinstance(patients, pd.DataFrame) or not set(cols) <= set(patients.columns):
         raise ValueError(f"patients must be a DataFrame with columns {cols}")
-    if not 0.0 <= coverage <= 1.0:
-        raise ValueError(f"coverage must be in [0, 1], got {coverage}")
-    if isinstance(n_others, bool) or not isinstance(n_others, (int, np.integer)) or n_others < 0:
-        raise ValueError(f"n_others must be a non-negative integer, got {n_others!r}")
-    rng = np.random.default_rng(seed)
+    coverage = check_probability(coverage, "coverage", closed=True)
+    n_others = check_int(n_others, "n_others", min_val=0)
+    rng = as_rng(rng)
     n_registered = int(round(coverage * len(patients)))
-    registered = patients.iloc[np.sort(rng.choice(len(patients), n_registered, replace=False))][cols]
-    others = _people(int(n_others) + len(patients), rng)
+    registered = patients.iloc[np.sort(rng.choice(len(patients), n_registered, replace=False))][
+        cols
+    ]
+    others = _people(n_others + len(patients), rng)
     others = others[~others["name"].isin(patients["name"])].head(int(n_others))
     voters = pd.concat([registered, others], ignore_index=True)
     return voters.iloc[rng.permutation(len(voters))].reset_index(drop=True)

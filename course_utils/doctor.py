@@ -228,7 +228,7 @@ def check_datasets() -> Check:
     try:
         from sklearn.datasets import load_breast_cancer, load_diabetes, load_digits
 
-        from .data import pair_layout_names, pair_players
+        from .toys.players import pair_layout_names, pair_players
 
         sizes = {
             "digits": load_digits().data.shape[0],
@@ -322,6 +322,8 @@ def check_crypto() -> Check:
         "encrypted additions decrypt correctly" if ok else "an encrypted sum decrypted wrongly"
     )
     return Check("phe + tenseal", ok, detail, "" if ok else "reinstall phe and tenseal")
+
+
 def check_opendp() -> Check:
     """OpenDP (notebook 09) imports and releases one Laplace count with its privacy map.
 
@@ -359,7 +361,7 @@ def check_speed(
     if not reference > 0:
         raise ValueError(f"reference must be positive seconds, got {reference}")
     if workload is None:
-        from .data import pair_players
+        from .toys.players import pair_players
         from .toys.soccer import cell_centres, team_share
 
         pos, teams = pair_players("players0")

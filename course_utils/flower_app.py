@@ -4,15 +4,12 @@
 scratch loop into a Flower ``ClientApp``; :func:`make_server_app` runs Flower's own ``FedAvg``
 strategy in a ``ServerApp``; :func:`run_flower` starts both on Flower's Ray backend and cleans up.
 
-Ray is started politely: ``num_cpus`` CPUs (2 by default), no dashboard, no usage statistics
-(``RAY_USAGE_STATS_ENABLED=0``), its session files in a temporary folder that is deleted
-afterwards, and ``ray.shutdown()`` always runs, so no Ray process outlives the call. Ray's servers
-listen on loopback only: on Linux, Ray 2.55 swaps a loopback node address (we ask for 127.0.0.1)
-for the machine's network address and its servers bind to that, unless local clusters are
-declared single-machine, as Ray does by default on macOS and Windows - which
-:func:`loopback_only_ray` does for the duration of the run (``tests/test_flower.py`` watches the
-listening addresses). Notebook ``05b_flower`` measures where the time goes
-(:meth:`FlowerRun.breakdown`).
+Ray is started politely: ``num_cpus`` CPUs (2 by default), no dashboard, no usage statistics,
+session files in a temporary folder deleted afterwards, ``ray.shutdown()`` always, so no Ray
+process outlives the call. Its servers listen on loopback only (:func:`loopback_only_ray`: on
+Linux Ray 2.55 would swap 127.0.0.1 for the machine's address unless the cluster is declared
+single-machine, Ray's default on macOS and Windows). Notebook ``05b_flower`` measures where the
+time goes (:meth:`FlowerRun.breakdown`).
 
 The same two objects deploy unchanged across machines: put them in a Flower app
 (``pyproject.toml`` naming ``serverapp`` / ``clientapp``), start a ``flower-superlink`` on the
@@ -34,6 +31,9 @@ from typing import Any
 import numpy as np
 
 from .federated import NumpyNet, client_rng, local_sgd
+from .progress import StepBar
+from .results import Result
+from .validation import RNGLike, as_seed, check_int
 
 __all__ = [
     "FlowerRun",
@@ -54,8 +54,8 @@ class RayStartError(RuntimeError):
     """
 
 
-@dataclass
-class FlowerRun:
+@dataclass(frozen=True)
+class FlowerRun(Result):
     """Result of :func:`run_flower`.
 
     ``accuracy[t]`` is the global model's test accuracy after round ``t`` (``t = 0``: initial
@@ -138,9 +138,13 @@ def loopback_only_ray() -> Iterator[None]:
             os.environ.pop(_RAY_CLUSTER_ENV, None)
         else:
             os.environ[_RAY_CLUSTER_ENV] = old_env
-        constants = sys.modules.get("ray._private.ray_constants")  # may be imported inside the block
+        constants = sys.modules.get(
+            "ray._private.ray_constants"
+        )  # may be imported inside the block
         if constants is not None:
-            constants.ENABLE_RAY_CLUSTER = old_flag if old_flag is not None else _ray_cluster_default()
+            constants.ENABLE_RAY_CLUSTER = (
+                old_flag if old_flag is not None else _ray_cluster_default()
+            )
 
 
 def _ray_cluster_default() -> bool:
@@ -160,8 +164,7 @@ def ray_backend_config(temp_dir: str, *, num_cpus: int = 2) -> dict[str, Any]:
     >>> cfg["init_args"]["num_cpus"], cfg["init_args"]["_node_ip_address"], cfg["client_resources"]["num_cpus"]
     (2, '127.0.0.1', 1)
     """
-    if isinstance(num_cpus, bool) or not isinstance(num_cpus, int) or num_cpus < 1:
-        raise ValueError(f"num_cpus must be a positive integer, got {num_cpus!r}")
+    num_cpus = check_int(num_cpus, "num_cpus", min_val=1)
     return {
         "init_args": {
             "num_cpus": num_cpus,
@@ -184,14 +187,16 @@ def make_client_app(
     local_epochs: int = 1,
     batch_size: int | None = 10,
     lr: float = 0.1,
-    seed: int = 0,
+    rng: RNGLike = 0,
 ) -> Any:
     """A Flower ``ClientApp`` whose ``train`` runs :func:`local_sgd` on the node's partition.
 
     Simulated node ``k`` (Flower's ``partition-id``) holds ``clients[k]``; in a deployment each
     SuperNode would load its own data instead. The reply carries the new parameters and the
-    example count that FedAvg weights by.
+    example count that FedAvg weights by. Node ``k`` in round ``t`` shuffles with
+    ``client_rng(s, t, k)``, ``s`` the seed of ``rng``, as in ``run_federated``.
     """
+    seed = as_seed(rng)
     from flwr.app import ArrayRecord, Context, Message, MetricRecord, RecordDict
     from flwr.clientapp import ClientApp
 
@@ -410,7 +415,7 @@ def run_flower(
     batch_size: int | None = 10,
     lr: float = 0.1,
     params: np.ndarray | None = None,
-    seed: int = 0,
+    rng: RNGLike = 0,
     num_cpus: int = 2,
     start_attempts: int = 2,
     progress: bool = False,
@@ -423,19 +428,18 @@ def run_flower(
     ``start_attempts`` times before the Flower run begins. ``progress=True`` shows a ``tqdm``
     bar: one step for Ray's start, then one per evaluation of the global model.
     """
-    if start_attempts < 1:
-        raise ValueError(f"start_attempts must be >= 1, got {start_attempts}")
-    if rounds < 1 or len(clients) < 2:
-        raise ValueError(
-            f"need rounds >= 1 and at least 2 clients, got rounds={rounds}, {len(clients)} clients"
-        )
+    start_attempts = check_int(start_attempts, "start_attempts", min_val=1)
+    rounds = check_int(rounds, "rounds", min_val=1)
+    if len(clients) < 2:
+        raise ValueError(f"clients must hold at least 2 clients, got {len(clients)}")
+    seed = as_seed(rng)
     os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
     os.environ.setdefault(
         "RAY_ACCEL_ENV_VAR_OVERRIDE_ON_ZERO", "0"
     )  # silence a GPU-env FutureWarning
     # On a busy machine Ray's dashboard agent can need more than the raylet's default wait to start
     os.environ.setdefault("RAY_agent_register_timeout_ms", "120000")
-    bar = _Progress(rounds, enabled=progress)
+    bar = StepBar(rounds + 2, desc="starting Ray", enabled=progress)
     try:
         with loopback_only_ray():
             return _run_flower(
@@ -457,29 +461,21 @@ def run_flower(
         bar.close()
 
 
-class _Progress:
-    """run_flower's optional tqdm bar: one step for Ray's start, then one per model evaluation."""
-
-    def __init__(self, rounds: int, *, enabled: bool) -> None:
-        from tqdm.auto import tqdm
-
-        self.steps, self.bar = 0, tqdm(total=rounds + 2, desc="starting Ray") if enabled else None
-
-    def tick(self, description: str) -> None:
-        self.steps += 1
-        if self.bar is not None:
-            self.bar.set_description(description)
-            self.bar.update(1)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-
-
 def _run_flower(
-    net: NumpyNet, clients: Sequence[tuple[np.ndarray, np.ndarray]], *, rounds: int, X_test: np.ndarray,
-    y_test: np.ndarray, params: np.ndarray | None, local_epochs: int, batch_size: int | None, lr: float,
-    seed: int, num_cpus: int, start_attempts: int, bar: _Progress,
+    net: NumpyNet,
+    clients: Sequence[tuple[np.ndarray, np.ndarray]],
+    *,
+    rounds: int,
+    X_test: np.ndarray,
+    y_test: np.ndarray,
+    params: np.ndarray | None,
+    local_epochs: int,
+    batch_size: int | None,
+    lr: float,
+    seed: int,
+    num_cpus: int,
+    start_attempts: int,
+    bar: StepBar,
 ) -> FlowerRun:
     import ray
     from flwr.simulation import run_simulation
@@ -487,7 +483,7 @@ def _run_flower(
     if params is None:
         params = net.init(rng=np.random.default_rng(seed))
     client_app = make_client_app(
-        net, clients, local_epochs=local_epochs, batch_size=batch_size, lr=lr, seed=seed
+        net, clients, local_epochs=local_epochs, batch_size=batch_size, lr=lr, rng=seed
     )
     out: dict[str, Any] = {"tick": bar.tick}  # filled by the ServerApp (a thread of this process)
     server_app = make_server_app(

@@ -7,6 +7,7 @@ colour blindness.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import matplotlib as mpl
@@ -14,7 +15,18 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import LinearSegmentedColormap
 
-__all__ = ["OKABE_ITO", "TEAM_COLORS", "TEAM_CMAP", "use_style", "get_ax", "share_map", "figure_with_controls", "Blitter"]
+__all__ = [
+    "OKABE_ITO",
+    "TEAM_COLORS",
+    "TEAM_CMAP",
+    "use_style",
+    "get_ax",
+    "share_map",
+    "plot_label_mix",
+    "plot_images",
+    "figure_with_controls",
+    "Blitter",
+]
 
 #: Okabe-Ito colour-blind-safe palette.
 OKABE_ITO: dict[str, str] = {
@@ -105,10 +117,100 @@ def share_map(
     >>> plt.close("all")
     """
     ax = get_ax(ax)
-    kw = {"cmap": TEAM_CMAP, "vmin": 0.0, "vmax": 1.0, "origin": "lower", "interpolation": "nearest", "aspect": "equal"}
+    kw = {
+        "cmap": TEAM_CMAP,
+        "vmin": 0.0,
+        "vmax": 1.0,
+        "origin": "lower",
+        "interpolation": "nearest",
+        "aspect": "equal",
+    }
     kw.update(imshow_kw)
     ax.imshow(np.asarray(share), extent=extent, **kw)
     return ax
+
+
+def plot_label_mix(hist: np.ndarray, *, ax: object = None, title: str | None = None) -> object:
+    """Heat map of a :func:`course_utils.federated.label_histogram`: clients left to right, classes bottom to top.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> ax = plot_label_mix(np.eye(3, dtype=int) * 5)
+    >>> len(ax.images)
+    1
+    >>> plt.close("all")
+    """
+    hist = np.asarray(hist)
+    if hist.ndim != 2:
+        raise ValueError(f"hist must have shape (n_clients, n_classes), got {hist.shape}")
+    ax = get_ax(ax)
+    ax.imshow(hist.T, origin="lower", aspect="auto", cmap="viridis", interpolation="nearest")
+    ax.set_xlabel("client")
+    ax.set_ylabel("class (digit)")
+    ax.grid(False)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_images(
+    images: Any,
+    *,
+    titles: Sequence[str] | None = None,
+    ax: Any = None,
+    shape: tuple[int, int] = (8, 8),
+    cmap: str = "gray_r",
+    vmin: float | None = 0.0,
+    vmax: float | None = 1.0,
+) -> np.ndarray:
+    """Draw flat images (digits by default) side by side, one axes each, without ticks.
+
+    Parameters
+    ----------
+    images : array-like of shape (n, shape[0] * shape[1]), or one image
+    titles : sequence of str, optional
+        One per image.
+    ax : sequence of matplotlib Axes, optional
+        At least one per image (a row of ``plt.subplots``); by default a new one-row figure.
+    shape : (rows, cols), default (8, 8)
+    cmap : str, default "gray_r" (ink dark on white)
+    vmin, vmax : float or None, default 0 and 1
+        Colour range shared by all images (pixels in [0, 1]); None scales each image to its own
+        range, as for a gradient or a perturbation.
+
+    Returns
+    -------
+    ndarray of matplotlib Axes
+
+    Examples
+    --------
+    >>> axes = plot_images(np.zeros((3, 64)), titles=["a", "b", "c"])
+    >>> len(axes), axes[1].get_title()
+    (3, 'b')
+    >>> plt.close("all")
+    """
+    imgs = np.atleast_2d(np.asarray(images, dtype=float))
+    if imgs.ndim != 2 or imgs.shape[1] != shape[0] * shape[1]:
+        raise ValueError(
+            f"images must have {shape[0] * shape[1]} pixels for shape {shape}, got shape {imgs.shape}"
+        )
+    if titles is not None and len(titles) != len(imgs):
+        raise ValueError(f"titles must have one entry per image ({len(imgs)}), got {len(titles)}")
+    if ax is None:
+        _, ax = plt.subplots(1, len(imgs), figsize=(0.9 * len(imgs) + 0.3, 1.3), squeeze=False)
+        ax = ax[0]
+    axes = np.atleast_1d(np.asarray(ax, dtype=object)).ravel()
+    if len(axes) < len(imgs):
+        raise ValueError(f"ax must hold at least one axes per image ({len(imgs)}), got {len(axes)}")
+    for i, (a, img) in enumerate(zip(axes, imgs, strict=False)):
+        a.imshow(img.reshape(shape), cmap=cmap, vmin=vmin, vmax=vmax)
+        a.set_xticks([])
+        a.set_yticks([])
+        a.grid(False)
+        if titles is not None:
+            a.set_title(titles[i], fontsize=9)
+    return axes
 
 
 def figure_with_controls(fig: Any, controls: Any) -> Any:
@@ -199,7 +301,9 @@ class Blitter:
         if not self.artists:
             raise ValueError("artists must name at least one artist that changes")
         if getattr(fig, "_course_blitter", None) is not None:
-            raise ValueError("this figure has a Blitter already; give one Blitter all its changing artists")
+            raise ValueError(
+                "this figure has a Blitter already; give one Blitter all its changing artists"
+            )
         for artist in self.artists:
             if artist.figure is not fig:
                 raise ValueError(f"{artist!r} does not belong to this figure")

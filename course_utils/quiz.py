@@ -1,4 +1,4 @@
-""""Check yourself" multiple-choice questions.
+""" "Check yourself" multiple-choice questions.
 
 A :class:`Question` is plain data plus :meth:`Question.answer`, so it can be tested headless; the
 widget only wires radio buttons to that method. Without a Jupyter front end (a plain Python
@@ -54,7 +54,9 @@ class Question:
     def answer(self, choice: int) -> tuple[bool, str]:
         """Grade ``choice`` (an option index): ``(is_correct, feedback)``."""
         if not 0 <= choice < len(self.options):
-            raise ValueError(f"choice must index options (0..{len(self.options) - 1}), got {choice}")
+            raise ValueError(
+                f"choice must index options (0..{len(self.options) - 1}), got {choice}"
+            )
         if choice == self.correct:
             return True, f"Correct! {self.explanation}".strip()
         return False, f"Not quite. {self.explanation}".strip()
@@ -77,7 +79,9 @@ def as_text(questions: Sequence[Question]) -> str:
         lines.append(f"Q{i}. {q.prompt}")
         lines += [f"  {chr(97 + j)}) {opt}" for j, opt in enumerate(q.options)]
     lines.append("")
-    lines.append("Answers: " + ", ".join(f"Q{i} {chr(97 + q.correct)}" for i, q in enumerate(questions, 1)))
+    lines.append(
+        "Answers: " + ", ".join(f"Q{i} {chr(97 + q.correct)}" for i, q in enumerate(questions, 1))
+    )
     return "\n".join(lines)
 
 

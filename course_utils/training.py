@@ -7,29 +7,57 @@ and friends are the same code with one argument changed (no ``epoch`` / ``epoch_
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch import nn
 
-__all__ = ["mlp", "to_tensors", "train", "evaluate", "predict_proba"]
+from .results import Result
+from .validation import (
+    RNGLike,
+    as_seed,
+    check_choice,
+    check_int,
+    check_non_negative,
+    check_positive,
+    old_keyword,
+    torch_generator,
+)
+
+__all__ = [
+    "mlp",
+    "to_tensors",
+    "train",
+    "TrainingHistory",
+    "evaluate",
+    "predict_proba",
+    "per_example_loss",
+]
 
 Attack = Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor]
 
 
-def mlp(n_in: int = 64, n_hidden: int | tuple[int, ...] = 64, n_out: int = 10, *, seed: int = 0) -> nn.Sequential:
+def mlp(
+    n_in: int = 64, n_hidden: int | tuple[int, ...] = 64, n_out: int = 10, *, rng: RNGLike = 0
+) -> nn.Sequential:
     """A ReLU multilayer perceptron; ``n_hidden=()`` gives a linear model.
+
+    The weights are drawn by torch's default initialisation after ``torch.manual_seed(s)``, with
+    ``s`` the seed of ``rng`` (:func:`course_utils.validation.as_seed`): ``rng=0`` always builds
+    the same network. (This re-seeds torch's global generator, as ``torch.manual_seed`` does.)
 
     Examples
     --------
-    >>> model = mlp(64, (32,), 10, seed=0)
+    >>> model = mlp(64, (32,), 10, rng=0)
     >>> model(torch.zeros(2, 64)).shape
     torch.Size([2, 10])
     """
     hidden = (n_hidden,) if isinstance(n_hidden, int) else tuple(n_hidden)
-    if any(h <= 0 for h in hidden) or n_in <= 0 or n_out <= 0:
-        raise ValueError(f"layer sizes must be positive, got {n_in}, {hidden}, {n_out}")
-    torch.manual_seed(seed)
+    n_in = check_int(n_in, "n_in", min_val=1)
+    hidden = tuple(check_int(h, "n_hidden", min_val=1) for h in hidden)
+    n_out = check_int(n_out, "n_out", min_val=1)
+    torch.manual_seed(as_seed(rng))
     layers: list[nn.Module] = []
     width = n_in
     for h in hidden:
@@ -63,6 +91,18 @@ def to_tensors(X: np.ndarray, y: np.ndarray | None = None) -> tuple[torch.Tensor
     return X_t, y_t
 
 
+@dataclass(frozen=True)
+class TrainingHistory(Result):
+    """What :func:`train` returns: one value per epoch, measured on the training batches.
+
+    ``accuracy`` is the share of correct predictions (with soft targets: agreement with the
+    targets' argmax; with an ``attack``: accuracy on the attacked batches).
+    """
+
+    loss: list[float]
+    accuracy: list[float]
+
+
 def train(
     model: nn.Module,
     X: np.ndarray | torch.Tensor,
@@ -75,8 +115,9 @@ def train(
     optimizer: str = "adam",
     attack: Attack | None = None,
     temperature: float = 1.0,
-    seed: int = 0,
-) -> dict[str, list[float]]:
+    rng: RNGLike = 0,
+    seed: RNGLike | None = None,
+) -> TrainingHistory:
     """Train ``model`` with cross-entropy; return the per-epoch history.
 
     Parameters
@@ -91,13 +132,17 @@ def train(
     attack : callable, optional
         ``attack(model, X_batch, y_batch) -> X_adv``; when given, each batch is replaced by
         the attacked batch before the step (adversarial training).
-    seed : int
-        Seeds the batch order.
+    temperature : float, default 1
+        Logits are divided by it before the loss (distillation).
+    rng : numpy.random.Generator, int seed or None, default 0
+        Source of the batch order (one torch generator derived from it).
+    seed : deprecated
+        The old name of ``rng``; still accepted for one release, with a DeprecationWarning.
 
     Returns
     -------
-    dict with ``"loss"`` and ``"accuracy"`` lists (training batches, one value per epoch);
-    with soft targets "accuracy" is the agreement with the targets' argmax.
+    TrainingHistory
+        ``loss`` and ``accuracy`` per epoch (``history.loss`` or ``history["loss"]``).
 
     Examples
     --------
@@ -107,20 +152,21 @@ def train(
     >>> history["accuracy"][-1]
     1.0
     """
-    if epochs <= 0 or batch_size <= 0 or lr <= 0 or not temperature > 0:
-        raise ValueError(
-            f"epochs, batch_size, lr and temperature must be positive, got {epochs}, {batch_size}, {lr}, {temperature}"
-        )
+    epochs = check_int(epochs, "epochs", min_val=1)
+    batch_size = check_int(batch_size, "batch_size", min_val=1)
+    lr = check_positive(lr, "lr")
+    weight_decay = check_non_negative(weight_decay, "weight_decay")
+    temperature = check_positive(temperature, "temperature")
+    check_choice(optimizer, "optimizer", ("adam", "sgd"))
+    gen = torch_generator(old_keyword(rng, seed, old_name="seed"))
     X_t, y_t = to_tensors(X, y)
     if optimizer == "adam":
         opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
-    elif optimizer == "sgd":
-        opt = torch.optim.SGD(model.parameters(), lr=lr, weight_decay=weight_decay)
     else:
-        raise ValueError(f"optimizer must be 'adam' or 'sgd', got {optimizer!r}")
-    gen = torch.Generator().manual_seed(seed)
+        opt = torch.optim.SGD(model.parameters(), lr=lr, weight_decay=weight_decay)
     loss_fn = nn.CrossEntropyLoss()
-    history: dict[str, list[float]] = {"loss": [], "accuracy": []}
+    losses: list[float] = []
+    accuracies: list[float] = []
     for _ in range(epochs):
         order = torch.randperm(len(X_t), generator=gen)
         total_loss, correct = 0.0, 0
@@ -138,9 +184,9 @@ def train(
             total_loss += loss.detach().item() * len(idx)
             labels = yb.argmax(1) if yb.dim() == 2 else yb
             correct += int((logits.argmax(1) == labels).sum())
-        history["loss"].append(total_loss / len(X_t))
-        history["accuracy"].append(correct / len(X_t))
-    return history
+        losses.append(total_loss / len(X_t))
+        accuracies.append(correct / len(X_t))
+    return TrainingHistory(loss=losses, accuracy=accuracies)
 
 
 @torch.no_grad()
@@ -179,3 +225,26 @@ def evaluate(
         X_t = attack(model, X_t, y_t).detach()
     with torch.no_grad():
         return float((model(X_t).argmax(1) == y_t).float().mean())
+
+
+@torch.no_grad()
+def per_example_loss(
+    model: nn.Module, X: np.ndarray | torch.Tensor, y: np.ndarray | torch.Tensor
+) -> np.ndarray:
+    """Cross-entropy of each example under ``model`` (eval mode), as a numpy array.
+
+    The statistic of the loss-threshold membership attack and of loss-based data filtering;
+    computed from the logits, so it stays accurate (and positive) for confident predictions.
+
+    Examples
+    --------
+    >>> per_example_loss(mlp(rng=0), np.zeros((4, 64)), np.zeros(4, dtype=int)).shape
+    (4,)
+    """
+    X_t, y_t = to_tensors(X, y)
+    was_training = model.training
+    model.eval()
+    try:
+        return nn.functional.cross_entropy(model(X_t), y_t, reduction="none").numpy()
+    finally:
+        model.train(was_training)

@@ -13,7 +13,8 @@ Every random function takes a keyword argument ``rng`` that accepts
 * ``None`` - fresh, unpredictable entropy (not reproducible; notebooks never pass it).
 
 :func:`as_rng` turns any of these into a ``numpy.random.Generator``; :func:`torch_generator`
-derives a ``torch.Generator`` from the same value, so torch code follows the same convention.
+derives a ``torch.Generator`` from the same value, so torch code follows the same convention,
+and :func:`as_seed` an int for APIs that want one (scikit-learn's ``random_state``).
 
 Examples
 --------
@@ -31,6 +32,7 @@ ValueError: epsilon must be a positive number, got 0
 from __future__ import annotations
 
 import math
+import warnings
 from numbers import Integral, Real
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +44,7 @@ if TYPE_CHECKING:  # torch is imported lazily: importing this module stays cheap
 __all__ = [
     "RNGLike",
     "as_rng",
+    "as_seed",
     "torch_generator",
     "check_int",
     "check_scalar",
@@ -50,6 +53,9 @@ __all__ = [
     "check_probability",
     "check_bool",
     "check_choice",
+    "check_vector",
+    "check_matrix",
+    "old_keyword",
 ]
 
 RNGLike = np.random.Generator | int | None
@@ -106,6 +112,27 @@ def as_rng(rng: RNGLike, *, name: str = "rng") -> np.random.Generator:
     )
 
 
+def as_seed(rng: RNGLike, *, name: str = "rng") -> int:
+    """An int seed that follows the ``rng`` convention, for code that needs a number.
+
+    scikit-learn's ``random_state``, ``torch.manual_seed`` and seed sequences such as
+    ``default_rng([seed, round, client])`` take ints. An int is returned unchanged (so ``rng=0``
+    means what ``seed=0`` meant); a numpy Generator is advanced by one draw, which becomes the
+    seed; None gives a fresh random seed.
+
+    Examples
+    --------
+    >>> as_seed(7)
+    7
+    >>> g1, g2 = np.random.default_rng(0), np.random.default_rng(0)
+    >>> as_seed(g1) == as_seed(g2) != as_seed(g1)
+    True
+    """
+    if isinstance(rng, Integral) and not isinstance(rng, bool) and int(rng) >= 0:
+        return int(rng)
+    return int(as_rng(rng, name=name).integers(0, 2**62))
+
+
 def torch_generator(rng: RNGLike, *, name: str = "rng") -> torch.Generator:
     """A ``torch.Generator`` that follows the package's ``rng`` convention.
 
@@ -131,10 +158,7 @@ def torch_generator(rng: RNGLike, *, name: str = "rng") -> torch.Generator:
     """
     import torch
 
-    if isinstance(rng, Integral) and not isinstance(rng, bool) and int(rng) >= 0:
-        return torch.Generator().manual_seed(int(rng))
-    seed = int(as_rng(rng, name=name).integers(0, 2**62))
-    return torch.Generator().manual_seed(seed)
+    return torch.Generator().manual_seed(as_seed(rng, name=name))
 
 
 def check_scalar(
@@ -202,6 +226,8 @@ def check_positive(value: Any, name: str, *, allow_zero: bool = False) -> float:
     >>> check_positive(0.0, "sensitivity", allow_zero=True)
     0.0
     """
+    if type(value) is float and (0.0 < value < math.inf or (allow_zero and value == 0.0)):
+        return value  # fast path: mechanisms inside audits are called ~10^5 times
     what = "non-negative" if allow_zero else "positive"
     if isinstance(value, np.ndarray) and value.ndim == 0:
         value = value.item()
@@ -306,3 +332,79 @@ def check_choice(value: Any, name: str, choices: tuple[Any, ...] | list[Any]) ->
         listed = ", ".join(repr(c) for c in choices)
         raise ValueError(f"{name} must be one of {listed}, got {_describe(value)}")
     return value
+
+
+def check_vector(value: Any, name: str) -> np.ndarray:
+    """``value`` as a non-empty 1-d float array without NaN, else a ValueError naming ``name``.
+
+    Examples
+    --------
+    >>> check_vector([1, 2.5], "scores").tolist()
+    [1.0, 2.5]
+    >>> check_vector([[1.0]], "scores")
+    Traceback (most recent call last):
+    ...
+    ValueError: scores must be a 1-d array, got shape (1, 1)
+    """
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a 1-d array of numbers, got {_describe(value)}") from None
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be a 1-d array, got shape {arr.shape}")
+    if arr.size == 0:
+        raise ValueError(f"{name} must not be empty")
+    if np.isnan(arr).any():
+        raise ValueError(f"{name} contains NaN")
+    return arr
+
+
+def check_matrix(value: Any, name: str, *, shape: str = "(n_samples, n_features)") -> np.ndarray:
+    """``value`` as a non-empty 2-d array of finite floats, else a ValueError naming ``name``.
+
+    ``shape`` names the two axes in the message, e.g. ``"(n_clients, dim)"``.
+
+    Examples
+    --------
+    >>> check_matrix([[1, 2], [3, 4]], "X").shape
+    (2, 2)
+    >>> check_matrix([1.0, 2.0], "updates", shape="(n_clients, dim)")
+    Traceback (most recent call last):
+    ...
+    ValueError: updates must be a non-empty 2-d array (n_clients, dim), got shape (2,)
+    """
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a 2-d array of numbers, got {_describe(value)}") from None
+    if arr.ndim != 2 or 0 in arr.shape:
+        raise ValueError(f"{name} must be a non-empty 2-d array {shape}, got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} contains NaN or infinite values")
+    return arr
+
+
+def old_keyword(new: Any, old: Any, *, old_name: str, new_name: str = "rng") -> Any:
+    """The value of a renamed keyword: ``old`` (with a DeprecationWarning) when it was passed.
+
+    For one release a function that renamed ``seed=`` or ``generator=`` to ``rng=`` keeps the old
+    keyword as ``seed: ... = None`` and starts with ``rng = old_keyword(rng, seed, old_name="seed")``.
+
+    Examples
+    --------
+    >>> old_keyword(0, None, old_name="seed")
+    0
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     old_keyword(0, 5, old_name="seed"), caught[0].category.__name__
+    (5, 'DeprecationWarning')
+    """
+    if old is None:
+        return new
+    warnings.warn(
+        f"{old_name}= is deprecated and will be removed in the next release; pass {new_name}= "
+        "(a numpy Generator, an int seed or None)",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    return old

@@ -52,21 +52,23 @@ def test_basic_composition_bad_input(epsilons, deltas, word) -> None:
 # --------------------------------------------------------------------------- advanced
 def test_advanced_composition_formula() -> None:
     eps, k, dp = 0.05, 400, 1e-6
-    total, delta = advanced_composition(eps, 1e-8, k, delta_prime=dp)
-    assert total == pytest.approx(math.sqrt(2 * k * math.log(1 / dp)) * eps + k * eps * (math.exp(eps) - 1))
+    total, delta = advanced_composition(epsilon=eps, delta=1e-8, k=k, delta_prime=dp)
+    assert total == pytest.approx(
+        math.sqrt(2 * k * math.log(1 / dp)) * eps + k * eps * (math.exp(eps) - 1)
+    )
     assert delta == pytest.approx(k * 1e-8 + dp)
 
 
 def test_advanced_beats_basic_only_for_many_small_releases() -> None:
-    many, _ = advanced_composition(0.01, 0.0, 10_000, delta_prime=1e-6)
+    many, _ = advanced_composition(epsilon=0.01, delta=0.0, k=10_000, delta_prime=1e-6)
     assert many < basic_composition([0.01] * 10_000)[0] / 10
-    few, _ = advanced_composition(1.0, 0.0, 2, delta_prime=1e-6)
+    few, _ = advanced_composition(epsilon=1.0, delta=0.0, k=2, delta_prime=1e-6)
     assert few > 2.0  # with two releases, the sqrt(k) bound is worse than just adding
 
 
 def test_advanced_composition_grows_like_sqrt_k_for_small_epsilon() -> None:
-    e1, _ = advanced_composition(1e-3, 0.0, 100, delta_prime=1e-6)
-    e4, _ = advanced_composition(1e-3, 0.0, 400, delta_prime=1e-6)
+    e1, _ = advanced_composition(epsilon=1e-3, delta=0.0, k=100, delta_prime=1e-6)
+    e4, _ = advanced_composition(epsilon=1e-3, delta=0.0, k=400, delta_prime=1e-6)
     assert e4 / e1 == pytest.approx(2.0, rel=0.01)
 
 
@@ -83,7 +85,7 @@ def test_advanced_composition_grows_like_sqrt_k_for_small_epsilon() -> None:
 )
 def test_advanced_composition_bad_input(args, kwargs, word) -> None:
     with pytest.raises(ValueError, match=word):
-        advanced_composition(*args, **kwargs)
+        advanced_composition(**dict(zip(("epsilon", "delta", "k"), args, strict=True)), **kwargs)
 
 
 # --------------------------------------------------------------------------- Opacus wrappers
@@ -95,7 +97,9 @@ def test_gaussian_epsilon_matches_opacus_step_by_step(cls, name, sigma, q, steps
         acct.step(noise_multiplier=sigma, sample_rate=q)
     with np.errstate(all="ignore"):
         expected = acct.get_epsilon(delta=DELTA)
-    got = gaussian_epsilon(noise_multiplier=sigma, steps=steps, delta=DELTA, sample_rate=q, accountant=name)
+    got = gaussian_epsilon(
+        noise_multiplier=sigma, steps=steps, delta=DELTA, sample_rate=q, accountant=name
+    )
     assert got == pytest.approx(expected, rel=1e-9)
 
 

@@ -23,7 +23,7 @@ QI = ["zip", "birth_year", "sex"]
 
 @pytest.fixture(scope="module")
 def patients() -> pd.DataFrame:
-    return synthetic_patients(300, seed=1)
+    return synthetic_patients(300, rng=1)
 
 
 def _brute_force(table, qi, sensitive):
@@ -40,7 +40,9 @@ def _brute_force(table, qi, sensitive):
     return k, div, t
 
 
-@pytest.mark.parametrize("rules", [{}, {"zip": 1, "birth_year": 10}, {"zip": 2, "birth_year": 20, "sex": "*"}])
+@pytest.mark.parametrize(
+    "rules", [{}, {"zip": 1, "birth_year": 10}, {"zip": 2, "birth_year": 20, "sex": "*"}]
+)
 def test_k_l_t_match_brute_force(patients, rules) -> None:
     table = generalize(patients, rules)
     k, div, t = _brute_force(table, QI, "diagnosis")
@@ -66,29 +68,45 @@ def test_ordered_emd_follows_li_et_al() -> None:
     p = np.r_[np.full(3, 1 / 3), np.zeros(6)]
     emd_low = np.abs(np.cumsum(p - q)).sum() / 8
     assert emd_low == pytest.approx(0.375)  # the 0.375 of the paper
-    assert t_closeness(t[t.g == "low"].assign(g="low"), ["g"], "salary") == 0.0  # one class = overall
+    assert (
+        t_closeness(t[t.g == "low"].assign(g="low"), ["g"], "salary") == 0.0
+    )  # one class = overall
     assert t_closeness(t, ["g"], "salary") == pytest.approx(emd_low)
     # the same values treated as unordered categories give the variational distance
-    assert t_closeness(t, ["g"], "salary", ordered=False) == pytest.approx(0.5 * np.abs(p - q).sum())
+    assert t_closeness(t, ["g"], "salary", ordered=False) == pytest.approx(
+        0.5 * np.abs(p - q).sum()
+    )
 
 
 def test_ordered_categorical_uses_category_order() -> None:
     levels = pd.CategoricalDtype(["low", "mid", "high"], ordered=True)
-    t = pd.DataFrame({"g": ["a", "a", "b", "b"], "v": pd.Series(["low", "low", "high", "high"], dtype=levels)})
+    t = pd.DataFrame(
+        {"g": ["a", "a", "b", "b"], "v": pd.Series(["low", "low", "high", "high"], dtype=levels)}
+    )
     # class a = all low vs overall 50/0/50: cumulative diffs 0.5, 0.5 -> EMD 1.0/2
     assert t_closeness(t, ["g"], "v") == pytest.approx(0.5)
     assert t_closeness(t, ["g"], "v", ordered=False) == pytest.approx(0.5)
 
 
 def test_generalisation_never_lowers_k_and_suppression_reaches_k(patients) -> None:
-    ks = [k_anonymity(generalize(patients, r), QI) for r in ({}, {"zip": 1}, {"zip": 2, "birth_year": 10}, {"zip": "*", "birth_year": "*", "sex": "*"})]
+    ks = [
+        k_anonymity(generalize(patients, r), QI)
+        for r in (
+            {},
+            {"zip": 1},
+            {"zip": 2, "birth_year": 10},
+            {"zip": "*", "birth_year": "*", "sex": "*"},
+        )
+    ]
     assert ks == sorted(ks) and ks[-1] == len(patients)
     table = suppress(generalize(patients, {"zip": 1, "birth_year": 10}), QI, k=5)
     assert k_anonymity(table, QI) >= 5 and 0 < len(table) < len(patients)
 
 
 def test_generalize_rules() -> None:
-    t = pd.DataFrame({"zip": ["13024", "13031"], "birth_year": [1987, 1975], "sex": ["F", "M"], "dx": ["a", "b"]})
+    t = pd.DataFrame(
+        {"zip": ["13024", "13031"], "birth_year": [1987, 1975], "sex": ["F", "M"], "dx": ["a", "b"]}
+    )
     g = generalize(t, {"zip": 2, "birth_year": 10, "sex": "*"})
     assert g["zip"].tolist() == ["130**", "130**"]
     assert g["birth_year"].tolist() == ["1980-1989", "1970-1979"]
@@ -109,14 +127,14 @@ def test_class_report_columns(patients) -> None:
 
 
 def test_linkage_attack_on_the_synthetic_town() -> None:
-    patients = synthetic_patients(400, seed=0)
-    voters = voter_list(patients, coverage=0.8, n_others=900, seed=0)
+    patients = synthetic_patients(400, rng=0)
+    voters = voter_list(patients, coverage=0.8, n_others=900, rng=0)
     released = patients.drop(columns="name")
     linked = linkage_attack(released, voters, QI)
     correct = (linked["name"] == patients.loc[linked.index, "name"]).mean()
     assert len(linked) > 0.4 * len(patients) and correct > 0.8
     # everyone on the list and in a class of their own is found
-    full = voter_list(patients, coverage=1.0, n_others=0, seed=0)
+    full = voter_list(patients, coverage=1.0, n_others=0, rng=0)
     linked_all = linkage_attack(released, full, QI)
     assert (linked_all["name"] == patients.loc[linked_all.index, "name"]).all()
     assert len(linked_all) == (equivalence_classes(released, QI) == 1).sum()

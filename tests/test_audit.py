@@ -78,22 +78,33 @@ def test_epsilon_lower_bound_behaviour() -> None:
 def test_audit_rarely_exceeds_the_true_epsilon() -> None:
     """With 95 % confidence, at most ~5 % of audits of a correct mechanism may overshoot."""
     g = np.random.default_rng(42)
-    lbs = np.array([audit_samples(g.laplace(0, 1, 400), g.laplace(1, 1, 400)).epsilon_lower for _ in range(200)])
+    lbs = np.array(
+        [
+            audit_samples(g.laplace(0, 1, 400), g.laplace(1, 1, 400)).epsilon_lower
+            for _ in range(200)
+        ]
+    )
     assert np.mean(lbs > 1.0) <= 0.05
     assert lbs.mean() > 0.3  # and it is not trivially zero
 
 
 @pytest.mark.parametrize("epsilon", [0.5, 1.0, 2.0])
 def test_correct_laplace_passes_and_the_audit_is_tight(epsilon) -> None:
-    lb = empirical_epsilon(laplace_count(epsilon), [1, 0, 1], [1, 1, 1], n_samples=40_000,
-                           rng=np.random.default_rng(1))
+    lb = empirical_epsilon(
+        laplace_count(epsilon), [1, 0, 1], [1, 1, 1], n_samples=40_000, rng=np.random.default_rng(1)
+    )
     assert 0.85 * epsilon < lb <= epsilon
 
 
 def test_audit_flags_the_inverted_scale() -> None:
     claimed = 0.5  # the buggy scale is 0.5 instead of 2: true epsilon 2
-    lb = empirical_epsilon(inverted_laplace_count(claimed), [0, 1], [1, 1], n_samples=20_000,
-                           rng=np.random.default_rng(2))
+    lb = empirical_epsilon(
+        inverted_laplace_count(claimed),
+        [0, 1],
+        [1, 1],
+        n_samples=20_000,
+        rng=np.random.default_rng(2),
+    )
     assert lb > 3 * claimed
 
 
@@ -102,7 +113,9 @@ def test_audit_flags_a_missing_clip() -> None:
 
     def unclipped_mean(data, rng):
         data = np.asarray(data, dtype=float)
-        return laplace_mechanism(float(data.mean()), sensitivity=1.0 / data.size, epsilon=1.0, rng=rng)
+        return laplace_mechanism(
+            float(data.mean()), sensitivity=1.0 / data.size, epsilon=1.0, rng=rng
+        )
 
     d = np.full(10, 0.5)
     d_prime = d.copy()
@@ -112,9 +125,14 @@ def test_audit_flags_a_missing_clip() -> None:
 
     def clipped_mean(data, rng):
         data = np.clip(np.asarray(data, dtype=float), 0.0, 1.0)
-        return laplace_mechanism(float(data.mean()), sensitivity=1.0 / data.size, epsilon=1.0, rng=rng)
+        return laplace_mechanism(
+            float(data.mean()), sensitivity=1.0 / data.size, epsilon=1.0, rng=rng
+        )
 
-    assert empirical_epsilon(clipped_mean, d, d_prime, n_samples=5000, rng=np.random.default_rng(3)) <= 1.0
+    assert (
+        empirical_epsilon(clipped_mean, d, d_prime, n_samples=5000, rng=np.random.default_rng(3))
+        <= 1.0
+    )
 
 
 def test_audit_of_discrete_outputs_randomized_response() -> None:
@@ -131,9 +149,13 @@ def test_audit_with_delta_for_the_gaussian_mechanism() -> None:
     eps, delta = 1.0, 1e-5
 
     def gauss(data, rng):
-        return gaussian_mechanism(float(np.sum(data)), sensitivity=1.0, epsilon=eps, delta=delta, rng=rng)
+        return gaussian_mechanism(
+            float(np.sum(data)), sensitivity=1.0, epsilon=eps, delta=delta, rng=rng
+        )
 
-    lb = empirical_epsilon(gauss, [0], [1], n_samples=20_000, rng=np.random.default_rng(5), delta=delta)
+    lb = empirical_epsilon(
+        gauss, [0], [1], n_samples=20_000, rng=np.random.default_rng(5), delta=delta
+    )
     assert 0.2 < lb <= eps
 
 
@@ -146,14 +168,20 @@ def test_audit_result_details_and_determinism() -> None:
     assert res.counts[1] == res.counts[3] == 5000
     assert res.thresholds.shape == res.selection_bound.shape
     assert audit_samples(a, b).epsilon_lower == res.epsilon_lower
-    one = empirical_epsilon(laplace_count(1.0), [0], [1], n_samples=500, rng=np.random.default_rng(7))
-    two = empirical_epsilon(laplace_count(1.0), [0], [1], n_samples=500, rng=np.random.default_rng(7))
+    one = empirical_epsilon(
+        laplace_count(1.0), [0], [1], n_samples=500, rng=np.random.default_rng(7)
+    )
+    two = empirical_epsilon(
+        laplace_count(1.0), [0], [1], n_samples=500, rng=np.random.default_rng(7)
+    )
     assert one == two
 
 
 def test_mechanism_outputs_may_be_numpy_scalars_but_not_vectors() -> None:
     g = np.random.default_rng(10)
-    lb = empirical_epsilon(lambda d, rng: np.array([d + rng.laplace()]), 0.0, 1.0, n_samples=2000, rng=g)
+    lb = empirical_epsilon(
+        lambda d, rng: np.array([d + rng.laplace()]), 0.0, 1.0, n_samples=2000, rng=g
+    )
     assert 0.0 <= lb <= 1.0
     with pytest.raises(ValueError, match="one number"):
         empirical_epsilon(lambda d, rng: np.array([d, d]), 0.0, 1.0, n_samples=10, rng=g)
@@ -167,11 +195,30 @@ def test_identical_mechanisms_give_zero_or_tiny_bound() -> None:
 @pytest.mark.parametrize(
     "call, word",
     [
-        (lambda: empirical_epsilon(laplace_count(1.0), [0], [1], n_samples=2, rng=np.random.default_rng()), "n_samples"),
-        (lambda: empirical_epsilon("laplace", [0], [1], n_samples=100, rng=np.random.default_rng()), "mechanism"),
-        (lambda: empirical_epsilon(laplace_count(1.0), [0], [1], n_samples=100, rng=0), "rng"),
-        (lambda: empirical_epsilon(laplace_count(1.0), [0], [1], n_samples=100, rng=np.random.default_rng(),
-                                   confidence=1.5), "confidence"),
+        (
+            lambda: empirical_epsilon(
+                laplace_count(1.0), [0], [1], n_samples=2, rng=np.random.default_rng()
+            ),
+            "n_samples",
+        ),
+        (
+            lambda: empirical_epsilon(
+                "laplace", [0], [1], n_samples=100, rng=np.random.default_rng()
+            ),
+            "mechanism",
+        ),
+        (lambda: empirical_epsilon(laplace_count(1.0), [0], [1], n_samples=100, rng=1.5), "rng"),
+        (
+            lambda: empirical_epsilon(
+                laplace_count(1.0),
+                [0],
+                [1],
+                n_samples=100,
+                rng=np.random.default_rng(),
+                confidence=1.5,
+            ),
+            "confidence",
+        ),
         (lambda: audit_samples([1.0, 2.0], [1.0, 2.0, 3.0, 4.0]), "samples"),
         (lambda: audit_samples([1.0, 2.0, np.nan, 3.0], [1.0, 2.0, 3.0, 4.0]), "samples"),
         (lambda: audit_samples(np.zeros(10), np.zeros(10), n_thresholds=0), "n_thresholds"),

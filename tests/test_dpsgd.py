@@ -30,7 +30,7 @@ from course_utils.training import evaluate, mlp, to_tensors
 
 @pytest.fixture(scope="module")
 def digits():
-    return digits_split(seed=0)
+    return digits_split(rng=0)
 
 
 @pytest.fixture(scope="module")
@@ -46,14 +46,17 @@ def _opacus_grad_samples(model: nn.Module, X: torch.Tensor, y: torch.Tensor) -> 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         nn.CrossEntropyLoss()(gsm(X), y).backward()
-    return {k.removeprefix("_module."): p.grad_sample.detach().clone() for k, p in gsm.named_parameters()}
+    return {
+        k.removeprefix("_module."): p.grad_sample.detach().clone()
+        for k, p in gsm.named_parameters()
+    }
 
 
 # --- per-sample gradients ---------------------------------------------------------------------
 def test_per_sample_gradients_match_opacus(batch):
     X, y = batch
-    ours = per_sample_gradients(mlp(64, (32,), 10, seed=1), nn.CrossEntropyLoss(), X, y)
-    theirs = _opacus_grad_samples(mlp(64, (32,), 10, seed=1), X, y)
+    ours = per_sample_gradients(mlp(64, (32,), 10, rng=1), nn.CrossEntropyLoss(), X, y)
+    theirs = _opacus_grad_samples(mlp(64, (32,), 10, rng=1), X, y)
     assert ours.keys() == theirs.keys()
     for k in ours:
         assert ours[k].shape == (len(X), *theirs[k].shape[1:])
@@ -62,7 +65,7 @@ def test_per_sample_gradients_match_opacus(batch):
 
 def test_per_sample_gradients_average_to_the_batch_gradient(batch):
     X, y = batch
-    model = mlp(64, (16,), 10, seed=2)
+    model = mlp(64, (16,), 10, rng=2)
     grads = per_sample_gradients(model, nn.CrossEntropyLoss(), X, y)
     model.zero_grad()
     nn.CrossEntropyLoss()(model(X), y).backward()
@@ -72,22 +75,29 @@ def test_per_sample_gradients_average_to_the_batch_gradient(batch):
 
 @pytest.mark.parametrize(
     "loss_fn",
-    [nn.CrossEntropyLoss(), nn.CrossEntropyLoss(reduction="sum"), nn.CrossEntropyLoss(label_smoothing=0.1),
-     nn.CrossEntropyLoss(weight=torch.linspace(0.5, 1.5, 10)), nn.CrossEntropyLoss(ignore_index=3)],
+    [
+        nn.CrossEntropyLoss(),
+        nn.CrossEntropyLoss(reduction="sum"),
+        nn.CrossEntropyLoss(label_smoothing=0.1),
+        nn.CrossEntropyLoss(weight=torch.linspace(0.5, 1.5, 10)),
+        nn.CrossEntropyLoss(ignore_index=3),
+    ],
     ids=["plain", "sum", "smoothing", "weights", "ignore-3"],
 )
 def test_per_sample_gradients_equal_one_backward_per_example(batch, loss_fn):
     """The written-out cross-entropy (plain loss) and the generic path both match autograd, example by example."""
     X, y = batch
     X, y = X[:12], y[:12]
-    model = mlp(64, (16,), 10, seed=3)
+    model = mlp(64, (16,), 10, rng=3)
     grads = per_sample_gradients(model, loss_fn, X, y)
     for i in range(len(X)):
         model.zero_grad()
         loss_fn(model(X[i : i + 1]), y[i : i + 1]).backward()
         for k, p in model.named_parameters():
             expected = torch.nan_to_num(p.grad)  # an ignored class: 0/0 in the mean, no gradient
-            torch.testing.assert_close(torch.nan_to_num(grads[k][i]), expected, rtol=1e-5, atol=1e-6)
+            torch.testing.assert_close(
+                torch.nan_to_num(grads[k][i]), expected, rtol=1e-5, atol=1e-6
+            )
 
 
 def test_per_sample_gradients_accept_numpy(batch):
@@ -110,7 +120,10 @@ def test_per_sample_gradients_skip_frozen_parameters(batch):
     [
         (("not a model",), "model"),
         ((nn.Linear(2, 2), np.zeros((2, 2)), np.zeros(3)), "equal length"),
-        ((nn.Linear(2, 2), torch.zeros(3, 2), torch.zeros(2, dtype=torch.long)), "same non-zero length"),
+        (
+            (nn.Linear(2, 2), torch.zeros(3, 2), torch.zeros(2, dtype=torch.long)),
+            "same non-zero length",
+        ),
     ],
 )
 def test_per_sample_gradients_bad_input(args, match):
@@ -168,23 +181,27 @@ def test_clip_bad_input(grads, C, match):
 def test_noise_std_matches_noise_multiplier_times_bound():
     n, d = 8, 200_000
     clipped = {"w": torch.zeros(n, d)}
-    gen = torch.Generator().manual_seed(0)
-    out = noisy_aggregate(clipped, noise_multiplier=1.5, max_grad_norm=0.4, generator=gen)["w"]
+    rng = np.random.default_rng(0)
+    out = noisy_aggregate(clipped, noise_multiplier=1.5, max_grad_norm=0.4, rng=rng)["w"]
     # sum + N(0, (1.5 * 0.4)^2), divided by the batch size 8
     assert out.std().item() == pytest.approx(1.5 * 0.4 / n, rel=0.01)
     assert abs(out.mean().item()) < 5 * 1.5 * 0.4 / n / math.sqrt(d)
-    out = noisy_aggregate(clipped, noise_multiplier=1.5, max_grad_norm=0.4, generator=gen,
-                          expected_batch_size=20.0)["w"]
+    out = noisy_aggregate(
+        clipped, noise_multiplier=1.5, max_grad_norm=0.4, rng=rng, expected_batch_size=20.0
+    )["w"]
     assert out.std().item() == pytest.approx(1.5 * 0.4 / 20, rel=0.01)
 
 
-def test_noiseless_aggregate_is_the_mean_and_generator_reproduces():
+def test_noiseless_aggregate_is_the_mean_and_a_seed_reproduces():
     clipped = {"w": torch.randn(6, 3), "b": torch.randn(6)}
     out = noisy_aggregate(clipped, noise_multiplier=0.0, max_grad_norm=1.0)
     torch.testing.assert_close(out["w"], clipped["w"].mean(0))
-    a = noisy_aggregate(clipped, noise_multiplier=1.0, max_grad_norm=1.0, generator=torch.Generator().manual_seed(3))
-    b = noisy_aggregate(clipped, noise_multiplier=1.0, max_grad_norm=1.0, generator=torch.Generator().manual_seed(3))
-    torch.testing.assert_close(a["w"], b["w"])
+    a = noisy_aggregate(clipped, noise_multiplier=1.0, max_grad_norm=1.0, rng=3)
+    c = noisy_aggregate(clipped, noise_multiplier=1.0, max_grad_norm=1.0, rng=4)
+    torch.testing.assert_close(
+        a["w"], noisy_aggregate(clipped, noise_multiplier=1.0, max_grad_norm=1.0, rng=3)["w"]
+    )
+    assert not torch.equal(a["w"], c["w"])
     empty = noisy_aggregate({"w": torch.zeros(0, 3)}, noise_multiplier=0.0, max_grad_norm=1.0)
     assert empty["w"].shape == (3,)
 
@@ -194,7 +211,10 @@ def test_noiseless_aggregate_is_the_mean_and_generator_reproduces():
     [
         ({"noise_multiplier": -1.0, "max_grad_norm": 1.0}, "noise_multiplier"),
         ({"noise_multiplier": 1.0, "max_grad_norm": 0.0}, "max_grad_norm"),
-        ({"noise_multiplier": 1.0, "max_grad_norm": 1.0, "expected_batch_size": 0}, "expected_batch_size"),
+        (
+            {"noise_multiplier": 1.0, "max_grad_norm": 1.0, "expected_batch_size": 0},
+            "expected_batch_size",
+        ),
     ],
 )
 def test_noisy_aggregate_bad_input(kwargs, match):
@@ -208,17 +228,24 @@ def test_one_scratch_step_equals_one_opacus_step(batch):
     from torch.utils.data import DataLoader, TensorDataset
 
     X, y = batch
-    ours = mlp(64, (16,), 10, seed=4)
-    clipped, _ = clip_per_sample(per_sample_gradients(ours, nn.CrossEntropyLoss(), X, y), max_grad_norm=0.05)
-    step = noisy_aggregate(clipped, noise_multiplier=0.0, max_grad_norm=0.05, expected_batch_size=len(X))
+    ours = mlp(64, (16,), 10, rng=4)
+    clipped, _ = clip_per_sample(
+        per_sample_gradients(ours, nn.CrossEntropyLoss(), X, y), max_grad_norm=0.05
+    )
+    step = noisy_aggregate(
+        clipped, noise_multiplier=0.0, max_grad_norm=0.05, expected_batch_size=len(X)
+    )
 
-    model = mlp(64, (16,), 10, seed=4)
+    model = mlp(64, (16,), 10, rng=4)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         gsm, opt, _ = PrivacyEngine(accountant="rdp").make_private(
-            module=model, optimizer=torch.optim.SGD(model.parameters(), lr=1.0),
+            module=model,
+            optimizer=torch.optim.SGD(model.parameters(), lr=1.0),
             data_loader=DataLoader(TensorDataset(X, y), batch_size=len(X)),
-            noise_multiplier=0.0, max_grad_norm=0.05, poisson_sampling=False,
+            noise_multiplier=0.0,
+            max_grad_norm=0.05,
+            poisson_sampling=False,
         )
         before = {k: p.detach().clone() for k, p in ours.named_parameters()}
         opt.zero_grad()
@@ -230,9 +257,11 @@ def test_one_scratch_step_equals_one_opacus_step(batch):
 
 def test_microbatching_equals_vmap(batch):
     X, y = batch
-    model = mlp(64, (16,), 10, seed=5)
+    model = mlp(64, (16,), 10, rng=5)
     total, norms = clipped_sum_microbatch(model, nn.CrossEntropyLoss(), X, y, max_grad_norm=0.1)
-    clipped, norms_v = clip_per_sample(per_sample_gradients(model, nn.CrossEntropyLoss(), X, y), max_grad_norm=0.1)
+    clipped, norms_v = clip_per_sample(
+        per_sample_gradients(model, nn.CrossEntropyLoss(), X, y), max_grad_norm=0.1
+    )
     torch.testing.assert_close(norms, norms_v, rtol=1e-4, atol=1e-6)
     for k in total:
         torch.testing.assert_close(total[k], clipped[k].sum(0), rtol=1e-4, atol=1e-6)
@@ -242,33 +271,53 @@ def test_microbatching_equals_vmap(batch):
 
 # --- sampling and accounting ------------------------------------------------------------------
 def test_poisson_batch_sizes_are_binomial():
-    gen = torch.Generator().manual_seed(0)
-    sizes = np.array([len(poisson_batch(500, sample_rate=0.2, generator=gen)) for _ in range(400)])
+    rng = np.random.default_rng(0)
+    sizes = np.array([len(poisson_batch(500, sample_rate=0.2, rng=rng)) for _ in range(400)])
     assert sizes.mean() == pytest.approx(100, rel=0.03)
     assert sizes.std() == pytest.approx(math.sqrt(500 * 0.2 * 0.8), rel=0.15)
     idx = poisson_batch(50, sample_rate=1.0)
     assert idx.tolist() == list(range(50))
-    for kwargs, match in (({"n": 0, "sample_rate": 0.1}, "n must"), ({"n": 5, "sample_rate": 0.0}, "sample_rate"),
-                          ({"n": 5, "sample_rate": 1.5}, "sample_rate")):
+    for kwargs, match in (
+        ({"n": 0, "sample_rate": 0.1}, "n must"),
+        ({"n": 5, "sample_rate": 0.0}, "sample_rate"),
+        ({"n": 5, "sample_rate": 1.5}, "sample_rate"),
+    ):
         with pytest.raises(ValueError, match=match):
             poisson_batch(**kwargs)
 
 
 @pytest.mark.parametrize(
     "epsilon, accountant",
-    [(0.5, "rdp"), (1.0, "rdp"), (3.0, "rdp"), (8.0, "rdp"), (0.5, "prv"), (1.0, "prv")],  # PRV is slow at low noise
+    [
+        (0.5, "rdp"),
+        (1.0, "rdp"),
+        (3.0, "rdp"),
+        (8.0, "rdp"),
+        (0.5, "prv"),
+        (1.0, "prv"),
+    ],  # PRV is slow at low noise
 )
 def test_noise_multiplier_spends_within_one_percent(epsilon, accountant):
     q, steps = 256 / 1347, 150
-    sigma = noise_multiplier_for(epsilon=epsilon, delta=1e-5, sample_rate=q, steps=steps, accountant=accountant)
-    spent = gaussian_epsilon(noise_multiplier=sigma, steps=steps, delta=1e-5, sample_rate=q, accountant=accountant)
+    sigma = noise_multiplier_for(
+        epsilon=epsilon, delta=1e-5, sample_rate=q, steps=steps, accountant=accountant
+    )
+    spent = gaussian_epsilon(
+        noise_multiplier=sigma, steps=steps, delta=1e-5, sample_rate=q, accountant=accountant
+    )
     assert 0.99 * epsilon <= spent <= epsilon
 
 
 def test_noise_multiplier_bad_input():
     good = {"epsilon": 1.0, "delta": 1e-5, "sample_rate": 0.1, "steps": 10}
-    for key, value, match in (("epsilon", 0.0, "epsilon"), ("delta", 1.0, "delta"), ("sample_rate", 2.0, "sample_rate"),
-                              ("steps", 0, "steps"), ("accountant", "gdp?", "accountant"), ("rtol", 1.0, "rtol")):
+    for key, value, match in (
+        ("epsilon", 0.0, "epsilon"),
+        ("delta", 1.0, "delta"),
+        ("sample_rate", 2.0, "sample_rate"),
+        ("steps", 0, "steps"),
+        ("accountant", "gdp?", "accountant"),
+        ("rtol", 1.0, "rtol"),
+    ):
         with pytest.raises(ValueError, match=match):
             noise_multiplier_for(**{**good, key: value})
 
@@ -284,8 +333,17 @@ def _linear() -> nn.Module:
 def test_train_dp_sgd_spends_its_budget_and_learns(digits):
     X_train, X_test, y_train, y_test = digits
     model, history = train_dp_sgd(
-        _linear(), X_train, y_train, epsilon=3.0, delta=1e-5, epochs=10, batch_size=256,
-        max_grad_norm=1.0, lr=0.05, seed=0, validation=(X_test, y_test),
+        _linear(),
+        X_train,
+        y_train,
+        epsilon=3.0,
+        delta=1e-5,
+        epochs=10,
+        batch_size=256,
+        max_grad_norm=1.0,
+        lr=0.05,
+        rng=0,
+        validation=(X_test, y_test),
     )
     assert 0.99 * 3.0 <= history["epsilon"] <= 3.0
     assert history["steps"] == 10 * round(len(X_train) / 256)
@@ -299,10 +357,12 @@ def test_train_dp_sgd_spends_its_budget_and_learns(digits):
 def test_train_dp_sgd_is_seeded_and_more_noise_hurts(digits):
     X_train, X_test, y_train, y_test = digits
     kw = dict(delta=1e-5, epochs=5, batch_size=256, max_grad_norm=1.0, lr=0.05)
-    a, ha = train_dp_sgd(_linear(), X_train, y_train, epsilon=1.0, seed=1, **kw)
-    b, hb = train_dp_sgd(_linear(), X_train, y_train, epsilon=1.0, seed=1, **kw)
+    a, ha = train_dp_sgd(_linear(), X_train, y_train, epsilon=1.0, rng=1, **kw)
+    b, hb = train_dp_sgd(_linear(), X_train, y_train, epsilon=1.0, rng=1, **kw)
     torch.testing.assert_close(a[0].weight, b[0].weight)
-    c, hc = train_dp_sgd(_linear(), X_train, y_train, epsilon=math.inf, seed=1, optimizer="sgd", **{**kw, "lr": 1.0})
+    c, hc = train_dp_sgd(
+        _linear(), X_train, y_train, epsilon=math.inf, rng=1, optimizer="sgd", **{**kw, "lr": 1.0}
+    )
     assert hc["noise_multiplier"] == 0.0 and hc["epsilon"] == math.inf
     assert hb["noise_multiplier"] > 1.0
     assert evaluate(c, X_test, y_test) > 0.85
@@ -325,7 +385,7 @@ def test_train_dp_sgd_is_seeded_and_more_noise_hurts(digits):
 def test_train_dp_sgd_bad_input(key, value, match):
     X = np.zeros((20, 2), dtype=np.float32)
     y = np.arange(20) % 2
-    kw = dict(epsilon=1.0, delta=1e-5, epochs=1, batch_size=5, max_grad_norm=1.0, lr=0.1, seed=0)
+    kw = dict(epsilon=1.0, delta=1e-5, epochs=1, batch_size=5, max_grad_norm=1.0, lr=0.1, rng=0)
     with pytest.raises(ValueError, match=match):
         train_dp_sgd(nn.Linear(2, 2), X, y, **{**kw, key: value})
 
@@ -347,7 +407,12 @@ def test_dp_tpr_bound_values():
 
 @pytest.mark.parametrize(
     "fpr, epsilon, delta, match",
-    [(-0.1, 1.0, 0.0, "fpr"), (1.5, 1.0, 0.0, "fpr"), (0.1, -1.0, 0.0, "epsilon"), (0.1, 1.0, 1.0, "delta")],
+    [
+        (-0.1, 1.0, 0.0, "fpr"),
+        (1.5, 1.0, 0.0, "fpr"),
+        (0.1, -1.0, 0.0, "epsilon"),
+        (0.1, 1.0, 1.0, "delta"),
+    ],
 )
 def test_dp_tpr_bound_bad_input(fpr, epsilon, delta, match):
     with pytest.raises(ValueError, match=match):
@@ -358,12 +423,18 @@ def test_dp_tpr_bound_bad_input(fpr, epsilon, delta, match):
 def test_gradient_step_seconds_runs_every_method(digits):
     X_train, _, y_train, _ = digits
     for method in GRADIENT_METHODS:
-        assert gradient_step_seconds(lambda: mlp(64, (8,), 10), X_train, y_train, method=method,
-                                     batch_size=16, repeats=1) > 0
+        assert (
+            gradient_step_seconds(
+                lambda: mlp(64, (8,), 10), X_train, y_train, method=method, batch_size=16, repeats=1
+            )
+            > 0
+        )
     with pytest.raises(ValueError, match="method"):
         gradient_step_seconds(lambda: mlp(64, (8,), 10), X_train, y_train, method="jax")
     with pytest.raises(ValueError, match="batch_size"):
-        gradient_step_seconds(lambda: mlp(64, (8,), 10), X_train, y_train, method="vmap", batch_size=0)
+        gradient_step_seconds(
+            lambda: mlp(64, (8,), 10), X_train, y_train, method="vmap", batch_size=0
+        )
     with pytest.raises(ValueError, match="repeats"):
         gradient_step_seconds(lambda: mlp(64, (8,), 10), X_train, y_train, method="vmap", repeats=0)
 

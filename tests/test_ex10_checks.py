@@ -390,7 +390,7 @@ def robust_by_course_pgd(weights, bias, X, y, *, eps, confidence=0.95):
     with torch.no_grad():
         layer.weight.copy_(torch.as_tensor(weights, dtype=torch.float32))
         layer.bias.copy_(torch.as_tensor(bias, dtype=torch.float32))
-    attack = partial(pgd, eps=eps, alpha=eps / 4, steps=30, loss="margin", generator=0)
+    attack = partial(pgd, eps=eps, step_size=eps / 4, steps=30, loss="margin", rng=0)
     k = round(robust_accuracy(layer, X.astype(np.float32), y, attack) * len(y))
     ci = stats.binomtest(k, len(y), alternative="less").proportion_ci(
         confidence_level=confidence, method="exact"

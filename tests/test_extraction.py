@@ -16,7 +16,7 @@ torch.set_num_threads(1)
 @pytest.fixture(scope="module")
 def setting():
     X_train, X_test, y_train, y_test = digits_split()
-    victim = mlp(64, 64, 10, seed=0)
+    victim = mlp(64, 64, 10, rng=0)
     train(victim, X_train[:700], y_train[:700], epochs=15, lr=2e-2, batch_size=128)
     return victim, X_train[700:], X_test, y_test
 
@@ -39,16 +39,18 @@ def test_query_api_outputs_and_counts(setting):
 
 def test_query_api_validates():
     with pytest.raises(ValueError, match="output"):
-        query_api(mlp(seed=0), output="logits")
+        query_api(mlp(rng=0), output="logits")
     with pytest.raises(ValueError, match="decimals"):
-        query_api(mlp(seed=0), decimals=-1)
+        query_api(mlp(rng=0), decimals=-1)
 
 
 def test_extract_with_labels_and_probabilities(setting):
     victim, pool, X_test, y_test = setting
     results = {}
     for output in ("label", "proba"):
-        surrogate = extract(query_api(victim, output=output), pool[:300], mlp(64, 64, 10, seed=1), epochs=30)
+        surrogate = extract(
+            query_api(victim, output=output), pool[:300], mlp(64, 64, 10, rng=1), epochs=30
+        )
         results[output] = agreement(victim, surrogate, X_test)
         assert not surrogate.training
     assert min(results.values()) > 0.85
@@ -58,24 +60,24 @@ def test_extract_with_labels_and_probabilities(setting):
 def test_more_queries_give_a_closer_copy(setting):
     victim, pool, X_test, _ = setting
     api = query_api(victim, output="proba")
-    few = agreement(victim, extract(api, pool[:30], mlp(64, 64, 10, seed=1), epochs=30), X_test)
-    many = agreement(victim, extract(api, pool, mlp(64, 64, 10, seed=1), epochs=30), X_test)
+    few = agreement(victim, extract(api, pool[:30], mlp(64, 64, 10, rng=1), epochs=30), X_test)
+    many = agreement(victim, extract(api, pool, mlp(64, 64, 10, rng=1), epochs=30), X_test)
     assert many > few
 
 
 def test_extract_validates(setting):
     victim, pool, _, _ = setting
     with pytest.raises(ValueError, match="X_queries"):
-        extract(query_api(victim), np.zeros((0, 64)), mlp(seed=1))
+        extract(query_api(victim), np.zeros((0, 64)), mlp(rng=1))
     with pytest.raises(ValueError, match="answers"):
-        extract(lambda X: np.zeros(3, dtype=int), pool[:10], mlp(seed=1))
+        extract(lambda X: np.zeros(3, dtype=int), pool[:10], mlp(rng=1))
     with pytest.raises(ValueError, match="labels"):
-        extract(lambda X: np.zeros((len(X), 2, 2)), pool[:10], mlp(seed=1))
+        extract(lambda X: np.zeros((len(X), 2, 2)), pool[:10], mlp(rng=1))
 
 
 def test_agreement(setting):
     victim, pool, X_test, _ = setting
-    other = mlp(64, 64, 10, seed=3)
+    other = mlp(64, 64, 10, rng=3)
     assert agreement(victim, victim, X_test) == 1.0
     a = agreement(victim, other, X_test)
     assert 0.0 <= a <= 1.0 and a == agreement(other, victim, torch.tensor(X_test))
@@ -92,5 +94,5 @@ def test_mixup_queries():
     assert mixup_queries(pool, 0, rng=rng).shape == (0, 64)
     with pytest.raises(ValueError, match="two examples"):
         mixup_queries(pool[:1], 5, rng=rng)
-    with pytest.raises(ValueError, match="non-negative"):
+    with pytest.raises(ValueError, match="n must be"):
         mixup_queries(pool, -1, rng=rng)

@@ -114,7 +114,7 @@ def test_shard_partition_by_class_gives_big_classes_more_shards():
         ),
         (lambda: fl.iid_partition(5, 6, rng=np.random.default_rng(0)), "n_clients"),
         (lambda: fl.iid_partition(5, 0, rng=np.random.default_rng(0)), "n_clients"),
-        (lambda: fl.iid_partition(5, 2, rng=0), "rng"),
+        (lambda: fl.iid_partition(5, 2, rng=1.5), "rng"),
         (
             lambda: fl.dirichlet_partition(
                 np.zeros(10, int), 2, alpha=0.0, rng=np.random.default_rng(0)
@@ -251,8 +251,8 @@ def test_krum_picks_the_honest_cluster():
         (lambda: fl.fedavg(np.zeros((3, 2)), [1, -1, 1]), "weights"),
         (lambda: fl.coordinate_median(np.zeros(3)), "updates"),
         (lambda: fl.coordinate_median(np.array([[np.nan, 1.0]])), "NaN"),
-        (lambda: fl.clip_update(np.ones(3), max_norm=0), "max_norm"),
-        (lambda: fl.clip_update(np.ones((2, 2, 2)), max_norm=1), "update"),
+        (lambda: fl.clip_update(np.ones(3), max_grad_norm=0), "max_grad_norm"),
+        (lambda: fl.clip_update(np.ones((2, 2, 2)), max_grad_norm=1), "update"),
     ],
 )
 def test_aggregator_bad_inputs(call, match):
@@ -268,10 +268,10 @@ def test_aggregators_table_returns_dim_vectors(U):
 
 def test_clip_update():
     u = np.array([3.0, 4.0])
-    assert np.isclose(np.linalg.norm(fl.clip_update(u, max_norm=1.0)), 1.0)
-    assert np.allclose(fl.clip_update(u, max_norm=10.0), u)
-    assert np.allclose(fl.clip_update(np.zeros(3), max_norm=1.0), 0.0)
-    rows = fl.clip_update(np.array([[3.0, 4.0], [0.3, 0.4]]), max_norm=1.0)
+    assert np.isclose(np.linalg.norm(fl.clip_update(u, max_grad_norm=1.0)), 1.0)
+    assert np.allclose(fl.clip_update(u, max_grad_norm=10.0), u)
+    assert np.allclose(fl.clip_update(np.zeros(3), max_grad_norm=1.0), 0.0)
+    rows = fl.clip_update(np.array([[3.0, 4.0], [0.3, 0.4]]), max_grad_norm=1.0)
     assert np.allclose(np.linalg.norm(rows, axis=1), [1.0, 0.5])
     assert np.allclose(rows[0] / np.linalg.norm(rows[0]), [0.6, 0.8])  # direction kept
 
@@ -382,14 +382,14 @@ def test_dp_fedavg_noise_and_clipping(digits):
     parts = fl.iid_partition(len(y), 20, rng=np.random.default_rng(0))
     clients = [(X[p], y[p]) for p in parts]
     base = dict(
-        rounds=1, X_test=Xt, y_test=yt, sample_rate=0.5, max_norm=0.1, params=np.zeros(net.dim)
+        rounds=1, X_test=Xt, y_test=yt, sample_rate=0.5, max_grad_norm=0.1, params=np.zeros(net.dim)
     )
     quiet = fl.run_federated(net, clients, noise_multiplier=1e-12, **base)
     # clipped sum over <= 20 clients, divided by 0.5 * 20 = 10: the step is at most 0.2 long
     assert np.linalg.norm(quiet.params) <= 0.1 * len(quiet.participants[0]) / 10 + 1e-9
     noisy = fl.run_federated(net, clients, noise_multiplier=5.0, **base)
     spread = np.std(noisy.params - quiet.params)
-    assert 0.5 * 5 * 0.1 / 10 < spread < 2 * 5 * 0.1 / 10  # std = z * max_norm / (q n)
+    assert 0.5 * 5 * 0.1 / 10 < spread < 2 * 5 * 0.1 / 10  # std = z * max_grad_norm / (q n)
 
 
 @pytest.mark.parametrize(
@@ -399,7 +399,7 @@ def test_dp_fedavg_noise_and_clipping(digits):
         (dict(rounds=1, clients_per_round=3, sample_rate=0.5), "not both"),
         (dict(rounds=1, clients_per_round=0), "clients_per_round"),
         (dict(rounds=1, sample_rate=1.5), "sample_rate"),
-        (dict(rounds=1, noise_multiplier=1.0), "max_norm and sample_rate"),
+        (dict(rounds=1, noise_multiplier=1.0), "max_grad_norm and sample_rate"),
         (dict(rounds=1, noise_multiplier=-1.0), "noise_multiplier"),
         (dict(rounds=1, aggregator="average"), "aggregator"),
         (dict(rounds=1, malicious={5}), "malicious"),
@@ -421,14 +421,15 @@ def test_rounds_to_target_and_bytes():
 
 
 # ---------------------------------------------------------------- attacks and helpers
-def test_flip_labels_and_trigger():
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_deprecated_client_attacks_keep_their_old_behaviour():
     assert fl.flip_labels(np.arange(10)).tolist() == list(range(9, -1, -1))
     with pytest.raises(ValueError, match="labels"):
         fl.flip_labels(np.array([10]))
     X = np.zeros((2, 64))
     T = fl.add_trigger(X)
-    assert np.all(X == 0) and T[:, list(fl.TRIGGER_PIXELS)].min() == 1.0
-    with pytest.raises(ValueError, match="64"):
+    assert np.all(X == 0) and T[:, list(fl.TRIGGER_PIXELS)].min() == 1.0 and T.sum() == 8
+    with pytest.raises(ValueError, match="pixels"):
         fl.add_trigger(np.zeros((2, 10)))
     Xb, yb = fl.backdoor_data(
         np.ones((10, 64)), np.arange(10), target=3, fraction=0.3, rng=np.random.default_rng(0)
@@ -438,10 +439,33 @@ def test_flip_labels_and_trigger():
         fl.backdoor_data(
             np.ones((10, 64)), np.arange(10), target=3, fraction=0, rng=np.random.default_rng(0)
         )
-    with pytest.raises(ValueError, match="target"):
+    with pytest.raises(ValueError, match="class 1"):
         fl.backdoor_success(
             fl.NumpyNet(n_hidden=0), np.zeros(650), np.zeros((2, 64)), np.array([1, 1]), target=1
         )
+    net = fl.NumpyNet(n_hidden=0)
+    assert (
+        fl.backdoor_success(
+            net, np.zeros(net.dim), np.zeros((4, 64)), np.array([1, 2, 3, 0]), target=0
+        )
+        == 1.0
+    )
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: fl.flip_labels(np.arange(3)),
+        lambda: fl.add_trigger(np.zeros((1, 64))),
+        lambda: fl.backdoor_data(np.zeros((4, 64)), np.arange(4), target=0, rng=0),
+        lambda: fl.backdoor_success(
+            fl.NumpyNet(n_hidden=0), np.zeros(650), np.zeros((1, 64)), [1], target=0
+        ),
+    ],
+)
+def test_the_old_client_attack_names_warn(call):
+    with pytest.warns(DeprecationWarning, match="course_utils.attacks.poisoning"):
+        call()
 
 
 def test_quadratic_drift():

@@ -6,6 +6,8 @@ outlives the run and that, while it runs, every Ray process listens on loopback 
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -28,7 +30,7 @@ def test_client_app_trains_like_local_sgd(task_identity):
     net = fl.NumpyNet(n_in=4, n_hidden=3, n_out=2)
     rng = np.random.default_rng(0)
     clients = [(rng.normal(size=(6, 4)), rng.integers(0, 2, 6)) for _ in range(3)]
-    app = flower_app.make_client_app(net, clients, lr=0.5, batch_size=2, seed=3)
+    app = flower_app.make_client_app(net, clients, lr=0.5, batch_size=2, rng=3)
     params = net.init(rng=rng)
     content = RecordDict(
         {"arrays": ArrayRecord([params]), "config": ConfigRecord({"server-round": 2})}
@@ -56,15 +58,20 @@ def test_ray_backend_config_is_local_and_small():
 
 
 def test_progress_bar_counts_ray_start_and_every_evaluation():
-    quiet = flower_app._Progress(3, enabled=False)
+    from course_utils.progress import StepBar
+
+    quiet = StepBar(5, enabled=False)
     quiet.tick("round 0 of 3")
     quiet.close()
     assert quiet.steps == 1 and quiet.bar is None
-    shown = flower_app._Progress(3, enabled=True)
+    shown = StepBar(3 + 2, desc="starting Ray", enabled=True)
     for step in ["starting Flower's workers"] + [f"round {r} of 3" for r in range(4)]:
         shown.tick(step)
     assert shown.bar.total == 5 and shown.bar.n == 5 and "round 3 of 3" in shown.bar.desc
     shown.close()
+    for bad in (0, 1.5):
+        with pytest.raises(ValueError, match="total"):
+            StepBar(bad)
 
 
 def test_run_flower_bad_inputs():
@@ -98,7 +105,7 @@ def test_flower_run_time_bookkeeping():
     )
     assert run.startup_seconds == pytest.approx(8.0)
     assert np.isnan(flower_app.FlowerRun(params=np.zeros(1)).startup_seconds)
-    run.seconds, run.ray_start_seconds = 20.0, 6.0
+    run = dataclasses.replace(run, seconds=20.0, ray_start_seconds=6.0)  # results are frozen
     parts = run.breakdown()
     assert parts["starting Ray"] == 6.0 and parts["starting workers"] == pytest.approx(8.0)
     assert parts["training rounds"] == pytest.approx(4 * 1.0)  # every round at the later speed
@@ -164,7 +171,9 @@ def test_loopback_only_ray_sets_and_restores_rays_switch(monkeypatch):
     with flower_app.loopback_only_ray():
         assert os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] == "0"
         assert fake.ENABLE_RAY_CLUSTER is False
-    assert os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] == "1" and fake.ENABLE_RAY_CLUSTER is True
+    assert (
+        os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] == "1" and fake.ENABLE_RAY_CLUSTER is True
+    )
 
     monkeypatch.delenv("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER")
     monkeypatch.delitem(sys.modules, "ray._private.ray_constants")

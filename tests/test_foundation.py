@@ -50,7 +50,13 @@ def test_setup_rejects_bad_seed(bad):
 
 
 def test_pair_layouts():
-    assert set(pair_layout_names()) == {"players0", "players1", "players2", "playersleaklow", "playersleakhigh"}
+    assert set(pair_layout_names()) == {
+        "players0",
+        "players1",
+        "players2",
+        "playersleaklow",
+        "playersleakhigh",
+    }
     for name in pair_layout_names():
         positions, teams = pair_players(name)
         assert positions.shape == (22, 2) and positions.dtype == float
@@ -145,7 +151,7 @@ def test_training_loop_learns_and_validates():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(200, 5)).astype(np.float32)
     y = (X[:, 0] > 0).astype(int)
-    model = mlp(5, (16,), 2, seed=0)
+    model = mlp(5, (16,), 2, rng=0)
     history = train(model, X, y, epochs=15, lr=0.05)
     assert history["loss"][-1] < history["loss"][0]
     assert evaluate(model, X, y) > 0.9
@@ -159,9 +165,9 @@ def test_training_loop_learns_and_validates():
     assert calls == [50, 50, 50, 50]
     with pytest.raises(ValueError, match="optimizer"):
         train(model, X, y, optimizer="lbfgs")
-    with pytest.raises(ValueError, match="positive"):
+    with pytest.raises(ValueError, match="epochs"):
         train(model, X, y, epochs=0)
     with pytest.raises(ValueError, match="lengths"):
         train(model, X, y[:10])
-    with pytest.raises(ValueError, match="positive"):
+    with pytest.raises(ValueError, match="n_in"):
         mlp(0)

@@ -33,14 +33,14 @@ def test_report_noisy_max_returns_an_index_and_follows_rng() -> None:
     assert sum(report_noisy_max([10, 40, 12], epsilon=1.0, rng=rng) == 1 for _ in range(300)) > 290
 
 
-@pytest.mark.parametrize("monotone, factor", [(False, 2.0), (True, 1.0)])
-def test_report_noisy_max_noise_scale(monotone: bool, factor: float) -> None:
+@pytest.mark.parametrize("monotonic, factor", [(False, 2.0), (True, 1.0)])
+def test_report_noisy_max_noise_scale(monotonic: bool, factor: float) -> None:
     """Two candidates, gap g: the runner-up wins with P[X - Y > g] for Laplace scale b."""
     epsilon, sensitivity, gap = 0.5, 2.0, 6.0
     b = factor * sensitivity / epsilon
     want = _laplace_diff_sf(gap, b)
     got = _pick_rate(
-        [0.0, gap], 4000, 1, epsilon=epsilon, sensitivity=sensitivity, monotone=monotone
+        [0.0, gap], 4000, 1, epsilon=epsilon, sensitivity=sensitivity, monotonic=monotonic
     )
     assert abs(got - want) < 4.5 * math.sqrt(want * (1 - want) / 4000), (got, want)
 
@@ -51,8 +51,10 @@ def test_report_noisy_max_is_private_for_scores_moving_both_ways() -> None:
     moved = np.r_[1.0, -np.ones(k - 1)]
     general = _pick_rate(moved, 4000, 2, epsilon=epsilon)
     assert general * k / math.exp(epsilon) < 1.15  # true value about 0.95
-    monotone = _pick_rate(moved, 4000, 3, epsilon=epsilon, monotone=True)
-    assert monotone * k / math.exp(epsilon) > 1.5  # negative control: half the noise is not enough
+    monotone_rate = _pick_rate(moved, 4000, 3, epsilon=epsilon, monotonic=True)
+    assert (
+        monotone_rate * k / math.exp(epsilon) > 1.5
+    )  # negative control: half the noise is not enough
     equal = _pick_rate(np.zeros(k), 4000, 4, epsilon=epsilon)
     assert abs(equal - 1 / k) < 4.5 * math.sqrt(0.09 / 4000)
 
@@ -78,14 +80,14 @@ def _svt_law(answers, t_scale, a_scale, n=400_000, seed=0) -> np.ndarray:
     return np.bincount(first, minlength=len(answers) + 1) / n
 
 
-@pytest.mark.parametrize("monotone, a_scale", [(False, 4.0), (True, 2.0)])
-def test_sparse_vector_output_distribution(monotone: bool, a_scale: float) -> None:
-    """epsilon = 1: threshold noise scale 2, answer noise 4 (general) or 2 (monotone)."""
+@pytest.mark.parametrize("monotonic, a_scale", [(False, 4.0), (True, 2.0)])
+def test_sparse_vector_output_distribution(monotonic: bool, a_scale: float) -> None:
+    """epsilon = 1: threshold noise scale 2, answer noise 4 (general) or 2 (monotonic)."""
     answers = [0.0, 0.0, 0.0, 1.0]
     rng = np.random.default_rng(6)
     outs = []
     for _ in range(4000):
-        flags = sparse_vector(answers, 0.0, epsilon=1.0, rng=rng, monotone=monotone)
+        flags = sparse_vector(answers, 0.0, epsilon=1.0, rng=rng, monotonic=monotonic)
         outs.append(len(flags) - 1 if flags[-1] else len(answers))
     counts = np.bincount(outs, minlength=5)
     law = _svt_law(answers, 2.0, a_scale)
@@ -131,8 +133,8 @@ def test_sparse_vector_audit_passes_and_the_broken_variant_fails() -> None:
             "sensitivity must be a positive",
         ),
         (
-            lambda: report_noisy_max([1, 2], epsilon=1.0, rng=0, monotone=1),
-            "monotone must be True or False",
+            lambda: report_noisy_max([1, 2], epsilon=1.0, rng=0, monotonic=1),
+            "monotonic must be True or False",
         ),
         (lambda: report_noisy_max([1, 2], epsilon=1.0, rng=1.5), "rng must be"),
         (lambda: sparse_vector([], 1.0, epsilon=1.0, rng=0), "answers must be a non-empty 1-D"),

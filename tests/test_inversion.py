@@ -21,7 +21,7 @@ from course_utils.training import mlp, predict_proba, train
 def digits_model():
     torch.set_num_threads(1)
     X_train, _, y_train, _ = digits_split()
-    model = mlp(64, (32,), 10, seed=0)
+    model = mlp(64, (32,), 10, rng=0)
     train(model, X_train, y_train, epochs=15, lr=1e-2)
     means = np.stack([X_train[y_train == c].mean(0) for c in range(10)])
     return model, means
@@ -57,7 +57,9 @@ def test_single_class_and_penalties(digits_model) -> None:
     assert np.square(small).sum() < np.square(x).sum()
     np.testing.assert_array_equal(x, invert_class(model, 3, steps=50))  # deterministic
     start = np.full(64, 0.3)
-    np.testing.assert_allclose(invert_class(model, [3, 4], steps=1, lr=1e-9, init=start), np.tile(start, (2, 1)), atol=1e-6)
+    np.testing.assert_allclose(
+        invert_class(model, [3, 4], steps=1, lr=1e-9, init=start), np.tile(start, (2, 1)), atol=1e-6
+    )
 
 
 def test_black_box_inversion_with_only_confidences(digits_model) -> None:
@@ -68,13 +70,17 @@ def test_black_box_inversion_with_only_confidences(digits_model) -> None:
         calls["rows"] += len(X)
         return predict_proba(model, X)
 
-    images, n_queries = invert_class_blackbox(query, list(range(10)), n_features=64, steps=100, n_directions=10, seed=0)
+    images, n_queries = invert_class_blackbox(
+        query, list(range(10)), n_features=64, steps=100, n_directions=10, rng=0
+    )
     assert n_queries == 2 * 10 * 100
     assert calls["rows"] == 10 * n_queries + 1  # plus one probe of the output shape
     assert images.shape == (10, 64) and images.min() >= 0 and images.max() <= 1
     assert (predict_proba(model, images).argmax(1) == np.arange(10)).all()
     assert (correlation_matrix(images, means).argmax(1) == np.arange(10)).sum() >= 8
-    again, _ = invert_class_blackbox(query, list(range(10)), n_features=64, steps=100, n_directions=10, seed=0)
+    again, _ = invert_class_blackbox(
+        query, list(range(10)), n_features=64, steps=100, n_directions=10, rng=0
+    )
     np.testing.assert_array_equal(images, again)
 
 
@@ -98,7 +104,7 @@ def test_correlation_matrix() -> None:
 
 def test_plot_images_returns_axes() -> None:
     fig, axes = plt.subplots(1, 2)
-    out = plot_images(np.zeros((2, 64)), axes=axes, titles=["x", "y"])
+    out = plot_images(np.zeros((2, 64)), ax=axes, titles=["x", "y"])
     assert out[0] is axes[0] and axes[1].get_title() == "y"
     plt.close(fig)
 
@@ -116,17 +122,41 @@ def test_plot_images_returns_axes() -> None:
         (lambda m: invert_class(m, 1, tv=0.1, image_shape=(4, 4)), "image_shape"),
         (lambda m: invert_class(torch.nn.Linear(10, 3), 1, tv=0.1), "square"),
         (lambda m: invert_class(torch.nn.ReLU(), 1), "pass n_features"),
-        (lambda m: invert_class_blackbox(lambda X: predict_proba(m, X), 1, n_features=0), "n_features"),
-        (lambda m: invert_class_blackbox(lambda X: predict_proba(m, X), 1, n_features=64, n_directions=0), "n_directions"),
-        (lambda m: invert_class_blackbox(lambda X: predict_proba(m, X), 1, n_features=64, sigma=0), "sigma"),
-        (lambda m: invert_class_blackbox(lambda X: predict_proba(m, X), 12, n_features=64), "target_class must be in"),
-        (lambda m: invert_class_blackbox(lambda X: np.zeros(3), 1, n_features=64), "query must return"),
+        (
+            lambda m: invert_class_blackbox(lambda X: predict_proba(m, X), 1, n_features=0),
+            "n_features",
+        ),
+        (
+            lambda m: invert_class_blackbox(
+                lambda X: predict_proba(m, X), 1, n_features=64, n_directions=0
+            ),
+            "n_directions",
+        ),
+        (
+            lambda m: invert_class_blackbox(
+                lambda X: predict_proba(m, X), 1, n_features=64, sigma=0
+            ),
+            "sigma",
+        ),
+        (
+            lambda m: invert_class_blackbox(lambda X: predict_proba(m, X), 12, n_features=64),
+            "target_class must be in",
+        ),
+        (
+            lambda m: invert_class_blackbox(lambda X: np.zeros(3), 1, n_features=64),
+            "query must return",
+        ),
         (lambda m: invert_class(m, 1, init=np.zeros(10)), "init must be"),
-        (lambda m: invert_class_blackbox(lambda X: predict_proba(m, X), 1, n_features=64, init=np.zeros(3)), "init must be"),
+        (
+            lambda m: invert_class_blackbox(
+                lambda X: predict_proba(m, X), 1, n_features=64, init=np.zeros(3)
+            ),
+            "init must be",
+        ),
         (lambda m: correlation_matrix(np.zeros((1, 3)), np.ones((1, 4))), "same width"),
         (lambda m: correlation_matrix(np.ones((1, 3)), np.arange(3.0)[None]), "constant"),
         (lambda m: plot_images(np.zeros((2, 10))), "pixels"),
-        (lambda m: plot_images(np.zeros((2, 64)), titles=["a"]), "one title"),
+        (lambda m: plot_images(np.zeros((2, 64)), titles=["a"]), "titles must have one entry"),
     ],
 )
 def test_bad_input(digits_model, call, match) -> None:

@@ -31,7 +31,9 @@ def rng(seed: int = 0) -> np.random.Generator:
 # --------------------------------------------------------------------------- Laplace
 @pytest.mark.parametrize("sensitivity, epsilon", [(1.0, 0.5), (1.0, 1.0), (2.0, 2.0), (0.1, 0.3)])
 def test_laplace_noise_has_the_intended_scale(sensitivity, epsilon) -> None:
-    noise = laplace_mechanism(np.zeros(20_000), sensitivity=sensitivity, epsilon=epsilon, rng=rng(1))
+    noise = laplace_mechanism(
+        np.zeros(20_000), sensitivity=sensitivity, epsilon=epsilon, rng=rng(1)
+    )
     assert stats.kstest(noise, stats.laplace(0, sensitivity / epsilon).cdf).pvalue > 0.01
     if not math.isclose(epsilon, 1.0):  # the inverted scale (sensitivity * epsilon) is rejected
         assert stats.kstest(noise, stats.laplace(0, sensitivity * epsilon).cdf).pvalue < 1e-6
@@ -39,13 +41,18 @@ def test_laplace_noise_has_the_intended_scale(sensitivity, epsilon) -> None:
 
 def test_laplace_is_centred_on_the_value_and_keeps_shape() -> None:
     value = np.arange(12.0).reshape(3, 4)
-    draws = np.stack([laplace_mechanism(value, sensitivity=1, epsilon=1, rng=rng(s)) for s in range(400)])
+    draws = np.stack(
+        [laplace_mechanism(value, sensitivity=1, epsilon=1, rng=rng(s)) for s in range(400)]
+    )
     assert draws.shape == (400, 3, 4)
     assert np.all(np.abs(draws.mean(axis=0) - value) < 0.35)  # 5 standard errors
     assert value[0, 0] == 0.0  # input untouched
 
 
 def test_laplace_scalar_in_float_out_and_seeded() -> None:
+    assert laplace_mechanism(5, sensitivity=1, epsilon=1, rng=3) == laplace_mechanism(
+        5, sensitivity=1, epsilon=1, rng=rng(3)
+    )
     a = laplace_mechanism(5, sensitivity=1, epsilon=1, rng=rng(3))
     b = laplace_mechanism(np.float64(5), sensitivity=1, epsilon=1, rng=rng(3))
     assert isinstance(a, float) and a == b
@@ -60,7 +67,8 @@ def test_laplace_scalar_in_float_out_and_seeded() -> None:
         ({"epsilon": float("nan")}, "epsilon"),
         ({"epsilon": "big"}, "epsilon"),
         ({"sensitivity": -1.0}, "sensitivity"),
-        ({"rng": 0}, "rng"),
+        ({"rng": -1}, "rng"),
+        ({"rng": np.random.RandomState(0)}, "rng"),
         ({"value": float("nan")}, "value"),
         ({"value": [1.0, float("inf")]}, "value"),
     ],
@@ -109,14 +117,20 @@ def test_gaussian_delta_matches_the_hockey_stick_integral(eps, s) -> None:
     p, q = stats.norm(0, s), stats.norm(1, s)
     cross = 0.5 - eps * s**2  # p(x) > e^eps q(x) exactly for x < cross
     numeric, _ = integrate.quad(lambda x: p.pdf(x) - math.exp(eps) * q.pdf(x), -np.inf, cross)
-    assert gaussian_delta(epsilon=eps, noise_multiplier=s) == pytest.approx(numeric, rel=1e-6, abs=1e-12)
+    assert gaussian_delta(epsilon=eps, noise_multiplier=s) == pytest.approx(
+        numeric, rel=1e-6, abs=1e-12
+    )
 
 
 def test_gaussian_mechanism_distribution() -> None:
     sigma = gaussian_sigma(sensitivity=1.0, epsilon=0.5, delta=1e-5)
-    out = gaussian_mechanism(np.full(20_000, 7.0), sensitivity=1.0, epsilon=0.5, delta=1e-5, rng=rng(2))
+    out = gaussian_mechanism(
+        np.full(20_000, 7.0), sensitivity=1.0, epsilon=0.5, delta=1e-5, rng=rng(2)
+    )
     assert stats.kstest(out - 7.0, stats.norm(0, sigma).cdf).pvalue > 0.01
-    classic = gaussian_mechanism(0.0, sensitivity=1.0, epsilon=0.5, delta=1e-5, rng=rng(2), analytic=False)
+    classic = gaussian_mechanism(
+        0.0, sensitivity=1.0, epsilon=0.5, delta=1e-5, rng=rng(2), analytic=False
+    )
     assert isinstance(classic, float)
 
 
@@ -158,7 +172,9 @@ def test_exponential_probabilities_are_stable_and_shift_invariant() -> None:
     u = np.array([1000.0, 999.0, 0.0])
     p = exponential_probabilities(u, sensitivity=1.0, epsilon=10.0)
     assert np.all(np.isfinite(p)) and p.sum() == pytest.approx(1.0)
-    np.testing.assert_allclose(p, exponential_probabilities(u - 1000, sensitivity=1.0, epsilon=10.0))
+    np.testing.assert_allclose(
+        p, exponential_probabilities(u - 1000, sensitivity=1.0, epsilon=10.0)
+    )
 
 
 def test_exponential_mechanism_is_epsilon_dp_on_neighbours() -> None:
@@ -177,7 +193,9 @@ def test_exponential_mechanism_frequencies() -> None:
     u = [40.0, 38.0, 30.0, 36.0]
     p = exponential_probabilities(u, sensitivity=1.0, epsilon=1.0)
     g = rng(5)
-    picks = [exponential_mechanism(cands, u, sensitivity=1.0, epsilon=1.0, rng=g) for _ in range(6000)]
+    picks = [
+        exponential_mechanism(cands, u, sensitivity=1.0, epsilon=1.0, rng=g) for _ in range(6000)
+    ]
     observed = np.array([picks.count(c) for c in cands])
     assert stats.chisquare(observed, 6000 * p).pvalue > 0.01
     # forgetting the factor 2 (p ~ exp(eps u / sensitivity)) would be rejected
@@ -272,7 +290,12 @@ def test_rr_estimate_is_unbiased_with_the_stated_error() -> None:
     g = rng(11)
     truth, n, eps = 0.3, 2000, 0.7
     bits = (g.random(n) < truth).astype(int)
-    estimates = np.array([rr_estimate(randomized_response(bits, epsilon=eps, rng=g), epsilon=eps) for _ in range(800)])
+    estimates = np.array(
+        [
+            rr_estimate(randomized_response(bits, epsilon=eps, rng=g), epsilon=eps)
+            for _ in range(800)
+        ]
+    )
     se = rr_standard_error(n, epsilon=eps, proportion=bits.mean())
     # unbiased for the group's own fraction: the mean of 800 estimates is within 4 of its SEs
     assert abs(estimates.mean() - bits.mean()) < 4 * se / math.sqrt(800)
@@ -280,10 +303,18 @@ def test_rr_estimate_is_unbiased_with_the_stated_error() -> None:
     p = rr_keep_probability(epsilon=eps)
     assert estimates.std() == pytest.approx(math.sqrt(p * (1 - p) / n) / (2 * p - 1), rel=0.1)
     # a fresh random sample each time adds the sampling noise: rr_standard_error
-    fresh = [rr_estimate(randomized_response((g.random(n) < truth).astype(int), epsilon=eps, rng=g), epsilon=eps)
-             for _ in range(800)]
-    assert np.mean(fresh) == pytest.approx(truth, abs=4 * rr_standard_error(n, epsilon=eps, proportion=truth) / math.sqrt(800))
-    assert np.std(fresh) == pytest.approx(rr_standard_error(n, epsilon=eps, proportion=truth), rel=0.1)
+    fresh = [
+        rr_estimate(
+            randomized_response((g.random(n) < truth).astype(int), epsilon=eps, rng=g), epsilon=eps
+        )
+        for _ in range(800)
+    ]
+    assert np.mean(fresh) == pytest.approx(
+        truth, abs=4 * rr_standard_error(n, epsilon=eps, proportion=truth) / math.sqrt(800)
+    )
+    assert np.std(fresh) == pytest.approx(
+        rr_standard_error(n, epsilon=eps, proportion=truth), rel=0.1
+    )
     # the naive mean of the reports is biased towards 1/2
     naive = randomized_response(bits, epsilon=eps, rng=g).mean()
     assert abs(naive - truth) > 0.05
@@ -332,8 +363,15 @@ def test_neighbour_densities_laplace_ratio_is_bounded_by_epsilon() -> None:
 
 
 def test_neighbour_densities_gaussian_pays_delta_in_the_tails() -> None:
-    out = neighbour_densities(np.linspace(-40, 40, 801), value=0, value_prime=1, sensitivity=1,
-                              epsilon=1.0, delta=1e-5, mechanism="gaussian")
+    out = neighbour_densities(
+        np.linspace(-40, 40, 801),
+        value=0,
+        value_prime=1,
+        sensitivity=1,
+        epsilon=1.0,
+        delta=1e-5,
+        mechanism="gaussian",
+    )
     assert out["max_abs_log_ratio"] > 1.0
     assert 1e-5 <= out["ratio_exceeds"] < 1e-3  # delta = P[L > eps] - e^eps P'[L > eps]
 
@@ -342,7 +380,9 @@ def test_neighbour_densities_bad_input() -> None:
     with pytest.raises(ValueError, match="sensitivity"):
         neighbour_densities([0.0], value=0, value_prime=2, sensitivity=1, epsilon=1)
     with pytest.raises(ValueError, match="mechanism"):
-        neighbour_densities([0.0], value=0, value_prime=1, sensitivity=1, epsilon=1, mechanism="cauchy")
+        neighbour_densities(
+            [0.0], value=0, value_prime=1, sensitivity=1, epsilon=1, mechanism="cauchy"
+        )
 
 
 def test_epsilon_dial_headless() -> None:
@@ -353,7 +393,9 @@ def test_epsilon_dial_headless() -> None:
         assert dial.state["scale"] == pytest.approx(2.0) and dial.epsilon == 0.5
         dial.kind.value = "gaussian"
         assert dial.mechanism == "gaussian"
-        assert dial.state["scale"] == pytest.approx(gaussian_sigma(sensitivity=1, epsilon=0.5, delta=1e-5))
+        assert dial.state["scale"] == pytest.approx(
+            gaussian_sigma(sensitivity=1, epsilon=0.5, delta=1e-5)
+        )
         assert "P[|log ratio|" in dial.label.value
         assert len(dial.axes[0].lines) == 2 and len(dial.axes[1].lines) == 3
         assert dial.widget().children

@@ -39,12 +39,16 @@ def test_metrics_agree_with_sklearn_on_random_data(seed: int) -> None:
     scores = rng.normal(size=n) + labels * rng.uniform(0, 2)
     if seed % 2:  # plenty of ties
         scores = np.round(scores, 1)
-    assert roc_auc(scores, labels) == pytest.approx(roc_auc_score(labels, scores), abs=1e-12)
+    assert roc_auc(labels, scores) == pytest.approx(roc_auc_score(labels, scores), abs=1e-12)
     for fpr in (0.001, 0.01, 0.05, 0.1, 0.5, 0.99):
-        assert tpr_at_fpr(scores, labels, fpr) == pytest.approx(_sk_tpr_at_fpr(scores, labels, fpr))
+        assert tpr_at_fpr(labels, scores, fpr=fpr) == pytest.approx(
+            _sk_tpr_at_fpr(scores, labels, fpr)
+        )
     if seed % 2 == 0:  # continuous scores: sklearn's default curve gives the same answer
-        assert tpr_at_fpr(scores, labels) == pytest.approx(_sk_tpr_at_fpr(scores, labels, 0.01, True))
-    fprs, tprs = roc_curve(scores, labels)
+        assert tpr_at_fpr(labels, scores) == pytest.approx(
+            _sk_tpr_at_fpr(scores, labels, 0.01, True)
+        )
+    fprs, tprs = roc_curve(labels, scores)
     sk_f, sk_t, _ = sk_roc_curve(labels, scores, drop_intermediate=False)
     np.testing.assert_allclose(fprs, sk_f)
     np.testing.assert_allclose(tprs, sk_t)
@@ -53,13 +57,13 @@ def test_metrics_agree_with_sklearn_on_random_data(seed: int) -> None:
 def test_metric_extremes() -> None:
     labels = np.r_[np.ones(50, bool), np.zeros(50, bool)]
     perfect = np.r_[np.ones(50), np.zeros(50)]
-    assert roc_auc(perfect, labels) == 1.0
-    assert tpr_at_fpr(perfect, labels, 0.01) == 1.0
-    assert roc_auc(-perfect, labels) == 0.0
-    assert tpr_at_fpr(-perfect, labels, 0.01) == 0.0
-    assert roc_auc(np.zeros(100), labels) == 0.5  # all tied
-    assert tpr_at_fpr(np.zeros(100), labels, 0.5) == 0.0  # the only threshold flags everyone
-    assert roc_auc(perfect, labels.astype(int)) == 1.0  # 0/1 labels work too
+    assert roc_auc(labels, perfect) == 1.0
+    assert tpr_at_fpr(labels, perfect, fpr=0.01) == 1.0
+    assert roc_auc(labels, -perfect) == 0.0
+    assert tpr_at_fpr(labels, -perfect, fpr=0.01) == 0.0
+    assert roc_auc(labels, np.zeros(100)) == 0.5  # all tied
+    assert tpr_at_fpr(labels, np.zeros(100), fpr=0.5) == 0.0  # the only threshold flags everyone
+    assert roc_auc(labels.astype(int), perfect) == 1.0  # 0/1 labels work too
 
 
 def test_loss_threshold_orders_low_loss_first() -> None:
@@ -67,7 +71,7 @@ def test_loss_threshold_orders_low_loss_first() -> None:
     members = np.array([True, False, True, False])
     scores = loss_threshold_scores(losses)
     assert np.argmax(scores) == 0
-    assert roc_auc(scores, members) == 1.0
+    assert roc_auc(members, scores) == 1.0
 
 
 def test_logit_confidence_matches_formula_and_is_stable() -> None:
@@ -78,7 +82,9 @@ def test_logit_confidence_matches_formula_and_is_stable() -> None:
     py = p[np.arange(50), labels]
     expected = np.log(py / (1 - py))
     np.testing.assert_allclose(logit_confidence(p, labels), expected, rtol=1e-6, atol=1e-8)
-    np.testing.assert_allclose(logit_confidence(logits, labels, from_logits=True), expected, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(
+        logit_confidence(logits, labels, from_logits=True), expected, rtol=1e-6, atol=1e-8
+    )
     # a very confident model: p_y rounds to 1, yet the statistic stays finite and ordered
     big = np.array([[40.0, 0.0], [60.0, 0.0]])
     stat = logit_confidence(big, np.array([0, 0]), from_logits=True)
@@ -87,17 +93,17 @@ def test_logit_confidence_matches_formula_and_is_stable() -> None:
 
 
 def test_membership_masks_are_balanced_and_seeded() -> None:
-    m = membership_masks(101, 16, seed=3)
+    m = membership_masks(101, 16, rng=3)
     assert m.shape == (101, 16) and m.dtype == bool
     assert (m.sum(1) == 8).all()
     assert np.all(np.abs(m.mean(0) - 0.5) < 0.2)
-    assert np.array_equal(m, membership_masks(101, 16, seed=3))
-    assert not np.array_equal(m, membership_masks(101, 16, seed=4))
+    assert np.array_equal(m, membership_masks(101, 16, rng=3))
+    assert not np.array_equal(m, membership_masks(101, 16, rng=4))
 
 
 def test_split_in_out_partitions() -> None:
     stats = np.arange(12.0).reshape(3, 4)
-    masks = membership_masks(3, 4, seed=0)
+    masks = membership_masks(3, 4, rng=0)
     i, o = split_in_out(stats, masks)
     assert np.array_equal(np.isnan(i), ~masks) and np.array_equal(np.isnan(o), masks)
     np.testing.assert_array_equal(np.where(masks, i, o), stats)
@@ -109,7 +115,7 @@ def _simulated_lira(n=400, n_shadows=16, seed=0):
     base = rng.normal(0, 3, n)  # easy vs hard examples: a global threshold struggles
     spread = rng.uniform(0.2, 1.5, n)
     gap = rng.uniform(0.0, 2.0, n)
-    masks = membership_masks(n, n_shadows + 1, seed=seed)
+    masks = membership_masks(n, n_shadows + 1, rng=seed)
     noise = rng.normal(size=(n, n_shadows + 1)) * spread[:, None]
     stats = base[:, None] + gap[:, None] * masks + noise
     target, is_member = stats[:, 0], masks[:, 0]
@@ -119,12 +125,12 @@ def _simulated_lira(n=400, n_shadows=16, seed=0):
 
 def test_lira_beats_a_global_threshold_on_simulated_data() -> None:
     target, in_s, out_s, is_member = _simulated_lira()
-    global_auc = roc_auc(target, is_member)
+    global_auc = roc_auc(is_member, target)
     for online in (True, False):
         for fix in (True, False):
             s = lira_scores(target, in_s, out_s, online=online, fix_variance=fix)
             assert s.shape == target.shape and np.isfinite(s).all()
-            assert roc_auc(s, is_member) > global_auc + 0.1
+            assert roc_auc(is_member, s) > global_auc + 0.1
 
 
 def test_lira_online_is_the_gaussian_log_likelihood_ratio() -> None:
@@ -158,20 +164,27 @@ def test_lira_handles_nan_padding_and_single_values() -> None:
 @pytest.mark.parametrize(
     "call, match",
     [
-        (lambda: roc_auc([0.1, 0.2], [True]), "same length"),
-        (lambda: tpr_at_fpr([0.1, 0.2, 0.3], [1, 0], 0.01), "same length"),
-        (lambda: tpr_at_fpr([0.1, 0.2], [1, 0], 0.0), "fpr must be"),
-        (lambda: tpr_at_fpr([0.1, 0.2], [1, 0], 1.0), "fpr must be"),
-        (lambda: tpr_at_fpr([0.1, 0.2], [1, 0], 1.5), "fpr must be"),
-        (lambda: roc_auc([0.1, 0.2], [1, 1]), "both members"),
+        (lambda: roc_auc([True], [0.1, 0.2]), "same length"),
+        (lambda: tpr_at_fpr([1, 0], [0.1, 0.2, 0.3], fpr=0.01), "same length"),
+        (lambda: tpr_at_fpr([1, 0], [0.1, 0.2], fpr=0.0), "fpr must be"),
+        (lambda: tpr_at_fpr([1, 0], [0.1, 0.2], fpr=1.0), "fpr must be"),
+        (lambda: tpr_at_fpr([1, 0], [0.1, 0.2], fpr=1.5), "fpr must be"),
+        (lambda: roc_auc([1, 1], [0.1, 0.2]), "both members"),
         (lambda: roc_auc([], []), "empty"),
-        (lambda: roc_auc([0.1, np.nan], [1, 0]), "NaN"),
-        (lambda: roc_auc([0.1, 0.2], [2, 0]), "boolean or 0/1"),
-        (lambda: roc_auc(np.zeros((2, 2)), [1, 0]), "1-d"),
+        (lambda: roc_auc([1, 0], [0.1, np.nan]), "NaN"),
+        (lambda: roc_auc([2, 0], [0.1, 0.2]), "boolean or 0/1"),
+        (lambda: roc_auc([1, 0], np.zeros((2, 2))), "1-d"),
+        (lambda: roc_auc([0.9, 0.3], [1, 0]), r"\(y_true, y_score\)"),  # the old order fails loudly
         (lambda: loss_threshold_scores([]), "empty"),
         (lambda: loss_threshold_scores([np.inf]), "finite"),
-        (lambda: lira_scores([0.0, 1.0], np.zeros((3, 2)), np.zeros((2, 2))), "in_stats must have shape"),
-        (lambda: lira_scores([0.0, 1.0], np.zeros((2, 2)), np.zeros(3)), "out_stats must have shape"),
+        (
+            lambda: lira_scores([0.0, 1.0], np.zeros((3, 2)), np.zeros((2, 2))),
+            "in_stats must have shape",
+        ),
+        (
+            lambda: lira_scores([0.0, 1.0], np.zeros((2, 2)), np.zeros(3)),
+            "out_stats must have shape",
+        ),
         (lambda: lira_scores([0.0], None, np.zeros((1, 2))), "in_stats is required"),
         (lambda: lira_scores([0.0], np.full((1, 2), np.nan), np.zeros((1, 2))), "no finite value"),
         (lambda: lira_scores([np.inf], np.zeros((1, 2)), np.zeros((1, 2))), "finite"),
@@ -192,7 +205,7 @@ def test_plot_roc_returns_axes() -> None:
     fig, ax = plt.subplots()
     rng = np.random.default_rng(0)
     labels = rng.random(200) < 0.5
-    out = plot_roc(rng.normal(size=200) + labels, labels, label="demo", ax=ax, log=False)
+    out = plot_roc(labels, rng.normal(size=200) + labels, label="demo", ax=ax, log=False)
     assert out is ax and "demo" in ax.get_legend().get_texts()[0].get_text()
     plt.close(fig)
 
@@ -203,12 +216,14 @@ def test_shadow_stats_trains_one_model_per_column() -> None:
     rng = np.random.default_rng(0)
     X = rng.normal(size=(60, 3))
     y = (X[:, 0] > 0).astype(int)
-    masks = membership_masks(60, 4, seed=0)
+    masks = membership_masks(60, 4, rng=0)
     seen = []
 
     def fit_logits(X_tr, y_tr, X_ev):
         seen.append(len(X_tr))
-        return LogisticRegression().fit(X_tr, y_tr).decision_function(X_ev)[:, None] * np.array([-0.5, 0.5])
+        return LogisticRegression().fit(X_tr, y_tr).decision_function(X_ev)[:, None] * np.array(
+            [-0.5, 0.5]
+        )
 
     stats = shadow_stats(fit_logits, X, y, masks)
     assert stats.shape == (60, 4) and seen == masks.sum(0).tolist() and np.isfinite(stats).all()
@@ -227,7 +242,9 @@ def test_lira_all_targets_matches_one_target_at_a_time() -> None:
     stats = np.c_[target, rng_stats]
     masks = np.c_[is_member, ~np.isnan(in_s)]
     all_scores = lira_all_targets(stats, masks, fix_variance=True)
-    np.testing.assert_allclose(all_scores[:, 0], lira_scores(target, in_s, out_s, fix_variance=True))
-    assert all(roc_auc(all_scores[:, j], masks[:, j]) > 0.6 for j in range(7))
+    np.testing.assert_allclose(
+        all_scores[:, 0], lira_scores(target, in_s, out_s, fix_variance=True)
+    )
+    assert all(roc_auc(masks[:, j], all_scores[:, j]) > 0.6 for j in range(7))
     with pytest.raises(ValueError, match="n_models >= 3"):
         lira_all_targets(stats[:, :2], masks[:, :2])

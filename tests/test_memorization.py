@@ -22,7 +22,9 @@ def test_ngram_probabilities_sum_to_one() -> None:
 
 
 def test_candidate_log_probs_match_brute_force() -> None:
-    model = CharNgram(order=3, alpha=1.0).fit(insert_canary(card_log(200, n_digits=3, seed=1), "my card number is 042", 6))
+    model = CharNgram(order=3, alpha=1.0).fit(
+        insert_canary(card_log(200, n_digits=3, rng=1), "my card number is 042", 6)
+    )
     lp = candidate_log_probs(model, "my card number is ", 3)
     brute = [model.log_prob(f"{j:03d}", context="my card number is ") for j in range(1000)]
     np.testing.assert_allclose(lp, brute)
@@ -30,11 +32,13 @@ def test_candidate_log_probs_match_brute_force() -> None:
 
 
 def test_exposure_rises_with_insertions() -> None:
-    lines = card_log(2000, seed=0)
+    lines = card_log(2000, rng=0)
     secret = "281265"
     exposures = []
     for k in (0, 1, 2, 4):
-        model = CharNgram(order=4).fit(insert_canary(lines, "my card number is " + secret, k, seed=0))
+        model = CharNgram(order=4).fit(
+            insert_canary(lines, "my card number is " + secret, k, rng=0)
+        )
         exposures.append(exposure(candidate_log_probs(model, "my card number is ", 6), int(secret)))
     assert exposures == sorted(exposures)
     assert exposures[0] < 5 and exposures[-1] == pytest.approx(np.log2(1e6))
@@ -48,10 +52,10 @@ def test_exposure_of_a_random_candidate_is_small_on_average() -> None:
 
 
 def test_insert_canary_and_card_log() -> None:
-    lines = card_log(50, seed=3)
-    assert lines == card_log(50, seed=3) and len(lines) == 50
+    lines = card_log(50, rng=3)
+    assert lines == card_log(50, rng=3) and len(lines) == 50
     assert any("card number is" in s for s in lines)
-    text = insert_canary(lines, "CANARY", 3, seed=1)
+    text = insert_canary(lines, "CANARY", 3, rng=1)
     assert text.count("CANARY") == 3 and text.count("\n") == 53
     assert insert_canary(lines, "CANARY", 0) == "\n".join(lines) + "\n"
 

@@ -25,11 +25,21 @@ def _ids(paths):
 @pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=_ids(ALL_NOTEBOOKS))
 def test_no_outputs_and_no_widget_state(path: Path) -> None:
     nb = json.loads(path.read_text(encoding="utf-8"))
-    with_outputs = [i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code" and c.get("outputs")]
-    counted = [i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code" and c.get("execution_count")]
-    assert not with_outputs, f"{path.name}: cells {with_outputs} carry outputs; clear them before committing"
+    with_outputs = [
+        i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code" and c.get("outputs")
+    ]
+    counted = [
+        i
+        for i, c in enumerate(nb["cells"])
+        if c["cell_type"] == "code" and c.get("execution_count")
+    ]
+    assert not with_outputs, (
+        f"{path.name}: cells {with_outputs} carry outputs; clear them before committing"
+    )
     assert not counted, f"{path.name}: cells {counted} carry execution counts"
-    assert "widgets" not in nb.get("metadata", {}), f"{path.name}: notebook metadata holds widget state"
+    assert "widgets" not in nb.get("metadata", {}), (
+        f"{path.name}: notebook metadata holds widget state"
+    )
 
 
 @pytest.mark.parametrize("path", COURSE_NOTEBOOKS, ids=_ids(COURSE_NOTEBOOKS))
@@ -44,11 +54,18 @@ def test_notebook_shape(path: Path) -> None:
     for needle in ("You will be able to", "Key takeaways", "Glossary", "Check yourself"):
         assert needle in text, f"{path.name} lacks a '{needle}' section"
     setup_cells = [c for c in code if "setup(seed=" in c]
-    assert len(setup_cells) == 1, f"{path.name}: exactly one setup(seed=...) cell, found {len(setup_cells)}"
+    assert len(setup_cells) == 1, (
+        f"{path.name}: exactly one setup(seed=...) cell, found {len(setup_cells)}"
+    )
     assert any("assert " in c for c in code), f"{path.name}: no claim-check assert cells"
     assert any("quiz(" in c for c in code), f"{path.name}: no check-yourself quiz"
-    long_cells = [i for i, c in enumerate(code) if len(c.splitlines()) > 20]
-    assert not long_cells, f"{path.name}: code cells {long_cells} exceed 20 lines; move code to course_utils"
+    # the setup cell holds the imports, one name per helper used (no import *): it may run longer
+    limits = [30 if "setup(seed=" in c else 20 for c in code]
+    long_cells = [i for i, c in enumerate(code) if len(c.splitlines()) > limits[i]]
+    assert not long_cells, (
+        f"{path.name}: code cells {long_cells} exceed 20 lines (the setup cell 30); "
+        "move code to course_utils"
+    )
 
 
 def test_footers_are_fresh() -> None:
@@ -62,7 +79,9 @@ def test_footers_are_fresh() -> None:
 
 
 def test_footer_skips_missing_neighbours() -> None:
-    text = footer("03_dp_mechanisms.ipynb", present={"01_motivation.ipynb", "03_dp_mechanisms.ipynb"})
+    text = footer(
+        "03_dp_mechanisms.ipynb", present={"01_motivation.ipynb", "03_dp_mechanisms.ipynb"}
+    )
     assert text.startswith(FOOTER_MARK)
     assert "01_motivation.ipynb" in text and "02_" not in text and "04_" not in text
 

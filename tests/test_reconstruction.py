@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from sklearn.datasets import load_diabetes
 
 from course_utils.attacks.reconstruction import (
     attack_every_deletion,
@@ -13,15 +12,14 @@ from course_utils.attacks.reconstruction import (
     noisy_release,
     reconstruct_deleted,
 )
+from course_utils.data import diabetes_split
 from course_utils.unlearning import ridge_fit, ridge_hessian, ridge_remove
 
 
 @pytest.fixture(scope="module")
 def diabetes():
-    X, y = load_diabetes(return_X_y=True)
-    X = (X - X.mean(0)) / X.std(0)
-    order = np.random.default_rng(0).permutation(len(X))
-    return X[order[100:]], y[order[100:]], X[order[:100]]
+    X, X_pub, y, _ = diabetes_split(rng=0)
+    return X, y, X_pub
 
 
 def test_oracle_reconstruction_is_exact(diabetes):
@@ -122,6 +120,6 @@ def test_errors(diabetes):
     with pytest.raises(ValueError, match="sigma"):
         noisy_release(theta, sigma=-1.0, rng=np.random.default_rng(0))
     with pytest.raises(ValueError, match="rng"):
-        noisy_release(theta, sigma=1.0, rng=0)
-    with pytest.raises(ValueError, match="rng is required"):
-        attack_every_deletion(X, y, lam=1.0, sigma=0.1)
+        noisy_release(theta, sigma=1.0, rng=-1)
+    with pytest.raises(ValueError, match="rng"):
+        attack_every_deletion(X, y, lam=1.0, sigma=0.1, rng="seed")

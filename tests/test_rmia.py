@@ -84,10 +84,10 @@ def test_larger_gamma_never_raises_a_score() -> None:
 
 def test_finds_members_and_not_a_non_leaking_model() -> None:
     target, refs, labels, pop_t, pop_r, pop_labels, is_member = _setting(3)
-    assert roc_auc(rmia_scores(target, refs, labels, pop_t, pop_r, pop_labels), is_member) > 0.8
+    assert roc_auc(is_member, rmia_scores(target, refs, labels, pop_t, pop_r, pop_labels)) > 0.8
     # negative control: a "target" that is just another reference model has no members
     control, _, _, pop_control, _, _, _ = _setting(3, leak=0.0)
-    auc = roc_auc(rmia_scores(control, refs, labels, pop_control, pop_r, pop_labels), is_member)
+    auc = roc_auc(is_member, rmia_scores(control, refs, labels, pop_control, pop_r, pop_labels))
     assert 0.4 < auc < 0.6
 
 
@@ -96,7 +96,7 @@ def test_dividing_by_p_x_matters() -> None:
     target, refs, labels, pop_t, pop_r, pop_labels, is_member = _setting(4, leak=1.0)
     s = rmia_scores(target, refs, labels, pop_t, pop_r, pop_labels)
     raw = target[np.arange(len(labels)), labels] - np.log(np.exp(target).sum(1))
-    assert roc_auc(s, is_member) > roc_auc(raw, is_member) + 0.1
+    assert roc_auc(is_member, s) > roc_auc(is_member, raw) + 0.1
 
 
 def test_one_reference_model_and_one_population_record() -> None:

@@ -55,7 +55,7 @@ def digits():
 @pytest.fixture(scope="module")
 def trained(digits):
     X_train, _, y_train, _ = digits
-    model = mlp(64, 64, 10, seed=0)
+    model = mlp(64, 64, 10, rng=0)
     train(model, X_train, y_train, epochs=10, lr=2e-2, batch_size=128)
     return model
 
@@ -100,7 +100,7 @@ def test_fgsm_keeps_tensor_type_and_model_mode(trained, digits):
 @pytest.mark.parametrize("norm,eps", [("linf", 0.1), ("linf", 0.25), ("l2", 0.5), ("l2", 2.0)])
 def test_pgd_stays_in_ball_and_box(trained, digits, norm, eps):
     _, X, _, y = digits
-    X_adv = pgd(trained, X, y, eps=eps, alpha=eps / 4, steps=10, norm=norm, generator=0)
+    X_adv = pgd(trained, X, y, eps=eps, step_size=eps / 4, steps=10, norm=norm, rng=0)
     assert X_adv.min() >= 0 and X_adv.max() <= 1
     if norm == "linf":
         assert _linf(X_adv, X) <= eps + 1e-6
@@ -111,9 +111,9 @@ def test_pgd_stays_in_ball_and_box(trained, digits, norm, eps):
 def test_pgd_random_start_is_in_ball_even_at_the_box_edges():
     X = np.r_[np.zeros((5, 64)), np.ones((5, 64)), np.full((5, 64), 0.5)].astype(np.float32)
     y = np.zeros(15, dtype=int)
-    model = mlp(64, 8, 10, seed=0)
+    model = mlp(64, 8, 10, rng=0)
     for norm, eps in (("linf", 0.3), ("l2", 1.0)):
-        X_adv = pgd(model, X, y, eps=eps, alpha=1e-3, steps=1, norm=norm, generator=1)
+        X_adv = pgd(model, X, y, eps=eps, step_size=1e-3, steps=1, norm=norm, rng=1)
         assert X_adv.min() >= 0 and X_adv.max() <= 1
         dist = _l2(X_adv, X).max() if norm == "l2" else _linf(X_adv, X)
         assert dist <= eps + 1e-5
@@ -123,36 +123,38 @@ def test_pgd_is_at_least_as_strong_as_fgsm(trained, digits):
     _, X, _, y = digits
     for eps in (0.05, 0.1, 0.15):
         acc_fgsm = robust_accuracy(trained, X, y, partial(fgsm, eps=eps))
-        acc_pgd = robust_accuracy(trained, X, y, partial(pgd, eps=eps, alpha=eps / 4, steps=20, generator=0))
+        acc_pgd = robust_accuracy(
+            trained, X, y, partial(pgd, eps=eps, step_size=eps / 4, steps=20, rng=0)
+        )
         assert acc_pgd <= acc_fgsm
     assert acc_pgd < evaluate(trained, X, y) - 0.3
 
 
 def test_pgd_is_deterministic_for_a_seed_and_works_without_random_start(trained, digits):
     _, X, _, y = digits
-    a = pgd(trained, X, y, eps=0.1, alpha=0.02, steps=3, generator=5)
-    b = pgd(trained, X, y, eps=0.1, alpha=0.02, steps=3, generator=np.random.default_rng(5))
-    c = pgd(trained, X, y, eps=0.1, alpha=0.02, steps=3, generator=5)
+    a = pgd(trained, X, y, eps=0.1, step_size=0.02, steps=3, rng=5)
+    b = pgd(trained, X, y, eps=0.1, step_size=0.02, steps=3, rng=np.random.default_rng(5))
+    c = pgd(trained, X, y, eps=0.1, step_size=0.02, steps=3, rng=5)
     np.testing.assert_array_equal(a, c)
     assert b.shape == a.shape
-    d = pgd(trained, X, y, eps=0.1, alpha=0.02, steps=3, random_start=False)
+    d = pgd(trained, X, y, eps=0.1, step_size=0.02, steps=3, random_start=False)
     assert _linf(d, X) <= 0.1 + 1e-6
 
 
 def test_pgd_on_image_shaped_inputs():
     model = nn.Sequential(nn.Flatten(), nn.Linear(64, 10))
     X = torch.rand(4, 1, 8, 8)
-    X_adv = pgd(model, X, torch.arange(4), eps=0.5, alpha=0.2, steps=3, norm="l2", generator=0)
+    X_adv = pgd(model, X, torch.arange(4), eps=0.5, step_size=0.2, steps=3, norm="l2", rng=0)
     assert X_adv.shape == X.shape
     assert (X_adv - X).flatten(1).norm(dim=1).max() <= 0.5 + 1e-5
 
 
 def test_margin_loss_attacks_a_saturated_model(digits):
     X_train, X, y_train, y = digits
-    base = mlp(64, 64, 10, seed=0)
+    base = mlp(64, 64, 10, rng=0)
     train(base, X_train, y_train, epochs=10, lr=2e-2, batch_size=128)
     saturated = Temperature(base, 1e-3)  # logits x 1000: the softmax saturates
-    kw = dict(eps=0.1, alpha=0.025, steps=10, generator=0)
+    kw = dict(eps=0.1, step_size=0.025, steps=10, rng=0)
     ce = robust_accuracy(saturated, X, y, partial(pgd, **kw))
     margin = robust_accuracy(saturated, X, y, partial(pgd, loss="margin", **kw))
     assert margin < ce - 0.2
@@ -161,21 +163,21 @@ def test_margin_loss_attacks_a_saturated_model(digits):
 @pytest.mark.parametrize(
     "kwargs,match",
     [
-        (dict(eps=-0.1, alpha=0.1, steps=1), "eps"),
-        (dict(eps=0.1, alpha=0.0, steps=1), "alpha"),
-        (dict(eps=0.1, alpha=0.1, steps=0), "steps"),
-        (dict(eps=0.1, alpha=0.1, steps=1, norm="l1"), "norm"),
-        (dict(eps=0.1, alpha=0.1, steps=1, loss="hinge"), "loss"),
-        (dict(eps=0.1, alpha=0.1, steps=1, generator="seed"), "generator"),
+        (dict(eps=-0.1, step_size=0.1, steps=1), "eps"),
+        (dict(eps=0.1, step_size=0.0, steps=1), "step_size"),
+        (dict(eps=0.1, step_size=0.1, steps=0), "steps"),
+        (dict(eps=0.1, step_size=0.1, steps=1, norm="l1"), "norm"),
+        (dict(eps=0.1, step_size=0.1, steps=1, loss="hinge"), "loss"),
+        (dict(eps=0.1, step_size=0.1, steps=1, rng="seed"), "rng"),
     ],
 )
 def test_pgd_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
-        pgd(mlp(seed=0), np.zeros((2, 64)), np.zeros(2, dtype=int), **kwargs)
+        pgd(mlp(rng=0), np.zeros((2, 64)), np.zeros(2, dtype=int), **kwargs)
 
 
 def test_attacks_reject_inputs_outside_unit_box_and_length_mismatch():
-    model = mlp(seed=0)
+    model = mlp(rng=0)
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         fgsm(model, np.full((2, 64), 16.0), np.zeros(2, dtype=int), eps=0.1)
     with pytest.raises(ValueError, match="different lengths"):
@@ -187,7 +189,9 @@ def test_attacks_reject_inputs_outside_unit_box_and_length_mismatch():
 def test_robust_accuracy(trained, digits):
     _, X, _, y = digits
     assert robust_accuracy(trained, X, y, None) == evaluate(trained, X, y)
-    assert robust_accuracy(trained, X, y, partial(fgsm, eps=0.2)) < robust_accuracy(trained, X, y, None)
+    assert robust_accuracy(trained, X, y, partial(fgsm, eps=0.2)) < robust_accuracy(
+        trained, X, y, None
+    )
     with pytest.raises(ValueError, match="attack"):
         robust_accuracy(trained, X, y, "pgd")
 
@@ -195,33 +199,43 @@ def test_robust_accuracy(trained, digits):
 def test_adversarial_training_uses_the_training_loop_and_helps(digits):
     X_train, X, y_train, y = digits
     X_small, y_small = X_train[:600], y_train[:600]
-    standard, robust = mlp(64, 64, 10, seed=0), mlp(64, 64, 10, seed=0)
+    standard, robust = mlp(64, 64, 10, rng=0), mlp(64, 64, 10, rng=0)
     train(standard, X_small, y_small, epochs=15, lr=2e-2, batch_size=128)
-    history = adversarial_training(robust, X_small, y_small, eps=0.1, steps=3, epochs=15, lr=2e-2, batch_size=128)
+    history = adversarial_training(
+        robust, X_small, y_small, eps=0.1, steps=3, epochs=15, lr=2e-2, batch_size=128
+    )
     assert set(history) == {"loss", "accuracy"} and len(history["loss"]) == 15
-    attack = partial(pgd, eps=0.1, alpha=0.025, steps=10, generator=0)
+    attack = partial(pgd, eps=0.1, step_size=0.025, steps=10, rng=0)
     assert robust_accuracy(robust, X, y, attack) > robust_accuracy(standard, X, y, attack) + 0.2
     with pytest.raises(ValueError, match="steps"):
         adversarial_training(robust, X_small, y_small, eps=0.1, steps=0)
 
 
 def test_gaussian_augment():
-    noisy = gaussian_augment(sigma=0.5, generator=0)
+    noisy = gaussian_augment(sigma=0.5, rng=0)
     out = noisy(None, torch.zeros(4000, 2), None)
     assert abs(float(out.std()) - 0.5) < 0.03 and abs(float(out.mean())) < 0.03
     with pytest.raises(ValueError, match="sigma"):
         gaussian_augment(sigma=-1)
 
 
-def test_as_generator():
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_the_deprecated_as_generator_behaves_as_before():
     assert as_generator(None) is None
     g = torch.Generator().manual_seed(1)
     assert as_generator(g) is g
     assert isinstance(as_generator(np.random.default_rng(0)), torch.Generator)
+    same = [torch.rand(3, generator=as_generator(4)) for _ in range(2)]
+    assert torch.equal(*same)
     with pytest.raises(ValueError, match="non-negative"):
         as_generator(-1)
     with pytest.raises(ValueError, match="generator"):
         as_generator(True)
+
+
+def test_as_generator_warns():
+    with pytest.warns(DeprecationWarning, match="rng"):
+        as_generator(0)
 
 
 # --------------------------------------------------------------------------------------------
@@ -255,11 +269,11 @@ def test_median_smooth():
 
 def test_add_noise():
     X = np.full((500, 64), 0.5, dtype=np.float32)
-    a = add_noise(X, sigma=0.1, generator=3)
-    np.testing.assert_array_equal(a, add_noise(X, sigma=0.1, generator=3))
+    a = add_noise(X, sigma=0.1, rng=3)
+    np.testing.assert_array_equal(a, add_noise(X, sigma=0.1, rng=3))
     assert abs(float((a - X).std()) - 0.1) < 0.01
-    assert add_noise(X, sigma=2.0, generator=0).max() <= 1
-    assert add_noise(X, sigma=2.0, generator=0, clip=False).max() > 1
+    assert add_noise(X, sigma=2.0, rng=0).max() <= 1
+    assert add_noise(X, sigma=2.0, rng=0, clip=False).max() > 1
     with pytest.raises(ValueError, match="sigma"):
         add_noise(X, sigma=-0.1)
 
@@ -267,7 +281,7 @@ def test_add_noise():
 def test_bpda_breaks_feature_squeezing(trained, digits):
     _, X, _, y = digits
     squeezed = Preprocessed(trained, partial(feature_squeeze, bits=3))
-    kw = dict(eps=0.1, alpha=0.025, steps=10, generator=0)
+    kw = dict(eps=0.1, step_size=0.025, steps=10, rng=0)
     naive = robust_accuracy(squeezed, X, y, partial(pgd, **kw))
     adaptive = robust_accuracy(squeezed, X, y, partial(bpda_pgd, **kw))
     assert naive > 0.85 and adaptive < naive - 0.4
@@ -281,19 +295,27 @@ def test_bpda_breaks_feature_squeezing(trained, digits):
 
 def test_eot_with_a_random_transform_stays_in_ball(trained, digits):
     _, X, _, y = digits
-    noisy = Preprocessed(trained, partial(add_noise, sigma=0.1, generator=0))
-    X_adv = bpda_pgd(noisy, X[:20], y[:20], eps=0.1, alpha=0.05, steps=2, eot_samples=4, generator=0)
+    noisy = Preprocessed(trained, partial(add_noise, sigma=0.1, rng=0))
+    X_adv = bpda_pgd(noisy, X[:20], y[:20], eps=0.1, step_size=0.05, steps=2, eot_samples=4, rng=0)
     assert _linf(X_adv, X[:20]) <= 0.1 + 1e-6
 
 
 def test_distill_and_defensive_distillation(digits):
     X_train, X, y_train, y = digits
     with pytest.raises(ValueError, match="probability"):
-        distill(mlp(seed=0), X_train[:4], np.full((4, 10), 0.5))
+        distill(mlp(rng=0), X_train[:4], np.full((4, 10), 0.5))
     with pytest.raises(ValueError, match="shape"):
-        distill(mlp(seed=0), X_train[:4], np.full((3, 10), 0.1))
-    student = defensive_distillation(mlp(64, 64, 10, seed=0), mlp(64, 64, 10, seed=1), X_train,
-                                     y_train, temperature=100, epochs=20, batch_size=128, lr=2e-2)
+        distill(mlp(rng=0), X_train[:4], np.full((3, 10), 0.1))
+    student = defensive_distillation(
+        mlp(64, 64, 10, rng=0),
+        mlp(64, 64, 10, rng=1),
+        X_train,
+        y_train,
+        temperature=100,
+        epochs=20,
+        batch_size=128,
+        lr=2e-2,
+    )
     assert evaluate(student, X, y) > 0.85
     x = torch.tensor(X, requires_grad=True)
     nn.functional.cross_entropy(student(x), torch.tensor(y), reduction="sum").backward()
@@ -325,7 +347,7 @@ class _Coin(nn.Module):
 
 def test_certify_radius_equals_the_formula_for_known_counts():
     sigma, n, alpha = 0.5, 1000, 0.001
-    label, radius = certify(_Fixed(0.9), np.zeros(64), sigma=sigma, n0=100, n=n, alpha=alpha, generator=0)
+    label, radius = certify(_Fixed(0.9), np.zeros(64), sigma=sigma, n0=100, n=n, alpha=alpha, rng=0)
     p_lower = stats.beta.ppf(alpha, 900, n - 900 + 1)
     assert label == 0
     assert radius == pytest.approx(sigma * stats.norm.ppf(p_lower), rel=1e-9)
@@ -343,12 +365,12 @@ def test_certify_on_a_linear_model_recovers_the_distance_to_the_boundary():
         model.weight[1, 0], model.weight[0, 0] = 1.0, -1.0
     x = np.zeros(64, dtype=np.float32)
     x[0] = 0.3
-    label, radius = certify(model, x, sigma=0.25, n0=100, n=20000, alpha=0.001, generator=0)
+    label, radius = certify(model, x, sigma=0.25, n0=100, n=20000, alpha=0.001, rng=0)
     assert label == 1 and 0.22 < radius <= 0.3 + 1e-3
 
 
 def test_certify_abstains_and_validates():
-    label, radius = certify(_Coin(), np.zeros(64), sigma=0.25, n0=50, n=500, generator=0)
+    label, radius = certify(_Coin(), np.zeros(64), sigma=0.25, n0=50, n=500, rng=0)
     assert (label, radius) == (-1, 0.0)
     with pytest.raises(ValueError, match="n0"):
         certify(_Coin(), np.zeros(64), sigma=0.25, n0=0, n=10)
@@ -361,7 +383,7 @@ def test_certify_abstains_and_validates():
 
 
 def test_smoothed_predict_abstains_on_pure_noise_and_answers_when_sure():
-    assert smoothed_predict(_Coin(), np.zeros(64), sigma=0.25, n=400, alpha=0.001, generator=0) == -1
+    assert smoothed_predict(_Coin(), np.zeros(64), sigma=0.25, n=400, alpha=0.001, rng=0) == -1
     assert smoothed_predict(_Fixed(1.0), np.zeros(64), sigma=0.25, n=100, alpha=0.001) == 0
     assert smoothed_predict(_Fixed(0.55), np.zeros(64), sigma=0.25, n=100, alpha=0.001) == -1
     with pytest.raises(ValueError, match="n must"):
@@ -369,7 +391,7 @@ def test_smoothed_predict_abstains_on_pure_noise_and_answers_when_sure():
 
 
 def test_certify_dataset_and_certified_accuracy():
-    labels, radii = certify_dataset(_Fixed(1.0), np.zeros((3, 64)), sigma=0.25, n0=10, n=100, generator=0)
+    labels, radii = certify_dataset(_Fixed(1.0), np.zeros((3, 64)), sigma=0.25, n0=10, n=100, rng=0)
     assert labels.tolist() == [0, 0, 0] and np.all(radii > 0)
     assert certified_accuracy(labels, radii, [0, 0, 1], 0.0) == pytest.approx(2 / 3)
     curve = certified_accuracy(labels, radii, [0, 0, 0], [0.0, radii[0], radii[0] + 0.01])
@@ -378,16 +400,15 @@ def test_certify_dataset_and_certified_accuracy():
         certified_accuracy([0], [0.1, 0.2], [0], 0.1)
 
 
-def test_clopper_pearson_and_radius_helpers():
-    assert clopper_pearson_lower(100, 100, alpha=0.01) == pytest.approx(0.01 ** (1 / 100))
-    assert clopper_pearson_lower(0, 100, alpha=0.01) == 0.0
-    assert clopper_pearson_lower(50, 100, alpha=0.05) < 0.5
+def test_radius_helper_and_the_deprecated_clopper_pearson_lower():
     assert certified_radius(stats.norm.cdf(2.0), sigma=0.3) == pytest.approx(0.6)
     assert certified_radius(0.5, sigma=0.3) == 0.0
-    with pytest.raises(ValueError, match="k <= n"):
-        clopper_pearson_lower(5, 3, alpha=0.1)
     with pytest.raises(ValueError, match="p_lower"):
         certified_radius(1.5, sigma=0.3)
+    with pytest.warns(DeprecationWarning, match="clopper_pearson"):
+        assert clopper_pearson_lower(100, 100, alpha=0.01) == pytest.approx(0.01 ** (1 / 100))
+    with pytest.warns(DeprecationWarning), pytest.raises(ValueError, match="count <= n"):
+        clopper_pearson_lower(5, 3, alpha=0.1)
 
 
 # --------------------------------------------------------------------------------------------
@@ -408,28 +429,30 @@ def test_flip_labels():
 def test_trigger_and_backdoor():
     X = np.zeros((50, 64), dtype=np.float32)
     y = np.arange(50) % 5
-    stamped = add_trigger(X, size=3, value=0.7)
+    stamped = add_trigger(X, pixels=(0, 1, 2, 8, 9, 10, 16, 17, 18), value=0.7)
     assert np.count_nonzero(stamped[0]) == 9 and stamped.max() == pytest.approx(0.7)
     assert np.count_nonzero(X) == 0  # input untouched
     Xp, yp, idx = poison_backdoor(X, y, fraction=0.1, target=2, rng=np.random.default_rng(0))
     assert len(idx) == 5 and np.all(yp[idx] == 2) and np.all(y[idx] != 2)
     assert np.count_nonzero(Xp.sum(1)) == 5
-    with pytest.raises(ValueError, match="size"):
-        add_trigger(X, size=9)
+    with pytest.raises(ValueError, match="pixels"):
+        add_trigger(X, pixels=(64,))
     with pytest.raises(ValueError, match="not of class"):
         poison_backdoor(X, y, fraction=0.9, target=2, rng=np.random.default_rng(0))
 
 
 def test_backdoor_end_to_end_and_spectral_signatures(digits):
     X_train, X, y_train, y = digits
-    Xp, yp, idx = poison_backdoor(X_train, y_train, fraction=0.03, target=0, rng=np.random.default_rng(0))
-    model = mlp(64, 64, 10, seed=0)
+    Xp, yp, idx = poison_backdoor(
+        X_train, y_train, fraction=0.03, target=0, rng=np.random.default_rng(0)
+    )
+    model = mlp(64, 64, 10, rng=0)
     train(model, Xp, yp, epochs=15, lr=2e-2, batch_size=128)
     assert attack_success_rate(model, X, y, target=0) > 0.8
     assert evaluate(model, X, y) > 0.9
     in_class = np.flatnonzero(yp == 0)
     scores = spectral_signature_scores(hidden_features(model, Xp[in_class]))
-    top = in_class[np.argsort(scores)[-int(1.5 * len(idx)):]]
+    top = in_class[np.argsort(scores)[-int(1.5 * len(idx)) :]]
     assert np.isin(idx, top).mean() > 0.8
     losses = per_example_loss(model, Xp, yp)
     assert losses.shape == (len(yp),) and np.all(losses >= 0)
@@ -449,10 +472,10 @@ def test_pgd_is_never_weaker_than_fgsm_even_on_an_untrained_model():
     X = rng.random((300, 64)).astype(np.float32)
     y = rng.integers(0, 10, 300)
     for seed in range(3):
-        model = mlp(64, 16, 10, seed=seed)
+        model = mlp(64, 16, 10, rng=seed)
         for eps in (0.01, 0.05, 0.2):
             X_f = fgsm(model, X, y, eps=eps)
-            X_p = pgd(model, X, y, eps=eps, alpha=eps / 10, steps=2, generator=seed)
+            X_p = pgd(model, X, y, eps=eps, step_size=eps / 10, steps=2, rng=seed)
             with torch.no_grad():
                 wrong_f = model(torch.tensor(X_f)).argmax(1).numpy() != y
                 wrong_p = model(torch.tensor(X_p)).argmax(1).numpy() != y

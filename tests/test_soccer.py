@@ -20,7 +20,7 @@ def loop_share(positions, teams, xs, ys, power=3.0):
             if (d == 0).any():
                 out[i, j] = np.mean(teams[d == 0] == 0)
                 continue
-            w = d ** -power
+            w = d**-power
             out[i, j] = w[teams == 0].sum() / w.sum()
     return out
 
@@ -29,12 +29,18 @@ def loop_share(positions, teams, xs, ys, power=3.0):
 def test_team_share_matches_definition(power):
     positions, teams = pair_players("players1")
     xs, ys = cell_centres(7.5)
-    np.testing.assert_allclose(team_share(positions, teams, xs, ys, power=power), loop_share(positions, teams, xs, ys, power))
+    np.testing.assert_allclose(
+        team_share(positions, teams, xs, ys, power=power),
+        loop_share(positions, teams, xs, ys, power),
+    )
 
 
 def test_team_share_shape_range_and_on_player_cells():
     positions, teams = pair_players()
-    xs, ys = np.array([positions[3, 0], positions[15, 0], 50.0]), np.array([positions[3, 1], positions[15, 1]])
+    xs, ys = (
+        np.array([positions[3, 0], positions[15, 0], 50.0]),
+        np.array([positions[3, 1], positions[15, 1]]),
+    )
     share = team_share(positions, teams, xs, ys)
     assert share.shape == (2, 3)
     assert share[0, 0] == 1.0  # cell on a team-0 player
@@ -88,7 +94,10 @@ def test_drag_changes_the_map_where_expected():
         # the biggest change sits near the new spot, and it moved towards team 1 there
         i, j = np.unravel_index(np.abs(toy.share - before).argmax(), before.shape)
         far = np.hypot(toy.xs[j] - target[0], toy.ys[i] - target[1])
-        old = np.hypot(toy.xs[j] - pair_players()[0][team1_player, 0], toy.ys[i] - pair_players()[0][team1_player, 1])
+        old = np.hypot(
+            toy.xs[j] - pair_players()[0][team1_player, 0],
+            toy.ys[i] - pair_players()[0][team1_player, 1],
+        )
         assert min(far, old) < 10
         assert toy.share_at(*target) < 0.05
         assert toy.update_seconds > 0

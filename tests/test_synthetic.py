@@ -16,7 +16,7 @@ from course_utils.privacy.synthetic import (
     synthesize,
 )
 
-PATIENTS = synthetic_patients(2000, seed=2)
+PATIENTS = synthetic_patients(2000, rng=2)
 TABLE = discretize_patients(PATIENTS)
 
 
@@ -27,7 +27,7 @@ def test_discretized_patients_have_public_domains() -> None:
     assert list(TABLE["age"].cat.categories) == [label for label, _ in AGE_BANDS]
     assert list(TABLE["stay"].cat.categories) == [label for label, _ in STAY_BANDS]
     assert not TABLE.isna().any().any()
-    one = synthetic_patients(1, seed=0).assign(birth_year=[2024 - 18], stay_days=[6])
+    one = synthetic_patients(1, rng=0).assign(birth_year=[2024 - 18], stay_days=[6])
     row = discretize_patients(one).iloc[0]
     assert row["age"] == "18-34" and row["stay"] == "6-10"  # band edges belong to the upper band
     row = discretize_patients(one.assign(birth_year=[2024 - 17], stay_days=[5])).iloc[0]

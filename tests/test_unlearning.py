@@ -194,7 +194,7 @@ def digits():
 
 def test_sisa_shards_partition_and_predict(digits):
     X, y = digits
-    model = sisa_train(X, y, n_shards=4, seed=3)
+    model = sisa_train(X, y, n_shards=4, rng=3)
     all_rows = np.sort(np.concatenate(model.shards))
     np.testing.assert_array_equal(all_rows, np.arange(len(X)))
     assert model.rows_trained == len(X) and model.n_shards == 4 and model.n_slices == 1
@@ -205,7 +205,7 @@ def test_sisa_shards_partition_and_predict(digits):
 
 def test_sisa_remove_retrains_only_one_shard(digits):
     X, y = digits
-    model = sisa_train(X, y, n_shards=5, seed=0)
+    model = sisa_train(X, y, n_shards=5, rng=0)
     row = int(model.shards[2][7])
     after = sisa_remove(model, row)
     assert after.rows_trained == len(model.shards[2]) - 1
@@ -222,7 +222,7 @@ def test_sisa_remove_retrains_only_one_shard(digits):
 
 def test_sisa_slices_restart_from_checkpoint(digits):
     X, y = digits
-    model = sisa_train(X, y, n_shards=2, n_slices=3, seed=0)
+    model = sisa_train(X, y, n_shards=2, n_slices=3, rng=0)
     sizes = [len(s) for s in model.slices[0]]
     assert model.rows_trained == 2 * (sizes[0] + (sizes[0] + sizes[1]) + sum(sizes))
     last_slice_row = int(model.slices[0][2][0])

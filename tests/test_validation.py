@@ -105,3 +105,43 @@ def test_check_bool_and_choice():
 def test_long_values_are_summarised_in_messages():
     with pytest.raises(ValueError, match="got a list$"):
         check_int(list(range(100)), "n")
+
+
+def test_check_vector():
+    from course_utils.validation import check_vector
+
+    assert check_vector((1, 2), "x").dtype == float
+    for bad, word in (([], "empty"), ([[1.0]], "1-d"), ([1.0, np.nan], "NaN"), (["a"], "numbers")):
+        with pytest.raises(ValueError, match=f"^x .*{word}"):
+            check_vector(bad, "x")
+
+
+def test_as_seed_and_old_keyword():
+    import warnings
+
+    from course_utils.validation import as_seed, old_keyword
+
+    assert as_seed(np.int64(3)) == 3 and 0 <= as_seed(None) < 2**62
+    g1, g2 = np.random.default_rng(1), np.random.default_rng(1)
+    assert as_seed(g1) == as_seed(g2)
+    with pytest.raises(ValueError, match="^rng must"):
+        as_seed(-2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert old_keyword(4, None, old_name="seed") == 4
+    with pytest.warns(DeprecationWarning, match="seed= is deprecated"):
+        assert old_keyword(4, 7, old_name="seed") == 7
+
+
+def test_check_matrix():
+    from course_utils.validation import check_matrix
+
+    assert check_matrix([[1, 2]], "X").dtype == float
+    for bad, word in (
+        ([1.0], "2-d"),
+        (np.zeros((0, 3)), "non-empty"),
+        ([[np.inf]], "infinite"),
+        ("ab", "numbers"),
+    ):
+        with pytest.raises(ValueError, match=f"^X .*{word}"):
+            check_matrix(bad, "X")

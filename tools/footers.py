@@ -31,7 +31,9 @@ def stale(path: Path, present: set[str]) -> bool:
 def write(path: Path, present: set[str]) -> None:
     nb = nbformat.read(path, as_version=4)
     want = footer(path.name, present=present)
-    cells = [c for c in nb.cells if not (c.cell_type == "markdown" and c.source.startswith(FOOTER_MARK))]
+    cells = [
+        c for c in nb.cells if not (c.cell_type == "markdown" and c.source.startswith(FOOTER_MARK))
+    ]
     cells.append(nbformat.v4.new_markdown_cell(want))
     # keep ids stable: reuse the old footer's id when there was one
     old = [c for c in nb.cells if c.cell_type == "markdown" and c.source.startswith(FOOTER_MARK)]

@@ -9,8 +9,8 @@ Examples
 >>> from course_utils.training import mlp, train
 >>> rng = np.random.default_rng(0)
 >>> X = rng.random((200, 64)).astype(np.float32); y = (X[:, 0] > 0.5).astype(int)
->>> victim = mlp(seed=0); _ = train(victim, X, y, epochs=10)
->>> surrogate = extract(query_api(victim, output="label"), X, mlp(seed=1), epochs=10)
+>>> victim = mlp(rng=0); _ = train(victim, X, y, epochs=10)
+>>> surrogate = extract(query_api(victim, output="label"), X, mlp(rng=1), epochs=10)
 >>> agreement(victim, surrogate, X) > 0.8
 True
 """
@@ -23,8 +23,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..robustness import distill
+from ..robustness.defences import distill
 from ..training import train
+from ..validation import RNGLike, as_rng, check_choice, check_int
 
 __all__ = ["query_api", "extract", "agreement", "mixup_queries"]
 
@@ -51,15 +52,14 @@ def query_api(model: nn.Module, *, output: str = "proba", decimals: int | None =
     Examples
     --------
     >>> from course_utils.training import mlp
-    >>> api = query_api(mlp(seed=0), output="proba", decimals=1)
+    >>> api = query_api(mlp(rng=0), output="proba", decimals=1)
     >>> P = api(np.zeros((3, 64), dtype=np.float32))
     >>> P.shape, bool(np.allclose(P.sum(1), 1)), api.n_queries
     ((3, 10), True, 3)
     """
-    if output not in ("proba", "label"):
-        raise ValueError(f"output must be 'proba' or 'label', got {output!r}")
-    if decimals is not None and (isinstance(decimals, bool) or not isinstance(decimals, int) or decimals < 0):
-        raise ValueError(f"decimals must be a non-negative integer or None, got {decimals!r}")
+    check_choice(output, "output", ("proba", "label"))
+    if decimals is not None:
+        decimals = check_int(decimals, "decimals", min_val=0)
 
     @torch.no_grad()
     def query(X: np.ndarray) -> np.ndarray:
@@ -93,7 +93,7 @@ def extract(
     epochs: int = 30,
     lr: float = 1e-2,
     batch_size: int = 64,
-    seed: int = 0,
+    rng: RNGLike = 0,
 ) -> nn.Module:
     """Query the victim on ``X_queries`` and train ``surrogate`` (in place) on its answers.
 
@@ -109,7 +109,7 @@ def extract(
         What the attacker sends; natural images, synthetic ones (:func:`mixup_queries`)...
     surrogate : torch.nn.Module
         The attacker's model, trained in place.
-    epochs, lr, batch_size, seed : training knobs
+    epochs, lr, batch_size, rng : training knobs, as in :func:`course_utils.training.train`
 
     Returns
     -------
@@ -121,12 +121,17 @@ def extract(
     answers = np.asarray(victim_query(X_q))
     if len(answers) != len(X_q):
         raise ValueError(f"victim_query returned {len(answers)} answers for {len(X_q)} queries")
-    if answers.ndim == 1:
-        train(surrogate, X_q, answers.astype(np.int64), epochs=epochs, lr=lr, batch_size=batch_size, seed=seed)
-    elif answers.ndim == 2:
-        distill(surrogate, X_q, answers.astype(np.float32), epochs=epochs, lr=lr, batch_size=batch_size, seed=seed)
-    else:
-        raise ValueError(f"victim_query must return labels (N,) or probabilities (N, C), got shape {answers.shape}")
+    if answers.ndim not in (1, 2):
+        raise ValueError(
+            f"victim_query must return labels (N,) or probabilities (N, C), got shape {answers.shape}"
+        )
+    # labels: cross-entropy on them; probabilities: match them (distillation)
+    fit, targets = (
+        (train, answers.astype(np.int64))
+        if answers.ndim == 1
+        else (distill, answers.astype(np.float32))
+    )
+    fit(surrogate, X_q, targets, epochs=epochs, lr=lr, batch_size=batch_size, rng=rng)
     surrogate.eval()
     return surrogate
 
@@ -138,11 +143,15 @@ def agreement(model_a: nn.Module, model_b: nn.Module, X: np.ndarray | torch.Tens
     Examples
     --------
     >>> from course_utils.training import mlp
-    >>> m = mlp(seed=0)
+    >>> m = mlp(rng=0)
     >>> agreement(m, m, np.random.default_rng(0).random((10, 64)))
     1.0
     """
-    X_t = torch.as_tensor(np.asarray(X, dtype=np.float32)) if not isinstance(X, torch.Tensor) else X.float()
+    X_t = (
+        torch.as_tensor(np.asarray(X, dtype=np.float32))
+        if not isinstance(X, torch.Tensor)
+        else X.float()
+    )
     if len(X_t) == 0:
         raise ValueError("X must hold at least one input")
     modes = model_a.training, model_b.training
@@ -156,7 +165,7 @@ def agreement(model_a: nn.Module, model_b: nn.Module, X: np.ndarray | torch.Tens
     return float(same.float().mean())
 
 
-def mixup_queries(X_pool: np.ndarray, n: int, *, rng: np.random.Generator) -> np.ndarray:
+def mixup_queries(X_pool: np.ndarray, n: int, *, rng: RNGLike) -> np.ndarray:
     """``n`` synthetic queries: convex mixes ``lam * a + (1 - lam) * b`` of random pool pairs,
     ``lam ~ U(0, 1)``. Mixes sit between classes, near the decision boundaries an attacker wants
     to learn, and cost the attacker no extra data.
@@ -170,8 +179,8 @@ def mixup_queries(X_pool: np.ndarray, n: int, *, rng: np.random.Generator) -> np
     X_pool = np.asarray(X_pool, dtype=np.float32)
     if X_pool.ndim < 2 or len(X_pool) < 2:
         raise ValueError(f"X_pool must hold at least two examples, got shape {X_pool.shape}")
-    if n < 0:
-        raise ValueError(f"n must be non-negative, got {n}")
+    n = check_int(n, "n", min_val=0)
+    rng = as_rng(rng)
     a = rng.integers(0, len(X_pool), size=n)
     b = rng.integers(0, len(X_pool), size=n)
     lam = rng.random(n).astype(np.float32).reshape((-1,) + (1,) * (X_pool.ndim - 1))

@@ -24,6 +24,9 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..plotting import plot_images  # the shared image helper, kept here under its old name
+from ..validation import RNGLike, as_rng, check_int, check_positive
+
 __all__ = ["invert_class", "invert_class_blackbox", "correlation_matrix", "plot_images"]
 
 
@@ -31,15 +34,15 @@ def _classes(target_class: int | Sequence[int]) -> tuple[np.ndarray, bool]:
     single = np.ndim(target_class) == 0
     arr = np.atleast_1d(np.asarray(target_class))
     if arr.size == 0 or not np.issubdtype(arr.dtype, np.integer) or (arr < 0).any():
-        raise ValueError(f"target_class must be a non-negative int or a sequence of them, got {target_class!r}")
+        raise ValueError(
+            f"target_class must be a non-negative int or a sequence of them, got {target_class!r}"
+        )
     return arr.astype(np.int64), single
 
 
 def _check_knobs(steps: int, lr: float, bounds: tuple[float, float]) -> None:
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
-        raise ValueError(f"steps must be a positive integer, got {steps!r}")
-    if not lr > 0:
-        raise ValueError(f"lr must be positive, got {lr!r}")
+    check_int(steps, "steps", min_val=1)
+    check_positive(lr, "lr")
     if len(bounds) != 2 or not bounds[0] < bounds[1]:
         raise ValueError(f"bounds must be (low, high) with low < high, got {bounds!r}")
 
@@ -49,7 +52,9 @@ def _init(init: Any, k: int, d: int) -> np.ndarray:
     if arr.ndim == 0:
         return np.full((k, d), float(arr))
     if arr.shape != (d,):
-        raise ValueError(f"init must be a number or an array of shape ({d},), got shape {arr.shape}")
+        raise ValueError(
+            f"init must be a number or an array of shape ({d},), got shape {arr.shape}"
+        )
     return np.tile(arr, (k, 1))
 
 
@@ -64,7 +69,9 @@ def _tv(x: torch.Tensor, shape: tuple[int, int] | None) -> torch.Tensor:
     if shape is None:
         return torch.zeros(len(x))
     img = x.view(len(x), *shape)
-    return (img[:, 1:] - img[:, :-1]).abs().sum((1, 2)) + (img[:, :, 1:] - img[:, :, :-1]).abs().sum((1, 2))
+    return (img[:, 1:] - img[:, :-1]).abs().sum((1, 2)) + (
+        img[:, :, 1:] - img[:, :, :-1]
+    ).abs().sum((1, 2))
 
 
 def invert_class(
@@ -125,7 +132,9 @@ def invert_class(
         if image_shape is None:
             side = int(round(np.sqrt(d)))
             if side * side != d:
-                raise ValueError(f"tv > 0 needs image_shape: {d} features do not make a square image")
+                raise ValueError(
+                    f"tv > 0 needs image_shape: {d} features do not make a square image"
+                )
             image_shape = (side, side)
         if len(image_shape) != 2 or int(np.prod(image_shape)) != d:
             raise ValueError(f"image_shape {image_shape} does not match n_features {d}")
@@ -170,7 +179,7 @@ def invert_class_blackbox(
     sigma: float = 0.1,
     bounds: tuple[float, float] = (0.0, 1.0),
     init: float | np.ndarray = 0.0,
-    seed: int = 0,
+    rng: RNGLike = 0,
 ) -> tuple[np.ndarray, int]:
     """Black-box model inversion: only confidence scores, gradient estimated from queries.
 
@@ -192,7 +201,7 @@ def invert_class_blackbox(
     sigma : float, default 0.1
         Size of the probing perturbation.
     bounds, init : as in :func:`invert_class`
-    seed : int, default 0
+    rng : numpy.random.Generator, int seed or None, default 0
 
     Returns
     -------
@@ -205,37 +214,42 @@ def invert_class_blackbox(
     >>> w = np.array([[1.0, -1.0], [-1.0, 1.0]])  # class 1 likes feature 1
     >>> def query(X):
     ...     z = X @ w; e = np.exp(z - z.max(1, keepdims=True)); return e / e.sum(1, keepdims=True)
-    >>> x, n_queries = invert_class_blackbox(query, 1, n_features=2, steps=50, seed=0)
+    >>> x, n_queries = invert_class_blackbox(query, 1, n_features=2, steps=50, rng=0)
     >>> x.round(2).tolist(), n_queries
     ([0.0, 1.0], 1000)
     """
     classes, single = _classes(target_class)
     _check_knobs(steps, lr, bounds)
-    if isinstance(n_features, bool) or not isinstance(n_features, (int, np.integer)) or n_features < 1:
-        raise ValueError(f"n_features must be a positive integer, got {n_features!r}")
-    if isinstance(n_directions, bool) or not isinstance(n_directions, (int, np.integer)) or n_directions < 1:
-        raise ValueError(f"n_directions must be a positive integer, got {n_directions!r}")
-    if not sigma > 0:
-        raise ValueError(f"sigma must be positive, got {sigma!r}")
-    rng = np.random.default_rng(seed)
+    n_features = check_int(n_features, "n_features", min_val=1)
+    n_directions = check_int(n_directions, "n_directions", min_val=1)
+    sigma = check_positive(sigma, "sigma")
+    rng = as_rng(rng)
     k, m, d = len(classes), int(n_directions), int(n_features)
     x = _init(init, k, d)
     first = np.asarray(query(x[:1]))
     if first.ndim != 2 or first.shape[0] != 1:
-        raise ValueError(f"query must return probabilities of shape (m, n_classes), got {first.shape}")
+        raise ValueError(
+            f"query must return probabilities of shape (m, n_classes), got {first.shape}"
+        )
     if classes.max() >= first.shape[1]:
         raise ValueError(f"target_class must be in [0, {first.shape[1] - 1}], got {target_class!r}")
     mom, var = np.zeros_like(x), np.zeros_like(x)
     b1, b2 = 0.9, 0.999
     for step in range(1, steps + 1):
         u = rng.normal(size=(k, m, d))
-        probes = np.clip(np.concatenate([x[:, None] + sigma * u, x[:, None] - sigma * u], axis=1), *bounds)
+        probes = np.clip(
+            np.concatenate([x[:, None] + sigma * u, x[:, None] - sigma * u], axis=1), *bounds
+        )
         probs = np.asarray(query(probes.reshape(-1, d))).reshape(k, 2 * m, -1)
-        f = np.log(np.take_along_axis(probs, classes[:, None, None], axis=2)[..., 0] + 1e-12)  # (k, 2m)
+        f = np.log(
+            np.take_along_axis(probs, classes[:, None, None], axis=2)[..., 0] + 1e-12
+        )  # (k, 2m)
         grad = ((f[:, :m] - f[:, m:])[..., None] * u).mean(axis=1) / (2 * sigma)
         mom = b1 * mom + (1 - b1) * grad
         var = b2 * var + (1 - b2) * grad**2
-        x = np.clip(x + lr * (mom / (1 - b1**step)) / (np.sqrt(var / (1 - b2**step)) + 1e-8), *bounds)
+        x = np.clip(
+            x + lr * (mom / (1 - b1**step)) / (np.sqrt(var / (1 - b2**step)) + 1e-8), *bounds
+        )
     n_queries = 2 * m * steps
     return (x[0] if single else x), n_queries
 
@@ -253,48 +267,12 @@ def correlation_matrix(images: Any, references: Any) -> np.ndarray:
     a = np.atleast_2d(np.asarray(images, dtype=float))
     b = np.atleast_2d(np.asarray(references, dtype=float))
     if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1]:
-        raise ValueError(f"images and references must be 2-d with the same width, got {a.shape} and {b.shape}")
+        raise ValueError(
+            f"images and references must be 2-d with the same width, got {a.shape} and {b.shape}"
+        )
     a = a - a.mean(1, keepdims=True)
     b = b - b.mean(1, keepdims=True)
     na, nb = np.linalg.norm(a, axis=1), np.linalg.norm(b, axis=1)
     if (na == 0).any() or (nb == 0).any():
         raise ValueError("constant images have no correlation; every image needs some contrast")
     return (a @ b.T) / np.outer(na, nb)
-
-
-def plot_images(
-    images: Any,
-    *,
-    titles: Sequence[str] | None = None,
-    shape: tuple[int, int] = (8, 8),
-    axes: Any = None,
-    cmap: str = "gray_r",
-) -> Any:
-    """Draw flat images in a row (one axes each); returns the array of axes.
-
-    Examples
-    --------
-    >>> axes = plot_images(np.zeros((3, 64)), titles=["a", "b", "c"])
-    >>> len(axes), axes[1].get_title()
-    (3, 'b')
-    >>> import matplotlib.pyplot as plt; plt.close("all")
-    """
-    import matplotlib.pyplot as plt
-
-    imgs = np.atleast_2d(np.asarray(images, dtype=float))
-    if imgs.shape[1] != shape[0] * shape[1]:
-        raise ValueError(f"images must have {shape[0] * shape[1]} pixels for shape {shape}, got {imgs.shape[1]}")
-    if titles is not None and len(titles) != len(imgs):
-        raise ValueError(f"need one title per image ({len(imgs)}), got {len(titles)}")
-    if axes is None:
-        _, axes = plt.subplots(1, len(imgs), figsize=(0.9 * len(imgs) + 0.3, 1.3), squeeze=False)
-        axes = axes[0]
-    axes = np.atleast_1d(axes)
-    for i, (ax, img) in enumerate(zip(axes, imgs, strict=False)):
-        ax.imshow(img.reshape(shape), cmap=cmap, vmin=0, vmax=max(1.0, float(img.max())))
-        ax.set_xticks([])
-        ax.set_yticks([])
-        ax.grid(False)
-        if titles is not None:
-            ax.set_title(titles[i], fontsize=9)
-    return axes

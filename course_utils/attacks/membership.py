@@ -1,16 +1,15 @@
-"""Membership inference: the loss-threshold attack, LiRA, and the metrics that judge them.
+"""Membership inference: the loss-threshold attack and LiRA.
 
 Conventions used throughout:
 
 * every attack returns one **score per example, higher = more likely a member**;
-* ``is_member`` is a 1-d boolean (or 0/1) array of the same length as the scores;
 * LiRA works on the **logit-scaled confidence** of the true class,
   ``phi = log(p_y / (1 - p_y))`` (see :func:`logit_confidence`), because that statistic is close
   to Gaussian across retrainings while ``p_y`` itself piles up at 1.
 
-The metrics follow scikit-learn's ``roc_curve`` exactly (ties share a threshold), so
-:func:`roc_auc` equals ``sklearn.metrics.roc_auc_score`` and :func:`tpr_at_fpr` is the largest
-true-positive rate among the ROC points whose false-positive rate is at most ``fpr``.
+The metrics that judge an attack (``roc_curve``, ``roc_auc``, ``tpr_at_fpr``, ``plot_roc``,
+scikit-learn's ``(y_true, y_score)`` order) live in :mod:`course_utils.attacks.roc` and are
+re-exported here.
 
 References: Yeom et al., "Privacy risk in machine learning", CSF 2018 (loss threshold);
 Carlini et al., "Membership inference attacks from first principles", S&P 2022 (LiRA).
@@ -24,6 +23,9 @@ from typing import Any
 import numpy as np
 from scipy import stats as _stats
 from scipy.special import logsumexp
+
+from ..validation import RNGLike, as_rng, check_int, check_vector
+from .roc import plot_roc, roc_auc, roc_curve, tpr_at_fpr
 
 __all__ = [
     "loss_threshold_scores",
@@ -41,36 +43,6 @@ __all__ = [
 ]
 
 _MIN_STD = 1e-3  # floor on a fitted standard deviation, so one repeated value cannot divide by 0
-
-
-def _as_1d(x: Any, name: str) -> np.ndarray:
-    arr = np.asarray(x, dtype=float)
-    if arr.ndim != 1:
-        raise ValueError(f"{name} must be a 1-d array, got shape {arr.shape}")
-    if arr.size == 0:
-        raise ValueError(f"{name} must not be empty")
-    if np.isnan(arr).any():
-        raise ValueError(f"{name} contains NaN")
-    return arr
-
-
-def _scores_and_labels(scores: Any, is_member: Any) -> tuple[np.ndarray, np.ndarray]:
-    s = _as_1d(scores, "scores")
-    raw = np.asarray(is_member)
-    if raw.ndim != 1:
-        raise ValueError(f"is_member must be a 1-d array, got shape {raw.shape}")
-    if len(raw) != len(s):
-        raise ValueError(
-            f"scores and is_member must have the same length, got {len(s)} and {len(raw)}"
-        )
-    if raw.dtype != bool:
-        values = np.unique(raw)
-        if not np.isin(values, [0, 1]).all():
-            raise ValueError(f"is_member must be boolean or 0/1, got values {values[:5]}")
-    labels = raw.astype(bool)
-    if labels.all() or not labels.any():
-        raise ValueError("is_member must contain both members (True) and non-members (False)")
-    return s, labels
 
 
 def loss_threshold_scores(losses: Any) -> np.ndarray:
@@ -94,7 +66,7 @@ def loss_threshold_scores(losses: Any) -> np.ndarray:
     >>> loss_threshold_scores([0.01, 2.3, 0.5]).tolist()
     [-0.01, -2.3, -0.5]
     """
-    arr = _as_1d(losses, "losses")
+    arr = check_vector(losses, "losses")
     if not np.isfinite(arr).all():
         raise ValueError("losses must be finite")
     return -arr
@@ -131,7 +103,9 @@ def logit_confidence(outputs: Any, labels: Any, *, from_logits: bool = False) ->
     if out.ndim != 2 or out.shape[1] < 2:
         raise ValueError(f"outputs must have shape (n, n_classes >= 2), got {out.shape}")
     if lab.ndim != 1 or len(lab) != len(out):
-        raise ValueError(f"labels must be 1-d with one entry per row of outputs ({len(out)}), got shape {lab.shape}")
+        raise ValueError(
+            f"labels must be 1-d with one entry per row of outputs ({len(out)}), got shape {lab.shape}"
+        )
     if len(out) == 0:
         raise ValueError("outputs must not be empty")
     if not np.issubdtype(lab.dtype, np.integer) or lab.min() < 0 or lab.max() >= out.shape[1]:
@@ -140,7 +114,9 @@ def logit_confidence(outputs: Any, labels: Any, *, from_logits: bool = False) ->
         log_p = out - logsumexp(out, axis=1, keepdims=True)
     else:
         if (out < 0).any() or not np.allclose(out.sum(1), 1.0, atol=1e-3):
-            raise ValueError("outputs must be probabilities (rows >= 0 summing to 1); pass from_logits=True for logits")
+            raise ValueError(
+                "outputs must be probabilities (rows >= 0 summing to 1); pass from_logits=True for logits"
+            )
         log_p = np.log(np.clip(out, 1e-300, None))
     rows = np.arange(len(out))
     true = log_p[rows, lab]
@@ -149,7 +125,7 @@ def logit_confidence(outputs: Any, labels: Any, *, from_logits: bool = False) ->
     return true - logsumexp(others, axis=1)
 
 
-def membership_masks(n: int, n_models: int, *, seed: int = 0) -> np.ndarray:
+def membership_masks(n: int, n_models: int, *, rng: RNGLike = 0) -> np.ndarray:
     """Balanced random training sets for LiRA's shadow models.
 
     Column ``j`` says which of the ``n`` examples model ``j`` trains on. Every example is IN
@@ -162,7 +138,7 @@ def membership_masks(n: int, n_models: int, *, seed: int = 0) -> np.ndarray:
         Size of the pool, at least 2.
     n_models : int
         Number of models (target plus shadows), at least 2.
-    seed : int, default 0
+    rng : numpy.random.Generator, int seed or None, default 0
 
     Returns
     -------
@@ -170,15 +146,13 @@ def membership_masks(n: int, n_models: int, *, seed: int = 0) -> np.ndarray:
 
     Examples
     --------
-    >>> masks = membership_masks(6, 4, seed=0)
+    >>> masks = membership_masks(6, 4, rng=0)
     >>> masks.shape, masks.sum(axis=1).tolist()
     ((6, 4), [2, 2, 2, 2, 2, 2])
     """
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
-        raise ValueError(f"n must be an integer >= 2, got {n!r}")
-    if isinstance(n_models, bool) or not isinstance(n_models, (int, np.integer)) or n_models < 2:
-        raise ValueError(f"n_models must be an integer >= 2, got {n_models!r}")
-    rng = np.random.default_rng(seed)
+    n = check_int(n, "n", min_val=2)
+    n_models = check_int(n_models, "n_models", min_val=2)
+    rng = as_rng(rng)
     # Carlini et al.'s trick: per example, rank random keys across models; IN = lower half.
     order = rng.random((n, n_models)).argsort(axis=1).argsort(axis=1)
     return order < n_models // 2
@@ -209,7 +183,9 @@ def split_in_out(stats: Any, masks: Any) -> tuple[np.ndarray, np.ndarray]:
     s = np.asarray(stats, dtype=float)
     m = np.asarray(masks)
     if s.ndim != 2 or m.shape != s.shape:
-        raise ValueError(f"stats and masks must be 2-d of the same shape, got {s.shape} and {m.shape}")
+        raise ValueError(
+            f"stats and masks must be 2-d of the same shape, got {s.shape} and {m.shape}"
+        )
     m = m.astype(bool)
     return np.where(m, s, np.nan), np.where(m, np.nan, s)
 
@@ -247,7 +223,7 @@ def shadow_stats(
     >>> X = np.r_[np.zeros((4, 1)), np.ones((4, 1))]; y = np.r_[np.zeros(4, int), np.ones(4, int)]
     >>> def fit_logits(X_tr, y_tr, X_ev):  # a "model" that predicts class 1 iff x > 0.5
     ...     return np.c_[1 - X_ev[:, 0], X_ev[:, 0]] * 4
-    >>> shadow_stats(fit_logits, X, y, membership_masks(8, 3, seed=0)).shape
+    >>> shadow_stats(fit_logits, X, y, membership_masks(8, 3, rng=0)).shape
     (8, 3)
     """
     X_arr, y_arr = np.asarray(X), np.asarray(y)
@@ -255,7 +231,9 @@ def shadow_stats(
     if len(X_arr) != len(y_arr):
         raise ValueError(f"X and y must have the same length, got {len(X_arr)} and {len(y_arr)}")
     if m.ndim != 2 or len(m) != len(X_arr) or m.dtype != bool:
-        raise ValueError(f"masks must be a boolean array of shape (n={len(X_arr)}, n_models), got {m.dtype} {m.shape}")
+        raise ValueError(
+            f"masks must be a boolean array of shape (n={len(X_arr)}, n_models), got {m.dtype} {m.shape}"
+        )
     from contextlib import nullcontext
 
     if single_thread:
@@ -272,7 +250,9 @@ def shadow_stats(
     return np.stack(columns, axis=1)
 
 
-def _fit_gaussians(values: np.ndarray, name: str, fix_variance: bool) -> tuple[np.ndarray, np.ndarray]:
+def _fit_gaussians(
+    values: np.ndarray, name: str, fix_variance: bool
+) -> tuple[np.ndarray, np.ndarray]:
     counts = np.isfinite(values).sum(axis=1)
     if (counts == 0).any():
         bad = np.flatnonzero(counts == 0)[:5].tolist()
@@ -337,7 +317,7 @@ def lira_scores(
     >>> bool(np.all(np.diff(lira_scores([0.0, 1.0, 2.0], None, np.zeros((3, 2)) + [[-1, 1]], online=False)) > 0))
     True
     """
-    t = _as_1d(target_stats, "target_stats")
+    t = check_vector(target_stats, "target_stats")
     if not np.isfinite(t).all():
         raise ValueError("target_stats must be finite (use logit_confidence, which stays finite)")
     out_arr = np.asarray(out_stats, dtype=float)
@@ -349,14 +329,18 @@ def lira_scores(
     if not online:
         return _stats.norm.logcdf(t, loc=mu_out, scale=sd_out)
     if in_stats is None:
-        raise ValueError("in_stats is required when online=True (pass online=False to use only OUT shadows)")
+        raise ValueError(
+            "in_stats is required when online=True (pass online=False to use only OUT shadows)"
+        )
     in_arr = np.asarray(in_stats, dtype=float)
     if in_arr.ndim == 1 and len(in_arr) == len(t):
         in_arr = in_arr[:, None]
     if in_arr.ndim != 2 or len(in_arr) != len(t):
         raise ValueError(f"in_stats must have shape (n={len(t)}, n_shadows), got {in_arr.shape}")
     mu_in, sd_in = _fit_gaussians(in_arr, "in_stats", fix_variance)
-    return _stats.norm.logpdf(t, loc=mu_in, scale=sd_in) - _stats.norm.logpdf(t, loc=mu_out, scale=sd_out)
+    return _stats.norm.logpdf(t, loc=mu_in, scale=sd_in) - _stats.norm.logpdf(
+        t, loc=mu_out, scale=sd_out
+    )
 
 
 def lira_all_targets(
@@ -386,16 +370,18 @@ def lira_all_targets(
     Examples
     --------
     >>> rng = np.random.default_rng(0)
-    >>> masks = membership_masks(200, 8, seed=0)
+    >>> masks = membership_masks(200, 8, rng=0)
     >>> stats = rng.normal(size=(200, 1)) + 1.5 * masks + 0.3 * rng.normal(size=(200, 8))
     >>> scores = lira_all_targets(stats, masks)
-    >>> scores.shape, bool(min(roc_auc(scores[:, j], masks[:, j]) for j in range(8)) > 0.9)
+    >>> scores.shape, bool(min(roc_auc(masks[:, j], scores[:, j]) for j in range(8)) > 0.9)
     ((200, 8), True)
     """
     s = np.asarray(stats, dtype=float)
     m = np.asarray(masks)
     if s.ndim != 2 or m.shape != s.shape or s.shape[1] < 3:
-        raise ValueError(f"stats and masks must have the same shape (n, n_models >= 3), got {s.shape} and {m.shape}")
+        raise ValueError(
+            f"stats and masks must have the same shape (n, n_models >= 3), got {s.shape} and {m.shape}"
+        )
     m = m.astype(bool)
     out = np.empty_like(s)
     for j in range(s.shape[1]):
@@ -403,125 +389,6 @@ def lira_all_targets(
         in_s, out_s = split_in_out(s[:, others], m[:, others])
         out[:, j] = lira_scores(s[:, j], in_s, out_s, online=online, fix_variance=fix_variance)
     return out
-
-
-def roc_curve(scores: Any, is_member: Any) -> tuple[np.ndarray, np.ndarray]:
-    """False- and true-positive rates at every distinct threshold, starting at (0, 0).
-
-    Same points as ``sklearn.metrics.roc_curve(is_member, scores, drop_intermediate=False)``.
-
-    Examples
-    --------
-    >>> fpr, tpr = roc_curve([0.9, 0.8, 0.3, 0.1], [1, 0, 1, 0])
-    >>> fpr.tolist(), tpr.tolist()
-    ([0.0, 0.0, 0.5, 0.5, 1.0], [0.0, 0.5, 0.5, 1.0, 1.0])
-    """
-    s, labels = _scores_and_labels(scores, is_member)
-    order = np.argsort(-s, kind="stable")
-    s_sorted, lab_sorted = s[order], labels[order]
-    tps = np.cumsum(lab_sorted)
-    fps = np.cumsum(~lab_sorted)
-    last = np.r_[np.flatnonzero(np.diff(s_sorted) != 0), len(s) - 1]  # end of each tie block
-    fpr = np.r_[0.0, fps[last] / fps[-1]]
-    tpr = np.r_[0.0, tps[last] / tps[-1]]
-    return fpr, tpr
-
-
-def roc_auc(scores: Any, is_member: Any) -> float:
-    """Area under the ROC curve: P(score of a random member > score of a random non-member).
-
-    Ties count one half (Mann-Whitney U), as in ``sklearn.metrics.roc_auc_score``.
-    0.5 is chance; 1.0 separates members perfectly.
-
-    Examples
-    --------
-    >>> roc_auc([0.9, 0.8, 0.3, 0.1], [True, False, True, False])
-    0.75
-    """
-    s, labels = _scores_and_labels(scores, is_member)
-    ranks = _stats.rankdata(s)  # average ranks for ties
-    n_pos, n_neg = int(labels.sum()), int((~labels).sum())
-    u = ranks[labels].sum() - n_pos * (n_pos + 1) / 2
-    return float(u / (n_pos * n_neg))
-
-
-def tpr_at_fpr(scores: Any, is_member: Any, fpr: float = 0.01) -> float:
-    """Largest true-positive rate of any threshold whose false-positive rate is at most ``fpr``.
-
-    This is the metric that matters for privacy: an attack that confidently identifies *a few*
-    members with almost no false alarms is dangerous even when its AUC is near 0.5.
-
-    Parameters
-    ----------
-    scores : array-like of shape (n,)
-        Higher = more likely a member.
-    is_member : array-like of bool, shape (n,)
-    fpr : float, default 0.01
-        Allowed false-positive rate, in (0, 1).
-
-    Examples
-    --------
-    >>> tpr_at_fpr([0.9, 0.8, 0.3, 0.1], [1, 0, 1, 0], fpr=0.01)
-    0.5
-    """
-    if not isinstance(fpr, (int, float, np.floating, np.integer)) or not 0.0 < float(fpr) < 1.0:
-        raise ValueError(f"fpr must be a number in (0, 1), got {fpr!r}")
-    fprs, tprs = roc_curve(scores, is_member)
-    return float(tprs[fprs <= fpr + 1e-12].max())
-
-
-def plot_roc(
-    scores: Any,
-    is_member: Any,
-    *,
-    label: str | None = None,
-    log: bool = True,
-    ax: Any = None,
-    **plot_kw: Any,
-) -> Any:
-    """Draw the ROC curve of one attack; log-log axes by default (the low-FPR view).
-
-    Parameters
-    ----------
-    scores, is_member : as in :func:`roc_curve`
-    label : str, optional
-        Legend label; the AUC is appended.
-    log : bool, default True
-        Log-scaled axes, so the region FPR < 1% is visible. A dotted chance line is drawn.
-    ax : matplotlib Axes, optional
-
-    Returns
-    -------
-    matplotlib Axes
-
-    Examples
-    --------
-    >>> ax = plot_roc([0.9, 0.8, 0.3, 0.1], [1, 0, 1, 0], label="toy")
-    >>> ax.get_xscale(), len(ax.lines)
-    ('log', 2)
-    >>> import matplotlib.pyplot as plt; plt.close("all")
-    """
-    from course_utils.plotting import get_ax
-
-    ax = get_ax(ax)
-    fpr, tpr = roc_curve(scores, is_member)
-    auc = roc_auc(scores, is_member)
-    text = f"AUC {auc:.2f}" if label is None else f"{label} (AUC {auc:.2f})"
-    ax.plot(fpr, tpr, label=text, **plot_kw)
-    if log:
-        lo = 1.0 / (2 * len(fpr))
-        grid = np.logspace(np.log10(lo), 0, 50)
-        ax.plot(grid, grid, ls=":", color="grey", lw=1)
-        ax.set_xscale("log")
-        ax.set_yscale("log")
-        ax.set_xlim(lo, 1)
-        ax.set_ylim(lo, 1.05)
-    else:
-        ax.plot([0, 1], [0, 1], ls=":", color="grey", lw=1)
-    ax.set_xlabel("false-positive rate")
-    ax.set_ylabel("true-positive rate")
-    ax.legend(loc="lower right")
-    return ax
 
 
 def _log_true_prob(logits: Any, labels: Any, name: str, label_name: str) -> np.ndarray:

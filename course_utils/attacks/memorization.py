@@ -22,6 +22,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..validation import RNGLike, as_rng, check_int, check_positive
+
 __all__ = ["CharNgram", "card_log", "insert_canary", "candidate_log_probs", "exposure"]
 
 DIGITS = "0123456789"
@@ -59,12 +61,8 @@ class CharNgram:
     """
 
     def __init__(self, order: int = 4, alpha: float = 1.0) -> None:
-        if isinstance(order, bool) or not isinstance(order, (int, np.integer)) or order < 1:
-            raise ValueError(f"order must be an integer >= 1, got {order!r}")
-        if not alpha > 0:
-            raise ValueError(f"alpha must be positive, got {alpha!r}")
-        self.order = int(order)
-        self.alpha = float(alpha)
+        self.order = check_int(order, "order", min_val=1)
+        self.alpha = check_positive(alpha, "alpha")
         self.counts: dict[str, Counter] = defaultdict(Counter)
         self.totals: Counter = Counter()
         self.vocab: set[str] = set()
@@ -109,27 +107,27 @@ class CharNgram:
         history = context
         for ch in text:
             ctx = self._ctx(history)
-            total += np.log((self.counts[ctx][ch] + self.alpha) / (self.totals[ctx] + self.alpha * v))
+            total += np.log(
+                (self.counts[ctx][ch] + self.alpha) / (self.totals[ctx] + self.alpha * v)
+            )
             history += ch
         return float(total)
 
 
-def card_log(n_lines: int = 400, *, n_digits: int = 6, seed: int = 0) -> list[str]:
+def card_log(n_lines: int = 400, *, n_digits: int = 6, rng: RNGLike = 0) -> list[str]:
     """Synthetic customer-service notes: filler sentences and lines like
     ``"his card number is 503918"`` with random digits (the model must learn that such numbers
     are random, so a canary of the same shape has to be *memorised* to stand out).
 
     Examples
     --------
-    >>> lines = card_log(4, seed=0)
+    >>> lines = card_log(4, rng=0)
     >>> len(lines), all(isinstance(s, str) for s in lines)
     (4, True)
     """
-    if isinstance(n_lines, bool) or not isinstance(n_lines, (int, np.integer)) or n_lines < 1:
-        raise ValueError(f"n_lines must be a positive integer, got {n_lines!r}")
-    if not 1 <= n_digits <= 7:
-        raise ValueError(f"n_digits must be in [1, 7], got {n_digits!r}")
-    rng = np.random.default_rng(seed)
+    n_lines = check_int(n_lines, "n_lines", min_val=1)
+    n_digits = check_int(n_digits, "n_digits", min_val=1, max_val=7)
+    rng = as_rng(rng)
     lines = []
     for _ in range(n_lines):
         if rng.random() < 0.5:
@@ -140,20 +138,19 @@ def card_log(n_lines: int = 400, *, n_digits: int = 6, seed: int = 0) -> list[st
     return lines
 
 
-def insert_canary(lines: Sequence[str], canary: str, n_insertions: int, *, seed: int = 0) -> str:
+def insert_canary(lines: Sequence[str], canary: str, n_insertions: int, *, rng: RNGLike = 0) -> str:
     """The training text: ``lines`` with ``canary`` inserted ``n_insertions`` times at random
     places, joined by newlines.
 
     Examples
     --------
-    >>> insert_canary(["a", "b"], "SECRET", 2, seed=0).count("SECRET")
+    >>> insert_canary(["a", "b"], "SECRET", 2, rng=0).count("SECRET")
     2
     """
-    if isinstance(n_insertions, bool) or not isinstance(n_insertions, (int, np.integer)) or n_insertions < 0:
-        raise ValueError(f"n_insertions must be a non-negative integer, got {n_insertions!r}")
-    rng = np.random.default_rng(seed)
+    n_insertions = check_int(n_insertions, "n_insertions", min_val=0)
+    rng = as_rng(rng)
     out = list(lines)
-    for _ in range(int(n_insertions)):
+    for _ in range(n_insertions):
         out.insert(int(rng.integers(0, len(out) + 1)), canary)
     return "\n".join(out) + "\n"
 
@@ -174,8 +171,7 @@ def candidate_log_probs(model: CharNgram, prefix: str, n_digits: int) -> np.ndar
     """
     if not isinstance(model, CharNgram) or not model.vocab:
         raise ValueError("model must be a fitted CharNgram")
-    if isinstance(n_digits, bool) or not isinstance(n_digits, (int, np.integer)) or not 1 <= n_digits <= 7:
-        raise ValueError(f"n_digits must be an integer in [1, 7], got {n_digits!r}")
+    n_digits = check_int(n_digits, "n_digits", min_val=1, max_val=7)
     c = model.order - 1
     scores = np.zeros(1)
     for i in range(int(n_digits)):
@@ -204,7 +200,9 @@ def exposure(log_probs: np.ndarray, canary_index: int) -> float:
     """
     lp = np.asarray(log_probs, dtype=float)
     if lp.ndim != 1 or lp.size < 2:
-        raise ValueError(f"log_probs must be 1-d with at least two candidates, got shape {lp.shape}")
+        raise ValueError(
+            f"log_probs must be 1-d with at least two candidates, got shape {lp.shape}"
+        )
     if not 0 <= canary_index < lp.size:
         raise ValueError(f"canary_index must be in [0, {lp.size - 1}], got {canary_index}")
     rank = 1 + int((lp > lp[canary_index]).sum())

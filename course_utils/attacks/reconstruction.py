@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from course_utils.unlearning import ridge_fit, ridge_hessian, ridge_remove
+from course_utils.validation import RNGLike, as_rng, check_int, check_non_negative
 
 __all__ = [
     "reconstruct_deleted",
@@ -149,10 +150,8 @@ def estimate_hessian(
     >>> estimate_hessian(P, lam=0.5, n_total=10).tolist()
     [[10.0, 0.0], [0.0, 10.5]]
     """
-    if isinstance(n_total, bool) or not isinstance(n_total, (int, np.integer)) or n_total < 1:
-        raise ValueError(f"n_total must be a positive integer, got {n_total!r}")
-    if isinstance(lam, bool) or not isinstance(lam, (int, float, np.number)) or not lam >= 0:
-        raise ValueError(f"lam must be a non-negative number, got {lam!r}")
+    n_total = check_int(n_total, "n_total", min_val=1)
+    lam = check_non_negative(lam, "lam")
     X_public = np.asarray(X_public, dtype=float)
     if X_public.ndim != 2 or len(X_public) == 0:
         raise ValueError(f"X_public must be a non-empty 2-d array, got shape {X_public.shape}")
@@ -193,7 +192,7 @@ def cosine_similarity(a: Any, b: Any) -> float | np.ndarray:
     return float(cos) if np.ndim(cos) == 0 else cos
 
 
-def noisy_release(theta: Any, *, sigma: float, rng: np.random.Generator) -> np.ndarray:
+def noisy_release(theta: Any, *, sigma: float, rng: RNGLike) -> np.ndarray:
     """Output perturbation: release ``theta + N(0, sigma^2 I)`` instead of ``theta``.
 
     Examples
@@ -201,10 +200,8 @@ def noisy_release(theta: Any, *, sigma: float, rng: np.random.Generator) -> np.n
     >>> noisy_release([1.0, 2.0], sigma=0.0, rng=np.random.default_rng(0)).tolist()
     [1.0, 2.0]
     """
-    if not np.isfinite(sigma) or sigma < 0:
-        raise ValueError(f"sigma must be a non-negative number, got {sigma!r}")
-    if not isinstance(rng, np.random.Generator):
-        raise ValueError(f"rng must be a numpy Generator, got {type(rng).__name__}")
+    sigma = check_non_negative(sigma, "sigma")
+    rng = as_rng(rng)
     theta = np.asarray(theta, dtype=float)
     return theta + rng.normal(0.0, sigma, size=theta.shape)
 
@@ -216,7 +213,7 @@ def attack_every_deletion(
     lam: float,
     hessian: Any = None,
     sigma: float | np.ndarray = 0.0,
-    rng: np.random.Generator | None = None,
+    rng: RNGLike = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Delete each training row in turn (from the same model) and reconstruct it.
 
@@ -234,8 +231,8 @@ def attack_every_deletion(
         The attacker's Hessian; default the true one (oracle attacker).
     sigma : float or array of shape (n,), default 0
         Output-perturbation noise per release; an array gives each deletion its own level.
-    rng : numpy Generator
-        Required when any ``sigma > 0``.
+    rng : numpy.random.Generator, int seed or None
+        Source of the noise when any ``sigma > 0``.
 
     Returns
     -------
@@ -258,8 +255,8 @@ def attack_every_deletion(
     sigmas = np.broadcast_to(np.asarray(sigma, dtype=float), (len(X),))
     if np.any(sigmas < 0) or not np.all(np.isfinite(sigmas)):
         raise ValueError("sigma must be non-negative and finite")
-    if np.any(sigmas > 0) and rng is None:
-        raise ValueError("rng is required when sigma > 0")
+    if np.any(sigmas > 0):
+        rng = as_rng(rng)  # one stream for every release
     X_hat = np.empty_like(X)
     y_hat = np.empty(len(X))
     for i in range(len(X)):

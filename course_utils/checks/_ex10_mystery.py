@@ -127,7 +127,7 @@ def _data() -> dict[str, np.ndarray]:
 def _make_data() -> dict[str, np.ndarray]:
     from course_utils.data import digits_split
 
-    X_train, X_test, y_train, y_test = digits_split(seed=0)
+    X_train, X_test, y_train, y_test = digits_split(rng=0)
     g = np.random.default_rng(_HIDDEN["seed"])
     order = g.permutation(len(X_train))
     n, m = _HIDDEN["n_audit"], _HIDDEN["n_population"]
@@ -171,7 +171,7 @@ def _make_mystery() -> Mystery:
 
     d = _data()
     W, b = _fit(d["X_audit"][d["members"]], d["y_audit"][d["members"]])
-    masks = membership_masks(_HIDDEN["n_audit"], 4, seed=_HIDDEN["seed"] + 10)
+    masks = membership_masks(_HIDDEN["n_audit"], 4, rng=_HIDDEN["seed"] + 10)
     refs = [_fit(d["X_audit"][mask], d["y_audit"][mask]) for mask in masks.T]
     ref_logits = np.stack([d["X_audit"] @ Wr.T + br for Wr, br in refs])
     ref_pop = np.stack([d["X_population"] @ Wr.T + br for Wr, br in refs])
@@ -210,7 +210,7 @@ def _code_scores(
     from course_utils.data import digits_split
     from course_utils.privacy.canaries import DiracCanary, dp_sgd_runs
 
-    X_train, _, y_train, _ = digits_split(seed=0)
+    X_train, _, y_train, _ = digits_split(rng=0)
     zeros_ones = np.isin(y_train, [0, 1])
     X, y = X_train[zeros_ones][:64], y_train[zeros_ones][:64]
     canary_in = np.arange(2 * n_runs) % 2 == 0

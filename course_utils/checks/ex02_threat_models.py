@@ -272,7 +272,7 @@ def _check_k_anonymity(k_anonymity: Any) -> None:
         hint="pandas' groupby drops missing keys by default; pass dropna=False so they count as a class.",
     )
 
-    patients = synthetic_patients(300, seed=4).drop(columns="name")
+    patients = synthetic_patients(300, rng=4).drop(columns="name")
     coarse = patients.assign(
         zip=patients["zip"].str[:3], birth_year=patients["birth_year"] // 20 * 20
     )
@@ -323,7 +323,7 @@ def _check_rules_for_k5(rules_for_k5: Any) -> None:
         got=extra,
         hint="The diagnosis and length of stay are what the table is for: leave them as they are.",
     )
-    released = synthetic_patients(600, seed=0).drop(columns="name")
+    released = synthetic_patients(600, rng=0).drop(columns="name")
     try:
         table = generalize(released, rules)
     except ValueError as exc:

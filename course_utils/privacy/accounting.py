@@ -30,6 +30,7 @@ True
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from collections.abc import Sequence
@@ -38,7 +39,8 @@ from typing import Any
 import numpy as np
 from scipy import optimize
 
-from .mechanisms import _non_negative, _positive, _probability, gaussian_delta
+from ..validation import check_choice, check_int, check_positive, check_probability, check_scalar
+from .mechanisms import gaussian_delta
 
 __all__ = [
     "basic_composition",
@@ -48,23 +50,19 @@ __all__ = [
     "gaussian_epsilon_textbook_rdp",
     "gaussian_noise_multiplier",
     "epsilon_ledger",
+    "dp_fedavg_epsilon",
 ]
 
 ACCOUNTANTS = ("rdp", "prv")
 
 
 def _steps(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
+    return check_int(value, name, min_val=1)
 
 
 def _delta_or_zero(name: str, value: Any) -> float:
     """A delta that may be 0 (pure DP) but must be < 1."""
-    out = _non_negative(name, value)
-    if out >= 1.0:
-        raise ValueError(f"{name} must be in [0, 1), got {value!r}")
-    return out
+    return check_scalar(value, name, min_val=0.0, max_val=1.0, include_max=False)
 
 
 def basic_composition(
@@ -92,7 +90,7 @@ def basic_composition(
     >>> basic_composition([0.1] * 10)[0]  # doctest: +ELLIPSIS
     1.0...
     """
-    eps = [_positive("epsilons", e) for e in np.atleast_1d(np.asarray(epsilons, dtype=object))]
+    eps = [check_positive(e, "epsilons") for e in np.atleast_1d(np.asarray(epsilons, dtype=object))]
     if not eps:
         raise ValueError("epsilons must contain at least one release")
     if deltas is None:
@@ -109,7 +107,7 @@ def basic_composition(
 
 
 def advanced_composition(
-    epsilon: float, delta: float, k: int, *, delta_prime: float
+    *, epsilon: float, delta: float, k: int, delta_prime: float
 ) -> tuple[float, float]:
     """Advanced composition (Dwork, Rothblum & Vadhan 2010) of ``k`` (epsilon, delta)-DP releases.
 
@@ -135,25 +133,27 @@ def advanced_composition(
 
     Examples
     --------
-    >>> eps, dlt = advanced_composition(0.1, 0.0, 100, delta_prime=1e-6)
+    >>> eps, dlt = advanced_composition(epsilon=0.1, delta=0.0, k=100, delta_prime=1e-6)
     >>> round(eps, 3), dlt
     (6.308, 1e-06)
     >>> eps < basic_composition([0.1] * 100)[0]  # 6.3 < 10
     True
     """
-    epsilon = _positive("epsilon", epsilon)
+    epsilon = check_positive(epsilon, "epsilon")
     delta = _delta_or_zero("delta", delta)
     k = _steps("k", k)
-    delta_prime = _probability("delta_prime", delta_prime)
-    eps_total = math.sqrt(2.0 * k * math.log(1.0 / delta_prime)) * epsilon + k * epsilon * math.expm1(epsilon)
+    delta_prime = check_probability(delta_prime, "delta_prime")
+    eps_total = math.sqrt(
+        2.0 * k * math.log(1.0 / delta_prime)
+    ) * epsilon + k * epsilon * math.expm1(epsilon)
     return float(eps_total), float(k * delta + delta_prime)
 
 
 def _check_gaussian_args(noise_multiplier: Any, steps: Any, delta: Any) -> tuple[float, int, float]:
     return (
-        _positive("noise_multiplier", noise_multiplier),
+        check_positive(noise_multiplier, "noise_multiplier"),
         _steps("steps", steps),
-        _probability("delta", delta),
+        check_probability(delta, "delta"),
     )
 
 
@@ -198,11 +198,18 @@ def gaussian_epsilon(
     True
     """
     noise_multiplier, steps, delta = _check_gaussian_args(noise_multiplier, steps, delta)
-    sample_rate = _positive("sample_rate", sample_rate)
-    if sample_rate > 1.0:
-        raise ValueError(f"sample_rate must be in (0, 1], got {sample_rate!r}")
-    if accountant not in ACCOUNTANTS:
-        raise ValueError(f"accountant must be one of {ACCOUNTANTS}, got {accountant!r}")
+    sample_rate = check_scalar(
+        sample_rate, "sample_rate", min_val=0.0, max_val=1.0, include_min=False
+    )
+    check_choice(accountant, "accountant", ACCOUNTANTS)
+    return _gaussian_epsilon(noise_multiplier, sample_rate, steps, delta, accountant)
+
+
+@functools.lru_cache(maxsize=1024)
+def _gaussian_epsilon(
+    noise_multiplier: float, sample_rate: float, steps: int, delta: float, accountant: str
+) -> float:
+    """Opacus's epsilon for validated arguments (cached: the noise search asks again and again)."""
     from opacus.accountants import create_accountant
 
     acct = create_accountant(mechanism=accountant)
@@ -275,35 +282,110 @@ def gaussian_noise_multiplier(
     steps: int,
     sample_rate: float = 1.0,
     accountant: str = "rdp",
+    rtol: float = 0.005,
 ) -> float:
-    """Smallest noise multiplier (to Opacus's tolerance) that keeps ``steps`` releases within ``epsilon``.
+    """Noise multiplier that makes ``steps`` (subsampled) Gaussian releases spend between
+    ``epsilon * (1 - rtol)`` and ``epsilon``.
 
-    A thin wrapper over ``opacus.accountants.utils.get_noise_multiplier``.
+    The inverse of :func:`gaussian_epsilon`: DP-SGD and DP-FedAvg calibrate their noise with it.
+    Unlike Opacus's ``get_noise_multiplier`` (an absolute tolerance of 0.01, which is 2% at
+    epsilon = 0.5) the tolerance is relative. The search brackets the root of
+    ``log(epsilon(sigma)) - log(epsilon)`` in ``log(sigma)`` and closes in with regula falsi
+    (Illinois variant), so a handful of accountant calls suffice; results are cached.
+
+    Parameters
+    ----------
+    epsilon : float
+        Target epsilon (> 0).
+    delta : float
+        Target delta in (0, 1).
+    steps : int
+        Number of releases / optimiser steps (>= 1).
+    sample_rate : float, default 1.0
+        Poisson sampling probability per step, in (0, 1].
+    accountant : {"rdp", "prv"}
+    rtol : float, default 0.005
+        Relative tolerance on the epsilon spent, in (0, 1).
+
+    Returns
+    -------
+    float
+        A valid noise multiplier: its epsilon never exceeds the target.
 
     Examples
     --------
-    >>> s = gaussian_noise_multiplier(epsilon=3.0, delta=1e-5, steps=100, sample_rate=0.1)
-    >>> gaussian_epsilon(noise_multiplier=s, steps=100, delta=1e-5, sample_rate=0.1) <= 3.0
+    >>> s = gaussian_noise_multiplier(epsilon=2.0, delta=1e-5, steps=1000, sample_rate=0.01)
+    >>> eps = gaussian_epsilon(noise_multiplier=s, steps=1000, delta=1e-5, sample_rate=0.01)
+    >>> 0.995 * 2.0 <= eps <= 2.0
     True
     """
-    epsilon = _positive("epsilon", epsilon)
-    delta = _probability("delta", delta)
-    steps = _steps("steps", steps)
-    sample_rate = _positive("sample_rate", sample_rate)
-    if sample_rate > 1.0:
-        raise ValueError(f"sample_rate must be in (0, 1], got {sample_rate!r}")
-    if accountant not in ACCOUNTANTS:
-        raise ValueError(f"accountant must be one of {ACCOUNTANTS}, got {accountant!r}")
-    from opacus.accountants.utils import get_noise_multiplier
+    epsilon = check_positive(epsilon, "epsilon")
+    delta = check_probability(delta, "delta")
+    steps = check_int(steps, "steps", min_val=1)
+    sample_rate = check_scalar(
+        sample_rate, "sample_rate", min_val=0.0, max_val=1.0, include_min=False
+    )
+    check_choice(accountant, "accountant", ACCOUNTANTS)
+    rtol = check_probability(rtol, "rtol")
+    return _noise_multiplier(epsilon, delta, sample_rate, steps, accountant, rtol)
 
-    with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # "optimal order is the largest alpha"
-        return float(
-            get_noise_multiplier(
-                target_epsilon=epsilon, target_delta=delta, sample_rate=sample_rate,
-                steps=steps, accountant=accountant,
-            )
-        )
+
+def _quiet_epsilon(
+    noise_multiplier: float, sample_rate: float, steps: int, delta: float, accountant: str
+) -> float:
+    with warnings.catch_warnings():
+        # at large epsilon RDP says "optimal order is the largest alpha": still a valid upper bound
+        warnings.filterwarnings("ignore", message="Optimal order is the", category=UserWarning)
+        return _gaussian_epsilon(noise_multiplier, sample_rate, steps, delta, accountant)
+
+
+@functools.lru_cache(maxsize=256)
+def _noise_multiplier(
+    epsilon: float, delta: float, sample_rate: float, steps: int, accountant: str, rtol: float
+) -> float:
+    def f(log_sigma: float) -> float:  # decreasing in sigma; root where epsilon is met
+        eps = _quiet_epsilon(math.exp(log_sigma), sample_rate, steps, delta, accountant)
+        return math.log(eps) - math.log(epsilon)
+
+    if accountant == "rdp":
+        start, step = 0.0, math.log(2.0)  # log sigma; bracket by doubling from sigma = 1
+    else:
+        # PRV calls cost up to seconds each (most at small sigma); RDP's answer is a few
+        # milliseconds away and PRV's is a little below it, so bracket from there in small steps
+        start = math.log(_noise_multiplier(epsilon, delta, sample_rate, steps, "rdp", rtol))
+        step = math.log(1.15)
+    lo, hi = start, start  # f(lo) > 0 >= f(hi) once bracketed
+    f_lo = f_hi = f(start)
+    while f_hi > 0:
+        lo, f_lo = hi, f_hi
+        hi += step
+        if hi > math.log(1e6):
+            raise ValueError(f"epsilon={epsilon} is out of reach with delta={delta}")
+        f_hi = f(hi)
+    while f_lo <= 0:
+        hi, f_hi = lo, f_lo
+        lo -= step
+        if lo < math.log(1e-3):
+            return math.exp(hi)
+        f_lo = f(lo)
+    target = math.log(1.0 - rtol)  # accept hi once f(hi) >= log(1 - rtol)
+    side = 0
+    for _ in range(100):
+        if f_hi >= target:
+            break
+        mid = (lo * f_hi - hi * f_lo) / (f_hi - f_lo)  # regula falsi in log-log space
+        f_mid = f(mid)
+        if f_mid > 0:
+            lo, f_lo = mid, f_mid
+            if side == -1:
+                f_hi /= 2  # Illinois step: avoid one end getting stuck
+            side = -1
+        else:
+            hi, f_hi = mid, f_mid
+            if side == 1:
+                f_lo /= 2
+            side = 1
+    return math.exp(hi)
 
 
 def epsilon_ledger(*, noise_multiplier: float, steps: int, delta: float) -> Any:
@@ -333,19 +415,60 @@ def epsilon_ledger(*, noise_multiplier: float, steps: int, delta: float) -> Any:
 
     noise_multiplier, steps, delta = _check_gaussian_args(noise_multiplier, steps, delta)
     k = steps
-    eps_basic_one = gaussian_epsilon_exact(noise_multiplier=noise_multiplier, steps=1, delta=delta / k)
+    eps_basic_one = gaussian_epsilon_exact(
+        noise_multiplier=noise_multiplier, steps=1, delta=delta / k
+    )
     eps_basic, _ = basic_composition([eps_basic_one] * k, delta / k)
-    eps_adv_one = gaussian_epsilon_exact(noise_multiplier=noise_multiplier, steps=1, delta=delta / (2 * k))
-    eps_adv, _ = advanced_composition(eps_adv_one, delta / (2 * k), k, delta_prime=delta / 2)
+    eps_adv_one = gaussian_epsilon_exact(
+        noise_multiplier=noise_multiplier, steps=1, delta=delta / (2 * k)
+    )
+    eps_adv, _ = advanced_composition(
+        epsilon=eps_adv_one, delta=delta / (2 * k), k=k, delta_prime=delta / 2
+    )
     kw = {"noise_multiplier": noise_multiplier, "steps": k, "delta": delta}
     rows = [
         ("basic", eps_basic, f"k x epsilon of one release at delta/k ({eps_basic_one:.3g})"),
-        ("advanced", eps_adv, f"sqrt(k) scaling, per-release epsilon {eps_adv_one:.3g} at delta/(2k)"),
-        ("RDP (textbook)", gaussian_epsilon_textbook_rdp(**kw), "k alpha/(2 s^2) + ln(1/delta)/(alpha-1)"),
+        (
+            "advanced",
+            eps_adv,
+            f"sqrt(k) scaling, per-release epsilon {eps_adv_one:.3g} at delta/(2k)",
+        ),
+        (
+            "RDP (textbook)",
+            gaussian_epsilon_textbook_rdp(**kw),
+            "k alpha/(2 s^2) + ln(1/delta)/(alpha-1)",
+        ),
         ("RDP (Opacus)", gaussian_epsilon(**kw, accountant="rdp"), "same RDP, sharper conversion"),
-        ("PRV (Opacus)", gaussian_epsilon(**kw, accountant="prv"), "numerical composition, upper end of its error bar"),
+        (
+            "PRV (Opacus)",
+            gaussian_epsilon(**kw, accountant="prv"),
+            "numerical composition, upper end of its error bar",
+        ),
         ("exact", gaussian_epsilon_exact(**kw), "k releases = one Gaussian with s/sqrt(k)"),
     ]
     return pd.DataFrame(
-        [{"method": m, "epsilon": e, "delta": delta, "upper_bound": True, "note": n} for m, e, n in rows]
+        [
+            {"method": m, "epsilon": e, "delta": delta, "upper_bound": True, "note": n}
+            for m, e, n in rows
+        ]
+    )
+
+
+def dp_fedavg_epsilon(
+    *, noise_multiplier: float, sample_rate: float, rounds: int, delta: float
+) -> float:
+    """User-level epsilon of DP-FedAvg after ``rounds`` rounds (add/remove one client, RDP).
+
+    Each round is a Poisson-subsampled Gaussian mechanism on the clipped client updates, the same
+    analysis as DP-SGD with "example" replaced by "client": :func:`gaussian_epsilon` with
+    ``steps=rounds`` (Opacus's RDP accountant).
+
+    Examples
+    --------
+    >>> eps = dp_fedavg_epsilon(noise_multiplier=1.0, sample_rate=0.2, rounds=50, delta=1e-3)
+    >>> 3 < eps < 30
+    True
+    """
+    return gaussian_epsilon(
+        noise_multiplier=noise_multiplier, steps=rounds, delta=delta, sample_rate=sample_rate
     )

@@ -26,6 +26,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..validation import check_int
+
 __all__ = [
     "equivalence_classes",
     "k_anonymity",
@@ -52,13 +54,17 @@ def _check_table(table: Any, columns: Sequence[str], what: str = "quasi_identifi
         raise ValueError(f"{what} must name at least one column")
     missing = [c for c in columns if c not in table.columns]
     if missing:
-        raise ValueError(f"unknown column(s) {missing} in {what}; the table has {list(table.columns)}")
+        raise ValueError(
+            f"unknown column(s) {missing} in {what}; the table has {list(table.columns)}"
+        )
     return columns
 
 
 def _check_sensitive(table: pd.DataFrame, qi: list[str], sensitive: str) -> None:
     if not isinstance(sensitive, str) or sensitive not in table.columns:
-        raise ValueError(f"unknown sensitive column {sensitive!r}; the table has {list(table.columns)}")
+        raise ValueError(
+            f"unknown sensitive column {sensitive!r}; the table has {list(table.columns)}"
+        )
     if sensitive in qi:
         raise ValueError(f"sensitive column {sensitive!r} must not also be a quasi-identifier")
 
@@ -110,7 +116,9 @@ def _is_ordered(col: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)
 
 
-def _distances(table: pd.DataFrame, qi: list[str], sensitive: str, ordered: bool | None) -> pd.Series:
+def _distances(
+    table: pd.DataFrame, qi: list[str], sensitive: str, ordered: bool | None
+) -> pd.Series:
     col = table[sensitive]
     if ordered is None:
         ordered = _is_ordered(col)
@@ -211,7 +219,9 @@ def _apply_rule(col: pd.Series, rule: Rule, name: str) -> pd.Series:
     if rule is None or (isinstance(rule, str) and rule == "*"):
         return pd.Series("*", index=col.index, name=col.name)
     if isinstance(rule, bool):
-        raise ValueError(f"rule for {name!r} must be an int, '*', a mapping or a callable, got {rule!r}")
+        raise ValueError(
+            f"rule for {name!r} must be an int, '*', a mapping or a callable, got {rule!r}"
+        )
     if isinstance(rule, (int, np.integer)):
         width = int(rule)
         if width <= 0:
@@ -225,7 +235,9 @@ def _apply_rule(col: pd.Series, rule: Rule, name: str) -> pd.Series:
         return col.map(lambda v: rule.get(v, v))
     if callable(rule):
         return col.map(rule)
-    raise ValueError(f"rule for {name!r} must be an int, '*', a mapping or a callable, got {rule!r}")
+    raise ValueError(
+        f"rule for {name!r} must be an int, '*', a mapping or a callable, got {rule!r}"
+    )
 
 
 def generalize(table: pd.DataFrame, rules: Mapping[str, Rule]) -> pd.DataFrame:
@@ -274,8 +286,7 @@ def suppress(table: pd.DataFrame, quasi_identifiers: Sequence[str], *, k: int) -
     ['a', 'b']
     """
     qi = _check_table(table, quasi_identifiers)
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValueError(f"k must be a positive integer, got {k!r}")
+    k = check_int(k, "k", min_val=1)
     sizes = table.groupby(qi, dropna=False)[qi[0]].transform("size")
     return table[sizes.to_numpy() >= k]
 

@@ -28,9 +28,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
-from .mechanisms import _non_negative, _probability, _rng
+from ..results import Result
+from ..stats import clopper_pearson
+from ..validation import RNGLike, as_rng, check_int, check_non_negative, check_probability
 
 __all__ = [
     "clopper_pearson",
@@ -41,47 +42,6 @@ __all__ = [
     "plot_audit",
     "attack_epsilon_lower_bound",
 ]
-
-
-def _counts(name: str, k: Any, n: Any) -> tuple[np.ndarray, np.ndarray]:
-    k_arr, n_arr = np.asarray(k), np.asarray(n)
-    if np.any(n_arr < 1) or np.any(k_arr < 0) or np.any(k_arr > n_arr):
-        raise ValueError(f"{name}: need 0 <= count <= n and n >= 1, got count={k!r}, n={n!r}")
-    return k_arr.astype(float), n_arr.astype(float)
-
-
-def clopper_pearson(k: Any, n: Any, *, confidence: float = 0.95) -> tuple[Any, Any]:
-    """Exact two-sided Clopper-Pearson interval for a binomial proportion ``k / n``.
-
-    Parameters
-    ----------
-    k, n : int or array_like
-        Successes and trials (``0 <= k <= n``, ``n >= 1``); arrays broadcast.
-    confidence : float, default 0.95
-        Coverage of the interval, in (0, 1).
-
-    Returns
-    -------
-    (lower, upper)
-        Floats (or arrays). For a one-sided bound at level ``c`` use ``confidence = 2c - 1``.
-
-    Examples
-    --------
-    >>> lo, hi = clopper_pearson(50, 100)
-    >>> round(lo, 3), round(hi, 3)
-    (0.398, 0.602)
-    >>> clopper_pearson(0, 10)[0], clopper_pearson(10, 10)[1]
-    (0.0, 1.0)
-    """
-    confidence = _probability("confidence", confidence)
-    k, n = _counts("clopper_pearson", k, n)
-    alpha = 1.0 - confidence
-    with np.errstate(invalid="ignore"):
-        lo = np.where(k > 0, stats.beta.ppf(alpha / 2, k, n - k + 1), 0.0)
-        hi = np.where(k < n, stats.beta.ppf(1 - alpha / 2, k + 1, n - k), 1.0)
-    if lo.ndim == 0:
-        return float(lo), float(hi)
-    return lo, hi
 
 
 def epsilon_lower_bound(
@@ -106,8 +66,8 @@ def epsilon_lower_bound(
     >>> epsilon_lower_bound(10, 100, 50, 100)  # the set is likelier under D': nothing ruled out
     0.0
     """
-    confidence = _probability("confidence", confidence)
-    delta = _non_negative("delta", delta)
+    confidence = check_probability(confidence, "confidence")
+    delta = check_non_negative(delta, "delta")
     # a two-sided interval at `confidence` leaves (1 - confidence) / 2 in each tail: exactly the
     # one-sided level each of the two bounds needs for a union bound at `confidence`
     p_lo, _ = clopper_pearson(count, n, confidence=confidence)
@@ -119,8 +79,8 @@ def epsilon_lower_bound(
     return float(eps) if eps.ndim == 0 else eps
 
 
-@dataclass
-class AuditResult:
+@dataclass(frozen=True)
+class AuditResult(Result):
     """What :func:`audit_samples` found.
 
     Attributes
@@ -149,7 +109,9 @@ class AuditResult:
     selection_bound: np.ndarray = field(repr=False, default_factory=lambda: np.empty(0))
 
 
-def _test_counts(sorted_a: np.ndarray, sorted_b: np.ndarray, t: np.ndarray) -> dict[tuple[str, str], tuple]:
+def _test_counts(
+    sorted_a: np.ndarray, sorted_b: np.ndarray, t: np.ndarray
+) -> dict[tuple[str, str], tuple]:
     """Counts of each (side, first) test at thresholds t: (count_first, n_first, count_second, n_second)."""
     na, nb = sorted_a.size, sorted_b.size
     below_a = np.searchsorted(sorted_a, t, side="right")
@@ -194,13 +156,14 @@ def audit_samples(
     b = np.asarray(samples_prime, dtype=float).ravel()
     for name, arr in (("samples", a), ("samples_prime", b)):
         if arr.size < 4:
-            raise ValueError(f"{name} needs at least 4 outputs (half choose the test, half evaluate it)")
+            raise ValueError(
+                f"{name} needs at least 4 outputs (half choose the test, half evaluate it)"
+            )
         if not np.all(np.isfinite(arr)):
             raise ValueError(f"{name} must be finite numbers")
-    confidence = _probability("confidence", confidence)
-    delta = _non_negative("delta", delta)
-    if isinstance(n_thresholds, bool) or not isinstance(n_thresholds, (int, np.integer)) or n_thresholds < 1:
-        raise ValueError(f"n_thresholds must be a positive integer, got {n_thresholds!r}")
+    confidence = check_probability(confidence, "confidence")
+    delta = check_non_negative(delta, "delta")
+    n_thresholds = check_int(n_thresholds, "n_thresholds", min_val=1)
     sel_a, ev_a = np.sort(a[: a.size // 2]), np.sort(a[a.size // 2 :])
     sel_b, ev_b = np.sort(b[: b.size // 2]), np.sort(b[b.size // 2 :])
     pooled = np.concatenate([sel_a, sel_b])
@@ -218,7 +181,9 @@ def audit_samples(
             best = (float(bound[i]), i, side, first)
     _, i, side, first = best
     t = thresholds[i : i + 1]
-    count, n, count_prime, n_prime = (int(np.asarray(c).ravel()[0]) for c in _test_counts(ev_a, ev_b, t)[(side, first)])
+    count, n, count_prime, n_prime = (
+        int(np.asarray(c).ravel()[0]) for c in _test_counts(ev_a, ev_b, t)[(side, first)]
+    )
     eps = epsilon_lower_bound(count, n, count_prime, n_prime, confidence=confidence, delta=delta)
     return AuditResult(
         epsilon_lower=float(eps),
@@ -238,7 +203,7 @@ def empirical_epsilon(
     d_prime: Any,
     *,
     n_samples: int,
-    rng: np.random.Generator,
+    rng: RNGLike,
     confidence: float = 0.95,
     delta: float = 0.0,
 ) -> float:
@@ -256,7 +221,7 @@ def empirical_epsilon(
         Two neighbouring datasets, passed to ``mechanism`` unchanged.
     n_samples : int
         Runs per dataset (>= 4); tens of thousands give tight bounds for epsilon around 1.
-    rng : numpy.random.Generator
+    rng : numpy.random.Generator, int seed or None
     confidence : float, default 0.95
     delta : float, default 0.0
         Audit an (epsilon, delta) claim instead of pure epsilon-DP.
@@ -275,11 +240,12 @@ def empirical_epsilon(
     >>> lb > 0.5  # claimed epsilon 0.5, true epsilon 2: caught
     True
     """
-    if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 4:
-        raise ValueError(f"n_samples must be an integer >= 4, got {n_samples!r}")
+    n_samples = check_int(n_samples, "n_samples", min_val=4)
     if not callable(mechanism):
-        raise ValueError(f"mechanism must be callable as mechanism(dataset, rng), got {type(mechanism).__name__}")
-    rng = _rng(rng)
+        raise ValueError(
+            f"mechanism must be callable as mechanism(dataset, rng), got {type(mechanism).__name__}"
+        )
+    rng = as_rng(rng)
     outputs = []
     for data in (d, d_prime):
         out = np.empty(int(n_samples))
@@ -315,13 +281,24 @@ def plot_audit(result: AuditResult, *, claimed: float | None = None, ax: Any = N
     from course_utils.plotting import OKABE_ITO, get_ax
 
     ax = get_ax(ax)
-    ax.plot(result.thresholds, result.selection_bound, color=OKABE_ITO["blue"],
-            label="bound per threshold (selection half)")
-    ax.axhline(result.epsilon_lower, color=OKABE_ITO["green"],
-               label=f"audit lower bound {result.epsilon_lower:.2f}")
+    ax.plot(
+        result.thresholds,
+        result.selection_bound,
+        color=OKABE_ITO["blue"],
+        label="bound per threshold (selection half)",
+    )
+    ax.axhline(
+        result.epsilon_lower,
+        color=OKABE_ITO["green"],
+        label=f"audit lower bound {result.epsilon_lower:.2f}",
+    )
     if claimed is not None:
-        ax.axhline(claimed, color=OKABE_ITO["vermillion"], ls="--", label=f"claimed epsilon {claimed:g}")
-    top = max([result.epsilon_lower, claimed or 0.0, float(np.max(result.selection_bound, initial=0.0))])
+        ax.axhline(
+            claimed, color=OKABE_ITO["vermillion"], ls="--", label=f"claimed epsilon {claimed:g}"
+        )
+    top = max(
+        [result.epsilon_lower, claimed or 0.0, float(np.max(result.selection_bound, initial=0.0))]
+    )
     ax.set_ylim(0.0, 1.5 * top if top > 0 else 1.0)  # head room for the legend
     ax.set(xlabel="threshold t", ylabel="epsilon ruled out")
     ax.legend(fontsize=8, loc="upper right")

@@ -12,29 +12,43 @@ show each step and the tests can compare each step with Opacus:
 4. :func:`noisy_aggregate` - add Gaussian noise of standard deviation
    ``noise_multiplier * max_grad_norm`` to the *sum*, then divide by the expected batch size.
 5. :func:`noise_multiplier_for` - the noise that makes ``steps`` Poisson-sampled steps
-   ``(epsilon, delta)``-DP, found with Opacus's accountants
-   (:func:`course_utils.privacy.accounting.gaussian_epsilon`).
+   ``(epsilon, delta)``-DP: another name for
+   :func:`course_utils.privacy.accounting.gaussian_noise_multiplier`.
 
 :func:`train_dp_sgd` strings them together; :func:`clipped_sum_microbatch` is the slow,
 memory-light alternative to step 2-3 (one backward pass per example); :func:`dp_tpr_bound` is
 the best any membership-inference attack can do against an ``(epsilon, delta)``-DP model.
+How long each way of computing the clipped gradients takes is measured by
+:mod:`course_utils.privacy.dpsgd_timing`.
 """
 
 from __future__ import annotations
 
 import math
-import time
 import warnings
 from collections.abc import Callable
-from functools import lru_cache
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch import nn
 from torch.func import functional_call, grad, vmap
 
-from course_utils.privacy.accounting import gaussian_epsilon
-from course_utils.training import evaluate, to_tensors
+from ..attacks.roc import dp_tpr_bound  # the ROC any attack on a DP model stays under
+from ..results import Result
+from ..training import evaluate, to_tensors
+from ..validation import (
+    RNGLike,
+    check_int,
+    check_non_negative,
+    check_positive,
+    check_probability,
+    check_scalar,
+    old_keyword,
+    torch_generator,
+)
+from .accounting import gaussian_epsilon
+from .accounting import gaussian_noise_multiplier as noise_multiplier_for
 
 __all__ = [
     "per_sample_gradients",
@@ -45,20 +59,11 @@ __all__ = [
     "noise_multiplier_for",
     "train_dp_sgd",
     "dp_tpr_bound",
-    "GRADIENT_METHODS",
-    "gradient_step_seconds",
-    "epoch_seconds",
+    "DPTrainingHistory",
 ]
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 Grads = dict[str, torch.Tensor]
-
-
-def _check_positive(name: str, value: float) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ValueError(f"{name} must be a positive number, got {value!r}")
-    if not value > 0 or math.isnan(value):
-        raise ValueError(f"{name} must be positive, got {value}")
 
 
 def _check_grads(grads: Grads) -> int:
@@ -66,11 +71,15 @@ def _check_grads(grads: Grads) -> int:
         raise ValueError("grads must be a non-empty dict of name -> tensor with a batch dimension")
     sizes = {int(g.shape[0]) if g.dim() > 0 else -1 for g in grads.values()}
     if len(sizes) != 1 or -1 in sizes:
-        raise ValueError(f"every gradient needs the same leading batch dimension, got sizes {sorted(sizes)}")
+        raise ValueError(
+            f"every gradient needs the same leading batch dimension, got sizes {sorted(sizes)}"
+        )
     return sizes.pop()
 
 
-def per_sample_gradients(model: nn.Module, loss_fn: LossFn, X: torch.Tensor, y: torch.Tensor) -> Grads:
+def per_sample_gradients(
+    model: nn.Module, loss_fn: LossFn, X: torch.Tensor, y: torch.Tensor
+) -> Grads:
     """One gradient per example, computed in a single vectorised pass (``vmap(grad(...))``).
 
     Parameters
@@ -128,7 +137,12 @@ def _plain_cross_entropy(loss_fn: LossFn) -> bool:
 
 
 def _loss_one(
-    params: Grads, buffers: Grads, model: nn.Module, loss_fn: LossFn, x: torch.Tensor, t: torch.Tensor
+    params: Grads,
+    buffers: Grads,
+    model: nn.Module,
+    loss_fn: LossFn,
+    x: torch.Tensor,
+    t: torch.Tensor,
 ) -> torch.Tensor:
     """The loss of ONE example as a function of the parameters (vmap adds the batch)."""
     out = functional_call(model, (params, buffers), (x.unsqueeze(0),))
@@ -177,10 +191,12 @@ def clip_per_sample(
     >>> [round(v, 4) for v in clipped["w"].norm(dim=1).tolist()]
     [1.0, 0.5]
     """
-    _check_positive("max_grad_norm", max_grad_norm)
+    max_grad_norm = check_positive(max_grad_norm, "max_grad_norm")
     n = _check_grads(grads)
     # one norm per example over all parameters; vector_norm avoids a squared copy of the gradients
-    layer_norms = torch.stack([torch.linalg.vector_norm(g.reshape(n, -1), dim=1) for g in grads.values()])
+    layer_norms = torch.stack(
+        [torch.linalg.vector_norm(g.reshape(n, -1), dim=1) for g in grads.values()]
+    )
     norms = torch.linalg.vector_norm(layer_norms, dim=0)
     factor = (max_grad_norm / (norms + 1e-6)).clamp(max=1.0)
     shape = {k: factor.view(-1, *([1] * (g.dim() - 1))) for k, g in grads.items()}
@@ -196,7 +212,7 @@ def noisy_aggregate(
     *,
     noise_multiplier: float,
     max_grad_norm: float,
-    generator: torch.Generator | None = None,
+    rng: RNGLike = None,
     expected_batch_size: float | None = None,
 ) -> Grads:
     """Sum the clipped gradients, add N(0, (noise_multiplier * max_grad_norm)^2), divide by the batch size.
@@ -213,8 +229,9 @@ def noisy_aggregate(
         ``sigma >= 0``; the noise standard deviation is ``sigma * max_grad_norm``.
     max_grad_norm : float
         The clipping bound used by :func:`clip_per_sample`.
-    generator : torch.Generator, optional
-        Source of the noise (seed it for reproducible runs).
+    rng : numpy.random.Generator, int seed or None
+        Source of the noise (a torch generator is derived from it,
+        :func:`course_utils.validation.torch_generator`).
     expected_batch_size : float, optional
         Divisor; defaults to the realised batch size (at least 1).
 
@@ -228,47 +245,66 @@ def noisy_aggregate(
     >>> clipped = {"w": torch.ones(4, 2)}
     >>> noisy_aggregate(clipped, noise_multiplier=0.0, max_grad_norm=1.0)["w"].tolist()
     [1.0, 1.0]
-    >>> g = torch.Generator().manual_seed(0)
     >>> out = noisy_aggregate({"w": torch.zeros(1, 100_000)}, noise_multiplier=2.0,
-    ...                       max_grad_norm=0.5, generator=g)
+    ...                       max_grad_norm=0.5, rng=0)
     >>> round(float(out["w"].std()), 1)
     1.0
     """
-    _check_positive("max_grad_norm", max_grad_norm)
-    if isinstance(noise_multiplier, bool) or not noise_multiplier >= 0:
-        raise ValueError(f"noise_multiplier must be >= 0, got {noise_multiplier}")
+    max_grad_norm = check_positive(max_grad_norm, "max_grad_norm")
+    noise_multiplier = check_non_negative(noise_multiplier, "noise_multiplier")
     n = _check_grads(clipped)
     if expected_batch_size is None:
         expected_batch_size = max(n, 1)
-    _check_positive("expected_batch_size", expected_batch_size)
-    std = float(noise_multiplier) * float(max_grad_norm)
+    expected_batch_size = check_positive(expected_batch_size, "expected_batch_size")
+    gen = torch_generator(rng) if noise_multiplier > 0 else None
+    return _noisy_sum(clipped, noise_multiplier * max_grad_norm, gen, expected_batch_size)
+
+
+def _noisy_sum(
+    clipped: Grads, std: float, generator: torch.Generator | None, divisor: float
+) -> Grads:
+    """Sum over the batch, add N(0, std^2) noise drawn from ``generator``, divide (the hot path)."""
     out = {}
     for k, g in clipped.items():
         total = g.sum(0)  # a fresh tensor: safe to update in place
         if std > 0:
-            noise = torch.randn(total.shape, generator=generator, dtype=total.dtype, device=total.device)
+            noise = torch.randn(
+                total.shape, generator=generator, dtype=total.dtype, device=total.device
+            )
             total.add_(noise, alpha=std)
-        out[k] = total.div_(expected_batch_size)
+        out[k] = total.div_(divisor)
     return out
 
 
-def poisson_batch(n: int, *, sample_rate: float, generator: torch.Generator | None = None) -> torch.Tensor:
+def poisson_batch(
+    n: int, *, sample_rate: float, rng: RNGLike = None, generator: object = None
+) -> torch.Tensor:
     """Indices of a Poisson-sampled batch: each of ``n`` examples joins with probability ``sample_rate``.
 
     The batch size is random (Binomial(n, sample_rate)) and may be zero; this is the sampling
-    that the privacy amplification of the accountants assumes.
+    that the privacy amplification of the accountants assumes. ``rng`` (a numpy Generator, an
+    int seed or None) seeds a torch generator; the old ``generator=`` still works for one release.
 
     Examples
     --------
-    >>> g = torch.Generator().manual_seed(0)
-    >>> sizes = [len(poisson_batch(1000, sample_rate=0.1, generator=g)) for _ in range(200)]
+    >>> rng = np.random.default_rng(0)
+    >>> sizes = [len(poisson_batch(1000, sample_rate=0.1, rng=rng)) for _ in range(200)]
     >>> 95 < sum(sizes) / len(sizes) < 105
     True
     """
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n <= 0:
-        raise ValueError(f"n must be a positive integer, got {n!r}")
-    if not 0 < sample_rate <= 1:
-        raise ValueError(f"sample_rate must be in (0, 1], got {sample_rate}")
+    n = check_int(n, "n", min_val=1)
+    sample_rate = check_scalar(
+        sample_rate, "sample_rate", min_val=0.0, max_val=1.0, include_min=False
+    )
+    if generator is not None:  # the old keyword, which took a torch.Generator
+        old = old_keyword(rng, generator, old_name="generator")
+        gen = old if isinstance(old, torch.Generator) else torch_generator(old, name="generator")
+    else:
+        gen = torch_generator(rng)
+    return _poisson_batch(n, sample_rate, gen)
+
+
+def _poisson_batch(n: int, sample_rate: float, generator: torch.Generator) -> torch.Tensor:
     return torch.nonzero(torch.rand(n, generator=generator) < sample_rate).flatten()
 
 
@@ -296,7 +332,7 @@ def clipped_sum_microbatch(
     >>> torch.allclose(total["weight"], clipped["weight"].sum(0), atol=1e-6)
     True
     """
-    _check_positive("max_grad_norm", max_grad_norm)
+    max_grad_norm = check_positive(max_grad_norm, "max_grad_norm")
     if len(X) != len(y):
         raise ValueError(f"X and y have different lengths: {len(X)} and {len(y)}")
     names = [k for k, p in model.named_parameters() if p.requires_grad]
@@ -314,110 +350,25 @@ def clipped_sum_microbatch(
     return total, norms
 
 
-def _check_schedule(sample_rate: float, steps: int, delta: float) -> None:
-    if isinstance(sample_rate, bool) or not isinstance(sample_rate, (int, float, np.floating)) or not 0 < sample_rate <= 1:
-        raise ValueError(f"sample_rate must be in (0, 1], got {sample_rate!r}")
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps <= 0:
-        raise ValueError(f"steps must be a positive integer, got {steps!r}")
-    if isinstance(delta, bool) or not isinstance(delta, (int, float, np.floating)) or not 0 < delta < 1:
-        raise ValueError(f"delta must be in (0, 1), got {delta!r}")
+@dataclass(frozen=True)
+class DPTrainingHistory(Result):
+    """What :func:`train_dp_sgd` reports besides the model.
 
-
-@lru_cache(maxsize=1024)
-def _epsilon(noise_multiplier: float, sample_rate: float, steps: int, delta: float, accountant: str) -> float:
-    """:func:`course_utils.privacy.accounting.gaussian_epsilon`, quiet about RDP's alpha range (cached)."""
-    with warnings.catch_warnings():
-        # at large epsilon RDP says "optimal order is the largest alpha": still a valid upper bound
-        warnings.filterwarnings("ignore", message="Optimal order is the", category=UserWarning)
-        return gaussian_epsilon(
-            noise_multiplier=noise_multiplier, steps=steps, delta=delta, sample_rate=sample_rate,
-            accountant=accountant,
-        )
-
-
-def noise_multiplier_for(
-    *,
-    epsilon: float,
-    delta: float,
-    sample_rate: float,
-    steps: int,
-    accountant: str = "rdp",
-    rtol: float = 0.005,
-) -> float:
-    """Noise multiplier that spends between ``epsilon * (1 - rtol)`` and ``epsilon``.
-
-    Epsilon is computed by :func:`course_utils.privacy.accounting.gaussian_epsilon` (Opacus's
-    accountants). Unlike Opacus's ``get_noise_multiplier`` (an absolute tolerance of 0.01, which
-    is 2% at epsilon = 0.5) the tolerance here is relative. The search brackets the root of
-    ``log(epsilon(sigma)) - log(epsilon)`` in ``log(sigma)`` and closes in with regula falsi, so a
-    handful of accountant calls suffice; results are cached.
-
-    Examples
-    --------
-    >>> sigma = noise_multiplier_for(epsilon=2.0, delta=1e-5, sample_rate=0.01, steps=1000)
-    >>> from course_utils.privacy.accounting import gaussian_epsilon
-    >>> eps = gaussian_epsilon(noise_multiplier=sigma, sample_rate=0.01, steps=1000, delta=1e-5)
-    >>> 0.995 * 2.0 <= eps <= 2.0
-    True
+    ``epsilon`` is the privacy spent (at most the target; ``math.inf`` without noise) for
+    ``delta`` under add/remove-one neighbours, by the accountant that calibrated
+    ``noise_multiplier`` for ``steps`` Poisson-sampled steps at ``sample_rate``. ``loss`` (mean
+    noiseless loss on the sampled batches), ``accuracy`` (on the whole training set) and, with a
+    validation set, ``val_accuracy`` hold one value per epoch.
     """
-    _check_positive("epsilon", epsilon)
-    if not 0 < rtol < 1:
-        raise ValueError(f"rtol must be in (0, 1), got {rtol}")
-    _check_schedule(sample_rate, steps, delta)
-    if accountant not in ("rdp", "prv"):
-        raise ValueError(f"accountant must be 'rdp' or 'prv', got {accountant!r}")
-    return _noise_multiplier_cached(
-        float(epsilon), float(delta), float(sample_rate), int(steps), accountant, float(rtol)
-    )
 
-
-@lru_cache(maxsize=256)
-def _noise_multiplier_cached(
-    epsilon: float, delta: float, sample_rate: float, steps: int, accountant: str, rtol: float
-) -> float:
-    def f(log_sigma: float) -> float:  # decreasing in sigma; root where epsilon is met
-        eps = _epsilon(math.exp(log_sigma), sample_rate, steps, delta, accountant)
-        return math.log(eps) - math.log(epsilon)
-
-    if accountant == "rdp":
-        start, step = 0.0, math.log(2.0)  # log sigma; bracket by doubling from sigma = 1
-    else:
-        # PRV calls cost up to seconds each (most at small sigma); RDP's answer is a few
-        # milliseconds away and PRV's is a little below it, so bracket from there in small steps
-        start = math.log(_noise_multiplier_cached(epsilon, delta, sample_rate, steps, "rdp", rtol))
-        step = math.log(1.15)
-    lo, hi = start, start  # f(lo) > 0 >= f(hi) once bracketed
-    f_lo = f_hi = f(start)
-    while f_hi > 0:
-        lo, f_lo = hi, f_hi
-        hi += step
-        if hi > math.log(1e6):
-            raise ValueError(f"epsilon={epsilon} is out of reach with delta={delta}")
-        f_hi = f(hi)
-    while f_lo <= 0:
-        hi, f_hi = lo, f_lo
-        lo -= step
-        if lo < math.log(1e-3):
-            return math.exp(hi)
-        f_lo = f(lo)
-    target = math.log(1.0 - rtol)  # accept hi once f(hi) >= log(1 - rtol)
-    side = 0
-    for _ in range(100):
-        if f_hi >= target:
-            break
-        mid = (lo * f_hi - hi * f_lo) / (f_hi - f_lo)  # regula falsi in log-log space
-        f_mid = f(mid)
-        if f_mid > 0:
-            lo, f_lo = mid, f_mid
-            if side == -1:
-                f_hi /= 2  # Illinois step: avoid one end getting stuck
-            side = -1
-        else:
-            hi, f_hi = mid, f_mid
-            if side == 1:
-                f_lo /= 2
-            side = 1
-    return math.exp(hi)
+    epsilon: float
+    delta: float
+    noise_multiplier: float
+    sample_rate: float
+    steps: int
+    loss: list[float]
+    accuracy: list[float]
+    val_accuracy: list[float] | None = None
 
 
 def train_dp_sgd(
@@ -431,11 +382,11 @@ def train_dp_sgd(
     batch_size: int,
     max_grad_norm: float,
     lr: float,
-    seed: int,
+    rng: RNGLike,
     optimizer: str = "adam",
     validation: tuple | None = None,
     accountant: str = "rdp",
-) -> tuple[nn.Module, dict]:
+) -> tuple[nn.Module, DPTrainingHistory]:
     """Train ``model`` with DP-SGD (from scratch) so that it is ``(epsilon, delta)``-DP.
 
     Each step Poisson-samples a batch with ``sample_rate = batch_size / n``, computes per-sample
@@ -455,43 +406,40 @@ def train_dp_sgd(
     epochs, batch_size : int
         ``batch_size`` is the *expected* batch size.
     max_grad_norm, lr : float
-    seed : int
-        Seeds sampling and noise.
+    rng : numpy.random.Generator, int seed or None
+        Source of the sampling and the noise (one torch generator derived from it).
     optimizer : {"adam", "sgd"}
     validation : (X_val, y_val), optional
-        Accuracy on it is recorded after every epoch in ``history["val_accuracy"]``.
+        Accuracy on it is recorded after every epoch in ``history.val_accuracy``.
     accountant : {"rdp", "prv"}
         Opacus accountant: RDP (default, fast) or PRV (tighter, slower).
 
     Returns
     -------
     model : torch.nn.Module
-    history : dict
-        ``"epsilon"`` (spent, <= target), ``"delta"``, ``"noise_multiplier"``, ``"sample_rate"``,
-        ``"steps"``, and per-epoch lists ``"loss"`` (mean noiseless loss on the sampled batches),
-        ``"accuracy"`` (training accuracy) and, with ``validation``, ``"val_accuracy"``.
+    history : DPTrainingHistory
 
     Examples
     --------
     >>> X = np.r_[np.zeros((50, 2)), np.ones((50, 2))]; y = np.r_[np.zeros(50), np.ones(50)]
     >>> model, history = train_dp_sgd(nn.Linear(2, 2), X, y, epsilon=1.0, delta=1e-3, epochs=5,
-    ...                                batch_size=20, max_grad_norm=1.0, lr=0.1, seed=0)
-    >>> history["epsilon"] <= 1.0, history["accuracy"][-1]
+    ...                                batch_size=20, max_grad_norm=1.0, lr=0.1, rng=0)
+    >>> history.epsilon <= 1.0, history.accuracy[-1]
     (True, 1.0)
     """
-    if not isinstance(epsilon, (int, float)) or isinstance(epsilon, bool) or not epsilon > 0:
-        raise ValueError(f"epsilon must be positive (math.inf for no noise), got {epsilon!r}")
-    if not 0 < delta < 1:
-        raise ValueError(f"delta must be in (0, 1), got {delta}")
-    for name, value in (("epochs", epochs), ("batch_size", batch_size)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    _check_positive("max_grad_norm", max_grad_norm)
-    _check_positive("lr", lr)
+    if not (isinstance(epsilon, float) and epsilon == math.inf):  # math.inf: clipping, no noise
+        epsilon = check_positive(epsilon, "epsilon")
+    delta = check_probability(delta, "delta")
+    epochs = check_int(epochs, "epochs", min_val=1)
+    batch_size = check_int(batch_size, "batch_size", min_val=1)
+    max_grad_norm = check_positive(max_grad_norm, "max_grad_norm")
+    lr = check_positive(lr, "lr")
     X_t, y_t = to_tensors(X, y)
     n = len(X_t)
     if batch_size > n:
-        raise ValueError(f"batch_size must be at most the number of examples ({n}), got {batch_size}")
+        raise ValueError(
+            f"batch_size must be at most the number of examples ({n}), got {batch_size}"
+        )
     params = [p for p in model.parameters() if p.requires_grad]
     if optimizer == "adam":
         opt = torch.optim.Adam(params, lr=lr)
@@ -506,34 +454,29 @@ def train_dp_sgd(
     if math.isinf(epsilon):
         sigma, spent = 0.0, math.inf
     else:
-        sigma = noise_multiplier_for(
-            epsilon=epsilon, delta=delta, sample_rate=sample_rate, steps=steps, accountant=accountant
-        )
-        spent = _epsilon(sigma, sample_rate, steps, delta, accountant)
-    history: dict = {
-        "epsilon": spent, "delta": delta, "noise_multiplier": sigma, "sample_rate": sample_rate,
-        "steps": steps, "loss": [], "accuracy": [],
-    }
-    if validation is not None:
-        history["val_accuracy"] = []
-    gen = torch.Generator().manual_seed(seed)
+        schedule = dict(delta=delta, sample_rate=sample_rate, steps=steps, accountant=accountant)
+        sigma = noise_multiplier_for(epsilon=epsilon, **schedule)
+        with warnings.catch_warnings():  # RDP's "optimal order is the largest alpha": still valid
+            warnings.filterwarnings("ignore", message="Optimal order is the", category=UserWarning)
+            spent = gaussian_epsilon(noise_multiplier=sigma, **schedule)
+    losses: list[float] = []
+    accuracies: list[float] = []
+    val_accuracies: list[float] | None = None if validation is None else []
+    gen = torch_generator(rng)
     loss_fn = nn.CrossEntropyLoss()
     names = [k for k, p in model.named_parameters() if p.requires_grad]
     for _ in range(epochs):
         model.train()
         total_loss, seen = 0.0, 0
         for _ in range(steps_per_epoch):
-            idx = poisson_batch(n, sample_rate=sample_rate, generator=gen)
+            idx = _poisson_batch(n, sample_rate, gen)
             xb, yb = X_t[idx], y_t[idx]
             if len(idx) > 0:
                 grads = per_sample_gradients(model, loss_fn, xb, yb)
             else:  # an empty batch still takes a (pure noise) step, as the accountant assumes
                 grads = {k: torch.zeros(0, *p.shape) for k, p in zip(names, params, strict=True)}
             clipped, _ = clip_per_sample(grads, max_grad_norm=max_grad_norm, inplace=True)
-            noisy = noisy_aggregate(
-                clipped, noise_multiplier=sigma, max_grad_norm=max_grad_norm, generator=gen,
-                expected_batch_size=sample_rate * n,
-            )
+            noisy = _noisy_sum(clipped, sigma * max_grad_norm, gen, sample_rate * n)
             for k, p in zip(names, params, strict=True):
                 p.grad = noisy[k]
             opt.step()
@@ -541,255 +484,31 @@ def train_dp_sgd(
                 with torch.no_grad():
                     total_loss += float(nn.functional.cross_entropy(model(xb), yb, reduction="sum"))
                 seen += len(idx)
-        history["loss"].append(total_loss / max(seen, 1))
-        history["accuracy"].append(evaluate(model, X_t, y_t))
-        if validation is not None:
-            history["val_accuracy"].append(evaluate(model, *validation))
+        losses.append(total_loss / max(seen, 1))
+        accuracies.append(evaluate(model, X_t, y_t))
+        if val_accuracies is not None:
+            val_accuracies.append(evaluate(model, *validation))
     model.eval()
+    history = DPTrainingHistory(
+        epsilon=spent,
+        delta=delta,
+        noise_multiplier=sigma,
+        sample_rate=sample_rate,
+        steps=steps,
+        loss=losses,
+        accuracy=accuracies,
+        val_accuracy=val_accuracies,
+    )
     return model, history
 
 
-def dp_tpr_bound(fpr: float | np.ndarray, *, epsilon: float, delta: float) -> float | np.ndarray:
-    """Highest true-positive rate any membership test can reach at ``fpr`` against an (epsilon, delta)-DP model.
-
-    From the hypothesis-testing view of DP (Kairouz et al. 2015):
-    ``TPR <= min(e^eps * FPR + delta, 1 - e^-eps * (1 - FPR - delta))``, clipped to [0, 1].
-
-    Parameters
-    ----------
-    fpr : float or array
-        False-positive rate(s) in [0, 1].
-    epsilon : float
-        >= 0.
-    delta : float
-        In [0, 1).
-
-    Returns
-    -------
-    float, or an array of the shape of ``fpr``.
-
-    Examples
-    --------
-    >>> round(dp_tpr_bound(0.01, epsilon=1.0, delta=1e-5), 4)
-    0.0272
-    >>> dp_tpr_bound(0.5, epsilon=0.0, delta=0.0)
-    0.5
-    """
-    if isinstance(epsilon, bool) or not epsilon >= 0:
-        raise ValueError(f"epsilon must be >= 0, got {epsilon}")
-    if not 0 <= delta < 1:
-        raise ValueError(f"delta must be in [0, 1), got {delta}")
-    f = np.asarray(fpr, dtype=float)
-    if np.any(np.isnan(f)) or np.any(f < 0) or np.any(f > 1):
-        raise ValueError(f"fpr must lie in [0, 1], got {fpr}")
-    with np.errstate(over="ignore"):
-        first = np.exp(epsilon) * f + delta
-    second = 1.0 - np.exp(-epsilon) * (1.0 - f - delta)
-    tpr = np.clip(np.minimum(first, second), 0.0, 1.0)
-    return float(tpr) if tpr.ndim == 0 else tpr
+_TIMING = ("GRADIENT_METHODS", "gradient_step_seconds", "epoch_seconds")
 
 
-GRADIENT_METHODS = ("non-private", "opacus-hooks", "opacus-ghost", "vmap", "microbatch")
+def __getattr__(name: str) -> object:
+    """The timing helpers live in :mod:`course_utils.privacy.dpsgd_timing`; old imports still work."""
+    if name in _TIMING:
+        from . import dpsgd_timing
 
-
-def _method_step(
-    make_model: Callable[[], nn.Module],
-    method: str,
-    loader: torch.utils.data.DataLoader,
-    *,
-    batch_size: int,
-    max_grad_norm: float,
-    noise_multiplier: float,
-    poisson_sampling: bool,
-    seed: int,
-) -> tuple[Callable[[torch.Tensor, torch.Tensor], None], torch.utils.data.DataLoader]:
-    """One training step of ``method`` as a function of a batch, and the loader the method trains with.
-
-    The Opacus methods wrap model, optimiser and loader with ``PrivacyEngine.make_private`` (so the
-    loader they return is Opacus's, Poisson-sampled when ``poisson_sampling``); the others keep
-    ``loader``. Shared by :func:`gradient_step_seconds` and :func:`epoch_seconds`.
-    """
-    if method not in GRADIENT_METHODS:
-        raise ValueError(f"method must be one of {GRADIENT_METHODS}, got {method!r}")
-    if isinstance(make_model, nn.Module) or not callable(make_model):
-        raise ValueError(
-            f"make_model must be a function that returns a fresh model (e.g. lambda: mlp(64, (32,), 10)), "
-            f"got {type(make_model).__name__}"
-        )
-    torch.manual_seed(seed)
-    model = make_model()
-    if not isinstance(model, nn.Module):
-        raise ValueError(f"make_model() must return a torch.nn.Module, got {type(model).__name__}")
-    opt = torch.optim.SGD(model.parameters(), lr=1e-3)
-    loss_fn: LossFn = nn.CrossEntropyLoss()
-    gen = torch.Generator().manual_seed(seed)
-    names = [k for k, p in model.named_parameters() if p.requires_grad]
-    params = [p for p in model.parameters() if p.requires_grad]
-
-    if method.startswith("opacus"):
-        from opacus import PrivacyEngine
-
-        mode = "hooks" if method == "opacus-hooks" else "ghost"
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            out = PrivacyEngine(accountant="rdp").make_private(
-                module=model, optimizer=opt, criterion=nn.CrossEntropyLoss(), data_loader=loader,
-                noise_multiplier=noise_multiplier, max_grad_norm=max_grad_norm,
-                poisson_sampling=poisson_sampling, grad_sample_mode=mode, noise_generator=gen,
-            )
-        model, opt, loader = out[0], out[1], out[-1]
-        loss_fn = out[2] if mode == "ghost" else loss_fn
-
-    def step(xb: torch.Tensor, yb: torch.Tensor) -> None:
-        opt.zero_grad()
-        if method in ("non-private", "opacus-hooks", "opacus-ghost"):
-            loss_fn(model(xb), yb).backward()
-        else:
-            if method == "vmap":
-                clipped, _ = clip_per_sample(
-                    per_sample_gradients(model, loss_fn, xb, yb), max_grad_norm=max_grad_norm, inplace=True
-                )
-            else:
-                total, _ = clipped_sum_microbatch(model, loss_fn, xb, yb, max_grad_norm=max_grad_norm)
-                clipped = {k: v.unsqueeze(0) for k, v in total.items()}  # already summed
-            noisy = noisy_aggregate(
-                clipped, noise_multiplier=noise_multiplier, max_grad_norm=max_grad_norm,
-                generator=gen, expected_batch_size=batch_size,
-            )
-            for k, p in zip(names, params, strict=True):
-                p.grad = noisy[k]
-        opt.step()
-
-    return step, loader
-
-
-def _timing_data(
-    X: np.ndarray | torch.Tensor, y: np.ndarray | torch.Tensor, batch_size: int, count: tuple[str, int]
-) -> torch.utils.data.TensorDataset:
-    """Validate the arguments of the two timing helpers; return the data as a ``TensorDataset``."""
-    name, value = count
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    X_t, y_t = to_tensors(X, y)
-    if isinstance(batch_size, bool) or not 0 < batch_size <= len(X_t):
-        raise ValueError(f"batch_size must be in 1..{len(X_t)}, got {batch_size}")
-    return torch.utils.data.TensorDataset(X_t, y_t)
-
-
-def gradient_step_seconds(
-    make_model: Callable[[], nn.Module],
-    X: np.ndarray | torch.Tensor,
-    y: np.ndarray | torch.Tensor,
-    *,
-    method: str,
-    batch_size: int = 128,
-    max_grad_norm: float = 1.0,
-    noise_multiplier: float = 1.0,
-    repeats: int = 5,
-    seed: int = 0,
-) -> float:
-    """Wall-clock seconds (best of ``repeats``) of one training step (forward, gradients, clip, noise, update).
-
-    The batch is a fixed tensor, so this is the compute of a step alone; :func:`epoch_seconds`
-    times whole epochs with a data loader.
-
-    Parameters
-    ----------
-    make_model : callable
-        Returns a fresh model (each method wraps its own copy).
-    X, y : arrays
-        The first ``batch_size`` rows form the batch (fixed, so every method does the same work).
-    method : {"non-private", "opacus-hooks", "opacus-ghost", "vmap", "microbatch"}
-        Plain SGD; Opacus with per-sample gradients from module hooks; Opacus's ghost (fast
-        gradient) clipping, which never stores per-sample gradients; this module's
-        ``vmap(grad)`` version; one backward pass per example (:func:`clipped_sum_microbatch`).
-    repeats : int
-        Timed steps after one warm-up step; the fastest is returned.
-
-    Examples
-    --------
-    >>> X, y = np.random.default_rng(0).normal(size=(32, 4)), np.arange(32) % 2
-    >>> make = lambda: nn.Linear(4, 2)
-    >>> all(gradient_step_seconds(make, X, y, method=m, batch_size=16, repeats=2) > 0
-    ...     for m in GRADIENT_METHODS)
-    True
-    """
-    xb, yb = _timing_data(X, y, batch_size, ("repeats", repeats))[:batch_size]
-    batch = torch.utils.data.TensorDataset(xb, yb)
-    step, _ = _method_step(
-        make_model, method, torch.utils.data.DataLoader(batch, batch_size=batch_size),
-        batch_size=batch_size, max_grad_norm=max_grad_norm, noise_multiplier=noise_multiplier,
-        poisson_sampling=False, seed=seed,
-    )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        step(xb, yb)
-        times = []
-        for _ in range(repeats):
-            start = time.perf_counter()
-            step(xb, yb)
-            times.append(time.perf_counter() - start)
-    return float(min(times))  # best of: the least disturbed by other processes (as timeit advises)
-
-
-def epoch_seconds(
-    make_model: Callable[[], nn.Module],
-    X: np.ndarray | torch.Tensor,
-    y: np.ndarray | torch.Tensor,
-    *,
-    method: str,
-    batch_size: int = 128,
-    max_grad_norm: float = 1.0,
-    noise_multiplier: float = 1.0,
-    epochs: int = 3,
-    seed: int = 0,
-) -> float:
-    """Wall-clock seconds (best of ``epochs``) of one whole training epoch read through a torch ``DataLoader``.
-
-    This is what a training loop costs end to end: every method reads ``TensorDataset(X, y)``
-    through a ``DataLoader``, which fetches and stacks the examples of each batch one by one.
-    Non-private SGD shuffles; every private method uses Poisson sampling with rate
-    ``batch_size / n`` (the Opacus methods through the loader ``make_private`` returns, the
-    scratch methods through Opacus's ``DPDataLoader``), as its privacy accounting requires.
-    On a small model the loader costs more than the gradients, so the ratios between methods
-    are smaller than those of :func:`gradient_step_seconds`.
-
-    Parameters
-    ----------
-    make_model, method, max_grad_norm, noise_multiplier, seed
-        As in :func:`gradient_step_seconds`.
-    X, y : arrays
-        The whole training set.
-    batch_size : int
-        Batch size (expected batch size under Poisson sampling).
-    epochs : int
-        Timed epochs after one warm-up epoch; the fastest is returned.
-
-    Examples
-    --------
-    >>> X, y = np.random.default_rng(0).normal(size=(64, 4)), np.arange(64) % 2
-    >>> all(epoch_seconds(lambda: nn.Linear(4, 2), X, y, method=m, batch_size=16, epochs=1) > 0
-    ...     for m in GRADIENT_METHODS)
-    True
-    """
-    data = _timing_data(X, y, batch_size, ("epochs", epochs))
-    shuffle = torch.Generator().manual_seed(seed)
-    loader = torch.utils.data.DataLoader(data, batch_size=batch_size, shuffle=True, generator=shuffle)
-    step, loader = _method_step(
-        make_model, method, loader, batch_size=batch_size, max_grad_norm=max_grad_norm,
-        noise_multiplier=noise_multiplier, poisson_sampling=True, seed=seed,
-    )
-    if method in ("vmap", "microbatch"):
-        from opacus.data_loader import DPDataLoader
-
-        loader = DPDataLoader.from_data_loader(loader, generator=torch.Generator().manual_seed(seed))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        times = []
-        for _ in range(epochs + 1):
-            start = time.perf_counter()
-            for xb, yb in loader:
-                if len(xb) > 0:  # an empty Poisson batch: nothing to learn, and vmap needs a batch
-                    step(xb, yb)
-            times.append(time.perf_counter() - start)
-    return float(min(times[1:]))  # the first epoch warms up caches and Opacus's hooks
+        return getattr(dpsgd_timing, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -8,12 +8,12 @@ Conventions
 * Privacy knobs are keyword-only and named as in Opacus: ``epsilon``, ``delta``,
   ``noise_multiplier``; ``sensitivity`` is the query's L1 (Laplace, exponential) or L2
   (Gaussian) sensitivity.
-* Every random function takes ``rng: numpy.random.Generator``.
+* Every random function takes ``rng``: a ``numpy.random.Generator``, an int seed or None
+  (:func:`course_utils.validation.as_rng`).
 * A scalar ``value`` gives a Python float back; an array gives an array of the same shape.
 
-The last part of the module is the "epsilon dial": :func:`neighbour_densities` (a pure function)
-computes the output densities of a mechanism on two neighbouring datasets and their log ratio,
-:func:`plot_neighbour_densities` draws them, and :class:`EpsilonDial` wires a slider to both.
+The "epsilon dial" that shows a mechanism on two neighbouring datasets is in
+:mod:`course_utils.privacy.epsilon_dial`.
 
 Examples
 --------
@@ -28,13 +28,23 @@ True
 from __future__ import annotations
 
 import functools
-import io
 import math
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from scipy import optimize, special, stats
+from scipy import optimize, special
+
+from ..validation import (
+    RNGLike,
+    as_rng,
+    check_bool,
+    check_int,
+    check_non_negative,
+    check_positive,
+    check_probability,
+)
+from .interactive import report_noisy_max, sparse_vector
 
 __all__ = [
     "laplace_mechanism",
@@ -47,53 +57,9 @@ __all__ = [
     "randomized_response",
     "rr_estimate",
     "rr_standard_error",
-    "neighbour_densities",
-    "plot_neighbour_densities",
-    "EpsilonDial",
+    "report_noisy_max",
+    "sparse_vector",
 ]
-
-
-# --------------------------------------------------------------------------- argument checks
-def _positive(name: str, value: float) -> float:
-    """``value`` as a float; ValueError unless it is a finite number > 0."""
-    if type(value) is float and 0.0 < value < math.inf:  # fast path
-        return value
-    try:
-        out = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a positive number, got {value!r}") from None
-    if not math.isfinite(out) or out <= 0:
-        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
-    return out
-
-
-def _non_negative(name: str, value: float) -> float:
-    try:
-        out = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a non-negative number, got {value!r}") from None
-    if not math.isfinite(out) or out < 0:
-        raise ValueError(f"{name} must be a non-negative finite number, got {value!r}")
-    return out
-
-
-def _probability(name: str, value: float) -> float:
-    """``value`` as a float; ValueError unless 0 < value < 1 (open interval)."""
-    try:
-        out = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number in (0, 1), got {value!r}") from None
-    if not 0.0 < out < 1.0:
-        raise ValueError(f"{name} must be in the open interval (0, 1), got {value!r}")
-    return out
-
-
-def _rng(rng: Any) -> np.random.Generator:
-    if not isinstance(rng, np.random.Generator):
-        raise ValueError(
-            f"rng must be a numpy.random.Generator (e.g. np.random.default_rng(0)), got {type(rng).__name__}"
-        )
-    return rng
 
 
 def _add_noise(value: Any, noise_fn: Any) -> Any:
@@ -112,9 +78,7 @@ def _add_noise(value: Any, noise_fn: Any) -> Any:
 
 
 # --------------------------------------------------------------------------- Laplace
-def laplace_mechanism(
-    value: Any, *, sensitivity: float, epsilon: float, rng: np.random.Generator
-) -> Any:
+def laplace_mechanism(value: Any, *, sensitivity: float, epsilon: float, rng: RNGLike) -> Any:
     """Release ``value`` with Laplace noise of scale ``sensitivity / epsilon`` (epsilon-DP).
 
     Parameters
@@ -126,7 +90,7 @@ def laplace_mechanism(
         L1 sensitivity of the query (>= 0; 0 means the answer does not depend on any person).
     epsilon : float
         Privacy parameter (> 0). Smaller means more noise.
-    rng : numpy.random.Generator
+    rng : numpy.random.Generator, int seed or None
 
     Returns
     -------
@@ -140,9 +104,9 @@ def laplace_mechanism(
     >>> out.shape, round(float(np.mean(np.abs(out))), 1)  # mean |noise| = scale = 2 / 0.5
     ((100000,), 4.0)
     """
-    sensitivity = _non_negative("sensitivity", sensitivity)
-    epsilon = _positive("epsilon", epsilon)
-    rng = _rng(rng)
+    sensitivity = check_non_negative(sensitivity, "sensitivity")
+    epsilon = check_positive(epsilon, "epsilon")
+    rng = as_rng(rng)
     scale = sensitivity / epsilon
     return _add_noise(value, lambda shape: rng.laplace(0.0, scale, size=shape))
 
@@ -182,8 +146,8 @@ def gaussian_delta(*, epsilon: float, noise_multiplier: float) -> float:
     >>> gaussian_delta(epsilon=1.0, noise_multiplier=5.0) < 1e-5
     True
     """
-    epsilon = _non_negative("epsilon", epsilon)
-    s = _positive("noise_multiplier", noise_multiplier)
+    epsilon = check_non_negative(epsilon, "epsilon")
+    s = check_positive(noise_multiplier, "noise_multiplier")
     log_a, log_b = _log_delta_terms(s, epsilon)
     if log_b >= log_a:  # only rounding can make the (non-negative) difference negative
         return 0.0
@@ -225,9 +189,9 @@ def gaussian_sigma(
     ...
     ValueError: epsilon must be < 1 for the classic Gaussian calibration (analytic=False), got 2.0; use analytic=True
     """
-    sensitivity = _non_negative("sensitivity", sensitivity)
-    epsilon = _positive("epsilon", epsilon)
-    delta = _probability("delta", delta)
+    sensitivity = check_non_negative(sensitivity, "sensitivity")
+    epsilon = check_positive(epsilon, "epsilon")
+    delta = check_probability(delta, "delta")
     if not analytic:
         if epsilon >= 1.0:
             raise ValueError(
@@ -268,7 +232,7 @@ def gaussian_mechanism(
     sensitivity: float,
     epsilon: float,
     delta: float,
-    rng: np.random.Generator,
+    rng: RNGLike,
     analytic: bool = True,
 ) -> Any:
     """Release ``value`` with Gaussian noise calibrated by :func:`gaussian_sigma`.
@@ -279,7 +243,7 @@ def gaussian_mechanism(
         True answer(s); ``sensitivity`` bounds the L2 distance between neighbouring answers.
     sensitivity, epsilon, delta, analytic
         As in :func:`gaussian_sigma`.
-    rng : numpy.random.Generator
+    rng : numpy.random.Generator, int seed or None
 
     Returns
     -------
@@ -294,7 +258,7 @@ def gaussian_mechanism(
     True
     """
     sigma = gaussian_sigma(sensitivity=sensitivity, epsilon=epsilon, delta=delta, analytic=analytic)
-    rng = _rng(rng)
+    rng = as_rng(rng)
     return _add_noise(value, lambda shape: rng.normal(0.0, sigma, size=shape))
 
 
@@ -346,10 +310,9 @@ def exponential_probabilities(
         raise ValueError(f"utilities must be a non-empty 1-D sequence, got shape {u.shape}")
     if not np.all(np.isfinite(u)):
         raise ValueError("utilities must be finite (no NaN or inf)")
-    sensitivity = _positive("sensitivity", sensitivity)
-    epsilon = _positive("epsilon", epsilon)
-    if not isinstance(monotonic, (bool, np.bool_)):
-        raise ValueError(f"monotonic must be True or False, got {monotonic!r}")
+    sensitivity = check_positive(sensitivity, "sensitivity")
+    epsilon = check_positive(epsilon, "epsilon")
+    monotonic = check_bool(monotonic, "monotonic")
     return special.softmax(epsilon * u / ((1.0 if monotonic else 2.0) * sensitivity))
 
 
@@ -359,7 +322,7 @@ def exponential_mechanism(
     *,
     sensitivity: float,
     epsilon: float,
-    rng: np.random.Generator,
+    rng: RNGLike,
     monotonic: bool = False,
 ) -> Any:
     """Pick one candidate with probability proportional to ``exp(eps * utility / (2 * sensitivity))``.
@@ -372,7 +335,7 @@ def exponential_mechanism(
         One utility per candidate; see :func:`exponential_probabilities`.
     sensitivity, epsilon
         As in :func:`exponential_probabilities`.
-    rng : numpy.random.Generator
+    rng : numpy.random.Generator, int seed or None
     monotonic : bool, default False
         True drops the factor 2 (``exp(eps * utility / sensitivity)``), valid when all
         utilities move in the same direction between neighbours; see
@@ -402,7 +365,7 @@ def exponential_mechanism(
             f"utilities must have one entry per candidate: {len(candidates)} candidates, "
             f"{probs.size} utilities"
         )
-    rng = _rng(rng)
+    rng = as_rng(rng)
     return candidates[int(rng.choice(len(candidates), p=probs))]
 
 
@@ -415,7 +378,7 @@ def rr_keep_probability(*, epsilon: float) -> float:
     >>> round(rr_keep_probability(epsilon=math.log(3)), 6)  # the two-coin survey
     0.75
     """
-    epsilon = _positive("epsilon", epsilon)
+    epsilon = check_positive(epsilon, "epsilon")
     return float(special.expit(epsilon))
 
 
@@ -430,7 +393,7 @@ def _bits(name: str, bits: Any) -> np.ndarray:
     return arr.astype(np.int8)
 
 
-def randomized_response(bits: Any, *, epsilon: float, rng: np.random.Generator) -> np.ndarray:
+def randomized_response(bits: Any, *, epsilon: float, rng: RNGLike) -> np.ndarray:
     """Local DP for one bit per person: report the truth with probability ``e^eps / (1 + e^eps)``.
 
     Each person flips their own bit with probability ``1 / (1 + e^eps)``, so the collector never
@@ -442,7 +405,7 @@ def randomized_response(bits: Any, *, epsilon: float, rng: np.random.Generator) 
         True answers, one per person.
     epsilon : float
         > 0. ``epsilon = ln 3`` is the classic two-coin survey (truth with probability 3/4).
-    rng : numpy.random.Generator
+    rng : numpy.random.Generator, int seed or None
 
     Returns
     -------
@@ -458,7 +421,7 @@ def randomized_response(bits: Any, *, epsilon: float, rng: np.random.Generator) 
     """
     arr = _bits("bits", bits)
     keep = rr_keep_probability(epsilon=epsilon)
-    rng = _rng(rng)
+    rng = as_rng(rng)
     flip = rng.random(arr.shape) >= keep
     return (arr ^ flip).astype(np.int8)
 
@@ -506,392 +469,20 @@ def rr_standard_error(n: int, *, epsilon: float, proportion: float = 0.5) -> flo
     >>> round(rr_standard_error(10_000, epsilon=math.log(3)), 4)  # 0.005 / (2 * 0.75 - 1)
     0.01
     """
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n must be a positive integer, got {n!r}")
-    if not 0.0 <= float(proportion) <= 1.0:
-        raise ValueError(f"proportion must be in [0, 1], got {proportion!r}")
+    n = check_int(n, "n", min_val=1)
+    proportion = check_probability(proportion, "proportion", closed=True)
     p = rr_keep_probability(epsilon=epsilon)
     q = p * proportion + (1.0 - p) * (1.0 - proportion)
     return float(math.sqrt(q * (1.0 - q) / n) / (2.0 * p - 1.0))
 
 
-# --------------------------------------------------------------------------- the epsilon dial
-def neighbour_densities(
-    grid: Any,
-    *,
-    value: float,
-    value_prime: float,
-    sensitivity: float,
-    epsilon: float,
-    delta: float = 1e-5,
-    mechanism: str = "laplace",
-) -> dict[str, Any]:
-    """Output densities of a mechanism on two neighbouring datasets, and their log ratio.
-
-    A pure function behind the notebook's epsilon slider. The query answers ``value`` (on D)
-    and ``value_prime`` (on the neighbour D') must differ by at most ``sensitivity``.
-
-    Parameters
-    ----------
-    grid : array_like
-        Output values at which to evaluate the densities.
-    value, value_prime : float
-        True answers on D and D'.
-    sensitivity, epsilon
-        Mechanism calibration (the noise does not depend on the data).
-    delta : float, default 1e-5
-        Used by the Gaussian mechanism only.
-    mechanism : {"laplace", "gaussian"}
-
-    Returns
-    -------
-    dict
-        ``density``, ``density_prime`` and ``log_ratio`` (ln of density / density_prime) on the
-        grid, ``scale`` (Laplace b or Gaussian sigma), ``max_abs_log_ratio`` over the grid, and
-        ``ratio_exceeds`` = P_D[|log ratio| > epsilon] (0 for Laplace; for Gaussian, the mass
-        delta has to pay for).
-
-    Examples
-    --------
-    >>> out = neighbour_densities(np.linspace(-5, 6, 101), value=0, value_prime=1,
-    ...                           sensitivity=1, epsilon=0.5)
-    >>> round(out["max_abs_log_ratio"], 6)  # Laplace: never more than epsilon
-    0.5
-    >>> g = neighbour_densities(np.linspace(-60, 60, 2001), value=0, value_prime=1, sensitivity=1,
-    ...                         epsilon=0.5, mechanism="gaussian")
-    >>> g["max_abs_log_ratio"] > 0.5  # Gaussian: unbounded in the tails ...
-    True
-    >>> g["ratio_exceeds"] < 1e-3     # ... but only where it is very unlikely
-    True
-    """
-    if mechanism not in ("laplace", "gaussian"):
-        raise ValueError(f"mechanism must be 'laplace' or 'gaussian', got {mechanism!r}")
-    x = np.asarray(grid, dtype=float)
-    sensitivity = _positive("sensitivity", sensitivity)
-    if abs(float(value) - float(value_prime)) > sensitivity + 1e-12:
-        raise ValueError(
-            f"value and value_prime differ by {abs(float(value) - float(value_prime))}, "
-            f"more than sensitivity={sensitivity}: they are not neighbouring answers"
-        )
-    if mechanism == "laplace":
-        scale = sensitivity / _positive("epsilon", epsilon)
-        dist, dist_prime = stats.laplace(value, scale), stats.laplace(value_prime, scale)
-    else:
-        scale = gaussian_sigma(sensitivity=sensitivity, epsilon=epsilon, delta=delta)
-        dist, dist_prime = stats.norm(value, scale), stats.norm(value_prime, scale)
-    log_ratio = dist.logpdf(x) - dist_prime.logpdf(x)
-    exceeds = 0.0
-    if mechanism == "gaussian" and value != value_prime:
-        # log ratio is linear in x: |ratio| > eps outside [x_lo, x_hi]
-        gap = float(value_prime) - float(value)
-        mid = (float(value) + float(value_prime)) / 2.0
-        half = epsilon * scale**2 / abs(gap)
-        exceeds = float(dist.cdf(mid - half) + dist.sf(mid + half))
-    return {
-        "grid": x,
-        "density": dist.pdf(x),
-        "density_prime": dist_prime.pdf(x),
-        "log_ratio": log_ratio,
-        "scale": float(scale),
-        "max_abs_log_ratio": float(np.max(np.abs(log_ratio))) if x.size else 0.0,
-        "ratio_exceeds": exceeds,
-    }
+_DIAL = ("neighbour_densities", "plot_neighbour_densities", "EpsilonDial")
 
 
-def plot_neighbour_densities(result: dict[str, Any], *, epsilon: float, axes: Any = None) -> Any:
-    """Draw :func:`neighbour_densities` output: the two densities (left), the log ratio (right).
+def __getattr__(name: str) -> object:
+    """The epsilon dial lives in :mod:`course_utils.privacy.epsilon_dial`; old imports still work."""
+    if name in _DIAL:
+        from . import epsilon_dial
 
-    Parameters
-    ----------
-    result : dict
-        Output of :func:`neighbour_densities`.
-    epsilon : float
-        Drawn as the +-epsilon band on the ratio panel.
-    axes : pair of matplotlib Axes, optional
-        Created (side by side) when None.
-
-    Returns
-    -------
-    pair of matplotlib Axes
-
-    Examples
-    --------
-    >>> import matplotlib.pyplot as plt
-    >>> res = neighbour_densities(np.linspace(-4, 5, 50), value=0, value_prime=1, sensitivity=1, epsilon=1)
-    >>> ax1, ax2 = plot_neighbour_densities(res, epsilon=1)
-    >>> len(ax1.lines), len(ax2.lines)
-    (2, 3)
-    >>> plt.close("all")
-    """
-    import matplotlib.pyplot as plt
-
-    from course_utils.plotting import OKABE_ITO
-
-    if axes is None:
-        _, axes = plt.subplots(1, 2, figsize=(9, 3.2))
-    ax1, ax2 = axes
-    for ax in axes:
-        ax.clear()
-    x = result["grid"]
-    ax1.plot(x, result["density"], color=OKABE_ITO["blue"], label="output density on D")
-    ax1.plot(x, result["density_prime"], color=OKABE_ITO["orange"], ls="--", label="on neighbour D'")
-    ax1.set(xlabel="released value", ylabel="density")
-    ax1.legend(loc="upper right", fontsize=8)
-    ax2.plot(x, result["log_ratio"], color=OKABE_ITO["green"], label="ln(density / density')")
-    for sign in (1, -1):
-        ax2.axhline(sign * epsilon, color=OKABE_ITO["vermillion"], ls=":", label="+-epsilon" if sign > 0 else None)
-    ax2.set(xlabel="released value", ylabel="log likelihood ratio")
-    lim = max(1.5 * epsilon, 1.2 * min(result["max_abs_log_ratio"], 4 * epsilon))
-    ax2.set_ylim(-lim, lim)
-    ax2.legend(loc="lower right", fontsize=8)
-    return ax1, ax2
-
-
-class EpsilonDial:
-    """Slider over epsilon showing a mechanism's outputs on two neighbours and their ratio.
-
-    The widget is thin: :meth:`update` recomputes with :func:`neighbour_densities` and redraws;
-    the slider only calls it. Drive it headless with ``dial.update(epsilon=...)`` or by setting
-    ``dial.slider.value``; :attr:`state` holds the last result and ``dial.image.value`` the PNG
-    of the current figure.
-
-    Parameters
-    ----------
-    value, value_prime : float
-        Query answers on D and D' (e.g. a count with and without one person).
-    sensitivity : float
-    epsilon : float
-        Initial epsilon.
-    mechanism : {"laplace", "gaussian"}
-    delta : float
-        For the Gaussian mechanism.
-
-    Examples
-    --------
-    >>> dial = EpsilonDial(value=10, value_prime=11, sensitivity=1, epsilon=1.0)
-    >>> dial.update(epsilon=0.25)["scale"]
-    4.0
-    >>> dial.slider.value = 2.0           # what dragging the slider does
-    >>> dial.state["scale"]
-    0.5
-    >>> dial.close()
-    """
-
-    def __init__(
-        self,
-        *,
-        value: float = 10.0,
-        value_prime: float = 11.0,
-        sensitivity: float = 1.0,
-        epsilon: float = 1.0,
-        mechanism: str = "laplace",
-        delta: float = 1e-5,
-    ) -> None:
-        import ipywidgets as w
-        import matplotlib.pyplot as plt
-
-        self.value, self.value_prime = float(value), float(value_prime)
-        self.sensitivity, self.delta = float(sensitivity), float(delta)
-        self.mechanism = mechanism
-        self.fig, self.axes = plt.subplots(1, 2, figsize=(9, 3.2))
-        plt.close(self.fig)  # shown as a PNG in an Image widget, not by the inline backend
-        self.slider = w.FloatLogSlider(
-            value=epsilon, base=10, min=-1, max=1, step=0.05, description="epsilon",
-            continuous_update=False,
-        )
-        self.kind = w.ToggleButtons(options=["laplace", "gaussian"], value=mechanism)
-        self.image = w.Image(format="png")
-        self.label = w.HTML()
-        self.slider.observe(lambda change: self.update(epsilon=change["new"]), names="value")
-        self.kind.observe(lambda change: self.update(mechanism=change["new"]), names="value")
-        self.state: dict[str, Any] = {}
-        self._laid_out = False
-        self.update(epsilon=epsilon, mechanism=mechanism)
-
-    def update(self, *, epsilon: float | None = None, mechanism: str | None = None) -> dict[str, Any]:
-        """Recompute and redraw for a new epsilon and/or mechanism; return the new state."""
-        if epsilon is not None:
-            self.epsilon = _positive("epsilon", epsilon)
-        if mechanism is not None:
-            self.mechanism = mechanism
-        if self.mechanism == "gaussian":
-            scale = gaussian_sigma(sensitivity=self.sensitivity, epsilon=self.epsilon, delta=self.delta)
-        else:
-            scale = self.sensitivity / self.epsilon
-        margin = 7 * scale + self.sensitivity  # wide enough to show the Gaussian's tails leave the band
-        lo = min(self.value, self.value_prime) - margin
-        hi = max(self.value, self.value_prime) + margin
-        self.state = neighbour_densities(
-            np.linspace(lo, hi, 801), value=self.value, value_prime=self.value_prime,
-            sensitivity=self.sensitivity, epsilon=self.epsilon, delta=self.delta,
-            mechanism=self.mechanism,
-        )
-        plot_neighbour_densities(self.state, epsilon=self.epsilon, axes=self.axes)
-        self.axes[0].set_title(f"{self.mechanism}, scale {self.state['scale']:.2f}")
-        self.axes[1].set_title(f"max |log ratio| on screen {self.state['max_abs_log_ratio']:.2f}")
-        if not self._laid_out:
-            self.fig.tight_layout()  # once: the layout hardly changes and it is slow
-            self._laid_out = True
-        self.label.value = (
-            f"P[|log ratio| &gt; epsilon] = {self.state['ratio_exceeds']:.2g}"
-        )
-        self._redraw()
-        return self.state
-
-    def _redraw(self) -> None:
-        # A PNG in an Image widget works with any matplotlib backend (inline, Agg, ipympl) and
-        # needs no output clearing, so it also renders in static exports of the notebook.
-        buffer = io.BytesIO()
-        self.fig.savefig(buffer, format="png", dpi=72)
-        self.image.value = buffer.getvalue()
-
-    def widget(self) -> Any:
-        """The ipywidgets box (slider, mechanism switch, figure)."""
-        import ipywidgets as w
-
-        return w.VBox([w.HBox([self.slider, self.kind]), self.label, self.image])
-
-    def show(self) -> None:
-        """Display the widget in Jupyter, or the static figure elsewhere."""
-        from IPython.display import display
-
-        from course_utils.quiz import has_frontend
-
-        display(self.widget() if has_frontend() else self.fig)
-
-    def close(self) -> None:
-        """Close the widgets and the figure."""
-        import matplotlib.pyplot as plt
-
-        for widget in (self.slider, self.kind, self.image, self.label):
-            widget.close()
-        plt.close(self.fig)
-
-
-# --------------------------------------------------------------------------- interactive mechanisms
-# Report noisy max and the sparse vector technique answer a *stream* of questions and pay only
-# for what they reveal. (Appended as one block; the rest of the module is unchanged.)
-__all__ += ["report_noisy_max", "sparse_vector"]
-
-
-def report_noisy_max(
-    scores: Sequence[float] | np.ndarray,
-    *,
-    epsilon: float,
-    sensitivity: float = 1.0,
-    rng: Any,
-    monotone: bool = False,
-) -> int:
-    """Index of the largest score after adding Laplace noise to every score (epsilon-DP).
-
-    Only the index is released, never the noisy scores. When neighbouring datasets may move
-    every score by up to ``sensitivity`` in either direction the noise scale is
-    ``2 * sensitivity / epsilon``; for counts (``monotone=True``: all scores move in the same
-    direction) ``sensitivity / epsilon`` suffices (Dwork & Roth 2014, Claim 3.9).
-
-    Parameters
-    ----------
-    scores : sequence of float
-        One score per candidate (non-empty, finite), e.g. the count of each diagnosis.
-    epsilon : float
-        > 0.
-    sensitivity : float, default 1.0
-        Largest change of any one score between neighbouring datasets (> 0).
-    rng : numpy.random.Generator, int seed or None
-    monotone : bool, default False
-        True when a neighbour moves all scores in the same direction (counting queries).
-
-    Returns
-    -------
-    int
-        Index of the noisy winner.
-
-    Examples
-    --------
-    >>> rng = np.random.default_rng(0)
-    >>> picks = [report_noisy_max([10, 40, 12], epsilon=1.0, rng=rng) for _ in range(200)]
-    >>> picks.count(1) > 195  # a gap of 28 against noise of scale 2
-    True
-    """
-    from course_utils.validation import as_rng, check_bool, check_positive
-
-    s = np.asarray(scores, dtype=float)
-    if s.ndim != 1 or s.size == 0 or not np.all(np.isfinite(s)):
-        raise ValueError(
-            f"scores must be a non-empty 1-D sequence of finite numbers, got shape {s.shape}"
-        )
-    epsilon = check_positive(epsilon, "epsilon")
-    sensitivity = check_positive(sensitivity, "sensitivity")
-    factor = 1.0 if check_bool(monotone, "monotone") else 2.0
-    noisy = s + as_rng(rng).laplace(0.0, factor * sensitivity / epsilon, size=s.size)
-    return int(np.argmax(noisy))
-
-
-def sparse_vector(
-    answers: Sequence[float] | np.ndarray,
-    threshold: float,
-    *,
-    epsilon: float,
-    rng: Any,
-    sensitivity: float = 1.0,
-    max_above: int = 1,
-    monotone: bool = False,
-) -> list[bool]:
-    """Sparse vector technique: which answers are above ``threshold``, paying only for the "yes"es.
-
-    The threshold gets Laplace noise of scale ``sensitivity / eps1`` once, every answer gets fresh
-    noise of scale ``2 * max_above * sensitivity / eps2`` (``max_above * sensitivity / eps2``
-    when ``monotone``), with ``eps1 = eps2 = epsilon / 2``. The answers are compared in order and
-    the mechanism stops after the ``max_above``-th True. The whole output is epsilon-DP however
-    many answers are False (Lyu, Su & Li 2017, Algorithm 1).
-
-    Parameters
-    ----------
-    answers : sequence of float
-        True answers of the queries, in the order they are asked (non-empty, finite).
-    threshold : float
-        Public threshold.
-    epsilon : float
-        Total budget (> 0).
-    rng : numpy.random.Generator, int seed or None
-    sensitivity : float, default 1.0
-        Largest change of any one answer between neighbouring datasets (> 0).
-    max_above : int, default 1
-        Stop after this many True answers (>= 1).
-    monotone : bool, default False
-        True when a neighbour moves all answers in the same direction (counting queries).
-
-    Returns
-    -------
-    list of bool
-        One entry per answered query; it ends at the ``max_above``-th True, so it is shorter
-        than ``answers`` when the mechanism stopped early.
-
-    Examples
-    --------
-    >>> out = sparse_vector([1, 2, 3, 100, 2, 200], 50, epsilon=1.0, rng=0)
-    >>> out
-    [False, False, False, True]
-    """
-    from course_utils.validation import as_rng, check_bool, check_int, check_positive, check_scalar
-
-    a = np.asarray(answers, dtype=float)
-    if a.ndim != 1 or a.size == 0 or not np.all(np.isfinite(a)):
-        raise ValueError(
-            f"answers must be a non-empty 1-D sequence of finite numbers, got shape {a.shape}"
-        )
-    threshold = check_scalar(threshold, "threshold")
-    epsilon = check_positive(epsilon, "epsilon")
-    sensitivity = check_positive(sensitivity, "sensitivity")
-    max_above = check_int(max_above, "max_above", min_val=1)
-    factor = 1.0 if check_bool(monotone, "monotone") else 2.0
-    rng = as_rng(rng)
-    eps1 = eps2 = epsilon / 2.0
-    noisy_threshold = threshold + rng.laplace(0.0, sensitivity / eps1)
-    above = (
-        a + rng.laplace(0.0, factor * max_above * sensitivity / eps2, size=a.size)
-        >= noisy_threshold
-    )
-    hits = np.flatnonzero(above)
-    stop = a.size if hits.size < max_above else int(hits[max_above - 1]) + 1
-    return above[:stop].tolist()
+        return getattr(epsilon_dial, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -19,7 +19,7 @@ from the columns' ``pandas.CategoricalDtype``, never from the data.
 Examples
 --------
 >>> from course_utils.data import synthetic_patients
->>> table = discretize_patients(synthetic_patients(500, seed=0))
+>>> table = discretize_patients(synthetic_patients(500, rng=0))
 >>> fake = synthesize(table, epsilon=1.0, rng=0)
 >>> list(fake.columns) == list(table.columns), fake["diagnosis"].dtype == table["diagnosis"].dtype
 (True, True)
@@ -95,10 +95,10 @@ def discretize_patients(
     Examples
     --------
     >>> from course_utils.data import synthetic_patients
-    >>> t = discretize_patients(synthetic_patients(3, seed=0))
+    >>> t = discretize_patients(synthetic_patients(3, rng=0))
     >>> list(t.columns), len(t["zip"].cat.categories), list(t["stay"].cat.categories)
     (['zip', 'age', 'sex', 'diagnosis', 'stay'], 40, ['1-2', '3-5', '6-10', '11+'])
-    >>> len(discretize_patients(synthetic_patients(3, seed=0), coarse=False)["age"].cat.categories)
+    >>> len(discretize_patients(synthetic_patients(3, rng=0), coarse=False)["age"].cat.categories)
     96
     """
     from course_utils.data import DIAGNOSES, SYNTHETIC_ZIPS

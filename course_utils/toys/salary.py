@@ -1,18 +1,21 @@
 """The salary toy: the soccer numbers read as (years at company, salary) for two groups.
 
-Pure functions first - the flexible patch model's read-off, per-group least-squares lines, each
+Pure functions - the flexible patch model's read-off, per-group least-squares lines, each
 point's influence on a slope, an attacker who inverts a published slope, and an epsilon-DP version
-of the per-group lines - then :class:`SalaryToy`, a thin widget over them.
+of the per-group lines. :class:`SalaryToy`, the thin widget over them, lives in
+:mod:`course_utils.toys.salary_toy` and is importable from here too.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from ..data import positions_from_salary
-from ..plotting import TEAM_COLORS, Blitter, figure_with_controls, share_map
+from ..results import Result
+from ..validation import RNGLike, as_rng, check_int, check_positive
+from .players import positions_from_salary
 from .soccer import cell_centres, team_share
 
 __all__ = [
@@ -25,7 +28,7 @@ __all__ = [
     "patch_salary_readout",
     "dp_group_lines",
     "dp_dial",
-    "SalaryToy",
+    "DialReadout",
 ]
 
 #: Public bounds of the salary study: years in [0, 20], salaries in [$40k, $90k].
@@ -38,14 +41,18 @@ def _check_xy(years: Any, salary: Any, groups: Any = None) -> tuple[np.ndarray, 
     years = np.asarray(years, dtype=float)
     salary = np.asarray(salary, dtype=float)
     if years.ndim != 1 or salary.shape != years.shape:
-        raise ValueError(f"years and salary must be 1-d and of equal length, got {years.shape} and {salary.shape}")
+        raise ValueError(
+            f"years and salary must be 1-d and of equal length, got {years.shape} and {salary.shape}"
+        )
     if not (np.isfinite(years).all() and np.isfinite(salary).all()):
         raise ValueError("years and salary must be finite")
     if groups is None:
         return years, salary
     groups = np.asarray(groups)
     if groups.shape != years.shape:
-        raise ValueError(f"groups must have the same length as years ({len(years)}), got {groups.shape}")
+        raise ValueError(
+            f"groups must have the same length as years ({len(years)}), got {groups.shape}"
+        )
     return years, salary, groups
 
 
@@ -57,7 +64,9 @@ def _fit(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     return slope, float(y.mean() - slope * x.mean())
 
 
-def group_lines(years: np.ndarray, salary: np.ndarray, groups: np.ndarray) -> dict[Any, tuple[float, float]]:
+def group_lines(
+    years: np.ndarray, salary: np.ndarray, groups: np.ndarray
+) -> dict[Any, tuple[float, float]]:
     """Least-squares line ``salary = slope * years + intercept`` for every group.
 
     Parameters
@@ -115,7 +124,9 @@ def loo_slope_influence(years: np.ndarray, salary: np.ndarray) -> np.ndarray:
     return np.array([full - _fit(years[k], salary[k])[0] for k in keep])
 
 
-def infer_salary_from_slope(years: np.ndarray, salary: np.ndarray, index: int, slope: float) -> float:
+def infer_salary_from_slope(
+    years: np.ndarray, salary: np.ndarray, index: int, slope: float
+) -> float:
     """The attacker's inversion: the salary of person ``index`` that makes the line's slope ``slope``.
 
     The attacker knows everyone's tenure and every *other* salary in the group (the usual
@@ -134,7 +145,9 @@ def infer_salary_from_slope(years: np.ndarray, salary: np.ndarray, index: int, s
         raise ValueError(f"index must be in 0..{len(years) - 1}, got {index}")
     c = slope_weights(years)
     if c[index] == 0:
-        raise ValueError(f"person {index} sits at the mean tenure: the slope says nothing about them")
+        raise ValueError(
+            f"person {index} sits at the mean tenure: the slope says nothing about them"
+        )
     others = np.delete(c, index) @ np.delete(salary, index)
     return float((slope - others) / c[index])
 
@@ -175,7 +188,9 @@ def _check_bounds(bounds: Any) -> tuple[tuple[float, float], tuple[float, float]
         (x_lo, x_hi), (y_lo, y_hi) = bounds
         x_lo, x_hi, y_lo, y_hi = (float(v) for v in (x_lo, x_hi, y_lo, y_hi))
     except (TypeError, ValueError):
-        raise ValueError(f"bounds must be ((years_lo, years_hi), (salary_lo, salary_hi)), got {bounds!r}") from None
+        raise ValueError(
+            f"bounds must be ((years_lo, years_hi), (salary_lo, salary_hi)), got {bounds!r}"
+        ) from None
     if not (x_lo < x_hi and y_lo < y_hi):
         raise ValueError(f"bounds need lo < hi for years and for salary, got {bounds!r}")
     return (x_lo, x_hi), (y_lo, y_hi)
@@ -188,7 +203,7 @@ def dp_group_lines(
     *,
     epsilon: float,
     bounds: tuple[tuple[float, float], tuple[float, float]] = SALARY_BOUNDS,
-    rng: np.random.Generator,
+    rng: RNGLike,
 ) -> dict[Any, tuple[float, float]]:
     """Per-group least-squares lines released with epsilon-differential privacy.
 
@@ -215,7 +230,7 @@ def dp_group_lines(
         Privacy budget, > 0. Small = more noise.
     bounds : ((years_lo, years_hi), (salary_lo, salary_hi))
         Public bounds; must not be chosen by looking at the data.
-    rng : numpy.random.Generator
+    rng : numpy.random.Generator, int seed or None
 
     Returns
     -------
@@ -231,11 +246,9 @@ def dp_group_lines(
     (2122, 2122)
     """
     years, salary, groups = _check_xy(years, salary, groups)
-    if not (np.isfinite(epsilon) and epsilon > 0):
-        raise ValueError(f"epsilon must be a positive number, got {epsilon}")
+    epsilon = check_positive(epsilon, "epsilon")
     (x_lo, x_hi), (y_lo, y_hi) = _check_bounds(bounds)
-    if not isinstance(rng, np.random.Generator):
-        raise ValueError("rng must be a numpy.random.Generator (e.g. np.random.default_rng(0))")
+    rng = as_rng(rng)
     wx, wy = x_hi - x_lo, y_hi - y_lo
     x = (np.clip(years, x_lo, x_hi) - x_lo) / wx
     y = (np.clip(salary, y_lo, y_hi) - y_lo) / wy
@@ -253,6 +266,23 @@ def dp_group_lines(
     return lines
 
 
+@dataclass(frozen=True)
+class DialReadout(Result):
+    """What :func:`dp_dial` measures over its noise draws.
+
+    ``attack_error`` is the median absolute error of the attacker's salary guess ($),
+    ``slope_error`` the median absolute change of the slopes over groups and draws ($/year);
+    ``slopes`` and ``intercepts`` (n_draws, n_groups) are the released lines and ``guesses``
+    (n_draws,) the attacker's guesses.
+    """
+
+    attack_error: float
+    slope_error: float
+    slopes: np.ndarray
+    intercepts: np.ndarray
+    guesses: np.ndarray
+
+
 def dp_dial(
     years: np.ndarray,
     salary: np.ndarray,
@@ -262,8 +292,8 @@ def dp_dial(
     index: int = 0,
     bounds: tuple[tuple[float, float], tuple[float, float]] = SALARY_BOUNDS,
     n_draws: int = 200,
-    rng: np.random.Generator,
-) -> dict[str, Any]:
+    rng: RNGLike,
+) -> DialReadout:
     """What the DP dial shows: attack error and utility loss over many noise draws.
 
     For each of ``n_draws`` releases of :func:`dp_group_lines`, the attacker of
@@ -273,26 +303,22 @@ def dp_dial(
 
     Returns
     -------
-    dict with
-        ``attack_error`` : median absolute error of the attacker's salary guess ($),
-        ``slope_error`` : median absolute slope change over groups and draws ($/year),
-        ``slopes``, ``intercepts`` : arrays (n_draws, n_groups) of the released lines,
-        ``guesses`` : array (n_draws,) of the attacker's guesses.
+    DialReadout
 
     Examples
     --------
-    >>> from course_utils.data import pair_players, salary_view
+    >>> from course_utils.toys.players import pair_players, salary_view
     >>> positions, teams = pair_players("playersleaklow")
     >>> years, salary = salary_view(positions)
     >>> rng = np.random.default_rng(0)
     >>> loose = dp_dial(years, salary, teams, epsilon=0.5, rng=rng)
     >>> tight = dp_dial(years, salary, teams, epsilon=1e4, rng=rng)
-    >>> bool(loose["attack_error"] > 10 * tight["attack_error"])
+    >>> bool(loose.attack_error > 10 * tight.attack_error)
     True
     """
     years, salary, groups = _check_xy(years, salary, groups)
-    if n_draws < 1:
-        raise ValueError(f"n_draws must be at least 1, got {n_draws}")
+    n_draws = check_int(n_draws, "n_draws", min_val=1)
+    rng = as_rng(rng)  # one stream for all the draws
     (_, _), (y_lo, y_hi) = _check_bounds(bounds)
     exact = group_lines(years, salary, groups)
     keys = list(exact)
@@ -306,190 +332,24 @@ def dp_dial(
         released = dp_group_lines(years, salary, groups, epsilon=epsilon, bounds=bounds, rng=rng)
         slopes[k] = [released[g][0] for g in keys]
         intercepts[k] = [released[g][1] for g in keys]
-        guess = infer_salary_from_slope(years[members], salary[members], local, released[target_group][0])
+        guess = infer_salary_from_slope(
+            years[members], salary[members], local, released[target_group][0]
+        )
         guesses[k] = np.clip(guess, y_lo, y_hi)
     exact_slopes = np.array([exact[g][0] for g in keys])
-    return {
-        "attack_error": float(np.median(np.abs(guesses - salary[index]))),
-        "slope_error": float(np.median(np.abs(slopes - exact_slopes))),
-        "slopes": slopes,
-        "intercepts": intercepts,
-        "guesses": guesses,
-    }
+    return DialReadout(
+        attack_error=float(np.median(np.abs(guesses - salary[index]))),
+        slope_error=float(np.median(np.abs(slopes - exact_slopes))),
+        slopes=slopes,
+        intercepts=intercepts,
+        guesses=guesses,
+    )
 
 
-class SalaryToy:
-    """Salary study widget: two groups, their lines, salary sliders and a DP dial.
+def __getattr__(name: str) -> object:
+    """The widget lives in :mod:`course_utils.toys.salary_toy`; ``salary.SalaryToy`` still works."""
+    if name == "SalaryToy":
+        from .salary_toy import SalaryToy
 
-    Parameters
-    ----------
-    layout : str, default "playersleaklow"
-        Player layout read as salaries (see :func:`course_utils.data.salary_view`).
-    show_patches : bool, default False
-        Draw the flexible patch model behind the points.
-    rng : numpy.random.Generator, optional
-        Noise source for the DP dial.
-
-    Examples
-    --------
-    >>> toy = SalaryToy()
-    >>> round(toy.slopes()[0])
-    1807
-    >>> toy.set_salary(0, 75_333)            # the new hire is paid well
-    >>> toy.slopes()[0] < 0
-    True
-    >>> toy.close()
-    """
-
-    def __init__(
-        self,
-        layout: str = "playersleaklow",
-        *,
-        show_patches: bool = False,
-        rng: np.random.Generator | None = None,
-        ax: Any = None,
-    ) -> None:
-        import matplotlib.pyplot as plt
-
-        from ..data import pair_players, salary_view
-
-        positions, self.groups = pair_players(layout)
-        self.years, self.salary = salary_view(positions)
-        self.rng = rng if rng is not None else np.random.default_rng(0)
-        self.epsilon: float | None = None
-        self.show_patches = show_patches
-        self._controls: Any = None
-        self._own_figure = ax is None
-        if ax is None:
-            with plt.ioff():
-                self.fig, self.ax = plt.subplots(figsize=(6.4, 4.2))
-        else:
-            self.fig, self.ax = ax.figure, ax
-        self._draw()
-
-    # ------------------------------------------------------------ numbers
-    def slopes(self) -> dict[int, float]:
-        """Non-private slope per group ($/year)."""
-        return {g: s for g, (s, _) in group_lines(self.years, self.salary, self.groups).items()}
-
-    def set_salary(self, index: int, salary: float) -> None:
-        """Change one person's salary (clipped to the study's bounds) and redraw."""
-        if not 0 <= index < len(self.salary):
-            raise ValueError(f"index must be in 0..{len(self.salary) - 1}, got {index}")
-        lo, hi = SALARY_BOUNDS[1]
-        self.salary[index] = float(np.clip(salary, lo, hi))
-        self._draw()
-
-    def set_epsilon(self, epsilon: float | None) -> None:
-        """Turn the DP dial: None shows exact lines, a number shows epsilon-DP releases."""
-        if epsilon is not None and not epsilon > 0:
-            raise ValueError(f"epsilon must be positive or None, got {epsilon}")
-        self.epsilon = epsilon
-        self._draw()
-
-    def readout(self) -> str:
-        """The read-out shown in the title and next to the sliders: slopes, and with DP on, the attacker's error."""
-        s = self.slopes()
-        text = f"men's slope {s[0]:+,.0f} $/year, women's slope {s[1]:+,.0f} $/year"
-        if self.epsilon is not None:
-            text += (
-                f"\nepsilon = {self.epsilon:g}: attacker's median error on the new hire "
-                f"${self.dial['attack_error']:,.0f}, slopes move by {self.dial['slope_error']:,.0f} $/year"
-            )
-        return text
-
-    # ------------------------------------------------------------ drawing
-    _N_FAINT = 20  # noisy releases drawn when the DP dial is on
-
-    def _build(self) -> None:
-        """Create every artist once; :meth:`_draw` only updates their data (fast redraws)."""
-        ax = self.ax
-        self._patches = None
-        if self.show_patches:
-            share_map(np.zeros((20, 32)), (0, 20, 40_000, 90_000), ax=ax, aspect="auto", alpha=0.6)
-            self._patches = ax.images[-1]
-        self._dots, self._lines, self._faint = {}, {}, {}
-        for g in np.unique(self.groups).tolist():
-            colour = TEAM_COLORS[g]
-            self._faint[g] = [ax.plot([], [], color=colour, alpha=0.2, lw=1)[0] for _ in range(self._N_FAINT)]
-            self._dots[g] = ax.scatter([], [], color=colour, edgecolors="black", s=40, zorder=3, label=GROUP_NAMES[g])
-            (self._lines[g],) = ax.plot([], [], color=colour, lw=2.5, zorder=2)
-        self._ring = ax.scatter([], [], s=160, facecolors="none", edgecolors="black", lw=1.5, zorder=4)
-        self._label = ax.annotate("newest hire", (0, 0), xytext=(8, -4), textcoords="offset points")
-        ax.set_xlim(0, 20)
-        ax.set_ylim(40_000, 90_000)
-        ax.set_xlabel("years at company")
-        ax.set_ylabel("salary (USD)")
-        ax.legend(loc="lower right")  # away from the new hire (left) and the lines (upper right)
-        # what a slider or the DP dial changes (drawn above the static legend) and the frame, to
-        # stay above the patches; fast repaints only in a figure of our own
-        changing = [*self._dots.values(), *self._lines.values(), *sum(self._faint.values(), []),
-                    self._ring, self._label, ax.title]
-        if self._patches is not None:
-            changing += [self._patches, *ax.spines.values()]
-        self.blitter = Blitter(self.fig, changing) if self._own_figure else None
-
-    def _draw(self) -> None:
-        if not hasattr(self, "_dots"):
-            self._build()
-        if self._patches is not None:
-            positions = positions_from_salary(self.years, self.salary)
-            xs, ys = cell_centres()
-            self._patches.set_data(team_share(positions, self.groups, xs, ys)[::-1])
-        grid = np.array([0.0, 20.0])
-        if self.epsilon is not None:
-            self.dial = dp_dial(self.years, self.salary, self.groups, epsilon=self.epsilon, n_draws=60, rng=self.rng)
-        for col, (g, (slope, icpt)) in enumerate(group_lines(self.years, self.salary, self.groups).items()):
-            m = self.groups == g
-            self._dots[g].set_offsets(np.column_stack([self.years[m], self.salary[m]]))
-            self._lines[g].set_data(grid, icpt + slope * grid)
-            for k, line in enumerate(self._faint[g]):
-                line.set_visible(self.epsilon is not None)  # a hidden line costs nothing to draw
-                if self.epsilon is None:
-                    line.set_data([], [])
-                else:
-                    s_k, b_k = self.dial["slopes"][k, col], self.dial["intercepts"][k, col]
-                    line.set_data(grid, b_k + s_k * grid)
-        self._ring.set_offsets([[self.years[0], self.salary[0]]])
-        self._label.xy = (self.years[0], self.salary[0])
-        self.ax.set_title(self.readout().replace("$", r"\$"), fontsize=8)
-        if self.blitter is not None:
-            self.blitter.redraw()
-        else:
-            self.fig.canvas.draw_idle()
-        if self._controls is not None:
-            self._controls.readout.value = self.readout().replace("\n", "<br>")
-
-    def close(self) -> None:
-        """Close the figure."""
-        import matplotlib.pyplot as plt
-
-        plt.close(self.fig)
-
-    # ------------------------------------------------------------ widgets
-    def controls(self, typical: int = 18) -> Any:
-        """Sliders for the new hire's (index 0) and a typical person's salary, and the DP dial."""
-        import ipywidgets as w
-
-        lo, hi = SALARY_BOUNDS[1]
-        new_hire = w.FloatSlider(value=self.salary[0], min=lo, max=hi, step=500, description="new hire $",
-                                 readout_format=",.0f", continuous_update=False)
-        typical_s = w.FloatSlider(value=self.salary[typical], min=lo, max=hi, step=500,
-                                  description=f"person {typical} $", readout_format=",.0f", continuous_update=False)
-        # 0 stands for "DP off" (a SelectionSlider cannot hold None); the dial starts where the
-        # toy is (set_epsilon may have been called first, with a value off the usual stops)
-        stops = sorted({0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0, 1000.0} | ({self.epsilon} if self.epsilon else set()))
-        dial = w.SelectionSlider(options=[("off", 0.0)] + [(f"{e:g}", e) for e in stops],
-                                 value=self.epsilon or 0.0, description="epsilon")
-        readout = w.HTML(self.readout().replace("\n", "<br>"))
-        new_hire.observe(lambda ch: self.set_salary(0, ch["new"]), names="value")
-        typical_s.observe(lambda ch: self.set_salary(typical, ch["new"]), names="value")
-        dial.observe(lambda ch: self.set_epsilon(ch["new"] or None), names="value")
-        self._controls = w.VBox([w.HBox([new_hire, typical_s]), dial, readout])
-        self._controls.readout = readout
-        self._controls.new_hire, self._controls.typical, self._controls.dial = new_hire, typical_s, dial
-        return self._controls
-
-    def widget(self, typical: int = 18) -> Any:
-        """Figure and controls in one box: live with ``%matplotlib widget``, a picture otherwise."""
-        return figure_with_controls(self.fig, self.controls(typical))
+        return SalaryToy
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from ..data import FIELD_HEIGHT, FIELD_WIDTH, pair_players
 from ..plotting import TEAM_COLORS, Blitter, figure_with_controls, share_map
+from .players import FIELD_HEIGHT, FIELD_WIDTH, pair_players
 
 __all__ = ["team_share", "cell_centres", "SoccerToy", "SOCCER_LAYOUTS", "GOALIE"]
 
@@ -35,7 +35,9 @@ def _check_players(positions: Any, teams: Any) -> tuple[np.ndarray, np.ndarray]:
     if positions.ndim != 2 or positions.shape[1] != 2 or len(positions) == 0:
         raise ValueError(f"positions must have shape (n, 2) with n >= 1, got {positions.shape}")
     if teams.shape != (len(positions),):
-        raise ValueError(f"teams must have shape ({len(positions)},) to match positions, got {teams.shape}")
+        raise ValueError(
+            f"teams must have shape ({len(positions)},) to match positions, got {teams.shape}"
+        )
     if not np.isin(teams, (0, 1)).all():
         raise ValueError(f"teams must hold only 0 and 1, got values {np.unique(teams).tolist()}")
     if not np.isfinite(positions).all():
@@ -83,7 +85,9 @@ def team_share(
     xs = np.asarray(xs, dtype=float)
     ys = np.asarray(ys, dtype=float)
     if xs.ndim != 1 or ys.ndim != 1 or xs.size == 0 or ys.size == 0:
-        raise ValueError(f"xs and ys must be non-empty 1-d arrays, got shapes {xs.shape} and {ys.shape}")
+        raise ValueError(
+            f"xs and ys must be non-empty 1-d arrays, got shapes {xs.shape} and {ys.shape}"
+        )
     if not power > 0:
         raise ValueError(f"power must be positive, got {power}")
     dx = xs[None, :, None] - positions[None, None, :, 0]  # (1, nx, n)
@@ -120,7 +124,7 @@ class SoccerToy:
     Parameters
     ----------
     layout : str, default "players0"
-        Starting layout (see :func:`course_utils.data.pair_players`).
+        Starting layout (see :func:`course_utils.toys.players.pair_players`).
     cell : float, default 3.75
         Side of a grid cell in field units (32 x 20 = 640 cells, like the original's ~700).
     power : float, default 3.0
@@ -155,7 +159,9 @@ class SoccerToy:
 
     pick_radius: float = 4.0
 
-    def __init__(self, layout: str = "players0", *, cell: float = 3.75, power: float = 3.0, ax: Any = None) -> None:
+    def __init__(
+        self, layout: str = "players0", *, cell: float = 3.75, power: float = 3.0, ax: Any = None
+    ) -> None:
         import matplotlib.pyplot as plt
 
         self.power = float(power)
@@ -179,9 +185,15 @@ class SoccerToy:
         share_map(self.share, extent, ax=self.ax)
         self.image = self.ax.images[-1]
         colours = np.array(TEAM_COLORS)[self.teams]
-        self.dots = self.ax.scatter(*self.positions.T, c=colours, s=60, edgecolors="black", linewidths=0.8, zorder=3)
-        (self.guess_marker,) = self.ax.plot([], [], marker="x", color="black", ms=12, mew=3, ls="", zorder=4)
-        (self.truth_marker,) = self.ax.plot([], [], marker="o", mfc="none", mec="black", ms=16, mew=2, ls="", zorder=4)
+        self.dots = self.ax.scatter(
+            *self.positions.T, c=colours, s=60, edgecolors="black", linewidths=0.8, zorder=3
+        )
+        (self.guess_marker,) = self.ax.plot(
+            [], [], marker="x", color="black", ms=12, mew=3, ls="", zorder=4
+        )
+        (self.truth_marker,) = self.ax.plot(
+            [], [], marker="o", mfc="none", mec="black", ms=16, mew=2, ls="", zorder=4
+        )
         (self.guess_line,) = self.ax.plot([], [], color="black", ls=":", lw=1.5, zorder=4)
         self.ax.set_xlim(0, FIELD_WIDTH)
         self.ax.set_ylim(FIELD_HEIGHT, 0)  # y grows downwards, as in the original explorable
@@ -192,9 +204,21 @@ class SoccerToy:
         self.fig.tight_layout()
         # everything a drag, a guess or a new layout changes, and the frame that must stay on top;
         # fast repaints only in a figure of our own (other axes may share a figure we were given)
-        self.blitter = None if ax is not None else Blitter(
-            self.fig, [self.image, self.dots, self.guess_marker, self.truth_marker, self.guess_line,
-                       *self.ax.spines.values()])
+        self.blitter = (
+            None
+            if ax is not None
+            else Blitter(
+                self.fig,
+                [
+                    self.image,
+                    self.dots,
+                    self.guess_marker,
+                    self.truth_marker,
+                    self.guess_line,
+                    *self.ax.spines.values(),
+                ],
+            )
+        )
         canvas = self.fig.canvas
         self._cids = [
             canvas.mpl_connect("button_press_event", self._on_press),
@@ -208,8 +232,16 @@ class SoccerToy:
 
     def share_at(self, x: float, y: float) -> float:
         """The current model's team-0 share at the cell containing ``(x, y)``."""
-        j = int(np.clip(np.searchsorted(self.xs + (self.xs[1] - self.xs[0]) / 2, x), 0, len(self.xs) - 1))
-        i = int(np.clip(np.searchsorted(self.ys + (self.ys[1] - self.ys[0]) / 2, y), 0, len(self.ys) - 1))
+        j = int(
+            np.clip(
+                np.searchsorted(self.xs + (self.xs[1] - self.xs[0]) / 2, x), 0, len(self.xs) - 1
+            )
+        )
+        i = int(
+            np.clip(
+                np.searchsorted(self.ys + (self.ys[1] - self.ys[0]) / 2, y), 0, len(self.ys) - 1
+            )
+        )
         return float(self.share[i, j])
 
     def _refresh(self, *, draw: str = "full") -> None:
@@ -231,7 +263,9 @@ class SoccerToy:
         if self.hidden and not self.revealed:
             self.ax.set_title("Players hidden - where is the orange goalie? Click to guess.")
         elif self.revealed and self.last_guess is not None:
-            self.ax.set_title(f"Your guess was {self.last_guess[2]:.1f} field units from the goalie")
+            self.ax.set_title(
+                f"Your guess was {self.last_guess[2]:.1f} field units from the goalie"
+            )
         else:
             self.ax.set_title(f"Layout {self.layout}: orange = team 0 reaches the ball first")
 
@@ -240,7 +274,10 @@ class SoccerToy:
         """Move player ``index`` to ``(x, y)`` (clipped to the field) and update the model."""
         if not 0 <= index < len(self.positions):
             raise ValueError(f"index must be in 0..{len(self.positions) - 1}, got {index}")
-        self.positions[index] = (float(np.clip(x, 0, FIELD_WIDTH)), float(np.clip(y, 0, FIELD_HEIGHT)))
+        self.positions[index] = (
+            float(np.clip(x, 0, FIELD_WIDTH)),
+            float(np.clip(y, 0, FIELD_HEIGHT)),
+        )
         self._refresh(draw=draw)
         self._sync_sliders()
 
@@ -277,8 +314,10 @@ class SoccerToy:
         self.truth_marker.set_data([truth[0]], [truth[1]])
         self.guess_line.set_data([x, truth[0]], [y, truth[1]])
         self._refresh()  # the title reports the guess too
-        self._message(f"Your guess was <b>{distance:.1f}</b> field units from the goalie "
-                      f"(the field is {FIELD_WIDTH:.0f} wide).")
+        self._message(
+            f"Your guess was <b>{distance:.1f}</b> field units from the goalie "
+            f"(the field is {FIELD_WIDTH:.0f} wide)."
+        )
         return distance
 
     def _clear_guess(self) -> None:
@@ -324,18 +363,36 @@ class SoccerToy:
 
         if self._controls is not None:
             return self._controls
-        move = w.Button(description="Move players", icon="random", tooltip="Cycle to the next layout")
+        move = w.Button(
+            description="Move players", icon="random", tooltip="Cycle to the next layout"
+        )
         hide = w.ToggleButton(description="Hide players", icon="eye-slash", value=self.hidden)
         picker = w.Dropdown(
-            options=[(f"{'orange' if t == 0 else 'blue'} player {i}" + (" (goalie)" if i == GOALIE else ""), i)
-                     for i, t in enumerate(self.teams)],
+            options=[
+                (
+                    f"{'orange' if t == 0 else 'blue'} player {i}"
+                    + (" (goalie)" if i == GOALIE else ""),
+                    i,
+                )
+                for i, t in enumerate(self.teams)
+            ],
             description="Player",
         )
-        sx = w.FloatSlider(min=0, max=FIELD_WIDTH, step=0.5, description="x", continuous_update=True)
-        sy = w.FloatSlider(min=0, max=FIELD_HEIGHT, step=0.5, description="y", continuous_update=True)
-        gx = w.FloatSlider(min=0, max=FIELD_WIDTH, step=0.5, value=FIELD_WIDTH / 2, description="guess x")
-        gy = w.FloatSlider(min=0, max=FIELD_HEIGHT, step=0.5, value=FIELD_HEIGHT / 2, description="guess y")
-        submit = w.Button(description="Guess goalie here", icon="crosshairs", layout=w.Layout(width="auto"))
+        sx = w.FloatSlider(
+            min=0, max=FIELD_WIDTH, step=0.5, description="x", continuous_update=True
+        )
+        sy = w.FloatSlider(
+            min=0, max=FIELD_HEIGHT, step=0.5, description="y", continuous_update=True
+        )
+        gx = w.FloatSlider(
+            min=0, max=FIELD_WIDTH, step=0.5, value=FIELD_WIDTH / 2, description="guess x"
+        )
+        gy = w.FloatSlider(
+            min=0, max=FIELD_HEIGHT, step=0.5, value=FIELD_HEIGHT / 2, description="guess y"
+        )
+        submit = w.Button(
+            description="Guess goalie here", icon="crosshairs", layout=w.Layout(width="auto")
+        )
         message = w.HTML()
         self._syncing = False
 
@@ -352,12 +409,14 @@ class SoccerToy:
         sx.observe(on_slide, names="value")
         sy.observe(on_slide, names="value")
         submit.on_click(lambda _: self.guess(gx.value, gy.value))
-        self._controls = w.VBox([
-            w.HBox([move, hide]),
-            w.HBox([picker, sx, sy]),
-            w.HBox([gx, gy, submit]),
-            message,
-        ])
+        self._controls = w.VBox(
+            [
+                w.HBox([move, hide]),
+                w.HBox([picker, sx, sy]),
+                w.HBox([gx, gy, submit]),
+                message,
+            ]
+        )
         self._controls.picker, self._controls.sx, self._controls.sy = picker, sx, sy
         self._controls.message = message
         self._sync_sliders()
