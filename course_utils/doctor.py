@@ -42,6 +42,7 @@ __all__ = [
     "check_datasets",
     "check_lab_extensions",
     "check_torch",
+    "check_crypto",
     "check_speed",
     "run_checks",
     "report",
@@ -294,6 +295,33 @@ def check_torch() -> Check:
     )
 
 
+def check_crypto() -> Check:
+    """``phe`` (Paillier) and ``tenseal`` (CKKS) import and add two ciphertexts correctly."""
+    try:
+        import tenseal as ts
+        from phe import paillier
+
+        pk, sk = paillier.generate_paillier_keypair(n_length=512)
+        ok_phe = sk.decrypt(pk.encrypt(20) + pk.encrypt(22)) == 42
+        ctx = ts.context(ts.SCHEME_TYPE.CKKS, 8192, coeff_mod_bit_sizes=[60, 40, 40, 60])
+        ctx.global_scale = 2.0**40
+        total = (ts.ckks_vector(ctx, [1.5, 2.0]) + ts.ckks_vector(ctx, [0.5, -1.0])).decrypt()
+        ok_ts = abs(total[0] - 2.0) < 1e-3 and abs(total[1] - 1.0) < 1e-3
+    except Exception as exc:
+        return Check(
+            "phe + tenseal",
+            False,
+            f"{type(exc).__name__}: {exc}",
+            'pip install -c constraints.txt "phe" "tenseal" (tenseal has wheels for Python 3.8-3.12 on '
+            "Linux, macOS and Windows x86-64)",
+        )
+    ok = ok_phe and ok_ts
+    detail = f"phe {metadata.version('phe')}, tenseal {metadata.version('tenseal')}: " + (
+        "encrypted additions decrypt correctly" if ok else "an encrypted sum decrypted wrongly"
+    )
+    return Check("phe + tenseal", ok, detail, "" if ok else "reinstall phe and tenseal")
+
+
 def check_speed(
     workload: Callable[[], object] | None = None, *, reference: float = REFERENCE_SECONDS
 ) -> Check:
@@ -337,6 +365,7 @@ def run_checks(*, speed: bool = True) -> list[Check]:
         rows.append(check_datasets())
     rows.append(check_lab_extensions())
     rows.append(check_torch())
+    rows.append(check_crypto())
     if speed:
         rows.append(check_speed())
     return rows

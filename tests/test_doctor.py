@@ -35,6 +35,14 @@ def test_everything_passes_here() -> None:
     } <= names
 
 
+def test_crypto_check_runs_paillier_and_ckks(monkeypatch) -> None:
+    row = doctor.check_crypto()
+    assert row.ok and row.name == "phe + tenseal" and "tenseal" in row.detail
+    monkeypatch.setitem(sys.modules, "tenseal", None)  # as if it were not installed
+    row = doctor.check_crypto()
+    assert not row.ok and "pip install" in row.hint
+
+
 def test_requirement_out_of_range_fails_with_a_fix() -> None:
     row = check_requirement("numpy>=999")
     assert not row.ok and "needs >=999" in row.detail and "pip install" in row.hint
