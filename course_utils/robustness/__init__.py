@@ -40,6 +40,8 @@ from .defences import (
     spectral_signature_scores,
 )
 from .evasion import bpda_pgd, fgsm, pgd, robust_accuracy
+from .tools import art_classifier
+from .verify import ibp_bounds, ibp_certified_accuracy
 
 __all__ = [
     "as_generator",
@@ -69,4 +71,7 @@ __all__ = [
     "per_example_loss",
     "hidden_features",
     "spectral_signature_scores",
+    "ibp_bounds",
+    "ibp_certified_accuracy",
+    "art_classifier",
 ]
