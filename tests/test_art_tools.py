@@ -29,7 +29,7 @@ def digits():
 @pytest.fixture(scope="module")
 def trained(digits):
     X_train, _, y_train, _ = digits
-    model = mlp(64, 32, 10, seed=0)
+    model = mlp(64, 32, 10)
     train(model, X_train, y_train, epochs=5, lr=2e-2, batch_size=128)
     return model
 
@@ -58,7 +58,7 @@ def test_float64_batches_are_accepted(trained, digits):
 
 
 def test_weights_are_shared_not_copied():
-    model = mlp(64, 8, 10, seed=1)
+    model = mlp(64, 8, 10)
     classifier = art_classifier(model, input_shape=(64,), nb_classes=10)
     x = np.full((2, 64), 0.5, dtype=np.float32)
     before = classifier.predict(x)

@@ -27,6 +27,12 @@ from course_utils.validation import as_rng
 torch.set_num_threads(1)
 
 
+def _random_mlp(seed: int, hidden: int = 32) -> nn.Sequential:
+    """An untrained 64-hidden-10 ReLU network (built here: independent of mlp's seed keyword)."""
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Linear(64, hidden), nn.ReLU(), nn.Linear(hidden, 10))
+
+
 def _deep_image_model(seed: int) -> nn.Sequential:
     """Flatten + nested Sequential: (N, 1, 8, 8) images to 10 logits, three hidden layers."""
     torch.manual_seed(seed)
@@ -48,7 +54,7 @@ def digits():
 @pytest.fixture(scope="module")
 def trained(digits):
     X_train, _, y_train, _ = digits
-    model = mlp(64, 64, 10, seed=0)
+    model = mlp(64, 64, 10)
     train(model, X_train, y_train, epochs=10, lr=2e-2, batch_size=128)
     return model
 
@@ -69,9 +75,7 @@ def _ball_points(x: np.ndarray, eps: float, n: int, rng: np.random.Generator) ->
 @pytest.mark.parametrize("which", ["trained", "random", "deep"])
 def test_bounds_are_sound_on_1000_points_per_input(which, eps, digits, trained):
     _, X, _, _ = digits
-    model = {"trained": trained, "random": mlp(64, 32, 10, seed=1), "deep": _deep_image_model(2)}[
-        which
-    ]
+    model = {"trained": trained, "random": _random_mlp(1), "deep": _deep_image_model(2)}[which]
     shape = (1, 8, 8) if which == "deep" else (64,)
     rng = as_rng(10)
     inputs = np.concatenate([X[:8], np.zeros((1, 64)), np.ones((1, 64))]).astype(np.float32)
@@ -89,7 +93,7 @@ def test_bounds_are_sound_on_1000_points_per_input(which, eps, digits, trained):
 
 def test_bounds_hold_at_pgd_adversarial_examples(trained, digits):
     _, X, _, y = digits
-    X_adv = pgd(trained, X, y, eps=0.1, alpha=0.025, steps=20, generator=0)
+    X_adv = pgd(trained, X, y, eps=0.1, alpha=0.025, steps=20)  # any random start
     lower, upper = ibp_bounds(trained, X, epsilon=0.1)
     with torch.no_grad():
         logits = trained(torch.from_numpy(X_adv))
@@ -156,7 +160,7 @@ def test_one_example_numpy_and_tensor_inputs(trained, digits):
 
 
 def test_bounds_are_differentiable_for_ibp_training():
-    model = mlp(64, 16, 10, seed=5)
+    model = _random_mlp(5, hidden=16)
     x = torch.full((4, 64), 0.5)
     lower, upper = ibp_bounds(model, x, epsilon=0.1)
     (upper - lower).sum().backward()
@@ -179,9 +183,7 @@ def test_certified_accuracy_at_zero_is_clean_accuracy_and_falls(trained, digits)
 def test_certified_accuracy_is_below_robust_accuracy_under_attack(trained, digits, eps):
     _, X, _, y = digits
     certified = ibp_certified_accuracy(trained, X, y, epsilon=eps)
-    attacked = robust_accuracy(
-        trained, X, y, partial(pgd, eps=eps, alpha=eps / 4, steps=20, generator=0)
-    )
+    attacked = robust_accuracy(trained, X, y, partial(pgd, eps=eps, alpha=eps / 4, steps=20))
     assert certified <= attacked
 
 

@@ -108,7 +108,7 @@ def art_classifier(
     --------
     >>> import numpy as np, torch
     >>> from course_utils.training import mlp
-    >>> model = mlp(64, 16, 10, seed=0)
+    >>> model = mlp(64, 16, 10)
     >>> classifier = art_classifier(model, input_shape=(64,), nb_classes=10)
     >>> x = np.full((3, 64), 0.5, dtype=np.float32)
     >>> logits = classifier.predict(x)

@@ -110,7 +110,7 @@ def ibp_bounds(model: nn.Module, x: Array, *, epsilon: float) -> tuple[torch.Ten
     Examples
     --------
     >>> from course_utils.training import mlp
-    >>> model = mlp(64, 16, 10, seed=0)
+    >>> model = mlp(64, 16, 10)
     >>> x = torch.full((2, 64), 0.5)
     >>> lower, upper = ibp_bounds(model, x, epsilon=0.1)
     >>> lower.shape, bool((lower <= model(x)).all() and (model(x) <= upper).all())
@@ -165,7 +165,7 @@ def ibp_certified_accuracy(model: nn.Module, X: Array, y: Array, *, epsilon: flo
     >>> from course_utils.data import digits_split
     >>> from course_utils.training import evaluate, mlp, train
     >>> X_train, X_test, y_train, y_test = digits_split()
-    >>> model = mlp(64, 32, 10, seed=0)
+    >>> model = mlp(64, 32, 10)
     >>> _ = train(model, X_train, y_train, epochs=5, lr=2e-2, batch_size=128)
     >>> ibp_certified_accuracy(model, X_test, y_test, epsilon=0.0) == evaluate(model, X_test, y_test)
     True
