@@ -19,6 +19,7 @@ COURSE: list[tuple[str, str, int]] = [
     ("05_federated_learning.ipynb", "Federated learning", 65),
     ("05b_flower.ipynb", "Federated learning on a real engine: Flower", 20),
     ("06_robustness.ipynb", "Robustness", 75),
+    ("06b_robustness_tools.ipynb", "Robustness with the field's tools", 30),
     ("07_unlearning.ipynb", "Machine unlearning", 45),
     ("08_crypto.ipynb", "Cryptographic privacy: secret sharing, HE, secure aggregation", 70),
     ("09_dp_in_the_wild.ipynb", "Differential privacy in the wild", 80),
@@ -63,7 +64,7 @@ def footer(name: str, *, present: set[str] | None = None) -> str:
     >>> print(footer("02_threat_models.ipynb").splitlines()[-1])
     [&larr; 01 Why models leak data](01_motivation.ipynb) | [Index](../README.md#notebooks) | [03 Differential privacy mechanisms &rarr;](03_dp_mechanisms.ipynb)
     >>> print(footer("06_robustness.ipynb").splitlines()[-1])
-    [&larr; 05b Federated learning on a real engine: Flower](05b_flower.ipynb) | [Index](../README.md#notebooks) | [07 Machine unlearning &rarr;](07_unlearning.ipynb)
+    [&larr; 05b Federated learning on a real engine: Flower](05b_flower.ipynb) | [Index](../README.md#notebooks) | [06b Robustness with the field's tools &rarr;](06b_robustness_tools.ipynb)
     """
     names = [n for n, _, _ in COURSE]
     if name not in names:

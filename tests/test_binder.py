@@ -120,7 +120,11 @@ def test_binder_files_exist_and_nothing_else_steers_repo2docker() -> None:
     """runtime.txt + requirements.txt (+ postBuild, which installs JupyterLab's settings after
     the pip install) and no other repo2docker config in binder/ (an environment.yml there would
     switch repo2docker to conda and ignore requirements.txt)."""
-    assert sorted(p.name for p in BINDER.iterdir()) == ["postBuild", "requirements.txt", "runtime.txt"]
+    assert sorted(p.name for p in BINDER.iterdir()) == [
+        "postBuild",
+        "requirements.txt",
+        "runtime.txt",
+    ]
     lines = requirement_lines(BINDER / "requirements.txt")
     assert f"--extra-index-url {CPU_INDEX}" in lines, "torch must come from the CPU-only index"
     assert "." in lines, "binder/requirements.txt must install the course package itself"
