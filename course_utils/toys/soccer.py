@@ -20,6 +20,7 @@ import numpy as np
 
 from ..data import FIELD_HEIGHT, FIELD_WIDTH, pair_players
 from ..plotting import TEAM_COLORS, Blitter, figure_with_controls, share_map
+from .readout import live_html, soccer_readout
 
 __all__ = ["team_share", "cell_centres", "SoccerToy", "SOCCER_LAYOUTS", "GOALIE"]
 
@@ -168,6 +169,8 @@ class SoccerToy:
         self.update_seconds = float("nan")
         self._dragging: int | None = None
         self._controls: Any = None
+        self._moved: int | None = None  # told by the text read-out
+        self._probe: tuple[float, float] | None = None  # the guess sliders' point
 
         if ax is None:
             with plt.ioff():
@@ -225,7 +228,20 @@ class SoccerToy:
             self.fig.canvas.draw()
         else:  # mouse drags: the browser asks for a picture when it is ready (ipympl), then redraw()
             self.fig.canvas.draw_idle()
+        self._show_readout()
         self.update_seconds = time.perf_counter() - start
+
+    def readout(self) -> str:
+        """The toy's state in words (:func:`~course_utils.toys.readout.soccer_readout`)."""
+        return soccer_readout(
+            self.share, self.positions, self.teams, xs=self.xs, ys=self.ys, goalie=GOALIE,
+            hidden=self.hidden, moved=self._moved, probe=self._probe,
+            last_guess=self.last_guess if self.revealed else None,
+        )
+
+    def _show_readout(self) -> None:
+        if self._controls is not None:  # text only: no artist changes, no extra draw
+            self._controls.readout.value = live_html(self.readout())
 
     def _set_title(self) -> None:
         if self.hidden and not self.revealed:
@@ -241,6 +257,7 @@ class SoccerToy:
         if not 0 <= index < len(self.positions):
             raise ValueError(f"index must be in 0..{len(self.positions) - 1}, got {index}")
         self.positions[index] = (float(np.clip(x, 0, FIELD_WIDTH)), float(np.clip(y, 0, FIELD_HEIGHT)))
+        self._moved = index
         self._refresh(draw=draw)
         self._sync_sliders()
 
@@ -337,6 +354,7 @@ class SoccerToy:
         gy = w.FloatSlider(min=0, max=FIELD_HEIGHT, step=0.5, value=FIELD_HEIGHT / 2, description="guess y")
         submit = w.Button(description="Guess goalie here", icon="crosshairs", layout=w.Layout(width="auto"))
         message = w.HTML()
+        readout = w.HTML()  # the figure in words, for screen readers (see toys/readout.py)
         self._syncing = False
 
         def on_pick(_: Any = None) -> None:
@@ -352,15 +370,24 @@ class SoccerToy:
         sx.observe(on_slide, names="value")
         sy.observe(on_slide, names="value")
         submit.on_click(lambda _: self.guess(gx.value, gy.value))
+
+        def on_probe(_: Any = None) -> None:
+            self._probe = (gx.value, gy.value)
+            self._show_readout()
+
+        gx.observe(on_probe, names="value")
+        gy.observe(on_probe, names="value")
         self._controls = w.VBox([
             w.HBox([move, hide]),
             w.HBox([picker, sx, sy]),
             w.HBox([gx, gy, submit]),
+            readout,
             message,
         ])
         self._controls.picker, self._controls.sx, self._controls.sy = picker, sx, sy
-        self._controls.message = message
+        self._controls.message, self._controls.readout = message, readout
         self._sync_sliders()
+        on_probe()
         return self._controls
 
     def _sync_sliders(self) -> None:
