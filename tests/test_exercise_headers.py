@@ -1,9 +1,9 @@
 """Every exercise set states its time and points, and they agree with the checks' registry.
 
 The points of a question live in one place, its ``@question(..., points=N)`` in
-``course_utils/checks/exNN_topic.py``. Three texts repeat them: the header cell of
-``solutions/NN_topic.ipynb`` (copied into ``exercises/`` by the generator) and the lab plan in
-INSTRUCTORS.md. These tests fail when one of them drifts, and say what to write instead.
+``course_utils/checks/exNN_topic.py``. Other texts repeat them: the header cell of
+``solutions/NN_topic.ipynb`` (copied into ``exercises/`` by the generator), each question's
+``## Exercise N.k - ... (N points)`` heading, and the lab plan in INSTRUCTORS.md. These tests fail when one of them drifts, and say what to write instead.
 """
 
 from __future__ import annotations
@@ -67,6 +67,22 @@ def test_header_points_match_the_registry(name: str) -> None:
             + ("\n(then run make exercises)" if folder == "solutions" else "")
         )
         assert 10 <= minutes <= 120, f"{folder}/{name}: {minutes} minutes?"
+
+
+QUESTION_HEADING = re.compile(r"^#+ Exercise (\d+\.\d+)\b.*\((\d+) points?\)\s*$", re.M)
+
+
+@pytest.mark.parametrize("name", SETS)
+def test_each_question_heading_states_its_registered_points(name: str) -> None:
+    """Every registered question has one "## Exercise N.k - ... (P points)" heading, P as registered."""
+    nb = nbformat.read(ROOT / "solutions" / name, as_version=4)
+    text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    found = [(qid, int(p)) for qid, p in QUESTION_HEADING.findall(text)]
+    want = [(q.qid, q.points) for q in questions(set_number(name))]
+    assert found == want, (
+        f"solutions/{name}: question headings say {found}, the registry {want} "
+        "(write '(1 point)' or '(N points)' at the end of each '## Exercise N.k - ...' heading)"
+    )
 
 
 def instructors_rows() -> dict[int, tuple[int, int, int]]:
