@@ -85,7 +85,9 @@ def load_tool(name: str):
 def test_windows_and_posix_commands_are_the_same_steps() -> None:
     windows, posix = readme_commands("windows"), readme_commands("posix")
     translated = [
-        c.replace("py -3.11 ", "python3.11 ").replace(".venv\\Scripts\\python", ".venv/bin/python")
+        c.replace("py -3.11 ", "python3.11 ")
+        .replace(".venv\\Scripts\\python", ".venv/bin/python")
+        .replace("tools\\", "tools/")
         for c in windows
     ]
     assert translated == posix, "the Windows and macOS/Linux blocks of README.md have drifted"
@@ -93,7 +95,8 @@ def test_windows_and_posix_commands_are_the_same_steps() -> None:
 
 def test_readme_commands_install_the_learner_set_and_start_at_the_root() -> None:
     cmds = readme_commands("posix")
-    assert cmds[0] == "python3.11 -m venv .venv"
+    # the Python version and the machine are checked before anything is created or downloaded
+    assert cmds[:2] == ["python3.11 tools/check_python.py", "python3.11 -m venv .venv"]
     pip = [shlex.split(c) for c in cmds if " -m pip install " in c]
     torch_line = next(c for c in pip if any(a.startswith("torch==") for a in c))
     pinned = next(a for a in torch_line if a.startswith("torch=="))
@@ -241,6 +244,26 @@ def test_unsupported_python_is_told_what_to_do_before_installing(version: str) -
     assert f"Python {version} is too" in text or f"Python {version} is newer" in text
     for advice in ("Nothing has been installed", "make lab PYTHON=python3.11", "environment.yml"):
         assert advice in text
+
+
+@pytest.mark.parametrize(
+    "system, release, machine, refused",
+    [
+        ("Darwin", "14.4", "arm64", False),
+        ("Darwin", "15.1", "arm64", False),
+        ("Darwin", "13.6", "arm64", True),  # torch 2.13, ray 2.55, tenseal 0.3.18: macOS 14+ only
+        ("Darwin", "14.4", "x86_64", True),  # Intel Macs stop at torch 2.2.2
+        ("Linux", "6.1", "x86_64", False),
+        ("Windows", "10", "AMD64", False),
+    ],
+)
+def test_machines_without_installers_are_told_before_installing(
+    system: str, release: str, machine: str, refused: bool
+) -> None:
+    text = load_tool("check_python").platform_message(system, release, machine)
+    assert (text is not None) == refused
+    if refused:
+        assert "Nothing has been installed" in text and "JupyterHub" in text
 
 
 # -------------------------------------------------------------------------------- the real thing

@@ -1,15 +1,20 @@
-"""Refuse an unsupported Python *before* anything is installed, and say what to do instead.
+"""Refuse an unsupported Python or platform *before* anything is installed, and say what to do.
 
-    python3 tools/check_python.py            # exit 0 if this Python can run the course
-    python3 tools/check_python.py 3.13       # the message another version would get
+    python3 tools/check_python.py            # exit 0 if this Python and machine can run the course
+    python3 tools/check_python.py 3.13       # the message another Python version would get
 
-`make lab` / `make test` run it with the Python they are about to build `.venv` from. The range
-is the `requires-python` of pyproject.toml (read from the file, so the two cannot drift). The file
-is kept runnable by very old Pythons (no f-strings, no walrus), since those are exactly the ones
-it has to turn away with a readable message rather than a SyntaxError.
+`make lab` / `make test` and the README's commands without make run it with the Python they are
+about to build `.venv` from. The range is the `requires-python` of pyproject.toml (read from the
+file, so the two cannot drift). The platform check knows one gap: the pinned torch 2.13, ray 2.55
+and tenseal 0.3.18 publish macOS wheels only for Apple silicon on macOS 14 or later (PyPI,
+checked 2026-12-02: Intel Macs stop at torch 2.2.2, ray 2.49.2, tenseal 0.3.16), so pip would
+fail there after downloading a lot, or try to compile. The file is kept runnable by very old
+Pythons (no f-strings, no walrus), since those are exactly the ones it has to turn away with a
+readable message rather than a SyntaxError.
 """
 
 import os
+import platform
 import re
 import sys
 
@@ -67,13 +72,48 @@ def message(version, lo, hi):
     )
 
 
+def platform_message(system=None, release=None, machine=None):
+    """None on a platform the pinned packages have wheels for, else what to do instead.
+
+    ``system`` / ``release`` / ``machine`` default to this machine (``platform.system()``, the
+    macOS version, ``platform.machine()``).
+    """
+    system = platform.system() if system is None else system
+    if system != "Darwin":
+        return None
+    release = platform.mac_ver()[0] if release is None else release
+    machine = platform.machine() if machine is None else machine
+    try:
+        major = int(str(release).split(".")[0])
+    except ValueError:
+        return None  # unknown version: let pip try
+    if machine == "arm64" and major >= 14:
+        return None
+    what = "an Intel Mac" if machine != "arm64" else "macOS %s" % release
+    return "\n".join(
+        [
+            "",
+            "This is %s: the course's pinned torch 2.13, ray 2.55 and tenseal 0.3.18 publish"
+            % what,
+            "macOS installers only for Apple silicon (M1 or later) on macOS 14 or later, so the",
+            "install would fail after a long download. Nothing has been installed.",
+            "",
+            "Do one of these instead:",
+            "  * On Apple silicon, update macOS to 14 (Sonoma) or later, then run the same command.",
+            "  * Use the class's JupyterHub, or Binder (see INSTRUCTORS.md, section 5).",
+            "  * Use a Linux or Windows machine (x86-64).",
+            "",
+        ]
+    )
+
+
 def main(argv):
     lo, hi = supported_range()
     if argv:
         version = tuple(int(p) for p in argv[0].split(".")[:2])
     else:
         version = tuple(sys.version_info[:2])
-    text = message(version, lo, hi)
+    text = message(version, lo, hi) or (None if argv else platform_message())
     if text is None:
         return 0
     sys.stderr.write(text + "\n")
