@@ -42,9 +42,14 @@ def run() -> list[dict]:
         times.append(toy.update_seconds)
     fast = toy.blitter.fast_draws
     toy.close()
-    rows.append({"name": "soccer toy update with controls and text read-out, median of 40",
-                 "value": 1e3 * float(np.median(times)), "unit": "ms",
-                 "note": f"target < 50 ms; {fast} of 40 were fast repaints"})
+    rows.append(
+        {
+            "name": "soccer toy update with controls and text read-out, median of 40",
+            "value": 1e3 * float(np.median(times)),
+            "unit": "ms",
+            "note": f"target < 50 ms; {fast} of 40 were fast repaints",
+        }
+    )
     positions, teams = pair_players()
     xs, ys = cell_centres()
     start = time.perf_counter()

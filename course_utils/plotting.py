@@ -274,8 +274,20 @@ class Blitter:
 
 
 # ------------------------------------------------------------------------ accessible figures
-_TEX = {r"\varepsilon": "ε", r"\epsilon": "ε", r"\delta": "δ", r"\sigma": "σ", r"\mu": "μ",
-        r"\alpha": "α", r"\lambda": "λ", r"\le": "≤", r"\ge": "≥", r"\times": "×", "{": "", "}": ""}
+_TEX = {
+    r"\varepsilon": "ε",
+    r"\epsilon": "ε",
+    r"\delta": "δ",
+    r"\sigma": "σ",
+    r"\mu": "μ",
+    r"\alpha": "α",
+    r"\lambda": "λ",
+    r"\le": "≤",
+    r"\ge": "≥",
+    r"\times": "×",
+    "{": "",
+    "}": "",
+}
 
 
 def _words(text: str) -> str:
@@ -310,7 +322,11 @@ def figure_summary(fig: Any) -> str:
     for ax in fig.axes:
         if getattr(ax, "_colorbar", None) is not None:  # a colour bar describes another panel
             continue
-        said = [f"{k} axis: {_words(v)}" for k, v in (("x", ax.get_xlabel()), ("y", ax.get_ylabel())) if v]
+        said = [
+            f"{k} axis: {_words(v)}"
+            for k, v in (("x", ax.get_xlabel()), ("y", ax.get_ylabel()))
+            if v
+        ]
         legend = ax.get_legend()
         if legend is not None:
             said.append("legend: " + ", ".join(_words(t.get_text()) for t in legend.get_texts()))

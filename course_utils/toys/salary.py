@@ -391,10 +391,17 @@ class SalaryToy:
     def readout(self, people: tuple[int, ...] = ()) -> str:
         """The read-out in the title and, with the slider people first, next to the sliders:
         slopes, and with DP on, the attacker's error (:func:`~.readout.salary_readout`)."""
-        dp = {} if self.epsilon is None else {"attack_error": self.dial["attack_error"],
-                                              "slope_error": self.dial["slope_error"]}
-        return salary_readout(self.years, self.salary, self.groups, people=people,
-                              epsilon=self.epsilon, **dp)
+        dp = (
+            {}
+            if self.epsilon is None
+            else {
+                "attack_error": self.dial["attack_error"],
+                "slope_error": self.dial["slope_error"],
+            }
+        )
+        return salary_readout(
+            self.years, self.salary, self.groups, people=people, epsilon=self.epsilon, **dp
+        )
 
     # ------------------------------------------------------------ drawing
     _N_FAINT = 20  # noisy releases drawn when the DP dial is on

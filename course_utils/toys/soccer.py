@@ -234,8 +234,15 @@ class SoccerToy:
     def readout(self) -> str:
         """The toy's state in words (:func:`~course_utils.toys.readout.soccer_readout`)."""
         return soccer_readout(
-            self.share, self.positions, self.teams, xs=self.xs, ys=self.ys, goalie=GOALIE,
-            hidden=self.hidden, moved=self._moved, probe=self._probe,
+            self.share,
+            self.positions,
+            self.teams,
+            xs=self.xs,
+            ys=self.ys,
+            goalie=GOALIE,
+            hidden=self.hidden,
+            moved=self._moved,
+            probe=self._probe,
             last_guess=self.last_guess if self.revealed else None,
         )
 
