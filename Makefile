@@ -2,36 +2,52 @@
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
-STAMP  := $(VENV)/.installed
+# Two installs, each recorded by a stamp: the learner's (`make lab`: the course package and
+# JupyterLab) and the developer tools on top of it (`make test`: pytest, nbval, Playwright, ruff,
+# latex2mathml for the static site). `make test` after `make lab` only adds the developer tools.
+LAB_STAMP := $(VENV)/.installed-lab
+DEV_STAMP := $(VENV)/.installed-dev
 # PyTorch's CPU-only wheels: PyPI's Linux torch is the CUDA build (several GB of downloads);
 # where this index cannot be reached pip warns and takes the wheel from PyPI or a local mirror.
 TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
 
-.PHONY: lab lab-settings test check lint bench exercises grade footers site doctor clean install
+.PHONY: lab lab-settings test check lint bench exercises grade footers site doctor clean install install-dev
 
-# Re-install only when the dependency files change (the stamp records the last install).
-$(STAMP): pyproject.toml constraints.txt
+# Re-install only when the dependency files change. pip shows its progress (no --quiet): the
+# first install downloads a few hundred MB. tools/check_python.py stops an unsupported Python
+# (3.13+, < 3.10) with what to do instead, before anything is downloaded.
+$(LAB_STAMP): pyproject.toml constraints.txt
+	@$(if $(wildcard $(PY)),$(PY),$(PYTHON)) tools/check_python.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --upgrade --quiet pip
-	$(PY) -m pip install --quiet torch==2.13.0 --extra-index-url $(TORCH_INDEX) --retries 1 --timeout 15
-	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev]"
-	touch $(STAMP)
+	$(PY) -m pip install --upgrade pip
+	@echo ">>> installing torch 2.13.0, CPU build (about 190 MB to download, then about 1 min)"
+	$(PY) -m pip install -c constraints.txt torch==2.13.0 --extra-index-url $(TORCH_INDEX) --retries 1 --timeout 15
+	@echo ">>> installing the course and JupyterLab (about 340 MB more to download, 160 packages, then 2-3 min)"
+	$(PY) -m pip install -c constraints.txt -e ".[lab]"
+	touch $(LAB_STAMP)
 
-install: $(STAMP) lab-settings
+$(DEV_STAMP): $(LAB_STAMP)
+	@echo ">>> adding the developer tools: pytest, nbval, Playwright, ruff (about 65 MB to download, then under 1 min)"
+	$(PY) -m pip install -c constraints.txt -e ".[dev]"
+	touch $(DEV_STAMP)
+
+install: $(LAB_STAMP) lab-settings
+
+install-dev: $(DEV_STAMP)
 
 # JupyterLab's defaults for this environment (jupyter/overrides.json): no "notified about official
 # Jupyter news?" pop-up and no update check, so a fresh `make lab` opens on the course undisturbed.
 # JupyterLab reads overrides.json from <prefix>/share/jupyter/lab/settings; a learner can still
 # change both in Settings > Notifications.
 LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
-$(LAB_SETTINGS): jupyter/overrides.json
+$(LAB_SETTINGS): jupyter/overrides.json $(LAB_STAMP)
 	mkdir -p $(dir $@)
 	cp jupyter/overrides.json $@
 
 lab-settings: $(LAB_SETTINGS)
 
 # --allow-root only when run as root (containers, JupyterHub images); never needed otherwise.
-lab: $(STAMP) lab-settings
+lab: $(LAB_STAMP) lab-settings
 	$(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 # Parallel test workers (pytest-xdist); conftest.py keeps a notebook's cells, a module's fixtures
@@ -40,7 +56,7 @@ JOBS ?= 2
 PYTEST_PARALLEL := -n $(JOBS) --dist loadfile
 
 # ruff (configured in pyproject.toml): lint and formatting, part of `make test` and `make check`
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
@@ -54,26 +70,26 @@ test: lint
 check: lint
 	$(PY) -m pytest tests course_utils --ignore=tests/browser -m "not slow" $(PYTEST_PARALLEL)
 
-bench: $(STAMP)
+bench: $(DEV_STAMP)
 	$(PY) benchmarks/run.py
 
-exercises: $(STAMP)
+exercises: $(LAB_STAMP)
 	$(PY) -m course_utils.grading generate solutions exercises
 
-# Static HTML course (executed notebooks + index) in site/
-site: $(STAMP)
+# Static HTML course (executed notebooks + index) in site/; its MathML converter is a dev tool
+site: $(DEV_STAMP)
 	$(PY) tools/build_site.py --out site
 
-# Environment check (versions, offline datasets, lab extensions)
-doctor: $(STAMP)
+# Environment check: what is missing and how to fix it (versions, offline data, lab extensions)
+doctor: $(LAB_STAMP)
 	$(PY) -m course_utils.doctor
 
-footers: $(STAMP)
+footers: $(LAB_STAMP)
 	$(PY) tools/footers.py --write
 
 # Grade a folder of submissions: make grade SUBMISSIONS=path/to/folder
 SUBMISSIONS ?= submissions
-grade: $(STAMP)
+grade: $(LAB_STAMP)
 	$(VENV)/bin/course-grade $(SUBMISSIONS) --csv grades.csv
 
 clean:

@@ -13,6 +13,7 @@ import numpy as np
 from ..plotting import TEAM_COLORS, Blitter, figure_with_controls, share_map
 from ..validation import RNGLike, as_rng, check_positive
 from .players import positions_from_salary
+from .readout import live_html, salary_readout
 from .salary import GROUP_NAMES, SALARY_BOUNDS, dp_dial, group_lines
 from .soccer import cell_centres, team_share
 
@@ -88,16 +89,17 @@ class SalaryToy:
         self.epsilon = epsilon
         self._draw()
 
-    def readout(self) -> str:
-        """The read-out shown in the title and next to the sliders: slopes, and with DP on, the attacker's error."""
-        s = self.slopes()
-        text = f"men's slope {s[0]:+,.0f} $/year, women's slope {s[1]:+,.0f} $/year"
-        if self.epsilon is not None:
-            text += (
-                f"\nepsilon = {self.epsilon:g}: attacker's median error on the new hire "
-                f"${self.dial.attack_error:,.0f}, slopes move by {self.dial.slope_error:,.0f} $/year"
-            )
-        return text
+    def readout(self, people: tuple[int, ...] = ()) -> str:
+        """The read-out in the title and, with the slider people first, next to the sliders:
+        slopes, and with DP on, the attacker's error (:func:`~.readout.salary_readout`)."""
+        dp = (
+            {}
+            if self.epsilon is None
+            else {"attack_error": self.dial.attack_error, "slope_error": self.dial.slope_error}
+        )
+        return salary_readout(
+            self.years, self.salary, self.groups, people=people, epsilon=self.epsilon, **dp
+        )
 
     # ------------------------------------------------------------ drawing
     _N_FAINT = 20  # noisy releases drawn when the DP dial is on
@@ -175,7 +177,8 @@ class SalaryToy:
         else:
             self.fig.canvas.draw_idle()
         if self._controls is not None:
-            self._controls.readout.value = self.readout().replace("\n", "<br>")
+            # text only: no artist changes, no extra draw
+            self._controls.readout.value = live_html(self.readout(self._controls.people))
 
     def close(self) -> None:
         """Close the figure."""
@@ -218,12 +221,12 @@ class SalaryToy:
             value=self.epsilon or 0.0,
             description="epsilon",
         )
-        readout = w.HTML(self.readout().replace("\n", "<br>"))
+        readout = w.HTML(live_html(self.readout((0, typical))))  # for screen readers too
         new_hire.observe(lambda ch: self.set_salary(0, ch["new"]), names="value")
         typical_s.observe(lambda ch: self.set_salary(typical, ch["new"]), names="value")
         dial.observe(lambda ch: self.set_epsilon(ch["new"] or None), names="value")
         self._controls = w.VBox([w.HBox([new_hire, typical_s]), dial, readout])
-        self._controls.readout = readout
+        self._controls.readout, self._controls.people = readout, (0, typical)
         self._controls.new_hire, self._controls.typical, self._controls.dial = (
             new_hire,
             typical_s,

@@ -20,6 +20,7 @@ import numpy as np
 
 from ..plotting import TEAM_COLORS, Blitter, figure_with_controls, share_map
 from .players import FIELD_HEIGHT, FIELD_WIDTH, pair_players
+from .readout import live_html, soccer_readout
 
 __all__ = ["team_share", "cell_centres", "SoccerToy", "SOCCER_LAYOUTS", "GOALIE"]
 
@@ -174,6 +175,8 @@ class SoccerToy:
         self.update_seconds = float("nan")
         self._dragging: int | None = None
         self._controls: Any = None
+        self._moved: int | None = None  # told by the text read-out
+        self._probe: tuple[float, float] | None = None  # the guess sliders' point
 
         if ax is None:
             with plt.ioff():
@@ -257,7 +260,27 @@ class SoccerToy:
             self.fig.canvas.draw()
         else:  # mouse drags: the browser asks for a picture when it is ready (ipympl), then redraw()
             self.fig.canvas.draw_idle()
+        self._show_readout()
         self.update_seconds = time.perf_counter() - start
+
+    def readout(self) -> str:
+        """The toy's state in words (:func:`~course_utils.toys.readout.soccer_readout`)."""
+        return soccer_readout(
+            self.share,
+            self.positions,
+            self.teams,
+            xs=self.xs,
+            ys=self.ys,
+            goalie=GOALIE,
+            hidden=self.hidden,
+            moved=self._moved,
+            probe=self._probe,
+            last_guess=self.last_guess if self.revealed else None,
+        )
+
+    def _show_readout(self) -> None:
+        if self._controls is not None:  # text only: no artist changes, no extra draw
+            self._controls.readout.value = live_html(self.readout())
 
     def _set_title(self) -> None:
         if self.hidden and not self.revealed:
@@ -278,6 +301,7 @@ class SoccerToy:
             float(np.clip(x, 0, FIELD_WIDTH)),
             float(np.clip(y, 0, FIELD_HEIGHT)),
         )
+        self._moved = index
         self._refresh(draw=draw)
         self._sync_sliders()
 
@@ -394,6 +418,7 @@ class SoccerToy:
             description="Guess goalie here", icon="crosshairs", layout=w.Layout(width="auto")
         )
         message = w.HTML()
+        readout = w.HTML()  # the figure in words, for screen readers (see toys/readout.py)
         self._syncing = False
 
         def on_pick(_: Any = None) -> None:
@@ -409,17 +434,26 @@ class SoccerToy:
         sx.observe(on_slide, names="value")
         sy.observe(on_slide, names="value")
         submit.on_click(lambda _: self.guess(gx.value, gy.value))
+
+        def on_probe(_: Any = None) -> None:
+            self._probe = (gx.value, gy.value)
+            self._show_readout()
+
+        gx.observe(on_probe, names="value")
+        gy.observe(on_probe, names="value")
         self._controls = w.VBox(
             [
                 w.HBox([move, hide]),
                 w.HBox([picker, sx, sy]),
                 w.HBox([gx, gy, submit]),
+                readout,
                 message,
             ]
         )
         self._controls.picker, self._controls.sx, self._controls.sy = picker, sx, sy
-        self._controls.message = message
+        self._controls.message, self._controls.readout = message, readout
         self._sync_sliders()
+        on_probe()
         return self._controls
 
     def _sync_sliders(self) -> None:

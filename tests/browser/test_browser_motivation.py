@@ -154,6 +154,17 @@ def test_drag_player_with_mouse(nb01: Any) -> None:
     (sx, sy), (tx, ty), probe_xy = to_page(nb01, "soccer", canvas, [start, target, probe])
     before = rgb_at(canvas, probe_xy)
     assert is_blue(before), f"the probe cell should start blue, got {before}"
+    # the figure in words, for screen readers: one status element next to the controls
+    status = cell.get_by_role("status")
+    assert status.count() == 1, "the soccer toy needs exactly one text read-out (role=status)"
+    said_before = nb01.wait_until(
+        lambda: (t := status.inner_text().strip()) == nb01.kernel("print(soccer.readout())") and t,
+        "the text read-out to say what the toy says before the drag",
+    )
+    assert (
+        said_before.startswith("Orange reaches the ball first on")
+        and "goalie at x =" in said_before
+    )
 
     page = nb01.page
     page.mouse.move(sx, sy)
@@ -184,6 +195,17 @@ def test_drag_player_with_mouse(nb01: Any) -> None:
     )
     # the frames the browser asked for during the drag were fast repaints, not full draws
     assert nb01.kernel("print(soccer.blitter.fast_draws)") > 0
+    # the read-out followed the drag: it says what the kernel's toy says, goalie and all
+    said = nb01.wait_until(
+        lambda: (
+            (t := status.inner_text().strip()) != said_before
+            and t == nb01.kernel("print(soccer.readout())")
+            and t
+        ),
+        "the text read-out to describe the goalie's new position",
+    )
+    final = state(nb01, "soccer", 0)["pos"]
+    assert f"Orange goalie at x = {final[0]:.1f}, y = {final[1]:.1f}" in said
 
 
 def test_keyboard_path_moves_a_player(nb01: Any) -> None:
