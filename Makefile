@@ -40,7 +40,7 @@ install-dev: $(DEV_STAMP)
 # JupyterLab reads overrides.json from <prefix>/share/jupyter/lab/settings; a learner can still
 # change both in Settings > Notifications.
 LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
-$(LAB_SETTINGS): jupyter/overrides.json $(LAB_STAMP)
+$(LAB_SETTINGS): jupyter/overrides.json
 	mkdir -p $(dir $@)
 	cp jupyter/overrides.json $@
 

@@ -46,7 +46,7 @@ def test_crypto_check_runs_paillier_and_ckks(monkeypatch) -> None:
 
 def test_opendp_check_releases_a_laplace_count(monkeypatch: pytest.MonkeyPatch) -> None:
     row = doctor.check_opendp()
-    assert row.ok and row.name == "opendp" and "epsilon 0.5" in row.detail
+    assert row.ok and row.name == "opendp release" and "epsilon 0.5" in row.detail
     real_import = doctor.importlib.import_module
 
     def broken(name: str, *args: object):

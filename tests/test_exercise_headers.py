@@ -91,7 +91,7 @@ def instructors_rows() -> dict[int, tuple[int, int, int]]:
     rows = {}
     for line in text.splitlines():
         m = re.search(
-            r"`exercises/(\d\d)_\w+\.ipynb` \((\d+)(?: questions)?\) \| ~(\d+) min[^|]*\| (\d+) \|$",
+            r"`exercises/(\d\d)_\w+\.ipynb` \((\d+)(?: questions)?(?:; [^)]*)?\) \| ~(\d+) min[^|]*\| (\d+) \|$",
             line,
         )
         if m:

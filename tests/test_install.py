@@ -214,7 +214,11 @@ def test_make_test_after_make_lab_only_adds_the_dev_extra(make_copy: Path) -> No
     assert not any("torch" in line or '".[lab]"' in line for line in after_lab)
     assert step(after_lab, '".[dev]"') < step(after_lab, "-m pytest")
     (make_copy / ".venv" / ".installed-dev").touch()
-    assert dry_run(make_copy, "test") == [".venv/bin/python -m pytest"]
+    assert dry_run(make_copy, "test") == [
+        ".venv/bin/ruff check .",
+        ".venv/bin/ruff format --check .",
+        ".venv/bin/python -m pytest -n 2 --dist loadfile",
+    ]
     # changed dependencies: both installs again
     future = time.time() + 5
     os.utime(make_copy / "constraints.txt", (future, future))

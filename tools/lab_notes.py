@@ -253,6 +253,17 @@ def check_module(notebook: str) -> Path | None:
     return path if path.exists() else None
 
 
+def check_modules(notebook: str) -> list[Path]:
+    """Every check module of the notebook's set: ``exNN_topic.py`` first, then any other
+    ``exNN_*.py`` (a set may keep a question in its own module, e.g. ``ex06_verify.py``)."""
+    main = check_module(notebook)
+    if main is None:
+        return []
+    number = Path(notebook).stem.split("_", 1)[0]
+    others = sorted(p for p in CHECKS.glob(f"ex{number}_*.py") if p != main)
+    return [main, *others]
+
+
 def notes_path(notebook: str) -> Path:
     """``instructors/NN_topic.md`` for ``NN_topic.ipynb``."""
     return INSTRUCTORS / f"{Path(notebook).stem}.md"
@@ -260,16 +271,19 @@ def notes_path(notebook: str) -> Path:
 
 def block(notebook: str) -> str:
     """The generated Markdown block (markers included) for one notebook of the course."""
-    module = check_module(notebook)
+    modules = check_modules(notebook)
     lines = [BEGIN, "", "### Misconceptions the checks catch", ""]
-    if module is None:
+    if not modules:
         lines.append(
             f"Notebook {notebook_number(notebook)} has no exercise set of its own, so no check "
             "hints to list here."
         )
     else:
-        rel = module.relative_to(ROOT).as_posix()
-        notes = question_notes(module.read_text(encoding="utf-8"))
+        rel = "`, `".join(m.relative_to(ROOT).as_posix() for m in modules)
+        notes = sorted(
+            (q for m in modules for q in question_notes(m.read_text(encoding="utf-8"))),
+            key=lambda n: tuple(int(p) for p in n.qid.split(".")),
+        )
         total = sum(q.points for q in notes)
         lines.append(
             f"From `{rel}`: {len(notes)} questions, {total} points. Each line is a hint a learner "
