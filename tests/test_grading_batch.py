@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 import re
+import time
 from pathlib import Path
 
 import nbformat
@@ -502,3 +503,79 @@ def test_sample_submissions(tmp_path) -> None:
         "NameError" in e for e in carol.errors
     )
     assert not any(g.flags for g in grades.values())
+
+
+def test_without_a_sandbox_the_kernels_processes_are_killed(tmp_path) -> None:
+    """``--sandbox none`` isolates nothing, but what a notebook starts (a new session, a
+    double-forked daemon) still carries the kernel's marker and is killed after grading."""
+    import psutil
+
+    token = f"leftover-{os.getpid()}-{id(tmp_path)}"
+    spawn = (
+        "import os, subprocess, sys\n"
+        f"subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(300)', {token!r}],\n"
+        "                 start_new_session=True)\n"
+        "if os.fork() == 0:\n"
+        "    os.setsid()\n"
+        "    if os.fork() == 0:\n"
+        f"        os.execv(sys.executable, [sys.executable, '-c', 'import time; time.sleep(300)', {token!r}])\n"
+        "    os._exit(0)\n"
+    )
+    nbformat.write(_nb(HEAD, spawn, ANSWERS["1.1"]), tmp_path / "daemon.ipynb")
+    g = grade_submission(tmp_path / "daemon.ipynb", timeout=60, sandbox="none")
+    assert g.sandbox == "none" and g.total == 2, g.table()
+
+    def left() -> list[int]:
+        out = []
+        for proc in psutil.process_iter(["cmdline"]):
+            try:
+                if token in " ".join(proc.info["cmdline"] or []):
+                    out.append(proc.pid)
+            except psutil.Error:
+                continue
+        return out
+
+    deadline = time.monotonic() + 5
+    while left() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert left() == []
+
+
+def test_cli_with_a_non_utf8_name_on_an_ascii_terminal_grades_every_row(tmp_path) -> None:
+    """A file name that is not UTF-8 once aborted the batch (rc 2, later rows missing)."""
+    import subprocess
+    import sys
+
+    folder = tmp_path / "subs"
+    folder.mkdir()
+    with open(os.fsencode(str(folder)) + b"/caf\xe9 \xff.ipynb", "w") as fh:
+        fh.write(nbformat.writes(_nb(HEAD, ANSWERS["1.1"])))
+    nbformat.write(
+        _nb(HEAD, "x = 'd\u00e9j\u00e0 vu \u2713'\nraise ValueError(x)"), folder / "z_later.ipynb"
+    )
+    env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONIOENCODING="ascii", LC_ALL="C", LANG="C")
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "course_utils.grading",
+            str(folder),
+            "--csv",
+            str(tmp_path / "g.csv"),
+            "--jobs",
+            "1",
+            "--timeout",
+            "60",
+        ],
+        env=env,
+        capture_output=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr[-1000:]
+    rows = {r["file"]: r for r in csv.DictReader((tmp_path / "g.csv").open(encoding="utf-8"))}
+    assert set(rows) == {"caf\\xe9 \\xff.ipynb", "z_later.ipynb"}
+    assert (
+        rows["caf\\xe9 \\xff.ipynb"]["total"] == "2"
+        and "ValueError" in rows["z_later.ipynb"]["errors"]
+    )
+    assert b"caf\\xe9 \\xff.ipynb" in run.stdout

@@ -42,13 +42,12 @@ TOKEN = (
 )
 
 pytestmark = [pytest.mark.slow]
-if bwrap_problem() is not None:
-    if os.environ.get("CI") == "true":
-        pytestmark.append(
-            pytest.mark.xfail(reason=f"CI must have bubblewrap: {bwrap_problem()}", strict=True)
+if bwrap_problem() is not None and os.environ.get("CI") != "true":  # in CI: run, and fail
+    pytestmark.append(
+        pytest.mark.skip(
+            reason=f"no bubblewrap here ({bwrap_problem()}): apt-get install bubblewrap"
         )
-    else:
-        pytestmark.append(pytest.mark.skip(reason=f"no bubblewrap here: {bwrap_problem()}"))
+    )
 
 
 def _solution_cells() -> tuple[list[str], list[str]]:
@@ -398,11 +397,12 @@ def test_the_class_grades_in_reasonable_time(hostile) -> None:
 
 
 # --- Ctrl-C ---------------------------------------------------------------------------------------------
-def test_ctrl_c_keeps_every_row_and_the_files_mode(tmp_path) -> None:
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_ctrl_c_keeps_every_row_and_the_files_mode(tmp_path, jobs) -> None:
     folder = tmp_path / "class"
     folder.mkdir()
     slow = _nb(HEAD, *FULL, "import time\ntime.sleep(60)")
-    for i in range(6):
+    for i in range(3):
         nbformat.write(slow, folder / f"late_{i}.ipynb")
     nbformat.write(_nb(HEAD, *FULL), folder / "a_fast.ipynb")
     book = tmp_path / "grades.csv"
@@ -425,7 +425,7 @@ def test_ctrl_c_keeps_every_row_and_the_files_mode(tmp_path) -> None:
             "--csv",
             str(book),
             "--jobs",
-            "2",
+            str(jobs),
             "--timeout",
             "120",
             "-q",

@@ -180,11 +180,16 @@ def grade_paths(
 
         def done(g: SubmissionGrade) -> None:
             grades.append(g)
+            if used == "none" and checks_version() != version:  # bwrap: the course is read-only
+                g.add_flag("the course's checks changed on disk while this notebook was graded")
             if book is not None:
                 book.add(g)
                 book.write()
             if feedback_dir is not None:
-                atomic_write_text(_feedback_path(Path(feedback_dir), g.path), g.feedback())
+                try:
+                    atomic_write_text(_feedback_path(Path(feedback_dir), g.path), g.feedback())
+                except OSError as exc:
+                    say(f"course-grade: could not write the feedback of {g.path}: {exc}")
             if echo is not None:
                 echo(g)
 

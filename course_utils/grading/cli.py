@@ -157,6 +157,11 @@ def _terminate(signum: int, frame: object) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``course-grade`` (and of ``python -m course_utils.grading``)."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    for stream in (sys.stdout, sys.stderr):  # a terminal that is not UTF-8 must not stop a batch
+        try:
+            stream.reconfigure(errors="backslashreplace")
+        except (AttributeError, ValueError):
+            pass
     if argv and argv[0] == "generate":
         return _generate_main(argv[1:])
     p = _parser()

@@ -40,15 +40,18 @@ def cap(text: object, limit: int = MESSAGE_CHARS) -> str:
     'short'
     >>> cap("abcdef", 3)
     'abc... 3 more characters'
+    >>> cap("bad \\udce9")
+    'bad \\\\udce9'
     """
     if not isinstance(text, str):
         try:
             text = str(text)
         except Exception:  # an object whose __str__ fails
             text = "<unprintable>"
-    if len(text) <= limit:
-        return text
-    return f"{text[:limit]}... {len(text) - limit} more characters"
+    if len(text) > limit:
+        text = f"{text[:limit]}... {len(text) - limit} more characters"
+    # lone surrogates (undecodable bytes) cannot be printed or written as UTF-8: escape them
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def escape_name(name: str) -> str:

@@ -29,6 +29,8 @@ __all__ = ["INTERRUPT_GRACE", "AnswerChannel", "Kernel", "KernelStartError", "Ou
 
 #: Seconds a kernel gets to come back after an interrupt before it is killed.
 INTERRUPT_GRACE = 5.0
+#: Kernels talk over Unix sockets in their private folder where there are any (TCP on Windows).
+UNIX_SOCKETS = os.name == "posix" and hasattr(socket, "AF_UNIX")
 #: Largest Jupyter message accepted from a kernel (bigger ones drop the connection).
 MAX_MESSAGE_BYTES = 16 * 2**20
 
@@ -102,7 +104,7 @@ class Kernel:
         self.name = secrets.token_hex(4)  # fresh file names: a killed kernel's sockets may remain
         run = self.workdir / "run"
         conn = run / f"kernel-{self.name}.json"
-        if self.sandbox == "bwrap":  # no shared network: Unix sockets in the shared folder
+        if UNIX_SOCKETS:  # private files in the kernel's folder (bwrap: no shared network)
             write_connection_file(str(conn), ip=str(run / f"k{self.name}"), transport="ipc")
         else:
             write_connection_file(str(conn), ip="127.0.0.1", transport="tcp")
@@ -172,7 +174,7 @@ class Kernel:
         """SIGINT to the kernel (a KeyboardInterrupt in the code it runs)."""
         if not self.alive():
             return
-        if self.pid is not None:
+        if self.pid is not None and os.name == "posix":
             try:
                 os.kill(self.pid, signal.SIGINT)
                 return
@@ -190,8 +192,8 @@ class Kernel:
         if proc is not None:
             if proc.poll() is None:
                 try:
-                    if self.sandbox == "bwrap":  # the sandbox's PID namespace dies with it
-                        proc.kill()
+                    if self.sandbox == "bwrap" or not hasattr(os, "killpg"):
+                        proc.kill()  # bwrap: the sandbox's PID namespace dies with it
                     else:
                         os.killpg(proc.pid, signal.SIGKILL)
                 except OSError:
@@ -323,7 +325,7 @@ class AnswerChannel:
         self.limit = limit
         self.token = secrets.token_hex(16)
         self.conn: socket.socket | None = None
-        if kernel.sandbox == "bwrap":
+        if UNIX_SOCKETS:
             path = kernel.workdir / "run" / f"answers-{kernel.name}-{secrets.token_hex(2)}.sock"
             self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             self.listener.bind(str(path))
