@@ -109,11 +109,14 @@ def _classify(exc: BaseException, bound: bool) -> dict[str, str]:
     # a TypeError raised by the call itself (no frame of the answer's code) is a binding error
     if isinstance(exc, TypeError) and not bound and len(frames) <= 1:
         return {"kind": "signature", "type": etype, "msg": _message(exc), "line": ""}
+    last = frames[-1] if frames else None  # where it was raised, as a traceback shows it
     return {
         "kind": "raised",
         "type": etype,
         "msg": _message(exc),
         "line": _learner_line(exc.__traceback__),
+        "func": cap(last[0].f_code.co_name, 100) if last else "",
+        "lineno": str(last[1]) if last else "",
     }
 
 

@@ -169,7 +169,7 @@ def decode_reply(
         require(type(err) is dict, "bad error")
         out["error"] = {
             k: err.get(k) if type(err.get(k)) is str else ""
-            for k in ("kind", "type", "msg", "line")
+            for k in ("kind", "type", "msg", "line", "func", "lineno")
         }
     else:
         require("ok" in header, "reply without a value")

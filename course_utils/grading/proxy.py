@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import builtins
 import itertools
+import keyword
 import pickle
 import time
 from typing import Any
@@ -74,6 +75,19 @@ def answer_error(
         return cls(kind, exc_type, message, line)
     except TypeError:
         return AnswerError(kind, exc_type, message, line)
+
+
+def _raise_where(error: AnswerError, func: str, lineno: str) -> None:
+    """Raise ``error`` from a frame named ``func`` at line ``lineno``: where the learner's code
+    raised it in the kernel, so the traceback a check reports (``line 3 of f``) reads as it
+    would if the answer had run in the grader's process."""
+    line = int(lineno) if lineno.isdigit() and 0 < int(lineno) < 100_000 else 0
+    if not (line and func.isidentifier() and not keyword.iskeyword(func)):
+        raise error
+    namespace = {"__answer_error__": error}
+    source = "\n" * (line - 1) + f"def {func}(): raise __answer_error__\n"
+    exec(compile(source, "<learner's code, in the kernel>", "exec"), namespace)  # noqa: S102
+    namespace[func]()
 
 
 def _dumps(obj: Any) -> bytes:
@@ -207,7 +221,8 @@ class AnswerSession:
             message = err["msg"]
             if kind == "bad_return":
                 message = f"`{name}` {message}"
-            raise answer_error(kind, err["type"], message, err["line"] or None)
+            error = answer_error(kind, err["type"], message, err["line"] or None)
+            _raise_where(error, err["func"], err["lineno"])
         return reply["value"]
 
 
