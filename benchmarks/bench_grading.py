@@ -14,7 +14,7 @@ Rows:
 
 NN is 01 (numpy) and 06 (torch). Runs of the three ways are interleaved over the repeats so that
 drift of a shared machine is not charged to one of them. ``COURSE_BENCH_CLASS`` sets N (default
-30), ``COURSE_BENCH_TORCH_CLASS`` the set-06 class (default 10, 0 skips it). Timings are
+30), ``COURSE_BENCH_TORCH_CLASS`` the set-06 class (default 6, 0 skips it). Timings are
 wall-clock and include kernel start-up.
 """
 
@@ -130,7 +130,7 @@ def run() -> list[dict]:
                 "note": f"{full}/{n} full marks; {wall / n:.1f} s per submission; goal < 180 s",
             }
         )
-    m = int(os.environ.get("COURSE_BENCH_TORCH_CLASS", "10"))
+    m = int(os.environ.get("COURSE_BENCH_TORCH_CLASS", "6"))
     if m:
         source = next((ROOT / "solutions").glob("06_*.ipynb"))
         wall, full = _class(source, m, sandboxes[0])
