@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import stat
@@ -321,6 +322,7 @@ def hostile(tmp_path_factory) -> dict:
         ],
     }
     helper.server.close()
+    shutil.rmtree(base, ignore_errors=True)
     return result
 
 
@@ -454,4 +456,6 @@ def test_ctrl_c_keeps_every_row_and_the_files_mode(tmp_path, jobs) -> None:
     assert rows["a_fast.ipynb"]["total"] == "7"
     assert stat.S_IMODE(book.stat().st_mode) == 0o644
     time.sleep(1)
-    assert _leftovers(tmp) == []
+    left = _leftovers(tmp)
+    shutil.rmtree(tmp, ignore_errors=True)
+    assert left == []
