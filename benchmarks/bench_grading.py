@@ -1,16 +1,21 @@
-"""Autograder speed: grading one submission versus just executing it, and a class graded end to end.
+"""Autograder speed: the sandbox's cost, and a class graded end to end.
 
 Rows:
 
-* ``execute solutions/01 (plain nbclient)`` - a fresh kernel running every cell, nothing else.
-* ``grade solutions/01 (course-grade)`` - the same notebook through :func:`grade_submission`
-  (fresh kernel, audit prologue, self-check cells skipped, checks from a fresh import).
-* ``grading overhead`` - the ratio of the two (below 1 is possible: the grader skips the
-  self-check cells and runs each check once).
-* ``class of N graded, 2 workers`` - N copies of the sample full submission graded with
-  ``jobs=2``, wall-clock seconds, and the seconds per submission.
+* ``execute solutions/NN (plain nbclient)`` - a fresh kernel running every cell, nothing else.
+* ``grade solutions/NN, sandbox bwrap`` / ``..., sandbox none`` - the same notebook through
+  :func:`grade_submission` (fresh kernel in a private folder, audit prologue, self-check cells
+  skipped, every check run in the grader against the answer proxy).
+* ``grading overhead, bwrap`` - graded (bwrap) / plain; the goal is <= 1.3x. ``sandbox cost`` -
+  bwrap / none, what bubblewrap alone adds.
+* ``class of N graded, jobs 2, sandbox ...`` - N copies of the sample full submission of set 01
+  graded with ``jobs=2``, wall-clock seconds (goal < 3 min for 30), bwrap and none side by side;
+  and a smaller class of set 06 (torch in every kernel and in the checks).
 
-``COURSE_BENCH_CLASS`` sets N (default 30). Timings are wall-clock and include kernel start-up.
+NN is 01 (numpy) and 06 (torch). Runs of the three ways are interleaved over the repeats so that
+drift of a shared machine is not charged to one of them. ``COURSE_BENCH_CLASS`` sets N (default
+30), ``COURSE_BENCH_TORCH_CLASS`` the set-06 class (default 6, 0 skips it). Timings are
+wall-clock and include kernel start-up.
 """
 
 from __future__ import annotations
@@ -23,7 +28,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOK = ROOT / "solutions" / "01_motivation.ipynb"
 SAMPLE = ROOT / "tests" / "sample_submissions" / "alice_full.ipynb"
 
 
@@ -44,52 +48,101 @@ def _plain_execute(path: Path) -> float:
     return time.perf_counter() - start
 
 
-def run() -> list[dict]:
-    from course_utils.grading import grade_paths, grade_submission
+def _grade(path: Path, sandbox: str) -> float:
+    from course_utils.grading import grade_submission
 
-    repeats = 2
-    plain = statistics.median(_plain_execute(NOTEBOOK) for _ in range(repeats))
-    graded = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        g = grade_submission(NOTEBOOK, set_number=1)
-        graded.append(time.perf_counter() - start)
-        assert g.total == g.max_total, g.table()
-    grade = statistics.median(graded)
-    n = int(os.environ.get("COURSE_BENCH_CLASS", "30"))
+    start = time.perf_counter()
+    g = grade_submission(path, sandbox=sandbox)
+    assert g.total == g.max_total, g.table()
+    return time.perf_counter() - start
+
+
+def _class(source: Path, n: int, sandbox: str) -> tuple[float, int]:
+    from course_utils.grading import grade_paths
+
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(n):
-            shutil.copy(SAMPLE, Path(tmp) / f"student_{i:02d}.ipynb")
+            shutil.copy(source, Path(tmp) / f"student_{i:02d}.ipynb")
         start = time.perf_counter()
-        grades = grade_paths([tmp], set_number=1, jobs=2, csv_path=Path(tmp) / "grades.csv")
+        grades = grade_paths([tmp], jobs=2, csv_path=Path(tmp) / "grades.csv", sandbox=sandbox)
         wall = time.perf_counter() - start
-    full = sum(g.total == g.max_total for g in grades)
-    return [
-        {
-            "name": "execute solutions/01 (plain nbclient)",
-            "value": round(plain, 2),
-            "unit": "s",
-            "note": f"median of {repeats}, fresh kernel",
-        },
-        {
-            "name": "grade solutions/01 (course-grade)",
-            "value": round(grade, 2),
-            "unit": "s",
-            "note": f"median of {repeats}, fresh kernel + checks",
-        },
-        {
-            "name": "grading overhead",
-            "value": round(grade / plain, 2),
-            "unit": "x",
-            "note": "grade time / plain execution time",
-        },
-        {
-            "name": f"class of {n} graded, 2 workers",
-            "value": round(wall, 1),
-            "unit": "s",
-            "note": f"{full}/{n} full marks; {wall / n:.1f} s per submission",
-        },
-    ]
+    return wall, sum(g.total == g.max_total for g in grades)
+
+
+def run() -> list[dict]:
+    from course_utils.grading import bwrap_problem
+
+    sandboxes = ["none"] if bwrap_problem() else ["bwrap", "none"]
+    repeats = 2
+    rows: list[dict] = []
+    load = f"load {os.getloadavg()[0]:.1f} at start" if hasattr(os, "getloadavg") else ""
+    for number in ("01", "06"):
+        path = next((ROOT / "solutions").glob(f"{number}_*.ipynb"))
+        times: dict[str, list[float]] = {"plain": [], **{s: [] for s in sandboxes}}
+        for _ in range(repeats):
+            times["plain"].append(_plain_execute(path))
+            for s in sandboxes:
+                times[s].append(_grade(path, s))
+        med = {k: statistics.median(v) for k, v in times.items()}
+        rows.append(
+            {
+                "name": f"execute solutions/{number} (plain nbclient)",
+                "value": round(med["plain"], 2),
+                "unit": "s",
+                "note": f"median of {repeats}, fresh kernel; {load}",
+            }
+        )
+        for s in sandboxes:
+            rows.append(
+                {
+                    "name": f"grade solutions/{number}, sandbox {s}",
+                    "value": round(med[s], 2),
+                    "unit": "s",
+                    "note": f"median of {repeats}, kernel + every check",
+                }
+            )
+        best = sandboxes[0]
+        rows.append(
+            {
+                "name": f"grading overhead solutions/{number}, sandbox {best}",
+                "value": round(med[best] / med["plain"], 2),
+                "unit": "x",
+                "note": "graded / plain execution; goal <= 1.3x",
+            }
+        )
+        if len(sandboxes) == 2:
+            rows.append(
+                {
+                    "name": f"sandbox cost solutions/{number}",
+                    "value": round(med["bwrap"] / med["none"], 2),
+                    "unit": "x",
+                    "note": "graded with bwrap / graded without a sandbox",
+                }
+            )
+    n = int(os.environ.get("COURSE_BENCH_CLASS", "30"))
+    for s in sandboxes:
+        wall, full = _class(SAMPLE, n, s)
+        rows.append(
+            {
+                "name": f"class of {n} (set 01) graded, jobs 2, sandbox {s}",
+                "value": round(wall, 1),
+                "unit": "s",
+                "note": f"{full}/{n} full marks; {wall / n:.1f} s per submission; goal < 180 s",
+            }
+        )
+    m = int(os.environ.get("COURSE_BENCH_TORCH_CLASS", "6"))
+    if m:
+        source = next((ROOT / "solutions").glob("06_*.ipynb"))
+        wall, full = _class(source, m, sandboxes[0])
+        rows.append(
+            {
+                "name": f"class of {m} (set 06, torch) graded, jobs 2, sandbox {sandboxes[0]}",
+                "value": round(wall, 1),
+                "unit": "s",
+                "note": f"{full}/{m} full marks; {wall / m:.1f} s per submission",
+            }
+        )
+    return rows
 
 
 if __name__ == "__main__":

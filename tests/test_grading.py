@@ -1,391 +1,53 @@
-"""The autograder against real notebook files built here: every bad-submission case and every
-integrity case of issue 3 gets its own notebook and its own test. The notebooks are graded in two
-batches (through :func:`grade_paths`, two kernels in parallel) to keep the suite fast."""
+"""The grader's pure parts, without kernels: the exercise generator, reading notebooks (v3,
+garbage), the static integrity flags, row keys and escaped names, the gradebook (atomic, mode
+kept, rows merged), feedback text, size caps and the command line's usage errors.
+
+Real grading lives in ``test_grading_batch.py`` (bad submissions), ``test_grading_proxy.py``
+(the answer proxy) and ``test_grading_hostile.py`` (attacks).
+"""
 
 from __future__ import annotations
 
 import csv
 import json
+import os
+import stat
 from pathlib import Path
 
 import nbformat
 import pytest
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from nbformat.v4 import new_code_cell, new_notebook
 
 from course_utils import grading
 from course_utils.grading import (
+    Gradebook,
+    QuestionGrade,
     SubmissionGrade,
+    collect,
     detect_set,
     exercise_notebook,
-    grade_paths,
     main,
+    read_notebook,
+    static_flags,
     strip_solution,
     write_gradebook,
 )
+from course_utils.grading import files as grading_files
+from course_utils.grading.cli import summary
+from course_utils.grading.files import cap, escape_name
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = ROOT / "solutions" / "01_motivation.ipynb"
 
-pytestmark = pytest.mark.slow
-
-
-def _answers() -> dict[str, str]:
-    """qid -> the reference answer cell of set 01 (a function definition)."""
-    nb = nbformat.read(SOLUTIONS, as_version=4)
-    out = {}
-    cells = nb.cells
-    for i, cell in enumerate(cells):
-        if cell.cell_type == "code" and "# BEGIN SOLUTION" in cell.source:
-            nxt = cells[i + 1].source
-            out[nxt.split('"')[1]] = cell.source
-    return out
-
-
-ANSWERS = _answers()
-HEAD = "import numpy as np\nfrom course_utils.checks import check"
-
 
 def _nb(*sources: str, meta_set: int | None = 1) -> nbformat.NotebookNode:
-    """A small submission of set 01: no setup() so it runs fast; markdown in between for realism."""
-    cells = [new_markdown_cell("# 01 exercises")]
-    for src in sources:
-        cells.append(new_code_cell(src))
     md = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
     if meta_set is not None:
         md["course_grade"] = {"set": meta_set}
-    return new_notebook(cells=cells, metadata=md)
+    return new_notebook(cells=[new_code_cell(s) for s in sources], metadata=md)
 
 
-def _full(
-    *, replace: dict[str, str] | None = None, extra_after: dict[str, str] | None = None
-) -> list[str]:
-    replace, extra_after = replace or {}, extra_after or {}
-    cells = [HEAD]
-    for qid, src in ANSWERS.items():
-        if qid in replace:
-            if replace[qid]:
-                cells.append(replace[qid])
-        else:
-            cells.append(src)
-        cells.append(f'check("{qid}", {src.split("def ")[1].split("(")[0]})')
-        if qid in extra_after:
-            cells.append(extra_after[qid])
-    return cells
-
-
-WRONG_11 = "def team0_share(positions, teams, point, power=3.0):\n    return 0.5"
-
-CASES_A = {
-    "full": _nb(*_full()),
-    "syntax_error": _nb(
-        *_full(replace={"1.1": "def team0_share(positions, teams, point, power=3.0)\n    return 1"})
-    ),
-    "unrelated_exception": _nb(
-        *_full(extra_after={"1.2": "results = {}\nresults['missing_key'] + 1"})
-    ),
-    "sys_exit": _nb(*_full(extra_after={"1.1": "import sys\nsys.exit(3)"})),
-    "kernel_crash": _nb(*_full(extra_after={"1.2": "import os\nos._exit(1)"})),
-    "huge_output": _nb(
-        *_full(extra_after={"1.1": "for _ in range(300):\n    print('x' * 10_000)"})
-    ),
-    "missing_answer": _nb(*_full(replace={"1.4": ""})),
-    "crash_inside_check": _nb(
-        *_full(replace={"1.4": "import os\ndef leaks_more(years, salary, i, j):\n    os._exit(1)"})
-    ),
-    "redefines_check": _nb(
-        *_full(
-            replace={"1.1": WRONG_11},
-            extra_after={"1.1": "def check(qid, f):\n    print('passed!')"},
-        )
-    ),
-    "patches_registry": _nb(
-        *_full(
-            replace={"1.1": WRONG_11},
-            extra_after={
-                "1.1": "import course_utils.checks as cc\n"
-                "cc.REGISTRY['1.1'].func.__code__ = (lambda f: None).__code__\n"
-                "cc.expect = lambda *a, **k: None"
-            },
-        )
-    ),
-    "imports_reference": _nb(
-        *_full(
-            replace={
-                "1.1": "from course_utils.toys.soccer import team_share\n"
-                "def team0_share(positions, teams, point, power=3.0):\n"
-                "    return float(team_share(positions, teams, [point[0]], [point[1]], power=power)[0, 0])"
-            }
-        )
-    ),
-    "reads_solutions": _nb(
-        *_full(
-            extra_after={
-                "1.1": "import course_utils, pathlib\n"
-                "root = pathlib.Path(course_utils.__file__).parents[1]\n"
-                "peek = (root / 'solutions' / '01_motivation.ipynb').read_text()"
-            }
-        )
-    ),
-}
-
-CASES_B = {  # short time limits
-    "infinite_loop": _nb(*_full(extra_after={"1.2": "while True:\n    pass"})),
-    "loop_inside_answer": _nb(
-        *_full(replace={"1.3": "def infer_salary(model, years):\n    while True:\n        pass"})
-    ),
-}
-
-
-def _write(folder: Path, cases: dict) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, nb in cases.items():
-        nbformat.write(nb, folder / f"{name}.ipynb")
-
-
-@pytest.fixture(scope="module")
-def batch_a(tmp_path_factory) -> dict[str, SubmissionGrade]:
-    folder = tmp_path_factory.mktemp("subs_a")
-    _write(folder, CASES_A)
-    (folder / "empty.ipynb").write_text(nbformat.writes(new_notebook()))
-    (folder / "invalid_json.ipynb").write_text('{"cells": [ {"cell_type": "code", "sour')
-    (folder / "not_a_notebook.ipynb").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00binary")
-    (folder / "json_not_notebook.ipynb").write_text('{"name": "alice", "answers": [1, 2]}')
-    nbformat.write(
-        _nb('def f(x):\n    return x\ncheck("2.1", f)', meta_set=2), folder / "other_set.ipynb"
-    )
-    out = tmp_path_factory.mktemp("out")
-    grades = grade_paths(
-        [folder],
-        set_number=1,
-        timeout=90,
-        check_timeout=30,
-        jobs=2,
-        csv_path=out / "g.csv",
-        json_path=out / "g.json",
-    )
-    by_name = {Path(g.path).stem: g for g in grades}
-    by_name["_csv"] = out / "g.csv"  # type: ignore[assignment]
-    by_name["_json"] = out / "g.json"  # type: ignore[assignment]
-    return by_name
-
-
-@pytest.fixture(scope="module")
-def batch_b(tmp_path_factory) -> dict[str, SubmissionGrade]:
-    folder = tmp_path_factory.mktemp("subs_b")
-    _write(folder, CASES_B)
-    grades = grade_paths([folder], set_number=1, timeout=15, check_timeout=8, jobs=2)
-    return {Path(g.path).stem: g for g in grades}
-
-
-def _statuses(g: SubmissionGrade) -> dict[str, str]:
-    return {q.qid: q.status for q in g.questions}
-
-
-# --- the reference ------------------------------------------------------------------------------
-def test_full_submission_scores_full_marks(batch_a) -> None:
-    g = batch_a["full"]
-    assert (g.total, g.max_total) == (7, 7), g.table()
-    assert not g.flags and not g.errors, g.table()
-
-
-# --- bad submissions -----------------------------------------------------------------------------
-def test_syntax_error(batch_a) -> None:
-    g = batch_a["syntax_error"]
-    assert _statuses(g)["1.1"] == "missing" and g.total == 5, g.table()
-    assert any("SyntaxError" in e for e in g.errors)
-
-
-def test_exception_in_unrelated_cell(batch_a) -> None:
-    g = batch_a["unrelated_exception"]
-    assert g.total == 7 and any("KeyError" in e for e in g.errors), g.table()
-
-
-def test_sys_exit(batch_a) -> None:
-    g = batch_a["sys_exit"]
-    assert g.total == 7 and any("SystemExit" in e for e in g.errors), g.table()
-
-
-def test_kernel_crash(batch_a) -> None:
-    g = batch_a["kernel_crash"]
-    assert g.total == 7, g.table()  # graded again with the crashing cell skipped
-    assert any("kernel died" in e for e in g.errors) and any("skipped" in e for e in g.errors)
-
-
-def test_crash_inside_a_check(batch_a) -> None:
-    g = batch_a["crash_inside_check"]
-    st = _statuses(g)
-    assert st["1.4"] == "error" and g.total == 6, g.table()
-    assert any("crashed the kernel" in e for e in g.errors)
-
-
-def test_huge_output(batch_a) -> None:
-    g = batch_a["huge_output"]
-    assert g.total == 7 and any("huge output" in e for e in g.errors), g.table()
-
-
-def test_empty_notebook(batch_a) -> None:
-    g = batch_a["empty"]
-    assert g.total == 0 and g.max_total == 7 and "empty notebook" in g.errors[0], g.table()
-
-
-def test_invalid_json(batch_a) -> None:
-    g = batch_a["invalid_json"]
-    assert g.total == 0 and g.max_total == 7 and "invalid JSON" in g.errors[0], g.table()
-
-
-def test_file_that_is_not_a_notebook(batch_a) -> None:
-    assert "not a notebook" in batch_a["not_a_notebook"].errors[0]
-    assert "not a notebook" in batch_a["json_not_notebook"].errors[0]
-
-
-def test_notebook_of_another_set(batch_a) -> None:
-    g = batch_a["other_set"]
-    assert "exercise set 02" in g.errors[0] and g.total == 0 and g.max_total == 7, g.table()
-    assert set(_statuses(g).values()) == {"not graded"}
-
-
-def test_missing_answer_function(batch_a) -> None:
-    g = batch_a["missing_answer"]
-    st = _statuses(g)
-    assert st["1.4"] == "missing" and g.total == 6, g.table()
-    assert "not defined" in [q for q in g.questions if q.qid == "1.4"][0].message
-
-
-def test_infinite_loop_times_out_and_keeps_earlier_answers(batch_b) -> None:
-    g = batch_b["infinite_loop"]
-    st = _statuses(g)
-    assert st["1.1"] == st["1.2"] == "passed", g.table()
-    assert st["1.3"] == st["1.4"] == "passed", (
-        g.table()
-    )  # the loop was interrupted, later cells ran
-    assert any("time limit" in e for e in g.errors)
-    assert g.seconds < 60
-
-
-def test_endless_loop_inside_an_answer(batch_b) -> None:
-    g = batch_b["loop_inside_answer"]
-    st = _statuses(g)
-    assert st["1.3"] == "timeout" and st["1.4"] == "passed" and g.total == 5, g.table()
-
-
-# --- integrity -----------------------------------------------------------------------------------
-def test_redefined_check_is_flagged(batch_a) -> None:
-    g = batch_a["redefines_check"]
-    assert any("redefines `check`" in f for f in g.flags), g.table()
-    assert any("not course_utils.checks.check" in f for f in g.flags)
-    assert (
-        _statuses(g)["1.1"] == "failed"
-    )  # the fake check printed "passed!"; the grader did not care
-
-
-def test_patched_registry_is_flagged_and_ignored(batch_a) -> None:
-    g = batch_a["patches_registry"]
-    assert any("patched course_utils.checks" in f for f in g.flags), g.table()
-    assert any("patches" in f for f in g.flags)
-    assert _statuses(g)["1.1"] == "failed" and g.total == 5  # graded by the freshly imported checks
-
-
-def test_importing_the_reference_implementation_is_flagged(batch_a) -> None:
-    g = batch_a["imports_reference"]
-    assert any("course_utils.toys.soccer.team_share" in f and "1.1" in f for f in g.flags), (
-        g.table()
-    )
-    assert any("uses the course's implementation" in f for f in g.flags)
-    assert g.total == 7  # score kept, flag shown
-
-
-def test_reading_solutions_is_flagged(batch_a) -> None:
-    g = batch_a["reads_solutions"]
-    assert any("solutions/" in f and "01_motivation.ipynb" in f for f in g.flags), g.table()
-    assert g.total == 7
-
-
-# --- gradebook and command line --------------------------------------------------------------------
-def test_gradebook_has_one_row_per_submission(batch_a) -> None:
-    rows = list(csv.DictReader(batch_a["_csv"].open()))
-    assert len(rows) == len(CASES_A) + 5
-    assert {"1.1", "1.2", "1.3", "1.4", "total", "max", "flags", "errors"} <= set(rows[0])
-    full = next(r for r in rows if r["student"] == "full")
-    assert (full["total"], full["max"], full["1.1"]) == ("7", "7", "2")
-    doc = json.loads(batch_a["_json"].read_text())
-    assert doc["questions"] == ["1.1", "1.2", "1.3", "1.4"] and len(doc["submissions"]) == len(rows)
-    assert not list(batch_a["_csv"].parent.glob(".*tmp")), "temporary gradebook files left behind"
-
-
-def test_gradebook_write_is_atomic(tmp_path, monkeypatch) -> None:
-    g = SubmissionGrade("a.ipynb", "a", 1)
-    target = tmp_path / "grades.csv"
-    write_gradebook([g], csv_path=target)
-    before = target.read_text()
-
-    def boom(*args, **kwargs):
-        raise OSError("disk full")
-
-    monkeypatch.setattr(grading.os, "replace", boom)
-    with pytest.raises(OSError):
-        write_gradebook([g, SubmissionGrade("b.ipynb", "b", 1)], csv_path=target)
-    assert target.read_text() == before and [p.name for p in tmp_path.iterdir()] == ["grades.csv"]
-
-
-def test_cli_usage_errors_exit_2(tmp_path, capsys) -> None:
-    with pytest.raises(SystemExit) as info:
-        main([str(tmp_path / "nope")])
-    assert info.value.code == 2
-    with pytest.raises(SystemExit) as info:
-        main([str(tmp_path), "--timeout", "0"])
-    assert info.value.code == 2
-    with pytest.raises(SystemExit) as info:
-        main([])
-    assert info.value.code == 2
-
-
-def test_cli_grades_and_exits_0_even_with_low_scores(tmp_path, capsys) -> None:
-    path = tmp_path / "alice.ipynb"
-    nbformat.write(_nb(HEAD, WRONG_11, 'check("1.1", team0_share)'), path)
-    fb = tmp_path / "feedback"
-    args = [
-        str(path),
-        "--csv",
-        str(tmp_path / "g.csv"),
-        "--timeout",
-        "60",
-        "--jobs",
-        "1",
-        "--feedback",
-        str(fb),
-    ]
-    code = main(args)
-    out = capsys.readouterr().out
-    assert code == 0
-    assert "1.1" in out and "failed" in out and "total 0/7" in out and "graded 1 submission" in out
-    assert (tmp_path / "g.csv").exists()
-    text = (fb / "alice.txt").read_text()
-    assert (
-        text.startswith("Exercise set 01: 0/7 points")
-        and "hint:" in text
-        and "1.4 `leaks_more`" in text
-    )
-
-
-def test_batch_set_is_inferred_from_the_majority(tmp_path) -> None:
-    for name in ("a", "b"):
-        (tmp_path / f"{name}.ipynb").write_text(nbformat.writes(_nb(HEAD, meta_set=1)))
-    (tmp_path / "c.ipynb").write_text(nbformat.writes(_nb(HEAD, meta_set=3)))
-    grades = grade_paths([tmp_path], timeout=60, jobs=1)
-    assert [g.set_number for g in grades] == [1, 1, 1]
-    assert "exercise set 03" in grades[2].errors[0]
-
-
-# --- pure helpers (fast) -----------------------------------------------------------------------------
-def test_detect_set_order_of_evidence() -> None:
-    nb = _nb('check("4.2", f)', meta_set=None)
-    assert detect_set(nb, "09_x.ipynb") == 4
-    nb.metadata["course_grade"] = {"set": 5}
-    assert detect_set(nb) == 5
-    assert detect_set(_nb("x = 1", meta_set=None), "09_x.ipynb") == 9
-    assert detect_set(_nb("x = 1", meta_set=None), "notes.ipynb") is None
-
-
+# --- the generator ---------------------------------------------------------------------------------
 def test_strip_solution_keeps_surroundings_and_indentation() -> None:
     src = "def f(x):\n    y = 1\n    # BEGIN SOLUTION\n    return x + y\n    # END SOLUTION\n\nprint(f)"
     assert strip_solution(src, "Exercise 9.9: add") == (
@@ -422,51 +84,44 @@ def test_generate_check_mode_and_stale_files(tmp_path) -> None:
         grading.generate(tmp_path / "missing", dst)
 
 
-def test_grade_submission_rejects_bad_timeouts(tmp_path) -> None:
-    with pytest.raises(ValueError, match="timeout"):
-        grading.grade_submission(tmp_path / "x.ipynb", timeout=0)
+# --- reading a submission ------------------------------------------------------------------------
+def test_detect_set_order_of_evidence() -> None:
+    nb = _nb('check("4.2", f)', meta_set=None)
+    assert detect_set(nb, "09_x.ipynb") == 4
+    nb.metadata["course_grade"] = {"set": 5}
+    assert detect_set(nb) == 5
+    assert detect_set(_nb("x = 1", meta_set=None), "09_x.ipynb") == 9
+    assert detect_set(_nb("x = 1", meta_set=None), "notes.ipynb") is None
 
 
-def test_kernel_runs_this_interpreter(tmp_path) -> None:
-    """The grader's kernel is the venv's Python (the course package is importable there)."""
-    path = tmp_path / "who.ipynb"
-    code = (
-        "import sys\nfrom course_utils.checks import check\n"
-        f"assert sys.executable == {__import__('sys').executable!r}, sys.executable"
-    )
-    nbformat.write(_nb(code), path)
-    g = grading.grade_submission(path, set_number=1, timeout=60)
-    assert not any("AssertionError" in e for e in g.errors), g.errors
-
-
-def test_sample_submissions(tmp_path) -> None:
-    """The instructor kit's three samples grade as their README says."""
-    folder = ROOT / "tests" / "sample_submissions"
-    grades = {
-        g.student: g
-        for g in grade_paths([folder], timeout=120, jobs=2, csv_path=tmp_path / "g.csv")
+def test_read_notebook_garbage() -> None:
+    cases = {
+        b"\x89PNG\r\n\x1a\n\x00binary": "not UTF-8",
+        b'{"cells": [ {"cell_type": "code", "sour': "invalid JSON",
+        b'{"name": "alice"}': "without a list of cells",
+        b"[1, 2]": "not an object",
+        b"[" * 100_000: "invalid JSON",
     }
-    assert {k: v.total for k, v in grades.items()} == {
-        "alice_full": 7,
-        "bob_partial": 2,
-        "carol_broken": 5,
-    }
-    bob = {q.qid: q for q in grades["bob_partial"].questions}
-    assert bob["1.3"].status == "not implemented" and "flip the sign" in bob["1.2"].hint
-    carol = grades["carol_broken"]
-    assert {q.qid: q.status for q in carol.questions}["1.2"] == "missing"
-    assert any("SyntaxError" in e for e in carol.errors) and any(
-        "NameError" in e for e in carol.errors
+    for raw, needle in cases.items():
+        nb, err = read_notebook(raw)
+        assert nb is None and needle in err, (raw[:20], err)
+
+
+def test_a_v3_notebook_is_upgraded() -> None:
+    v3 = nbformat.v3
+    old = v3.new_notebook(
+        worksheets=[v3.new_worksheet(cells=[v3.new_code_cell(input='check("1.1", f)')])]
     )
-    assert not any(g.flags for g in grades.values())
+    nb, err = read_notebook(nbformat.v3.writes_json(old).encode())
+    assert err is None and nb.nbformat == 4 and nb.cells[0].source == 'check("1.1", f)'
+    broken = b'{"nbformat": 3, "nbformat_minor": 0, "worksheets": 5, "metadata": {}}'
+    assert read_notebook(broken)[1] == "old notebook format 3: open and save it in Jupyter"
 
 
 def test_static_flags_catch_patching_without_false_alarms() -> None:
     from course_utils.checks import questions
 
     qs = questions(1)
-    flags = grading._static_flags
-
     innocent = [
         (
             0,
@@ -476,7 +131,7 @@ def test_static_flags_catch_patching_without_false_alarms() -> None:
         (2, "from course_utils.checks import check\ncheck('1.1', f)"),
         (3, "from course_utils.toys.soccer import SoccerToy\ntoy = SoccerToy()"),
     ]
-    assert flags(innocent, qs) == []
+    assert static_flags(innocent, qs) == []
     bad = {
         "def check(q, f):\n    pass": "redefines `check`",
         "check = lambda q, f: None": "assigns to `check`",
@@ -489,15 +144,189 @@ def test_static_flags_catch_patching_without_false_alarms() -> None:
         "%time x = 1\nfrom course_utils.toys.soccer import team_share": "team_share",
     }
     for src, needle in bad.items():
-        got = flags([(0, src)], qs)
+        got = static_flags([(0, src)], qs)
         assert any(needle in f for f in got), (src, got)
 
 
-def test_any_set_grades_each_notebook_as_its_own_set(tmp_path, capsys) -> None:
-    (tmp_path / "a.ipynb").write_text(nbformat.writes(_nb(HEAD, meta_set=1)))
-    (tmp_path / "b.ipynb").write_text(nbformat.writes(_nb("x = 1", meta_set=98)))
-    assert main([str(tmp_path), "--any-set", "--jobs", "1", "--timeout", "60"]) == 0
-    out = capsys.readouterr().out
-    assert "sets 01, 98" in out and "no questions are registered for exercise set 98" in out
+# --- row keys and names ---------------------------------------------------------------------------
+def test_rows_are_keyed_by_relative_path(tmp_path) -> None:
+    for sub in ("group1", "group2"):
+        (tmp_path / sub).mkdir()
+        (tmp_path / sub / "alice.ipynb").write_text("{}")
+    (tmp_path / "group1" / ".ipynb_checkpoints").mkdir()
+    (tmp_path / "group1" / ".ipynb_checkpoints" / "alice-checkpoint.ipynb").write_text("{}")
+    items, problems = collect([tmp_path])
+    assert [k for k, _ in items] == ["group1/alice.ipynb", "group2/alice.ipynb"] and not problems
+    one, _ = collect([tmp_path / "group1" / "alice.ipynb"])
+    assert [k for k, _ in one] == ["alice.ipynb"]
+    _, problems = collect([tmp_path / "nope", tmp_path])
+    assert any("no such file" in p for p in problems)
+
+
+def test_non_utf8_names_are_escaped(tmp_path) -> None:
+    raw = os.fsencode(str(tmp_path)) + b"/caf\xe9.ipynb"
+    with open(raw, "w") as fh:
+        fh.write("{}")
+    items, _ = collect([tmp_path])
+    key = items[0][0]
+    assert key == "caf\\xe9.ipynb" and key.encode("utf-8")
+    assert escape_name("ok.ipynb") == "ok.ipynb"
+
+
+# --- results, caps and feedback ---------------------------------------------------------------------
+def test_messages_are_capped() -> None:
+    q = QuestionGrade("1.1", "f", 0, 2, "failed", "m" * 20_000_000, hint="h" * 5_000)
+    assert len(q.message) < 2_100 and q.message.endswith("19998000 more characters")
+    g = SubmissionGrade("a.ipynb", "a", 1)
+    g.add_error("e" * 20_000_000)
+    g.add_error("e" * 20_000_000)  # a repeated problem is kept once
+    assert len(g.errors) == 1 and len(g.errors[0]) < 2_100
+    assert cap("abc", 2) == "ab... 1 more characters"
+
+
+def test_feedback_shows_what_the_notebooks_check_shows() -> None:
+    from course_utils.checks import CheckResult
+
+    g = SubmissionGrade("x/alice.ipynb", "alice", 1)
+    g.add_question(
+        QuestionGrade(
+            "1.2",
+            "slope_influence",
+            0,
+            2,
+            "failed",
+            "sign: slope(all) - slope(without i)",
+            hint="flip the sign",
+            expected="[1, 2]",
+            got="[-1, -2]",
+        )
+    )
+    g.add_question(QuestionGrade("1.3", "infer_salary", 0, 2, "timeout", "did not finish"))
+    g.add_error("question 1.3: timed out after 30 s")
+    text = g.feedback()
+    box = str(
+        CheckResult(
+            "1.2",
+            "failed",
+            0,
+            2,
+            "sign: slope(all) - slope(without i)",
+            "flip the sign",
+            "[1, 2]",
+            "[-1, -2]",
+        )
+    )
+    assert box in text and "expected: [1, 2]" in text and "got:      [-1, -2]" in text
+    assert "hint: flip the sign" in text and "timed out" in text and "question 1.3" in text
+
+
+def test_summary_has_one_line_per_set() -> None:
+    a = SubmissionGrade("a.ipynb", "a", 3, [QuestionGrade("3.1", "f", 2, 2, "passed")])
+    b = SubmissionGrade(
+        "b.ipynb", "b", 5, [QuestionGrade("5.1", "g", 0, 2, "failed")], errors=["x"]
+    )
+    c = SubmissionGrade("c.ipynb", "c", None, errors=["unreadable"])
+    assert summary([a, b, c]) == [
+        "set 03: 1 graded, mean 2.0/2, 0 flagged, 0 with errors",
+        "set 05: 1 graded, mean 0.0/2, 0 flagged, 1 with errors",
+        "set ?: 1 graded, mean 0.0/0, 0 flagged, 1 with errors",
+    ]
+
+
+# --- the gradebook --------------------------------------------------------------------------------
+def _grade(key: str, set_number: int, pts: dict[str, int], sha: str = "s1") -> SubmissionGrade:
+    g = SubmissionGrade(
+        key, Path(key).stem, set_number, sha256=sha, sandbox="bwrap", checks_version="v1"
+    )
+    for qid, p in pts.items():
+        g.add_question(QuestionGrade(qid, "f", p, 2, "passed" if p else "failed"))
+    return g
+
+
+def test_gradebook_write_is_atomic_and_keeps_the_mode(tmp_path, monkeypatch) -> None:
+    target = tmp_path / "grades.csv"
+    write_gradebook([_grade("a.ipynb", 1, {"1.1": 2})], csv_path=target)
+    os.chmod(target, 0o640)
+    before = target.read_text()
+
+    def boom(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(grading_files.os, "replace", boom)
+    with pytest.raises(OSError):
+        write_gradebook([_grade("b.ipynb", 1, {"1.1": 0})], csv_path=target)
+    assert target.read_text() == before and [p.name for p in tmp_path.iterdir()] == ["grades.csv"]
+    monkeypatch.undo()
+    write_gradebook([_grade("b.ipynb", 1, {"1.1": 0})], csv_path=target)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o640
+
+
+def test_gradebook_keeps_rows_it_does_not_regrade_and_unions_the_sets(tmp_path) -> None:
+    csv_path, json_path = tmp_path / "g.csv", tmp_path / "g.json"
+    write_gradebook(
+        [_grade("old/a.ipynb", 3, {"3.1": 2, "3.2": 0}), _grade("b.ipynb", 1, {"1.1": 2})],
+        csv_path=csv_path,
+    )
+    book = Gradebook(csv_path=csv_path, json_path=json_path)
+    assert book.load() == 2
+    assert book.is_current("b.ipynb", "s1", "v1") and not book.is_current("b.ipynb", "s2", "v1")
+    assert not book.is_current("b.ipynb", "s1", "v2")
+    book.add(_grade("b.ipynb", 1, {"1.1": 0}, sha="s2"))
+    book.add(_grade("c.ipynb", 7, {"7.1": 2}))
+    book.write()
+    rows = {r["file"]: r for r in csv.DictReader(csv_path.open())}
+    assert set(rows) == {"old/a.ipynb", "b.ipynb", "c.ipynb"}
+    assert rows["old/a.ipynb"]["3.1"] == "2" and rows["old/a.ipynb"]["total"] == "2"
+    assert rows["b.ipynb"]["1.1"] == "0" and rows["b.ipynb"]["sha256"] == "s2"
+    assert rows["c.ipynb"]["3.1"] == "" and rows["c.ipynb"]["sandbox"] == "bwrap"
+    doc = json.loads(json_path.read_text())
+    assert doc["questions"] == ["1.1", "3.1", "3.2", "7.1"] and len(doc["submissions"]) == 3
+    again = Gradebook(csv_path=csv_path, json_path=json_path)
+    assert again.load() == 3 and again.csv_text() == book.csv_text()
+
+
+def test_an_unreadable_gradebook_is_left_alone(tmp_path) -> None:
+    bad = tmp_path / "g.csv"
+    bad.write_text("this is, not\na gradebook\n")
+    with pytest.raises(ValueError, match="cannot read the existing gradebook"):
+        Gradebook(csv_path=bad).load()
+    assert bad.read_text() == "this is, not\na gradebook\n"
+
+
+# --- the command line ------------------------------------------------------------------------------
+def test_cli_usage_errors_exit_2(tmp_path, capsys) -> None:
+    for argv in (
+        [str(tmp_path / "nope")],
+        [str(tmp_path), "--timeout", "0"],
+        [],
+        [str(tmp_path), "--memory", "lots"],
+        [str(tmp_path), "--sandbox", "docker"],
+        [str(tmp_path), "--any-set", "--set", "1"],
+    ):
+        with pytest.raises(SystemExit) as info:
+            main(argv)
+        assert info.value.code == 2, argv
+
+
+def test_help_says_what_the_sandbox_promises(capsys) -> None:
     with pytest.raises(SystemExit):
-        main([str(tmp_path), "--any-set", "--set", "1"])
+        main(["--help"])
+    out = capsys.readouterr().out
+    for needle in (
+        "--sandbox",
+        "bwrap",
+        "read-only",
+        "no network",
+        "PID namespace",
+        "no isolation",
+        "--memory",
+        "--resume",
+        "does not",
+        "root",
+    ):
+        assert needle in out, needle
+
+
+def test_grade_submission_rejects_bad_timeouts(tmp_path) -> None:
+    with pytest.raises(ValueError, match="timeout"):
+        grading.grade_submission(tmp_path / "x.ipynb", timeout=0)

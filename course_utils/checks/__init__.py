@@ -45,6 +45,7 @@ __all__ = [
     "expect",
     "expect_number",
     "exercise_set",
+    "is_guarded",
     "get_question",
     "question",
     "questions",
@@ -269,6 +270,20 @@ class AnswerError(Exception):
         self.exc_type = exc_type
         self.message = message
         self.line = line
+
+
+def is_guarded(answer_obj: Any) -> bool:
+    """True for an answer object that enforces its own time limit and raises
+    :class:`AnswerError` itself: the autograder's proxy (``course_utils.grading.proxy``), whose
+    class sets ``__answer_guarded__ = True``. Code that wraps the learner's answer before a check
+    runs should hand such an object to the check unchanged.
+
+    Examples
+    --------
+    >>> is_guarded(len), is_guarded(type("P", (), {"__answer_guarded__": True})())
+    (False, True)
+    """
+    return getattr(type(answer_obj), "__answer_guarded__", False) is True
 
 
 def expect(
