@@ -351,7 +351,9 @@ def check_opendp() -> Check:
         )
     version = metadata.version("opendp")
     detail = f"opendp {version}: Laplace count at scale 2 is epsilon {epsilon:g}"
-    return Check("opendp release", ok, detail, "" if ok else "unexpected privacy map: reinstall opendp")
+    return Check(
+        "opendp release", ok, detail, "" if ok else "unexpected privacy map: reinstall opendp"
+    )
 
 
 def check_speed(
