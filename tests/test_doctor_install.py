@@ -4,20 +4,24 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from course_utils import doctor
+from course_utils import doctor, doctor_install
 
 
 def test_lab_extra_is_checked_with_its_own_fix(monkeypatch) -> None:
     rows = doctor.check_extra("lab")
     assert [r.name for r in rows] == ["jupyterlab"] and all(r.ok for r in rows)
-    monkeypatch.setattr(doctor, "_extra_requirements", lambda extra: ["surely-not-installed>=1"])
+    monkeypatch.setattr(
+        doctor_install, "_extra_requirements", lambda extra: ["surely-not-installed>=1"]
+    )
     (row,) = doctor.check_extra("lab")
     assert not row.ok and row.detail == "not installed" and '-e ".[lab]"' in row.hint
 
 
 def test_missing_developer_tools_only_warn(monkeypatch) -> None:
     monkeypatch.setattr(
-        doctor, "check_extra", lambda extra="lab": [doctor.Check("pytest", False, "not installed")]
+        doctor_install,
+        "check_extra",
+        lambda extra="lab": [doctor.Check("pytest", False, "not installed")],
     )
     row = doctor.check_dev_tools()
     assert row.ok and row.warning and "pytest" in row.detail and '".[dev]"' in row.hint

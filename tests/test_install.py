@@ -166,7 +166,13 @@ def test_the_package_never_imports_a_developer_tool() -> None:
 def make_copy(tmp_path: Path) -> Path:
     if shutil.which("make") is None:
         pytest.skip("make is not installed")
-    for name in ("Makefile", "pyproject.toml", "constraints.txt", "tools/check_python.py"):
+    for name in (
+        "Makefile",
+        "pyproject.toml",
+        "constraints.txt",
+        "tools/check_python.py",
+        "jupyter/overrides.json",
+    ):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / name, tmp_path / name)
     return tmp_path
@@ -377,6 +383,8 @@ def test_readme_commands_install_and_serve_the_exercises(tmp_path: Path) -> None
                 f"import sys; sys.path.insert(sys.path.index({str(site)!r}), {project_site!r})\n",
                 encoding="utf-8",
             )
+    overrides = repo / ".venv" / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
+    assert overrides.is_file(), "README's commands must install the lab settings (no news pop-up)"
     where = subprocess.check_output(
         [str(venv_python), "-c", "import course_utils; print(course_utils.__file__)"],
         cwd=tmp_path,

@@ -10,6 +10,7 @@ user settings) reports news fetching and update checks as off.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import secrets
@@ -72,9 +73,12 @@ def test_make_lab_settings_installs_the_overrides(tmp_path: Path) -> None:
     assert out.returncode == 0, out.stderr
     installed = venv / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
     assert installed.read_text(encoding="utf-8") == OVERRIDES.read_text(encoding="utf-8")
-    assert not (venv / ".installed").exists()  # installing the settings does not install packages
+    assert not (
+        venv / ".installed-lab"
+    ).exists()  # installing the settings does not install packages
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
-    assert "lab: $(STAMP) lab-settings" in makefile and "install: $(STAMP) lab-settings" in makefile
+    assert "lab: $(LAB_STAMP) lab-settings" in makefile
+    assert "install: $(LAB_STAMP) lab-settings" in makefile
 
 
 def _defaults(app_settings_dir: Path, user_settings_dir: Path) -> dict:
@@ -178,3 +182,17 @@ def test_lab_started_on_the_installed_overrides_does_not_fetch_news(tmp_path: Pa
     assert answer["schema"]["properties"]["fetchNews"]["default"] == "false"
     assert answer["schema"]["properties"]["checkForUpdates"]["default"] is False
     assert json.loads(answer["raw"] or "{}") == {}
+
+
+def test_the_no_make_step_installs_the_same_overrides(tmp_path: Path) -> None:
+    """README's path without make runs tools/lab_settings.py: same file, same place."""
+    spec = importlib.util.spec_from_file_location(
+        "lab_settings", ROOT / "tools" / "lab_settings.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    target = module.install(tmp_path)
+    assert target == tmp_path / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
+    assert target.read_text(encoding="utf-8") == OVERRIDES.read_text(encoding="utf-8")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert readme.count("tools/lab_settings.py") >= 2 and "tools\\lab_settings.py" in readme
