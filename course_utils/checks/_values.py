@@ -136,7 +136,7 @@ def expect_array(
     >>> expect_array([1, 2], "two numbers", strict=True)
     Traceback (most recent call last):
     ...
-    course_utils.checks.CheckFailure: two numbers
+    course_utils.checks.CheckFailure: two numbers: expected a numpy array, got list
     """
     if strict and not isinstance(value, np.ndarray):
         expect(
@@ -175,7 +175,7 @@ def expect_tensor(
     >>> expect_tensor(np.ones(2), "a tensor")
     Traceback (most recent call last):
     ...
-    course_utils.checks.CheckFailure: a tensor
+    course_utils.checks.CheckFailure: a tensor: expected a torch tensor, got numpy.ndarray
     """
     import torch
 
