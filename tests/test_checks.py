@@ -493,3 +493,29 @@ def test_check_in_a_jupyter_kernel_returns_on_an_endless_answer(tmp_path) -> Non
     html = [o for o in nb.cells[0].outputs if o.get("output_type") == "display_data"]
     assert html and "timed out" in html[0]["data"]["text/plain"]
     assert "alarm (0.0, 0.0)" in nb.cells[1].outputs[0]["text"]
+
+
+def test_checks_modules_hold_no_state_the_grader_would_call_patched(toy_question) -> None:
+    """The grader compares every course_utils.checks* module's attributes after a submission ran
+    with a fresh import and flags differences. Module-level values are therefore plain (functions,
+    classes, constants; dicts and lists may change), and running checks rebinds none of them."""
+    import __future__
+
+    import re
+    import types
+
+    plain = (types.FunctionType, type, types.ModuleType, str, int, float, tuple, dict, list)
+    plain += (frozenset, bool, type(None), re.Pattern, __future__._Feature)
+    mods = {k: v for k, v in sys.modules.items() if k.startswith("course_utils.checks")}
+    odd = [
+        f"{name}.{k}: {type(v).__name__}"
+        for name, mod in mods.items()
+        for k, v in vars(mod).items()
+        if not k.startswith("__") and not isinstance(v, plain)
+    ]
+    assert not odd, odd
+    before = {(n, k): id(v) for n, m in mods.items() for k, v in vars(m).items()}
+    run_check("98.1", lambda x: 2 * x, timeout=5)
+    run_check("98.1", _endless_swallowing, timeout=0.3)
+    after = {(n, k): id(v) for n, m in mods.items() for k, v in vars(m).items()}
+    assert before == after

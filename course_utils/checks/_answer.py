@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import functools
 import inspect
 import linecache
 import os
@@ -69,9 +68,6 @@ class Deadline(BaseException):
 # ---------------------------------------------------------------------------------------------
 # the time limit
 # ---------------------------------------------------------------------------------------------
-_local = threading.local()
-
-
 class TimeLimit:
     """Context manager raising :class:`Deadline` in the current thread after ``seconds``.
 
@@ -101,6 +97,10 @@ class TimeLimit:
     True
     """
 
+    #: the limit active in each thread (a class attribute, so that the module itself holds no
+    #: state the grader would see change)
+    _local = threading.local()
+
     def __init__(self, seconds: float | None) -> None:
         if seconds is not None and not seconds > 0:
             raise ValueError(f"seconds must be a positive number or None, got {seconds!r}")
@@ -119,9 +119,9 @@ class TimeLimit:
 
     # -- entering -------------------------------------------------------------------------------
     def __enter__(self) -> TimeLimit:
-        if self.seconds is None or getattr(_local, "active", None) is not None:
+        if self.seconds is None or getattr(TimeLimit._local, "active", None) is not None:
             return self  # no limit, or an outer limit already covers this block
-        _local.active = self
+        TimeLimit._local.active = self
         self._active = True
         in_main = threading.current_thread() is threading.main_thread()
         if in_main and hasattr(signal, "setitimer"):
@@ -226,13 +226,13 @@ class TimeLimit:
             except Deadline:
                 pass
         self._mode = ""
-        if getattr(_local, "active", None) is self:
-            _local.active = None
+        if getattr(TimeLimit._local, "active", None) is self:
+            TimeLimit._local.active = None
 
 
 def current_limit() -> TimeLimit | None:
     """The :class:`TimeLimit` active in this thread, if any."""
-    return getattr(_local, "active", None)
+    return getattr(TimeLimit._local, "active", None)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -281,16 +281,27 @@ def _library_dirs() -> tuple[str, ...]:
 _LIBRARY = _library_dirs()
 
 
-@functools.lru_cache(maxsize=4096)
+#: file name -> is it library code (a plain dict: the grader compares this module's attributes
+#: before and after a submission ran, and a dict's contents may change)
+_LIBRARY_FILES: dict[str, bool] = {}
+
+
 def _is_library(filename: str) -> bool:
     """True for the Python library, installed packages and course_utils; False for the rest."""
+    known = _LIBRARY_FILES.get(filename)
+    if known is not None:
+        return known
     if filename.startswith("<frozen") or filename.startswith("<__array_function__"):
-        return True
-    try:
-        path = os.path.realpath(filename)
-    except (OSError, ValueError):
-        return False
-    return any(path == d or path.startswith(d + os.sep) for d in _LIBRARY)
+        result = True
+    else:
+        try:
+            path = os.path.realpath(filename)
+            result = any(path == d or path.startswith(d + os.sep) for d in _LIBRARY)
+        except (OSError, ValueError):
+            result = False
+    if len(_LIBRARY_FILES) < 10_000:
+        _LIBRARY_FILES[filename] = result
+    return result
 
 
 def learner_line(tb: TracebackType | None) -> str | None:
