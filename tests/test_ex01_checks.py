@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 
 from course_utils.checks import REGISTRY, run_check
-from course_utils.checks.ex01_motivation import (
-    _LEAK_RULES,
-    _leak_cases,
-    _leak_truth,
-    _share,
-    _share_mistakes,
+from course_utils.checks._ex01_cases import (
+    LEAK_RULES,
+    leak_cases,
+    leak_truth,
+    share,
+    share_mistakes,
 )
 from tests.check_support import passes, solution_namespace
 
@@ -51,17 +51,17 @@ def test_1_1_mistakes_differ_from_the_share_off_the_line() -> None:
 
     positions, teams = pair_players("players0")
     point = np.array([40.0, 30.0])
-    right = _share(positions, teams, point, 3.0)
-    for wrong, what, _ in _share_mistakes(positions, teams, point, 3.0):
+    right = share(positions, teams, point, 3.0)
+    for wrong, what, _ in share_mistakes(positions, teams, point, 3.0):
         assert abs(wrong - right) > 1e-3, what
 
 
 def test_1_4_cases_tell_every_wrong_rule_apart() -> None:
     """Each wrong rule answers differently from the right one, and from every other wrong rule,
     on the check's cases - so the hint names the rule that was used."""
-    cases = _leak_cases()
-    truth = [_leak_truth(*c) for c in cases]
-    answers = [[rule(*c) for c in cases] for rule, _ in _LEAK_RULES]
+    cases = leak_cases()
+    truth = [leak_truth(*c) for c in cases]
+    answers = [[rule(*c) for c in cases] for rule, _ in LEAK_RULES]
     for a in answers:
         assert a != truth
     assert len({tuple(a) for a in answers}) == len(answers)

@@ -25,7 +25,9 @@ got numpy.ndarray" rather than crash, and ``snapshot``/``expect_unchanged`` test
 arguments were not modified in place.
 
 Every module of this package (``exNN_<topic>.py``) is imported on import, so each exercise set
-registers its own questions. A module that fails to import is reported in :data:`LOAD_ERRORS` and
+registers its own questions. A new set also needs its wrong-answer suite,
+``tests/wrong_answers/exNN.py``: at least four plausible wrong answers per question, each with the
+phrase its feedback must contain, and two unusual-but-correct ones (a test fails otherwise). A module that fails to import is reported in :data:`LOAD_ERRORS` and
 as a warning; the other sets keep working.
 """
 

@@ -13,6 +13,25 @@ import torch
 from scipy import stats
 from torch import nn
 
+__all__ = [
+    "BACKDOOR_HINTS",
+    "Backdoored",
+    "VictimAPI",
+    "backdoor_case",
+    "backdoor_definitions",
+    "batch",
+    "close",
+    "input_grad",
+    "linear_model",
+    "mean_loss",
+    "mlp",
+    "project_expected",
+    "projection_mistakes",
+    "radius",
+    "radius_mistakes",
+    "stamp",
+]
+
 
 def linear_model(seed: int) -> nn.Module:
     gen = torch.Generator().manual_seed(seed)
@@ -51,6 +70,20 @@ def mean_loss(model: nn.Module, X: torch.Tensor, y: torch.Tensor) -> float:
 
 def close(a: torch.Tensor, b: torch.Tensor) -> bool:
     return bool(torch.allclose(a, b, atol=1e-5))
+
+
+class VictimAPI:
+    """A black-box prediction API over ``model``: labels (``output="label"``) or probabilities."""
+
+    def __init__(self, model: nn.Module, output: str) -> None:
+        self.model, self.output = model, output
+
+    def __call__(self, Xq: Any) -> np.ndarray:
+        with torch.no_grad():
+            logits = self.model(torch.as_tensor(np.asarray(Xq, dtype=np.float32)))
+        if self.output == "label":
+            return logits.argmax(1).numpy()
+        return torch.softmax(logits, 1).numpy()
 
 
 # PGD projection

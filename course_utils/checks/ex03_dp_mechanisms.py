@@ -16,7 +16,7 @@ import math
 from typing import Any
 
 import numpy as np
-from scipy import special, stats
+from scipy import stats
 
 from . import (
     AnswerError,
@@ -26,6 +26,7 @@ from . import (
     expect_unchanged,
     question,
 )
+from ._ex03_cases import gaussian_delta, rr, sigma_mistakes, softmax, total_variance
 
 __all__: list[str] = []
 
@@ -193,36 +194,6 @@ def _check_laplace(laplace_mechanism: Any) -> None:
 # ---------------------------------------------------------------------------------------------
 # 3.2  calibrating the Gaussian mechanism
 # ---------------------------------------------------------------------------------------------
-def _gaussian_delta(epsilon: float, s: float) -> float:
-    """Exact delta of a Gaussian with noise multiplier s at epsilon (Balle & Wang 2018)."""
-    a = special.log_ndtr(0.5 / s - epsilon * s)
-    b = epsilon + special.log_ndtr(-0.5 / s - epsilon * s)
-    return float(max(0.0, math.exp(a) - math.exp(b)))
-
-
-def _sigma_mistakes(sensitivity: float, epsilon: float, delta: float) -> list[tuple[float, str]]:
-    root = math.sqrt(2.0 * math.log(1.25 / delta))
-    classic = root * sensitivity / epsilon
-    return [
-        (
-            root * sensitivity * epsilon,
-            "Divide by epsilon: a smaller epsilon must give more noise.",
-        ),
-        (
-            2.0 * math.log(1.25 / delta) * sensitivity / epsilon,
-            "Take the square root of 2 ln(1.25 / delta).",
-        ),
-        (root / epsilon, "Multiply by the sensitivity: sigma grows in proportion to it."),
-        (
-            math.sqrt(2.0 * math.log10(1.25 / delta)) * sensitivity / epsilon,
-            "Use the natural logarithm (math.log), not log10.",
-        ),
-        (
-            math.sqrt(2.0 * math.log(1.25 / epsilon)) * sensitivity / delta,
-            "You swapped epsilon and delta: ln(1.25 / delta) inside the root, / epsilon outside.",
-        ),
-        (classic**2, "Return the standard deviation sigma, not the variance sigma^2."),
-    ]
 
 
 @question(
@@ -251,9 +222,9 @@ def _check_gaussian_sigma(gaussian_sigma: Any) -> None:
         expect(
             math.isfinite(sigma) and sigma > 0, f"sigma is a positive number ({case})", got=sigma
         )
-        leak = _gaussian_delta(epsilon, sigma / sensitivity)
+        leak = gaussian_delta(epsilon, sigma / sensitivity)
         wrong_hint = "sigma = sqrt(2 ln(1.25 / delta)) * sensitivity / epsilon."
-        for value, hint in _sigma_mistakes(sensitivity, epsilon, delta):
+        for value, hint in sigma_mistakes(sensitivity, epsilon, delta):
             if abs(sigma / value - 1) < 1e-3 and abs(value / classic - 1) > 1e-3:
                 wrong_hint = hint + " " + wrong_hint
                 break
@@ -276,8 +247,6 @@ def _check_gaussian_sigma(gaussian_sigma: Any) -> None:
 # ---------------------------------------------------------------------------------------------
 # 3.3  the exponential mechanism
 # ---------------------------------------------------------------------------------------------
-def _softmax(u: np.ndarray, factor: float) -> np.ndarray:
-    return special.softmax(factor * np.asarray(u, dtype=float))
 
 
 @question(
@@ -324,7 +293,7 @@ def _check_exponential(exponential_mechanism: Any) -> None:
         picks = [pick(u, sensitivity, epsilon, rng) for _ in range(n)]
         counts = np.array([picks.count(c) for c in cands])
         freq = counts / n
-        right = _softmax(u, epsilon / (2 * sensitivity))
+        right = softmax(u, epsilon / (2 * sensitivity))
         best = int(np.argmax(u))
         expect(
             freq[best] < 0.99,
@@ -335,10 +304,10 @@ def _check_exponential(exponential_mechanism: Any) -> None:
             "is not private.",
         )
         mistakes = {
-            "a missing factor 2": _softmax(u, epsilon / sensitivity),
-            "ignoring the sensitivity": _softmax(u, epsilon / 2),
+            "a missing factor 2": softmax(u, epsilon / sensitivity),
+            "ignoring the sensitivity": softmax(u, epsilon / 2),
             "a uniform choice": np.full(len(u), 1 / len(u)),
-            "a minus sign in the exponent": _softmax(u, -epsilon / (2 * sensitivity)),
+            "a minus sign in the exponent": softmax(u, -epsilon / (2 * sensitivity)),
         }
         p = stats.chisquare(counts, n * right).pvalue
         if p <= P_MIN:
@@ -397,9 +366,6 @@ def _check_exponential(exponential_mechanism: Any) -> None:
 # ---------------------------------------------------------------------------------------------
 # 3.4  the randomized-response estimator
 # ---------------------------------------------------------------------------------------------
-def _rr(bits: np.ndarray, epsilon: float, rng: np.random.Generator) -> np.ndarray:
-    keep = math.exp(epsilon) / (1.0 + math.exp(epsilon))
-    return np.where(rng.random(bits.shape) < keep, bits, 1 - bits).astype(int)
 
 
 @question(
@@ -464,7 +430,7 @@ def _check_rr_estimate(rr_estimate: Any) -> None:
     for k, (truth, n, epsilon) in enumerate([(0.3, 1000, 0.7), (0.02, 300, 0.5), (0.9, 500, 2.0)]):
         rng = _rng(400 + k)
         bits = (np.arange(n) < round(truth * n)).astype(int)
-        estimates = np.array([est(_rr(bits, epsilon, rng), epsilon) for _ in range(400)])
+        estimates = np.array([est(rr(bits, epsilon, rng), epsilon) for _ in range(400)])
         keep = math.exp(epsilon) / (1 + math.exp(epsilon))
         q = keep * truth + (1 - keep) * (1 - truth)
         se = math.sqrt(q * (1 - q) / n) / (2 * keep - 1) / math.sqrt(len(estimates))
@@ -485,8 +451,6 @@ def _check_rr_estimate(rr_estimate: Any) -> None:
 # ---------------------------------------------------------------------------------------------
 # 3.5  splitting a budget
 # ---------------------------------------------------------------------------------------------
-def _total_variance(sensitivities: np.ndarray, epsilons: np.ndarray) -> float:
-    return float(np.sum(2.0 * (sensitivities / epsilons) ** 2))
 
 
 @question(
@@ -527,7 +491,7 @@ def _check_split_budget(split_budget: Any) -> None:
             "cannot have the whole budget.",
         )
         optimum = s ** (2 / 3) / np.sum(s ** (2 / 3)) * epsilon
-        best, yours = _total_variance(s, optimum), _total_variance(s, got)
+        best, yours = total_variance(s, optimum), total_variance(s, got)
         hint = (
             "Minimise sum_i 2 (s_i / eps_i)^2 subject to sum_i eps_i = epsilon (a Lagrange "
             "multiplier, or scipy.optimize): the answer gives eps_i proportional to s_i^(2/3)."

@@ -34,6 +34,7 @@ from . import (
 from ._ex06_cases import (
     BACKDOOR_HINTS,
     Backdoored,
+    VictimAPI,
     backdoor_case,
     backdoor_definitions,
     batch,
@@ -363,15 +364,7 @@ def _check_agreement(agreement: Any) -> None:
     X, _ = batch(11, n=200)
     victim, other = mlp(11), mlp(12)
 
-    def api(model, output):
-        @torch.no_grad()
-        def query(Xq):
-            logits = model(torch.as_tensor(np.asarray(Xq, dtype=np.float32)))
-            if output == "label":
-                return logits.argmax(1).numpy()
-            return torch.softmax(logits, 1).numpy()
-
-        return query
+    api = VictimAPI  # a module-level class: picklable, so the grader can send it to a kernel
 
     def call(query, surrogate):
         return expect_number(

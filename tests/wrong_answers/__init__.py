@@ -58,10 +58,11 @@ class Wrong:
 
 @dataclass(frozen=True)
 class Right:
-    """An unusual but correct answer (it must pass)."""
+    """An unusual but correct answer (it must pass); ``regression`` as for :class:`Wrong`."""
 
     how: str
     source: str
+    regression: str = ""
 
 
 @dataclass(frozen=True)

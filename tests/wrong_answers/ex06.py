@@ -504,6 +504,7 @@ RIGHT = {
                     delta = torch.renorm(delta, p=2, dim=0, maxnorm=eps)
                 return (X + delta).clamp(0, 1)
             """,
+            regression="#28",
         ),
     ],
     "6.3": [
