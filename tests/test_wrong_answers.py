@@ -9,7 +9,9 @@ right answers fails ``test_every_question_has_its_suite``, so a new exercise set
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
+import torch
 
 from course_utils.checks import get_question, questions, run_check
 from tests.wrong_answers import MIN_RIGHT, MIN_WRONG, build, load_sets
@@ -79,3 +81,24 @@ def test_each_wrong_answer_states_a_distinct_mistake() -> None:
             mistakes = [w.mistake for w in answers]
             assert len(set(mistakes)) == len(mistakes), f"{qid}: a mistake is listed twice"
             assert all(w.phrase.strip() for w in answers), f"{qid}: an empty phrase"
+
+
+ODD_RETURNS = {
+    "None": None,
+    "a string": "0.5",
+    "a list": [1.0, 2.0, 3.0],
+    "a numpy array": np.ones((2, 2)),
+    "a torch tensor": torch.ones(3, requires_grad=True),
+    "a dict": {"a": 1},
+    "NaN": float("nan"),
+}
+
+
+@pytest.mark.parametrize("what", list(ODD_RETURNS))
+@pytest.mark.parametrize("qid", [q.qid for q in questions()])
+def test_odd_return_values_fail_cleanly_never_crash_the_check(qid, what) -> None:
+    """Whatever an answer returns, the check says what was wrong: status "failed", never "error"
+    (a check that crashes on a return value would blame the learner for its own bug)."""
+    value = ODD_RETURNS[what]
+    r = run_check(qid, lambda *args, **kwargs: value)
+    assert r.status == "failed" and r.points == 0, f"{what}:\n{r}"

@@ -232,6 +232,12 @@ def _check_clip(clip_gradients: Any) -> None:
         hint="Multiply every tensor of an example by the same positive number.",
     )
     out5 = clip_gradients({k: v.clone() for k, v in grads.items()}, max_grad_norm=5.0)
+    expect(
+        isinstance(out5, tuple | list) and len(out5) == 2,
+        "returns a pair (clipped, norms) for max_grad_norm=5 too",
+        got=type_name(out5),
+        hint="End with `return clipped, norms`.",
+    )
     n5 = np.linalg.norm(_flat(_tensor_dict(out5[0], names, "clipped", ""), _BATCH), axis=1)
     expect(
         np.allclose(n5, np.minimum(true_norms, 5.0), rtol=1e-4, atol=1e-7),
