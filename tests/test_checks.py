@@ -519,3 +519,33 @@ def test_checks_modules_hold_no_state_the_grader_would_call_patched(toy_question
     run_check("98.1", _endless_swallowing, timeout=0.3)
     after = {(n, k): id(v) for n, m in mods.items() for k, v in vars(m).items()}
     assert before == after
+
+
+def test_a_timed_out_answer_still_leaves_its_with_blocks(toy_question) -> None:
+    """The time limit stops the learner's loop but lets `with` blocks clean up: torch.no_grad()
+    is switched off again, and a TimeLimit used in user code is disarmed by its own `with`."""
+    import signal
+    import time
+
+    import torch
+
+    from course_utils.checks import TimeLimit
+    from course_utils.checks._answer import Deadline
+
+    def endless_without_grad(x):
+        with torch.no_grad():
+            while True:
+                try:
+                    sum(range(100))
+                except:  # noqa: E722
+                    pass
+
+    assert torch.is_grad_enabled()
+    r = run_check("98.1", endless_without_grad, timeout=0.5)
+    assert r.status == "timeout" and torch.is_grad_enabled()
+    with pytest.raises(Deadline):
+        with TimeLimit(0.2):
+            while True:
+                time.sleep(0.01)
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    assert TimeLimit._local.active is None

@@ -40,6 +40,7 @@ import contextlib
 import ctypes
 import inspect
 import linecache
+import opcode
 import os
 import signal
 import sys
@@ -56,6 +57,7 @@ from . import AnswerError
 
 __all__ = ["Deadline", "TimeLimit", "as_answer", "describe_call"]
 
+_PUSH_EXC_INFO = opcode.opmap.get("PUSH_EXC_INFO", -1)  # Python 3.11+
 #: Seconds between repeated :class:`Deadline` exceptions once the limit has passed.
 REPEAT = 0.1
 _MESSAGE_LIMIT = 300
@@ -166,7 +168,10 @@ class TimeLimit:
     def _tracer(self, frame: Any, event: str, arg: Any) -> Any:
         if not self._active or _is_library(frame.f_code.co_filename):
             return None  # library frames run untraced (and at full speed)
-        if event == "line":
+        # Not at the first instruction of a handler (PUSH_EXC_INFO): that is where a `with`
+        # block's cleanup starts, and raising there would skip its __exit__ (leaving, e.g.,
+        # torch.no_grad() switched on). An `except` clause's own line comes one step later.
+        if event == "line" and frame.f_code.co_code[frame.f_lasti] != _PUSH_EXC_INFO:
             raise Deadline(f"did not finish within {self.seconds:g} s")
         return self._tracer
 
