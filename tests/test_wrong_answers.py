@@ -102,3 +102,19 @@ def test_odd_return_values_fail_cleanly_never_crash_the_check(qid, what) -> None
     value = ODD_RETURNS[what]
     r = run_check(qid, lambda *args, **kwargs: value)
     assert r.status == "failed" and r.points == 0, f"{what}:\n{r}"
+
+
+def test_checks_leave_the_global_random_states_alone() -> None:
+    """A self-check must not reseed the learner's session: numpy's, torch's and Python's global
+    random states are the same after every question's check as before."""
+    import random
+
+    for s in SETS.values():
+        for qid, answers in s.right.items():
+            answer = build(s, get_question(qid).answer, answers[0].source, f"right answer {qid}")
+            before = (np.random.get_state()[1].copy(), torch.get_rng_state(), random.getstate())
+            assert run_check(qid, answer).passed
+            after = (np.random.get_state()[1], torch.get_rng_state(), random.getstate())
+            assert np.array_equal(before[0], after[0]), f"{qid} changed numpy's global state"
+            assert torch.equal(before[1], after[1]), f"{qid} changed torch's global state"
+            assert before[2] == after[2], f"{qid} changed Python's random state"

@@ -35,7 +35,8 @@ __all__ = [
 
 def linear_model(seed: int) -> nn.Module:
     gen = torch.Generator().manual_seed(seed)
-    model = nn.Linear(64, 10)
+    with torch.random.fork_rng(devices=[]):  # nn.Linear's own init draws from the global state
+        model = nn.Linear(64, 10)
     with torch.no_grad():
         model.weight.copy_(torch.randn(10, 64, generator=gen) * 0.3)
         model.bias.copy_(torch.randn(10, generator=gen) * 0.1)
@@ -43,8 +44,10 @@ def linear_model(seed: int) -> nn.Module:
 
 
 def mlp(seed: int) -> nn.Module:
-    torch.manual_seed(seed)
-    return nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 10))
+    """A small seeded MLP; torch's global random state is left as it was (fork_rng)."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 10))
 
 
 def batch(seed: int, n: int = 40) -> tuple[torch.Tensor, torch.Tensor]:
