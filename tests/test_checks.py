@@ -6,6 +6,7 @@ import importlib
 import sys
 import types
 
+import numpy as np
 import pytest
 
 import course_utils.checks as checks
@@ -120,7 +121,6 @@ def test_expect_handles_arrays_and_messages() -> None:
     assert info.value.what.startswith("ambiguous") and info.value.hint == "h"
 
 
-
 def test_expect_number_reads_one_number_or_fails_with_what_came_back() -> None:
     import numpy as np
     import torch
@@ -133,6 +133,7 @@ def test_expect_number_reads_one_number_or_fails_with_what_came_back() -> None:
             expect_number(bad, "returns one number", "Return a float.")
         assert info.value.what == "returns one number" and info.value.hint == "Return a float."
         assert info.value.expected == "one number" and info.value.got is bad
+
 
 @pytest.mark.parametrize(
     "kwargs, needle",
@@ -229,3 +230,322 @@ def test_course_checks_set_limits_discovery_to_one_set() -> None:
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "['1']"
+
+
+# ---------------------------------------------------------------------------------------------
+# how the learner's failures are told apart (issue #28)
+# ---------------------------------------------------------------------------------------------
+def test_a_call_that_does_not_bind_gets_the_signature_hint(toy_question) -> None:
+    r = run_check("98.1", lambda x, y: x * 2)  # one argument too many in the definition
+    assert r.status == "failed" and "failed before it ran" in r.message
+    assert "missing a required argument: 'y'" in r.message and "double(2)" in r.message
+    assert "argument names" in r.hint
+
+
+def test_an_error_inside_the_answer_shows_type_message_and_the_learners_line(toy_question) -> None:
+    """Issue #28: a TypeError raised *inside* the learner's code is not a signature problem."""
+
+    def double(x):
+        total = len(x)  # TypeError inside the learner's code
+        return 2 * total
+
+    r = run_check("98.1", double)
+    assert r.status == "failed"
+    assert "raised TypeError: object of type 'int' has no len()" in r.message
+    assert "total = len(x)  # TypeError inside the learner's code" in r.message
+    assert "double(2)" in r.message  # how the check called it
+    assert "signature" not in r.hint.lower() and "argument names" not in r.hint
+    assert "at the line shown" in r.hint
+
+
+def test_sys_exit_inside_the_answer_is_the_answers_error(toy_question) -> None:
+    import sys
+
+    r = run_check("98.1", lambda x: sys.exit(3))
+    assert r.status == "failed" and "raised SystemExit" in r.message
+
+
+def test_a_check_that_crashes_is_an_error_not_the_learners_fault(toy_question) -> None:
+    """A bug in the check's own code (here: calling .detach() on what came back) says so."""
+
+    @question("98.2", points=1, answer="f", task="t")
+    def _buggy(f):
+        f(1).detach()
+
+    try:
+        r = run_check("98.2", lambda x: np.zeros(2))
+        assert r.status == "error" and "the check itself failed" in r.message
+        assert "AttributeError" in r.message and "your" not in r.message.split("(")[0]
+        assert "signature" not in r.hint.lower()
+    finally:
+        REGISTRY.pop("98.2", None)
+
+
+def test_an_answer_that_is_not_a_function(toy_question) -> None:
+    r = run_check("98.1", 42)
+    assert r.status == "failed" and "should be a function" in r.message and "int" in r.message
+
+
+@pytest.mark.parametrize(
+    "kind, status, needle, hint_needle",
+    [
+        ("signature", "failed", "failed before it ran", "argument names"),
+        ("raised", "failed", "raised KeyError: 'a'", "at the line shown"),
+        ("timeout", "timeout", "ran out of time", "stopping test"),
+        ("bad_return", "failed", "could not be checked", "plain data"),
+    ],
+)
+def test_a_proxy_raising_answer_error_gets_the_result_of_its_kind(
+    toy_question, kind, status, needle, hint_needle
+) -> None:
+    """The autograder's proxy raises AnswerError itself: it is reported, not wrapped again."""
+    from course_utils.checks import AnswerError
+
+    class Proxy:
+        def __call__(self, *args, **kwargs):
+            exc_type = {"signature": "TypeError", "raised": "KeyError"}.get(kind, "")
+            raise AnswerError(kind, exc_type, "'a'" if kind == "raised" else "", "line 3: d['a']")
+
+    r = run_check("98.1", Proxy())
+    assert r.status == status and needle in r.message and hint_needle in r.hint, str(r)
+
+
+def test_numpy_integers_are_shown_as_plain_integers(toy_question) -> None:
+    r = run_check("98.1", lambda x: np.int64(x * 2 + 1))
+    assert r.got == "5" and "np.int64" not in str(r)
+
+
+def test_expect_number_refuses_strings_and_bools() -> None:
+    for bad in ("0.5", True, None, np.bool_(False)):
+        with pytest.raises(CheckFailure):
+            expect_number(bad, "one number")
+
+
+def test_expect_raises_reads_the_answer_error() -> None:
+    from course_utils.checks import as_answer, expect_raises
+
+    def f(x):
+        if x < 0:
+            raise ValueError("negative")
+        assert x != 0
+        return x
+
+    ans = as_answer(f, "f")
+    expect_raises("ValueError", ans, -1, what="x < 0 raises ValueError")
+    with pytest.raises(CheckFailure, match="got AssertionError"):
+        expect_raises("ValueError", ans, 0, what="x = 0 raises ValueError")
+    with pytest.raises(CheckFailure, match="got no error"):
+        expect_raises("ValueError", ans, 1, what="x = 1 raises ValueError")
+
+
+# ---------------------------------------------------------------------------------------------
+# the time limit (issue #28: check() must not hang on an endless answer)
+# ---------------------------------------------------------------------------------------------
+def _endless(x):
+    while True:
+        pass
+
+
+def _endless_swallowing(x):
+    import time as _time
+
+    while True:
+        try:
+            _time.sleep(0.05)
+            sum(range(1000))
+        except:  # noqa: E722 - the learner's bare except must not eat the time limit
+            pass
+
+
+def _nothing_left_behind(threads_before: int, trace_before) -> None:
+    import signal
+    import sys
+    import threading
+
+    assert threading.active_count() == threads_before
+    assert sys.gettrace() is trace_before
+    if hasattr(signal, "setitimer"):
+        assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+        assert signal.getsignal(signal.SIGALRM) in (signal.SIG_DFL, signal.default_int_handler)
+
+
+@pytest.mark.parametrize("answer", [_endless, _endless_swallowing], ids=["loop", "bare-except"])
+def test_check_stops_an_endless_answer_within_its_limit(toy_question, answer, capsys) -> None:
+    import sys
+    import threading
+    import time
+
+    before, trace = threading.active_count(), sys.gettrace()
+    start = time.perf_counter()
+    r = check("98.1", answer, timeout=1.0)
+    took = time.perf_counter() - start
+    assert r.status == "timeout" and "ran out of time" in r.message, str(r)
+    assert "timed out" in capsys.readouterr().out
+    assert took < 1.0 + 2.0, took  # the limit plus slack for a busy machine
+    _nothing_left_behind(before, trace)
+    assert check("98.1", lambda x: 2 * x).passed  # and the next check runs normally
+
+
+def test_the_time_limit_restores_a_trace_function_already_set(toy_question) -> None:
+    """A debugger's or coverage's trace function is put back after the limit fired."""
+    import sys
+    import threading
+
+    calls = []
+
+    def tracer(frame, event, arg):
+        calls.append(event)
+        return None
+
+    old = sys.gettrace()
+    sys.settrace(tracer)
+    try:
+        r = run_check("98.1", _endless_swallowing, timeout=0.5)
+        assert r.status == "timeout"
+        assert sys.gettrace() is tracer
+    finally:
+        sys.settrace(old)
+    _nothing_left_behind(threading.active_count(), old)
+
+
+def test_check_stops_an_endless_answer_outside_the_main_thread(toy_question) -> None:
+    import threading
+
+    results = []
+    worker = threading.Thread(
+        target=lambda: results.append(run_check("98.1", _endless, timeout=0.5))
+    )
+    worker.start()
+    worker.join(10)
+    assert not worker.is_alive() and results[0].status == "timeout"
+    assert threading.active_count() == 1 or all(
+        not t.name.startswith("course_utils.checks") for t in threading.enumerate()
+    )
+
+
+def test_a_slow_check_says_where_the_time_went(toy_question) -> None:
+    import time
+
+    def slow(x):
+        time.sleep(0.3)
+        return 2 * x
+
+    @question("98.3", points=1, answer="f", task="t")
+    def _many_calls(f):
+        for _ in range(3):
+            f(1)  # 0.9 s inside the answer...
+        time.sleep(2)  # ...and the limit runs out in the check's own code
+
+    try:
+        r = run_check("98.3", slow, timeout=1.0)
+        assert r.status == "timeout" and "inside your `f`" in r.message, str(r)
+    finally:
+        REGISTRY.pop("98.3", None)
+
+
+def test_nested_time_limits_keep_the_outer_one() -> None:
+    import time
+
+    from course_utils.checks import TimeLimit
+    from course_utils.checks._answer import Deadline
+
+    with pytest.raises(Deadline):
+        with TimeLimit(0.3):
+            with TimeLimit(10.0):
+                time.sleep(2)
+    with pytest.raises(ValueError, match="seconds"):
+        TimeLimit(0)
+
+
+@pytest.mark.slow
+def test_check_in_a_jupyter_kernel_returns_on_an_endless_answer(tmp_path) -> None:
+    """The notebook's check() in a real kernel's main thread: it reports the time-out, the kernel
+    stays usable, and no alarm is left armed."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell(
+            "import time\n"
+            "from course_utils.checks import check\n"
+            "def find_noise_multiplier(*, epsilon, delta, sample_rate, steps):\n"
+            "    while True:\n"
+            "        try:\n"
+            "            time.sleep(0.1)\n"
+            "        except:\n"
+            "            pass\n"
+            "start = time.time()\n"
+            "r = check('4.3', find_noise_multiplier, timeout=2)\n"
+            "print(r.status, round(time.time() - start))"
+        ),
+        nbformat.v4.new_code_cell(
+            "import signal\nprint('alarm', signal.getitimer(signal.ITIMER_REAL))"
+        ),
+    ]
+    NotebookClient(
+        nb, timeout=60, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
+    out = "".join(
+        o.get("text", "") for o in nb.cells[0].outputs if o.get("output_type") == "stream"
+    )
+    assert out.split()[-2] == "timeout" and int(out.split()[-1]) <= 4, out
+    html = [o for o in nb.cells[0].outputs if o.get("output_type") == "display_data"]
+    assert html and "timed out" in html[0]["data"]["text/plain"]
+    assert "alarm (0.0, 0.0)" in nb.cells[1].outputs[0]["text"]
+
+
+def test_checks_modules_hold_no_state_the_grader_would_call_patched(toy_question) -> None:
+    """The grader compares every course_utils.checks* module's attributes after a submission ran
+    with a fresh import and flags differences. Module-level values are therefore plain (functions,
+    classes, constants; dicts and lists may change), and running checks rebinds none of them."""
+    import __future__
+
+    import re
+    import types
+
+    plain = (types.FunctionType, type, types.ModuleType, str, int, float, tuple, dict, list)
+    plain += (frozenset, bool, type(None), re.Pattern, __future__._Feature)
+    mods = {k: v for k, v in sys.modules.items() if k.startswith("course_utils.checks")}
+    odd = [
+        f"{name}.{k}: {type(v).__name__}"
+        for name, mod in mods.items()
+        for k, v in vars(mod).items()
+        if not k.startswith("__") and not isinstance(v, plain)
+    ]
+    assert not odd, odd
+    before = {(n, k): id(v) for n, m in mods.items() for k, v in vars(m).items()}
+    run_check("98.1", lambda x: 2 * x, timeout=5)
+    run_check("98.1", _endless_swallowing, timeout=0.3)
+    after = {(n, k): id(v) for n, m in mods.items() for k, v in vars(m).items()}
+    assert before == after
+
+
+def test_a_timed_out_answer_still_leaves_its_with_blocks(toy_question) -> None:
+    """The time limit stops the learner's loop but lets `with` blocks clean up: torch.no_grad()
+    is switched off again, and a TimeLimit used in user code is disarmed by its own `with`."""
+    import signal
+    import time
+
+    import torch
+
+    from course_utils.checks import TimeLimit
+    from course_utils.checks._answer import Deadline
+
+    def endless_without_grad(x):
+        with torch.no_grad():
+            while True:
+                try:
+                    sum(range(100))
+                except:  # noqa: E722
+                    pass
+
+    assert torch.is_grad_enabled()
+    r = run_check("98.1", endless_without_grad, timeout=0.5)
+    assert r.status == "timeout" and torch.is_grad_enabled()
+    with pytest.raises(Deadline):
+        with TimeLimit(0.2):
+            while True:
+                time.sleep(0.01)
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    assert TimeLimit._local.active is None

@@ -12,18 +12,27 @@ friendly result. Registering it takes one decorator::
 
 In a notebook ``check("3.2", laplace_mechanism)`` runs the check, shows a coloured box (plain text
 outside Jupyter) and returns a :class:`CheckResult`. It never raises: a student's exception, a
-``NotImplementedError`` from an unfinished exercise or an unknown question id all become results.
-The autograder (:mod:`course_utils.grading`) calls :func:`run_check`, the same code without the
-display.
+``NotImplementedError`` from an unfinished exercise, an endless loop (the check stops after
+:data:`CHECK_TIMEOUT` seconds) or an unknown question id all become results. The autograder
+(:mod:`course_utils.grading`) runs the same checks through :func:`run_check`.
+
+A check treats the answer as an opaque callable: it calls it and inspects what comes back and
+what happened to the arguments (never its code or globals). The learner's failures reach the check
+as :class:`AnswerError` (from :func:`as_answer` in this process, from the grader's proxy in a
+sandboxed kernel); return values are read with the ``expect_*`` helpers (``expect_tensor``,
+``expect_array``, ``expect_number``, ``expect_integer``), which fail with "expected a torch tensor,
+got numpy.ndarray" rather than crash, and ``snapshot``/``expect_unchanged`` test that the
+arguments were not modified in place.
 
 Every module of this package (``exNN_<topic>.py``) is imported on import, so each exercise set
-registers its own questions. A module that fails to import is reported in :data:`LOAD_ERRORS` and
+registers its own questions. A new set also needs its wrong-answer suite,
+``tests/wrong_answers/exNN.py``: at least four plausible wrong answers per question, each with the
+phrase its feedback must contain, and two unusual-but-correct ones (a test fails otherwise). A module that fails to import is reported in :data:`LOAD_ERRORS` and
 as a warning; the other sets keep working.
 """
 
 from __future__ import annotations
 
-import html
 import importlib
 import os
 import pkgutil
@@ -36,20 +45,30 @@ from typing import Any
 
 __all__ = [
     "AnswerError",
+    "CHECK_TIMEOUT",
     "CheckFailure",
     "CheckResult",
     "LOAD_ERRORS",
     "Question",
     "REGISTRY",
+    "TimeLimit",
+    "as_answer",
     "check",
     "expect",
+    "expect_array",
+    "expect_integer",
     "expect_number",
+    "expect_raises",
+    "expect_tensor",
+    "expect_unchanged",
     "exercise_set",
     "is_guarded",
     "get_question",
     "question",
     "questions",
     "run_check",
+    "snapshot",
+    "type_name",
 ]
 
 _QID = re.compile(r"^(\d+)\.(\d+)$")
@@ -318,182 +337,112 @@ def expect(
         raise CheckFailure(what, expected=expected, got=got, hint=hint)
 
 
-def expect_number(value: Any, what: str, hint: str = "") -> float:
-    """Return ``value`` as one float, or fail the case ``what`` ("one number" was expected).
-
-    Accepts anything numpy reads as a single number (a float, a 0-d or one-element array, a
-    one-element tensor); anything else raises :class:`CheckFailure` showing what came back.
-
-    Examples
-    --------
-    >>> expect_number([[0.5]], "returns the share")
-    0.5
-    >>> expect_number([1.0, 2.0], "returns the share", "Return one float, not a list.")
-    Traceback (most recent call last):
-    ...
-    course_utils.checks.CheckFailure: returns the share
-    """
-    import numpy as np
-
-    try:
-        return float(np.asarray(value, dtype=float).reshape(()))
-    except Exception:
-        expect(False, what, expected="one number", got=value, hint=hint)
-    raise AssertionError  # unreachable: expect(False, ...) raises
-
-
 # ---------------------------------------------------------------------------------------------
-# results
+# running a check: the answer wrapper, return-value readers, results
 # ---------------------------------------------------------------------------------------------
-_STATUS_STYLE = {
-    # status: (mark, label, colour) - Okabe-Ito colours, and a mark so colour is never the only cue
-    "passed": ("\u2714", "passed", "#009E73"),
-    "failed": ("\u2718", "not yet", "#D55E00"),
-    "not implemented": ("\u2026", "not implemented yet", "#E69F00"),
-    "missing": ("?", "answer not found", "#E69F00"),
-    "error": ("!", "could not check", "#CC79A7"),
-    "timeout": ("\u29d6", "timed out", "#D55E00"),
-}
+# (imported here, after AnswerError and expect exist: these modules use them)
+from ._answer import Deadline, TimeLimit, as_answer  # noqa: E402
+from ._results import CheckResult, _display, _execution_count, _short  # noqa: E402
+from ._values import (  # noqa: E402
+    expect_array,
+    expect_integer,
+    expect_number,
+    expect_raises,
+    expect_tensor,
+    expect_unchanged,
+    snapshot,
+    type_name,
+)
+
+#: Seconds the notebook's :func:`check` lets a check run (the grader's ``--check-timeout``).
+CHECK_TIMEOUT = 30.0
+
+_SIGNATURE_HINT = (
+    "Keep the function's name, its argument names and their order exactly as the exercise gives "
+    "them (arguments after * are keyword-only: the check passes them by name)."
+)
+_RAISED_HINT = (
+    "The error happened inside your function, at the line shown. Call your function yourself on "
+    "inputs like the ones above to reproduce it."
+)
+_BAD_RETURN_HINT = (
+    "Return plain data: a number, a string, a numpy array, a torch tensor, or a list, tuple or "
+    "dict of those."
+)
 
 
-def _short(value: Any, limit: int = 300) -> str:
-    try:
-        text = value if isinstance(value, str) else repr(value)
-    except Exception:
-        text = f"<unprintable {type(value).__name__}>"
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+def _where(exc: BaseException) -> str:
+    last = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
+    return f"line {last[0].lineno} of {last[0].name}" if last else "unknown line"
 
 
-@dataclass
-class CheckResult:
-    """Outcome of one check; renders as a coloured box in Jupyter and as text elsewhere.
+def _answer_error_result(q: Question, exc: AnswerError, base: dict[str, Any]) -> CheckResult:
+    name = f"`{q.answer}`"
+    call = getattr(exc, "call", "")
+    if exc.kind == "signature":
+        return CheckResult(
+            status="failed",
+            points=0,
+            message=f"calling your {name} failed before it ran: {exc.message}",
+            hint=_SIGNATURE_HINT,
+            **base,
+        )
+    if exc.kind == "raised" and exc.exc_type == "NotImplementedError":
+        return CheckResult(
+            status="not implemented",
+            points=0,
+            message=f"{name} is not implemented yet"
+            + (f" ({exc.message})" if exc.message else "")
+            + ". Replace the `raise NotImplementedError` line with your code.",
+            **base,
+        )
+    if exc.kind == "raised":
+        where = f" at {exc.line}" if exc.line else ""
+        how = f" (the check called {call})" if call else ""
+        return CheckResult(
+            status="failed",
+            points=0,
+            message=f"your {name} raised {exc.exc_type}: {exc.message}{where}{how}",
+            hint=_RAISED_HINT,
+            **base,
+        )
+    if exc.kind == "timeout":
+        return CheckResult(
+            status="timeout",
+            points=0,
+            message=f"your {name} ran out of time ({exc.message or 'it did not finish'}).",
+            hint="Look for a loop whose stopping test is never met (a while loop whose condition "
+            "stays true), or a computation far larger than the task needs.",
+            **base,
+        )
+    return CheckResult(  # bad_return
+        status="failed",
+        points=0,
+        message=f"what your {name} returned could not be checked: {exc.message}",
+        hint=_BAD_RETURN_HINT,
+        **base,
+    )
 
-    Attributes
+
+def run_check(qid: str, answer_obj: Any, *, timeout: float | None = None) -> CheckResult:
+    """Run question ``qid`` on ``answer_obj`` and return the :class:`CheckResult`; never raises
+    (except ``KeyboardInterrupt``, so that a grader or the notebook's stop button still works).
+
+    The answer is wrapped with :func:`as_answer`, so that its failures reach the check as
+    :class:`AnswerError` and become results whose hint fits them: a call that does not bind
+    (signature), an exception inside the learner's code (type, message, the learner's line), a
+    time-out. An exception of the check's *own* code is reported as status ``"error"`` ("the check
+    itself failed"), never as the learner's mistake. An answer that raises :class:`AnswerError`
+    itself (the autograder's proxy) is used as it is.
+
+    Parameters
     ----------
     qid : str
-    status : str
-        ``"passed"``, ``"failed"``, ``"not implemented"``, ``"missing"``, ``"error"`` or
-        ``"timeout"``.
-    points, max_points : int
-        Awarded points (``max_points`` when passed, else 0) and the question's points.
-    message : str
-        One line: what passed, or which case failed.
-    hint : str
-        Advice for the failed case ("" when passed).
-    expected, got : str
-        Short reprs shown with a failure ("" when not given).
-    task : str
-        The question's task line.
-    """
-
-    qid: str
-    status: str
-    points: int
-    max_points: int
-    message: str
-    hint: str = ""
-    expected: str = ""
-    got: str = ""
-    task: str = ""
-    _shown: int | None = field(default=None, repr=False, compare=False)
-
-    @property
-    def passed(self) -> bool:
-        """True when the check passed."""
-        return self.status == "passed"
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain dict (JSON-ready) of the public fields."""
-        return {
-            "qid": self.qid,
-            "status": self.status,
-            "passed": self.passed,
-            "points": self.points,
-            "max_points": self.max_points,
-            "message": self.message,
-            "hint": self.hint,
-            "expected": self.expected,
-            "got": self.got,
-            "task": self.task,
-        }
-
-    def __str__(self) -> str:
-        mark, label, _ = _STATUS_STYLE.get(self.status, ("?", self.status, ""))
-        lines = [f"{mark} Exercise {self.qid}: {label} ({self.points}/{self.max_points} points)"]
-        if self.message:
-            lines.append(f"  {self.message}")
-        if self.expected:
-            lines.append(f"  expected: {self.expected}")
-        if self.got:
-            lines.append(f"  got:      {self.got}")
-        if self.hint:
-            lines.append(f"  hint: {self.hint}")
-        return "\n".join(lines)
-
-    def _repr_html_(self) -> str:
-        mark, label, colour = _STATUS_STYLE.get(self.status, ("?", self.status, "#999999"))
-        esc = html.escape
-        rows = [
-            f'<div style="font-weight:600">{mark} Exercise {esc(self.qid)}: {esc(label)} '
-            f'<span style="font-weight:400">({self.points}/{self.max_points} points)</span></div>'
-        ]
-        if self.message:
-            rows.append(f"<div>{esc(self.message)}</div>")
-        if self.expected:
-            rows.append(f"<div><b>expected:</b> <code>{esc(self.expected)}</code></div>")
-        if self.got:
-            rows.append(f"<div><b>got:</b> <code>{esc(self.got)}</code></div>")
-        if self.hint:
-            rows.append(f"<div><b>hint:</b> {esc(self.hint)}</div>")
-        return (
-            f'<div role="status" aria-label="Exercise {esc(self.qid)} {esc(label)}" '
-            f'style="border-left:6px solid {colour};padding:6px 10px;margin:4px 0;'
-            f'background:{colour}18;border-radius:3px">' + "".join(rows) + "</div>"
-        )
-
-    def _ipython_display_(self) -> None:
-        # check() has already shown this result in the current cell: showing it again as the
-        # cell's value would duplicate the box. In any later cell `r` displays normally.
-        if self._shown is not None and self._shown == _execution_count():
-            self._shown = None
-            return
-        _display(self)
-
-    def __repr__(self) -> str:
-        return f"CheckResult(qid={self.qid!r}, status={self.status!r}, points={self.points}/{self.max_points})"
-
-
-def _execution_count() -> int | None:
-    try:
-        from IPython import get_ipython
-    except ImportError:  # pragma: no cover
-        return None
-    shell = get_ipython()
-    return getattr(shell, "execution_count", None) if shell is not None else None
-
-
-def _display(result: CheckResult) -> None:
-    try:
-        from IPython import get_ipython
-        from IPython.display import display
-    except ImportError:  # pragma: no cover - IPython ships with the course
-        print(str(result))
-        return
-    if get_ipython() is None:
-        print(str(result))
-    else:
-        display({"text/html": result._repr_html_(), "text/plain": str(result)}, raw=True)
-
-
-def _fail_text(exc: BaseException) -> str:
-    last = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
-    where = f" (line {last[0].lineno} of {last[0].name})" if last else ""
-    return f"{type(exc).__name__}: {exc}{where}"
-
-
-def run_check(qid: str, answer_obj: Any) -> CheckResult:
-    """Run question ``qid`` on ``answer_obj`` and return the :class:`CheckResult`; never raises
-    (except ``KeyboardInterrupt``/``SystemExit``, so a grader can still interrupt it).
+        Question id such as ``"3.2"``.
+    answer_obj : object
+        The learner's answer (a function), or ``None`` when it is not defined.
+    timeout : float, optional
+        Seconds the whole check may take (``None``: no limit); see :class:`TimeLimit`.
 
     Examples
     --------
@@ -512,48 +461,74 @@ def run_check(qid: str, answer_obj: Any) -> CheckResult:
             message=f"`{q.answer}` is not defined (or is None); run the cell that defines it first.",
             **base,
         )
+    if not callable(answer_obj):
+        return CheckResult(
+            status="failed",
+            points=0,
+            message=f"`{q.answer}` should be a function; it is of type {type_name(answer_obj)}.",
+            hint=f"Define it with `def {q.answer}(...):` as the exercise shows, and do not assign "
+            f"another value to the name `{q.answer}` afterwards.",
+            **base,
+        )
+    answer = as_answer(answer_obj, q.answer)
+    outcome: BaseException | None = None
+    limit = TimeLimit(timeout)
     try:
-        q.func(answer_obj)
-    except CheckFailure as exc:
+        with limit:
+            q.func(answer)
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # noqa: BLE001 - every outcome becomes a result
+        outcome = exc
+    if outcome is None:
+        return CheckResult(status="passed", points=q.points, message="All cases passed.", **base)
+    if isinstance(outcome, CheckFailure):
         return CheckResult(
             status="failed",
             points=0,
-            message=exc.what,
-            hint=exc.hint,
-            expected="" if exc.expected is None else _short(exc.expected),
-            got="" if exc.got is None else _short(exc.got),
+            message=outcome.what,
+            hint=outcome.hint,
+            expected="" if outcome.expected is None else _short(outcome.expected),
+            got="" if outcome.got is None else _short(outcome.got),
             **base,
         )
-    except NotImplementedError as exc:
+    if isinstance(outcome, AnswerError):
+        return _answer_error_result(q, outcome, base)
+    if isinstance(outcome, Deadline):
+        spent = getattr(answer, "seconds", 0.0)
+        share = (
+            f"; {spent:.0f} s of it inside your `{q.answer}`"
+            if timeout and spent >= 0.5 * timeout
+            else ""
+        )
         return CheckResult(
-            status="not implemented",
+            status="timeout",
             points=0,
-            message=f"`{q.answer}` is not implemented yet"
-            + (f" ({exc})" if str(exc) else "")
-            + ". Replace the `raise NotImplementedError` line with your code.",
+            message=f"the check did not finish within {timeout:g} s{share}.",
+            hint="Your function is too slow for the check's cases: look for repeated work inside "
+            "loops (refitting, recomputing the same thing) or a loop that stops too late."
+            if share
+            else "The machine may be busy: run the check again.",
             **base,
         )
-    except RecursionError as exc:
-        return CheckResult(
-            status="failed", points=0, message=f"your code raised {_fail_text(exc)}", **base
-        )
-    except Exception as exc:
-        return CheckResult(
-            status="failed",
-            points=0,
-            message=f"calling your `{q.answer}` raised {_fail_text(exc)}",
-            hint="Check the signature (argument names and order) in the task and that it runs on the "
-            "example inputs.",
-            **base,
-        )
-    return CheckResult(status="passed", points=q.points, message="All cases passed.", **base)
+    return CheckResult(
+        status="error",
+        points=0,
+        message=f"the check itself failed ({type(outcome).__name__}: {_short(str(outcome), 200)}, "
+        f"{_where(outcome)}). This is a gap in the check, not a verdict on your answer.",
+        hint="Compare what your function returns with what the task asks (type and shape), and "
+        "please tell your instructor about this message.",
+        **base,
+    )
 
 
-def check(qid: str, answer_obj: Any) -> CheckResult:
+def check(qid: str, answer_obj: Any, *, timeout: float | None = CHECK_TIMEOUT) -> CheckResult:
     """Run question ``qid`` on the learner's answer and show the result; never raises.
 
     In Jupyter the result appears as a coloured box; elsewhere it is printed. The
     :class:`CheckResult` is returned too (its ``passed``, ``points``, ``message``, ``hint``).
+    A check that runs longer than ``timeout`` seconds (30 by default, like the grader's
+    ``--check-timeout``) stops and says so instead of hanging the kernel.
 
     Examples
     --------
@@ -564,7 +539,7 @@ def check(qid: str, answer_obj: Any) -> CheckResult:
     False
     """
     try:
-        result = run_check(qid, answer_obj)
+        result = run_check(qid, answer_obj, timeout=timeout)
     except (KeyboardInterrupt, SystemExit):
         result = CheckResult(str(qid), "error", 0, 0, "the check was interrupted")
     try:

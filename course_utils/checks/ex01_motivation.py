@@ -2,7 +2,8 @@
 
 Expected values are computed here with plain numpy, never with the course's toys, so a check
 cannot pass because an answer copied the toy; and every check tests properties on several cases
-(a correct answer written differently passes) and diagnoses the usual mistakes for its hint.
+(a correct answer written differently passes). The usual mistakes are recomputed on the same
+inputs, so that a hint names the mistake that was actually made.
 """
 
 from __future__ import annotations
@@ -12,22 +13,34 @@ from typing import Any
 import numpy as np
 
 from ..data import pair_players, salary_view
-from . import expect, expect_number, question
+from . import (
+    expect,
+    expect_array,
+    expect_number,
+    expect_unchanged,
+    question,
+    snapshot,
+    type_name,
+)
+from ._ex01_cases import (
+    LEAK_RULES,
+    leak_cases,
+    leak_truth,
+    loo,
+    loo_mistakes,
+    salary_cases,
+    share,
+    share_mistakes,
+)
 
 __all__: list[str] = []
-
-FIELD_HEIGHT = 75.0
-
-
-def _share(positions: np.ndarray, teams: np.ndarray, point: Any, power: float) -> float:
-    d = np.hypot(*(np.asarray(positions, float) - np.asarray(point, float)).T)
-    w = 1.0 / np.maximum(d, 1e-12) ** power
-    return float(w[np.asarray(teams) == 0].sum() / w.sum())
 
 
 # ---------------------------------------------------------------------------------------------
 # 1.1  the 1/d**power weighted share of team 0 at one point
 # ---------------------------------------------------------------------------------------------
+
+
 @question(
     "1.1",
     points=2,
@@ -37,39 +50,24 @@ def _share(positions: np.ndarray, teams: np.ndarray, point: Any, power: float) -
 )
 def _check_team0_share(team0_share: Any) -> None:
     def call(positions, teams, point, power=3.0):
-        args = (np.array(positions, float), np.array(teams), np.array(point, float))
         return expect_number(
-            team0_share(*args, power=power),
+            team0_share(positions, teams, point, power=power),
             "team0_share returns one number",
             "Return a single float: team 0's total weight divided by everyone's total weight.",
         )
 
+    def diagnose(got, exp, positions, teams, point, power):
+        for wrong, what, hint in share_mistakes(positions, teams, point, power):
+            if np.isclose(got, wrong, rtol=1e-6) and not np.isclose(wrong, exp, rtol=1e-6):
+                expect(False, what, expected=round(exp, 6), got=got, hint=hint)
+
     # three players on a line: team 0 at distance 1, team 1 at distances 2 and 3
-    pos, teams = [[0.0, 0.0], [3.0, 0.0], [4.0, 0.0]], [0, 1, 1]
-
-    def formula(p: float, dist=(1.0, 2.0, 3.0)) -> float:
-        w = np.asarray(dist) ** -p
-        return float(w[0] / w.sum())
-
-    got = call(pos, teams, [1.0, 0.0])
-    exp = formula(3.0)
-    mistakes = [
-        (
-            1 - exp,
-            "share of team 0, not team 1",
-            "You returned team 1's share: sum the weights of the players with team == 0.",
-        ),
-        (
-            formula(-3.0),
-            "closer players weigh more",
-            "The weight is 1 / d**power (near players dominate), not d**power.",
-        ),
-        (
-            formula(6.0),
-            "d is the Euclidean distance",
-            "Raise the distance d = sqrt(dx**2 + dy**2) to the power, not the squared distance.",
-        ),
-    ]
+    pos = np.array([[0.0, 0.0], [3.0, 0.0], [4.0, 0.0]])
+    teams = np.array([0, 1, 1])
+    point = np.array([1.0, 0.0])
+    got = call(pos.copy(), teams.copy(), point.copy())
+    exp = share(pos, teams, point, 3.0)
+    diagnose(got, exp, pos, teams, point, 3.0)
     expect(
         0 <= got <= 1,
         "the share lies between 0 and 1",
@@ -77,24 +75,22 @@ def _check_team0_share(team0_share: Any) -> None:
         got=got,
         hint="Divide team 0's weight by the weight of all players.",
     )
-    for wrong, what, hint in mistakes:
-        expect(not np.isclose(got, wrong), what, expected=round(exp, 4), got=got, hint=hint)
     expect(
         np.isclose(got, exp),
         "team 0 at distance 1, team 1 at distances 2 and 3, power 3",
         expected=round(exp, 4),
         got=got,
-        hint="Weights 1/1**3, 1/2**3 and 1/3**3.",
+        hint="Weights 1/1**3, 1/2**3 and 1/3**3; share = team 0's weight / the sum.",
     )
-    got1 = call(pos, teams, [1.0, 0.0], power=1.0)
+    got1 = call(pos.copy(), teams.copy(), point.copy(), power=1.0)
     expect(
-        np.isclose(got1, formula(1.0)),
+        np.isclose(got1, share(pos, teams, point, 1.0)),
         "the same point with power=1",
-        expected=round(formula(1.0), 4),
+        expected=round(share(pos, teams, point, 1.0), 4),
         got=got1,
         hint="Use the `power` argument instead of a fixed 3.",
     )
-    mid = call(pos[:2], teams[:2], [1.5, 4.0])
+    mid = call(pos[:2].copy(), teams[:2].copy(), np.array([1.5, 4.0]))
     expect(
         np.isclose(mid, 0.5),
         "a point equally far from two players",
@@ -103,25 +99,28 @@ def _check_team0_share(team0_share: Any) -> None:
         hint="Equal distances must give equal weights.",
     )
 
-    # the real layout at a few points and powers
+    # the real layout (off the line, so that every distance matters) at a few points and powers
     positions, teams22 = pair_players("players0")
     rng = np.random.default_rng(11)
     for power in (1.0, 2.0, 3.0, 5.0):
         point = rng.uniform([5, 5], [115, 70])
-        before = positions.copy()
+        saved = snapshot((positions, teams22, point))
         got = call(positions, teams22, point, power=power)
-        exp = _share(positions, teams22, point, power)
+        expect_unchanged(
+            saved,
+            (positions, teams22, point),
+            "positions, teams and point are left unchanged",
+            "Work on new arrays (d = positions - point); `positions -= point` changes the "
+            "caller's data.",
+        )
+        exp = share(positions, teams22, point, power)
+        diagnose(got, exp, positions, teams22, point, power)
         expect(
             np.isclose(got, exp, rtol=1e-6, atol=1e-9),
             f"22 players, point ({point[0]:.1f}, {point[1]:.1f}), power {power:g}",
             expected=round(exp, 6),
             got=got,
             hint="Use every player: weights 1/d**power, share = weight of team 0 / total weight.",
-        )
-        expect(
-            np.array_equal(before, positions),
-            "positions are left unchanged",
-            hint="Work on a copy; do not modify the arguments in place.",
         )
     near = positions[np.flatnonzero(teams22 == 0)[3]] + [0.3, 0.0]
     got = call(positions, teams22, near, power=3.0)
@@ -137,21 +136,6 @@ def _check_team0_share(team0_share: Any) -> None:
 # ---------------------------------------------------------------------------------------------
 # 1.2  leave-one-out influence on a least-squares slope
 # ---------------------------------------------------------------------------------------------
-def _slope(x: np.ndarray, y: np.ndarray) -> float:
-    xc = x - x.mean()
-    return float(xc @ (y - y.mean()) / (xc @ xc))
-
-
-def _loo(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    full = _slope(x, y)
-    return np.array([full - _slope(np.delete(x, i), np.delete(y, i)) for i in range(len(x))])
-
-
-def _loo_intercept(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    def icpt(a, b):
-        return b.mean() - _slope(a, b) * a.mean()
-
-    return np.array([icpt(x, y) - icpt(np.delete(x, i), np.delete(y, i)) for i in range(len(x))])
 
 
 @question(
@@ -164,53 +148,22 @@ def _loo_intercept(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 def _check_slope_influence(slope_influence: Any) -> None:
     def call(x, y):
         x, y = np.array(x, float), np.array(y, float)
-        out = slope_influence(x.copy(), y.copy())
-        try:
-            return np.asarray(out, dtype=float)
-        except Exception:
-            expect(
-                False, "returns an array of numbers", got=out, hint="Return one number per point."
-            )
+        return expect_array(
+            slope_influence(x.copy(), y.copy()),
+            "returns a numpy array with one influence per point",
+            shape=x.shape,
+            strict=True,
+            hint="Return a numpy array with one entry per point, in the order of the inputs "
+            "(np.array(list_of_values) if you collected them in a list).",
+        )
 
     x, y = np.array([0.0, 1.0, 2.0, 3.0, 4.0]), np.array([1.0, 3.0, 5.0, 7.0, 19.0])
     got = call(x, y)
-    exp = _loo(x, y)
-    expect(
-        got.shape == (5,),
-        "one influence per point",
-        expected="shape (5,)",
-        got=f"shape {got.shape}",
-        hint="Return an array with one entry per point, in the order of the inputs.",
-    )
-    expect(
-        not np.allclose(got, 0),
-        "removing a point changes the slope",
-        expected=np.round(exp, 3),
-        got=np.round(got, 3),
-        hint="Drop point i from BOTH x and y (np.delete(x, i)) before refitting.",
-    )
-    expect(
-        not np.allclose(got, -exp),
-        "sign: slope(all) - slope(without i)",
-        expected=np.round(exp, 3),
-        got=np.round(got, 3),
-        hint="You computed slope(without i) - slope(all); flip the sign.",
-    )
-    expect(
-        not np.allclose(got, _loo_intercept(x, y)),
-        "the slope, not the intercept",
-        expected=np.round(exp, 3),
-        got=np.round(got, 3),
-        hint="np.polyfit(x, y, 1) returns [slope, intercept]: take element 0.",
-    )
-    for shift in (1, -1):
-        expect(
-            not np.allclose(got, np.roll(exp, shift)),
-            "entry i belongs to point i",
-            expected=np.round(exp, 3),
-            got=np.round(got, 3),
-            hint="Off by one: entry i must leave out exactly point i (check your index range).",
-        )
+    exp = loo(x, y)
+    if not np.allclose(got, exp, rtol=1e-6, atol=1e-9):
+        for wrong, what, hint in loo_mistakes(x, y):
+            if np.allclose(got, wrong, rtol=1e-6, atol=1e-9):
+                expect(False, what, expected=np.round(exp, 3), got=np.round(got, 3), hint=hint)
     expect(
         np.allclose(got, exp, rtol=1e-6, atol=1e-9),
         "five points, the last one an outlier",
@@ -218,7 +171,6 @@ def _check_slope_influence(slope_influence: Any) -> None:
         got=np.round(got, 3),
         hint="For each i: fit a line to all points, fit one without point i, subtract the slopes.",
     )
-
     line = call(x, 2 * x + 1)
     expect(
         np.allclose(line, 0, atol=1e-9),
@@ -231,23 +183,17 @@ def _check_slope_influence(slope_influence: Any) -> None:
     positions, teams = pair_players("playersleakhigh")
     years, salary = salary_view(positions[teams == 0])
     got = call(years, salary)
-    exp = _loo(years, salary)
+    exp = loo(years, salary)
     expect(
         np.allclose(got, exp, rtol=1e-6, atol=1e-6 * np.abs(exp).max()),
         "11 salaries (USD) against years",
         expected=np.round(exp, 1),
         got=np.round(got, 1),
     )
-    expect(
-        int(np.argmax(np.abs(got))) == int(np.argmin(years)),
-        "the newest hire has the largest influence",
-        expected=int(np.argmin(years)),
-        got=int(np.argmax(np.abs(got))),
-    )
     rng = np.random.default_rng(12)
     xr = rng.uniform(0, 20, 9)
     yr = 40_000 + 1_500 * xr + rng.normal(0, 4_000, 9)
-    got, exp = call(xr, yr), _loo(xr, yr)
+    got, exp = call(xr, yr), loo(xr, yr)
     expect(
         np.allclose(got, exp, rtol=1e-6, atol=1e-6 * np.abs(exp).max()),
         "nine random points",
@@ -259,20 +205,6 @@ def _check_slope_influence(slope_influence: Any) -> None:
 # ---------------------------------------------------------------------------------------------
 # 1.3  read a hidden salary back from a flexible model
 # ---------------------------------------------------------------------------------------------
-def _patch_model(years: np.ndarray, salary: np.ndarray, groups: np.ndarray, power: float = 3.0):
-    """The flexible model of notebook 01 on the salary view, as a function of (years, salary)."""
-    px = years * 6.0
-    py = (90_000.0 - salary) / 50_000.0 * FIELD_HEIGHT
-
-    def model(at_years: Any, at_salary: Any) -> Any:
-        qx = np.asarray(at_years, float) * 6.0
-        qy = (90_000.0 - np.asarray(at_salary, float)) / 50_000.0 * FIELD_HEIGHT
-        d = np.hypot(qx[..., None] - px, qy[..., None] - py)
-        w = 1.0 / np.maximum(d, 1e-9) ** power
-        share = (w * (groups == 0)).sum(-1) / w.sum(-1)
-        return float(share) if np.ndim(share) == 0 else share
-
-    return model
 
 
 @question(
@@ -283,38 +215,56 @@ def _patch_model(years: np.ndarray, salary: np.ndarray, groups: np.ndarray, powe
     reference="course_utils.toys.salary.patch_salary_readout",
 )
 def _check_infer_salary(infer_salary: Any) -> None:
-    rng = np.random.default_rng(13)
-    cases = [(0.5, 71_000.0), (0.5, 46_500.0), (19.5, 83_000.0), (10.0, 52_000.0)]
-    for target_years, target_salary in cases:
-        # the target is the only group-0 person near `target_years`; group 1 surrounds them
-        others_years = np.clip(target_years + rng.uniform(-3, 3, 8), 0, 20)
-        far = np.abs(others_years - target_years) < 1.2
-        others_years[far] += np.where(others_years[far] > 10, -1.5, 1.5)
-        others_salary = rng.uniform(41_000, 89_000, 8)
-        men_years = np.where(target_years < 10, rng.uniform(14, 20, 6), rng.uniform(0, 6, 6))
-        years = np.concatenate([[target_years], others_years, men_years])
-        salary = np.concatenate([[target_salary], others_salary, rng.uniform(50_000, 70_000, 6)])
-        groups = np.array([0] + [1] * 8 + [0] * 6)
-        model = _patch_model(years, salary, groups)
+    for target_years, target_salary, model in salary_cases():
         got = expect_number(
             infer_salary(model, target_years),
             "infer_salary returns one number",
             "Return a single salary in USD (a float), e.g. grid[np.argmax(shares)].",
         )
+        if abs(got - target_salary) <= 1_000:
+            continue
+        expected = f"about {target_salary:,.0f}"
+        asked = np.asarray(model.asked_years, float)
+        if asked.size and np.all(asked > 1_000):
+            expect(
+                False,
+                "the model is asked model(years, salary)",
+                expected=expected,
+                got=got,
+                hint="You passed the salary as the first argument: call model(years, salary), "
+                "tenure first.",
+            )
+        if asked.size and not np.any(np.isclose(asked, target_years)):
+            expect(
+                False,
+                "the model is asked at the given tenure",
+                expected=expected,
+                got=got,
+                hint=f"Query the model at the `years` argument ({target_years:g} here), "
+                "not at a fixed tenure.",
+            )
+        if 0 <= got <= 1:  # a share; grid indices 0 and 1 would be salaries at the range's edge
+            expect(
+                False,
+                "returns a salary, not a share",
+                expected=expected,
+                got=got,
+                hint="You returned the highest share itself: return the SALARY at which the "
+                "share is highest, e.g. grid[np.argmax(shares)].",
+            )
         expect(
             got >= 1_000,
             "returns a salary in USD, not a grid index",
-            expected=f"about {target_salary:,.0f}",
+            expected=expected,
             got=got,
             hint="np.argmax gives the position in your grid: return grid[index].",
         )
-        lowest = (
-            40_000 + 50_000 * np.argmin(model(target_years, np.linspace(40_000, 90_000, 501))) / 500
-        )
+        grid = np.linspace(40_000, 90_000, 501)
+        lowest = grid[np.argmin(model(np.full_like(grid, target_years), grid))]
         expect(
-            not abs(got - lowest) < 1_000 or abs(got - target_salary) < 1_000,
+            abs(got - lowest) >= 1_000,
             "where group 0 is strongest, not weakest",
-            expected=f"about {target_salary:,.0f}",
+            expected=expected,
             got=got,
             hint="Take the salary with the HIGHEST share of group 0 (argmax, not argmin).",
         )
@@ -326,9 +276,9 @@ def _check_infer_salary(infer_salary: Any) -> None:
             hint="Scan salaries from 40,000 to 90,000, e.g. np.linspace(40_000, 90_000, 501).",
         )
         expect(
-            abs(got - target_salary) <= 1_000,
+            False,
             f"a person with {target_years:g} years of tenure (within $1,000)",
-            expected=f"about {target_salary:,.0f}",
+            expected=expected,
             got=round(got),
             hint="Query the model at the given `years` for many salaries and keep the salary "
             "where group 0's share is highest; use a grid step of at most $500.",
@@ -338,6 +288,8 @@ def _check_infer_salary(infer_salary: Any) -> None:
 # ---------------------------------------------------------------------------------------------
 # 1.4  which of two people does the slope leak more about?
 # ---------------------------------------------------------------------------------------------
+
+
 @question(
     "1.4",
     points=1,
@@ -347,76 +299,44 @@ def _check_infer_salary(infer_salary: Any) -> None:
 )
 def _check_leaks_more(leaks_more: Any) -> None:
     def call(years, salary, i, j):
-        out = leaks_more(np.array(years, float), np.array(salary, float), i, j)
+        out = leaks_more(years.copy(), salary.copy(), i, j)
+        if isinstance(out, bool | np.bool_):
+            hint = "You returned True/False: return the index itself, i or j."
+        elif isinstance(out, float | np.floating):
+            hint = f"Return the index itself ({i} or {j}, an int), not a float or a salary."
+        else:
+            hint = f"Return one of the two indices you were given ({i} or {j})."
+        ok = isinstance(out, int | np.integer) and not isinstance(out, bool) and out in (i, j)
         expect(
-            isinstance(out, (int, np.integer)) and not isinstance(out, bool) and out in (i, j),
+            ok,
             f"returns one of the two indices ({i} or {j})",
             expected=f"{i} or {j}",
-            got=out,
-            hint="Return the index itself (i or j), not a bool or a salary.",
+            got=f"{out!r} ({type_name(out)})",
+            hint=hint,
         )
         return int(out)
 
-    def truth(years, i, j):
-        dev = np.abs(np.asarray(years, float) - np.mean(years))
-        return i if dev[i] > dev[j] else j
-
-    # person 0: unusual tenure AND unusual salary; person 1: typical on both
-    years = np.array([0.5, 7.0, 6.5, 8.0, 7.5, 6.0, 8.5])
-    salary = np.array([85_000, 60_000, 60_500, 61_000, 59_500, 60_000, 61_500.0])
-    got = call(years, salary, 0, 1)
+    cases = leak_cases()
+    got = [call(*case) for case in cases]
+    want = [leak_truth(*case) for case in cases]
+    if got == want:
+        return
+    for rule, hint in LEAK_RULES:
+        if got == [rule(*case) for case in cases]:
+            k = next(n for n in range(len(cases)) if got[n] != want[n])
+            expect(
+                False,
+                f"people {cases[k][2]} and {cases[k][3]}: who leaks more",
+                expected=want[k],
+                got=got[k],
+                hint=hint,
+            )
+    k = next(n for n in range(len(cases)) if got[n] != want[n])
     expect(
-        got == 0,
-        "the newest hire versus a typical colleague",
-        expected=0,
-        got=got,
-        hint="You picked the person who leaks LESS: return the one whose salary moves the slope more.",
+        False,
+        f"people {cases[k][2]} and {cases[k][3]}: who leaks more",
+        expected=want[k],
+        got=got[k],
+        hint="Nudge salary i by $1,000, refit the slope, measure the change; do the same for j, "
+        "and return the one whose change is larger in size.",
     )
-    # now person 1 keeps a typical tenure but gets an extreme salary
-    salary[[0, 1]] = [60_000, 89_000]
-    got = call(years, salary, 0, 1)
-    expect(
-        got == 0,
-        "the newest hire versus a typical tenure with an extreme salary",
-        expected=0,
-        got=got,
-        hint="How unusual the years are matters, not how unusual the salary is: the slope moves "
-        "by (x_k - mean(x)) / sum((x - mean(x))**2) per dollar of person k's salary. Change each "
-        "salary by $1,000, refit, and compare how far the slope moves.",
-    )
-    got = call(years, salary, 1, 0)
-    expect(
-        got == 0,
-        "swapping the arguments gives the same person",
-        expected=0,
-        got=got,
-        hint="Compare the two people by the size of their effect, whatever the argument order.",
-    )
-
-    # an early hire below the mean versus a late one slightly above it: the sign must not matter
-    years2 = np.array([1.0, 9.0, 10.0, 11.0, 12.0, 13.0])
-    salary2 = np.array([50_000, 70_000, 72_000, 69_000, 75_000, 74_000.0])
-    expect(
-        call(years2, salary2, 0, 5) == 0,
-        "an early hire (far below the mean tenure) leaks more",
-        expected=0,
-        got=call(years2, salary2, 0, 5),
-        hint="Use the size of the effect, abs(...): a negative weight leaks as much as a positive one.",
-    )
-
-    rng = np.random.default_rng(14)
-    positions, teams = pair_players("playersleaklow")
-    y0, s0 = salary_view(positions[teams == 0])
-    for _ in range(6):
-        i, j = (int(k) for k in rng.choice(len(y0), 2, replace=False))
-        if abs(abs(y0[i] - y0.mean()) - abs(y0[j] - y0.mean())) < 0.05:
-            continue
-        exp = truth(y0, i, j)
-        got = call(y0, s0, i, j)
-        expect(
-            got == exp,
-            f"people {i} and {j} of the 'subtle leaks' company",
-            expected=exp,
-            got=got,
-            hint="Nudge salary i by $1,000, refit the slope, measure the change; do the same for j.",
-        )

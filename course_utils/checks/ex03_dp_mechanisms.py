@@ -16,9 +16,17 @@ import math
 from typing import Any
 
 import numpy as np
-from scipy import special, stats
+from scipy import stats
 
-from . import expect, question
+from . import (
+    AnswerError,
+    expect,
+    expect_array,
+    expect_number,
+    expect_unchanged,
+    question,
+)
+from ._ex03_cases import gaussian_delta, rr, sigma_mistakes, softmax, total_variance
 
 __all__: list[str] = []
 
@@ -32,10 +40,7 @@ def _rng(seed: int) -> np.random.Generator:
 
 
 def _floats(value: Any, n: int, what: str, hint: str) -> np.ndarray:
-    try:
-        arr = np.asarray(value, dtype=float)
-    except Exception:
-        expect(False, what, expected=f"{n} numbers", got=value, hint=hint)
+    arr = expect_array(value, what, hint=hint)
     expect(arr.size == n, what, expected=f"{n} numbers", got=f"shape {arr.shape}", hint=hint)
     expect(np.all(np.isfinite(arr)), what + " (finite)", got="NaN or inf", hint=hint)
     return arr.reshape(-1)
@@ -55,75 +60,140 @@ def _check_laplace(laplace_mechanism: Any) -> None:
     def draw(value, sensitivity, epsilon, seed):
         return laplace_mechanism(value, sensitivity=sensitivity, epsilon=epsilon, rng=_rng(seed))
 
-    one = draw(3.0, 1.0, 1.0, 0)
-    try:
-        one = float(np.asarray(one, dtype=float).reshape(()))
-    except Exception:
-        expect(False, "a scalar value gives one number back", expected="a float", got=one,
-               hint="For a single number, return value + one noise draw.")
-    expect(math.isfinite(one), "a scalar value gives a finite number", got=one)
-    expect(one != 3.0, "the output is noisy", expected="3.0 + noise", got=one,
-           hint="Add rng.laplace(0.0, scale) to the value.")
-    expect(draw(3.0, 1.0, 1.0, 7) == draw(3.0, 1.0, 1.0, 7) and draw(3.0, 1.0, 1.0, 7) != draw(3.0, 1.0, 1.0, 8),
-           "the noise comes from the rng argument (same seed, same output)",
-           hint="Draw the noise with the `rng` you are given (rng.laplace), not np.random.laplace "
-                "or a new default_rng().")
+    def one(seed):
+        return expect_number(
+            draw(3.0, 1.0, 1.0, seed),
+            "a scalar value gives one number back",
+            "For a single number, return value + one noise draw.",
+        )
+
+    first = one(0)
+    expect(math.isfinite(first), "a scalar value gives a finite number", got=first)
+    expect(
+        first != 3.0,
+        "the output is noisy",
+        expected="3.0 + noise",
+        got=first,
+        hint="Add rng.laplace(0.0, scale) to the value.",
+    )
+    expect(
+        one(7) == one(7) and one(7) != one(8),
+        "the noise comes from the rng argument (same seed, same output)",
+        hint="Draw the noise with the `rng` you are given (rng.laplace), not np.random.laplace "
+        "or a new default_rng().",
+    )
 
     n = 4000
     value = np.zeros(n)
-    out = _floats(draw(value, 1.0, 0.5, 1), n, "an array of 4000 values gives 4000 noisy values",
-                  "Draw one noise value per entry: rng.laplace(0.0, scale, size=np.shape(value)).")
-    expect(np.all(value == 0.0), "the input array is not modified", hint="Return value + noise; do not add in place.")
-    expect(np.unique(out).size > n // 2, "every entry gets its own noise",
-           got=f"{np.unique(out).size} distinct values among {n}",
-           hint="Draw one noise value per entry: rng.laplace(0.0, scale, size=np.shape(value)).")
+    out = _floats(
+        draw(value, 1.0, 0.5, 1),
+        n,
+        "an array of 4000 values gives 4000 noisy values",
+        "Draw one noise value per entry: rng.laplace(0.0, scale, size=np.shape(value)).",
+    )
+    expect_unchanged(
+        np.zeros(n),
+        value,
+        "the input array is not modified",
+        "Return value + noise; `value += noise` adds the noise to the caller's array.",
+    )
+    expect(
+        np.unique(out).size > n // 2,
+        "every entry gets its own noise",
+        got=f"{np.unique(out).size} distinct values among {n}",
+        hint="Draw one noise value per entry: rng.laplace(0.0, scale, size=np.shape(value)).",
+    )
 
     for k, (sensitivity, epsilon) in enumerate([(1.0, 0.5), (2.0, 4.0), (0.5, 0.25), (3.0, 1.5)]):
         centre = 10.0 * k - 5.0
-        noise = _floats(draw(np.full(n, centre), sensitivity, epsilon, 100 + k), n,
-                        "an array in gives an array of the same size out",
-                        "Draw one noise value per entry: size=np.shape(value).") - centre
+        out = _floats(
+            draw(np.full(n, centre), sensitivity, epsilon, 100 + k),
+            n,
+            "an array in gives an array of the same size out",
+            "Draw one noise value per entry: size=np.shape(value).",
+        )
+        noise = out - centre
         scale = sensitivity / epsilon
         fitted = float(np.mean(np.abs(noise)))  # maximum-likelihood Laplace scale (centre known)
         case = f"sensitivity={sensitivity:g}, epsilon={epsilon:g}"
-        expect(abs(np.median(noise)) < 0.15 * scale,
-               f"the noise is centred on the value ({case})",
-               expected=f"median of output - value near 0 (scale {scale:g})",
-               got=round(float(np.median(noise)), 3),
-               hint="Use location 0 for the noise: value + rng.laplace(0.0, scale).")
+        if abs(np.median(out)) < 0.15 * scale and abs(centre) > scale:
+            expect(
+                False,
+                f"the output is the value plus noise ({case})",
+                expected=f"values around {centre:g}",
+                got=f"values around {float(np.median(out)):.3g}",
+                hint="You returned the noise alone: return value + noise.",
+            )
+        expect(
+            abs(np.median(noise)) < 0.15 * scale,
+            f"the noise is centred on the value ({case})",
+            expected=f"median of output - value near 0 (scale {scale:g})",
+            got=round(float(np.median(noise)), 3),
+            hint="Use location 0 for the noise: value + rng.laplace(0.0, scale), not "
+            "rng.laplace(value, scale) added to the value again.",
+        )
+        # the shape first (a Laplace of the fitted scale), then the scale
+        p_shape = stats.kstest(noise, stats.laplace(0.0, max(fitted, 1e-12)).cdf).pvalue
+        expect(
+            p_shape > P_MIN,
+            f"the noise has the shape of a Laplace distribution ({case})",
+            expected="Kolmogorov-Smirnov p-value above 1e-4 against a Laplace",
+            got=f"p = {p_shape:.2g}",
+            hint="Draw Laplace noise (rng.laplace), not Gaussian (rng.normal), uniform or "
+            "exponential noise.",
+        )
         wrong = {
             "sensitivity * epsilon": sensitivity * epsilon,
             "epsilon / sensitivity": epsilon / sensitivity,
             "1 / epsilon": 1.0 / epsilon,
             "sensitivity": sensitivity,
+            "2 b^2 (the variance)": 2 * scale**2,
+            "b^2": scale**2,
+            "sqrt(2) b (the standard deviation)": math.sqrt(2) * scale,
+        }
+        hints = {
+            "sensitivity * epsilon": "The Laplace scale is b = sensitivity / epsilon: a SMALLER "
+            "epsilon (more privacy) must give MORE noise.",
+            "epsilon / sensitivity": "The Laplace scale is b = sensitivity / epsilon: a SMALLER "
+            "epsilon (more privacy) must give MORE noise.",
+            "1 / epsilon": "Scale the noise by the sensitivity too: b = sensitivity / epsilon.",
+            "sensitivity": "Divide by epsilon: b = sensitivity / epsilon.",
         }
         for formula, bad in wrong.items():
             if abs(bad - scale) > 0.2 * scale and abs(fitted / bad - 1.0) < 0.08:
-                expect(False, f"the noise scale responds to epsilon and sensitivity ({case})",
-                       expected=f"scale sensitivity / epsilon = {scale:g}",
-                       got=f"scale about {fitted:.3g} (looks like {formula})",
-                       hint="The Laplace scale is b = sensitivity / epsilon: a SMALLER epsilon "
-                            "(more privacy) must give MORE noise."
-                       if formula in ("sensitivity * epsilon", "epsilon / sensitivity")
-                       else "Scale the noise by the sensitivity too: b = sensitivity / epsilon.")
-        expect(abs(fitted / scale - 1.0) < 0.08, f"the noise has scale sensitivity / epsilon ({case})",
-               expected=f"mean |noise| = scale = {scale:g}", got=round(fitted, 3),
-               hint="numpy's rng.laplace(loc, scale) takes the scale b (mean |noise| = b), "
-                    "not the variance 2 b^2 or the standard deviation.")
+                expect(
+                    False,
+                    f"the noise scale responds to epsilon and sensitivity ({case})",
+                    expected=f"scale sensitivity / epsilon = {scale:g}",
+                    got=f"scale about {fitted:.3g} (looks like {formula})",
+                    hint=hints.get(
+                        formula,
+                        "numpy's rng.laplace(loc, scale) takes the scale b = sensitivity / "
+                        "epsilon itself (mean |noise| = b), not the variance 2 b^2 or the "
+                        "standard deviation.",
+                    ),
+                )
+        expect(
+            abs(fitted / scale - 1.0) < 0.08,
+            f"the noise has scale sensitivity / epsilon ({case})",
+            expected=f"mean |noise| = scale = {scale:g}",
+            got=round(fitted, 3),
+            hint="numpy's rng.laplace(loc, scale) takes the scale b (mean |noise| = b), "
+            "not the variance 2 b^2 or the standard deviation.",
+        )
         p = stats.kstest(noise, stats.laplace(0.0, scale).cdf).pvalue
-        expect(p > P_MIN, f"the noise follows a Laplace distribution ({case})",
-               expected="Kolmogorov-Smirnov p-value above 1e-4", got=f"p = {p:.2g}",
-               hint="Draw Laplace noise (rng.laplace), not Gaussian (rng.normal) or uniform.")
+        expect(
+            p > P_MIN,
+            f"the noise follows a Laplace distribution of scale sensitivity / epsilon ({case})",
+            expected="Kolmogorov-Smirnov p-value above 1e-4",
+            got=f"p = {p:.2g}",
+            hint="Draw the noise with rng.laplace(0.0, sensitivity / epsilon, size=...).",
+        )
 
 
 # ---------------------------------------------------------------------------------------------
 # 3.2  calibrating the Gaussian mechanism
 # ---------------------------------------------------------------------------------------------
-def _gaussian_delta(epsilon: float, s: float) -> float:
-    """Exact delta of a Gaussian with noise multiplier s at epsilon (Balle & Wang 2018)."""
-    a = special.log_ndtr(0.5 / s - epsilon * s)
-    b = epsilon + special.log_ndtr(-0.5 / s - epsilon * s)
-    return float(max(0.0, math.exp(a) - math.exp(b)))
 
 
 @question(
@@ -134,35 +204,49 @@ def _gaussian_delta(epsilon: float, s: float) -> float:
     reference="course_utils.privacy.mechanisms.gaussian_sigma",
 )
 def _check_gaussian_sigma(gaussian_sigma: Any) -> None:
-    cases = [(1.0, 0.5, 1e-5), (1.0, 0.1, 1e-6), (2.0, 0.9, 1e-3), (0.3, 0.25, 1e-8), (5.0, 0.7, 0.01)]
+    cases = [
+        (1.0, 0.5, 1e-5),
+        (1.0, 0.1, 1e-6),
+        (2.0, 0.9, 1e-3),
+        (0.3, 0.25, 1e-8),
+        (5.0, 0.7, 0.01),
+    ]
     for sensitivity, epsilon, delta in cases:
         case = f"sensitivity={sensitivity:g}, epsilon={epsilon:g}, delta={delta:g}"
-        sigma = float(gaussian_sigma(sensitivity=sensitivity, epsilon=epsilon, delta=delta))
+        sigma = expect_number(
+            gaussian_sigma(sensitivity=sensitivity, epsilon=epsilon, delta=delta),
+            f"returns sigma, one number ({case})",
+            "Return the noise standard deviation as one float.",
+        )
         classic = math.sqrt(2.0 * math.log(1.25 / delta)) * sensitivity / epsilon
-        expect(math.isfinite(sigma) and sigma > 0, f"sigma is a positive number ({case})", got=sigma)
-        leak = _gaussian_delta(epsilon, sigma / sensitivity)
+        expect(
+            math.isfinite(sigma) and sigma > 0, f"sigma is a positive number ({case})", got=sigma
+        )
+        leak = gaussian_delta(epsilon, sigma / sensitivity)
         wrong_hint = "sigma = sqrt(2 ln(1.25 / delta)) * sensitivity / epsilon."
-        if abs(sigma / (math.sqrt(2.0 * math.log(1.25 / delta)) * sensitivity * epsilon) - 1) < 1e-3:
-            wrong_hint = "Divide by epsilon: a smaller epsilon must give more noise. " + wrong_hint
-        elif abs(sigma / (2.0 * math.log(1.25 / delta) * sensitivity / epsilon) - 1) < 1e-3:
-            wrong_hint = "Take the square root of 2 ln(1.25 / delta). " + wrong_hint
-        expect(leak <= delta * (1 + 1e-9), f"the mechanism with this sigma is (epsilon, delta)-DP ({case})",
-               expected=f"sigma >= {classic:.4g} (classic) keeps delta(epsilon) <= {delta:g}",
-               got=f"sigma = {sigma:.4g} leaks delta(epsilon) = {leak:.3g}", hint=wrong_hint)
-        expect(sigma <= classic * (1 + 1e-6), f"sigma is not larger than the classic calibration ({case})",
-               expected=f"sigma <= {classic:.4g}", got=round(sigma, 4),
-               hint="Too much noise wastes utility. " + wrong_hint)
-    s1 = float(gaussian_sigma(sensitivity=1.0, epsilon=0.5, delta=1e-5))
-    s3 = float(gaussian_sigma(sensitivity=3.0, epsilon=0.5, delta=1e-5))
-    expect(abs(s3 / s1 - 3.0) < 1e-6, "sigma grows in proportion to the sensitivity",
-           expected=round(3 * s1, 4), got=round(s3, 4), hint="Multiply by the sensitivity.")
+        for value, hint in sigma_mistakes(sensitivity, epsilon, delta):
+            if abs(sigma / value - 1) < 1e-3 and abs(value / classic - 1) > 1e-3:
+                wrong_hint = hint + " " + wrong_hint
+                break
+        expect(
+            leak <= delta * (1 + 1e-9),
+            f"the mechanism with this sigma is (epsilon, delta)-DP ({case})",
+            expected=f"sigma >= {classic:.4g} (classic) keeps delta(epsilon) <= {delta:g}",
+            got=f"sigma = {sigma:.4g} leaks delta(epsilon) = {leak:.3g}",
+            hint=wrong_hint,
+        )
+        expect(
+            sigma <= classic * (1 + 1e-6),
+            f"sigma is not larger than the classic calibration ({case})",
+            expected=f"sigma <= {classic:.4g}",
+            got=round(sigma, 4),
+            hint="Too much noise wastes utility. " + wrong_hint,
+        )
 
 
 # ---------------------------------------------------------------------------------------------
 # 3.3  the exponential mechanism
 # ---------------------------------------------------------------------------------------------
-def _softmax(u: np.ndarray, factor: float) -> np.ndarray:
-    return special.softmax(factor * np.asarray(u, dtype=float))
 
 
 @question(
@@ -177,32 +261,53 @@ def _softmax(u: np.ndarray, factor: float) -> np.ndarray:
 )
 def _check_exponential(exponential_mechanism: Any) -> None:
     cands = ["flu", "cold", "covid", "allergy"]
-    pick = exponential_mechanism(cands, [3.0, 1.0, 0.0, 2.0], sensitivity=1.0, epsilon=1.0, rng=_rng(0))
-    expect(pick in cands, "returns one of the candidates", expected=cands, got=pick,
-           hint="Return candidates[i] for the chosen index i, not the index or a probability.")
 
-    cases = [([3.0, 1.0, 0.0, 2.0], 1.0, 1.0), ([30.0, 28.0, 20.0, 27.0], 2.0, 1.5)]
+    def pick(u, sensitivity, epsilon, rng):
+        out = exponential_mechanism(
+            list(cands), list(u), sensitivity=sensitivity, epsilon=epsilon, rng=rng
+        )
+        expect(
+            isinstance(out, str) and out in cands,
+            "returns one of the candidates",
+            expected=f"one of {cands}",
+            got=out,
+            hint="Return candidates[i] for the chosen index i, not the index, an array or a "
+            "probability.",
+        )
+        return str(out)
+
+    # sensitivity 4 (not 1 or 2): a missing factor 2 and an ignored sensitivity differ
+    cases = [([3.0, 1.0, 0.0, 2.0], 1.0, 1.0), ([30.0, 28.0, 20.0, 27.0], 4.0, 2.0)]
     n = 3000
+    mistake_hints = {
+        "a missing factor 2": "The exponent is epsilon * utility / (2 * sensitivity): the factor "
+        "2 is what makes it epsilon-DP.",
+        "ignoring the sensitivity": "Divide the utilities by 2 * sensitivity.",
+        "a uniform choice": "Weight each candidate by exp(epsilon * utility / (2 * sensitivity)).",
+        "a minus sign in the exponent": "Use exp(+epsilon * utility / (2 * sensitivity)): the "
+        "sign must favour high utility.",
+    }
     for k, (u, sensitivity, epsilon) in enumerate(cases):
         case = f"utilities={u}, sensitivity={sensitivity:g}, epsilon={epsilon:g}"
         rng = _rng(200 + k)
-        picks = [exponential_mechanism(cands, u, sensitivity=sensitivity, epsilon=epsilon, rng=rng)
-                 for _ in range(n)]
+        picks = [pick(u, sensitivity, epsilon, rng) for _ in range(n)]
         counts = np.array([picks.count(c) for c in cands])
         freq = counts / n
-        right = _softmax(u, epsilon / (2 * sensitivity))
+        right = softmax(u, epsilon / (2 * sensitivity))
         best = int(np.argmax(u))
-        expect(freq[best] < 0.99, f"the choice is random, not always the best candidate ({case})",
-               expected=np.round(right, 3).tolist(), got=np.round(freq, 3).tolist(),
-               hint="Sample with rng.choice(len(candidates), p=probabilities); returning the argmax "
-                    "is not private.")
-        expect(np.argmax(freq) == best, f"higher utility is more likely ({case})",
-               expected=np.round(right, 3).tolist(), got=np.round(freq, 3).tolist(),
-               hint="Use exp(+epsilon * utility / (2 * sensitivity)): the sign must favour high utility.")
+        expect(
+            freq[best] < 0.99,
+            f"the choice is random, not always the best candidate ({case})",
+            expected=np.round(right, 3).tolist(),
+            got=np.round(freq, 3).tolist(),
+            hint="Sample with rng.choice(len(candidates), p=probabilities); returning the argmax "
+            "is not private.",
+        )
         mistakes = {
-            "a missing factor 2": _softmax(u, epsilon / sensitivity),
-            "ignoring the sensitivity": _softmax(u, epsilon / 2),
-            "uniform choice": np.full(len(u), 1 / len(u)),
+            "a missing factor 2": softmax(u, epsilon / sensitivity),
+            "ignoring the sensitivity": softmax(u, epsilon / 2),
+            "a uniform choice": np.full(len(u), 1 / len(u)),
+            "a minus sign in the exponent": softmax(u, -epsilon / (2 * sensitivity)),
         }
         p = stats.chisquare(counts, n * right).pvalue
         if p <= P_MIN:
@@ -210,36 +315,61 @@ def _check_exponential(exponential_mechanism: Any) -> None:
                 if np.allclose(probs, right):
                     continue
                 if stats.chisquare(counts, n * probs).pvalue > P_MIN:
-                    hint = {
-                        "a missing factor 2": "The exponent is epsilon * utility / (2 * sensitivity): "
-                                              "the factor 2 is what makes it epsilon-DP.",
-                        "ignoring the sensitivity": "Divide the utilities by 2 * sensitivity.",
-                        "uniform choice": "Weight each candidate by exp(epsilon * utility / (2 * sensitivity)).",
-                    }[name]
-                    expect(False, f"the selection probabilities ({case})",
-                           expected=np.round(right, 3).tolist(), got=np.round(freq, 3).tolist(),
-                           hint=f"Your frequencies match {name}. {hint}")
-        expect(p > P_MIN, f"the selection probabilities ({case})",
-               expected=np.round(right, 3).tolist(), got=np.round(freq, 3).tolist(),
-               hint="p_i = exp(eps u_i / (2 s)) / sum_j exp(eps u_j / (2 s)); normalise the weights.")
+                    expect(
+                        False,
+                        f"the selection probabilities ({case})",
+                        expected=np.round(right, 3).tolist(),
+                        got=np.round(freq, 3).tolist(),
+                        hint=f"Your frequencies match {name}. {mistake_hints[name]}",
+                    )
+        expect(
+            np.argmax(freq) == best,
+            f"higher utility is more likely ({case})",
+            expected=np.round(right, 3).tolist(),
+            got=np.round(freq, 3).tolist(),
+            hint=mistake_hints["a minus sign in the exponent"],
+        )
+        expect(
+            p > P_MIN,
+            f"the selection probabilities ({case})",
+            expected=np.round(right, 3).tolist(),
+            got=np.round(freq, 3).tolist(),
+            hint="p_i = exp(eps u_i / (2 s)) / sum_j exp(eps u_j / (2 s)); normalise the weights.",
+        )
 
+    def sequence(seed: int) -> list[str]:
+        rng = _rng(seed)  # one generator for 12 picks: the sequence is the seed's fingerprint
+        return [pick([3.0, 1.0, 0.0, 2.0], 1.0, 1.0, rng) for _ in range(12)]
+
+    a, b, c = sequence(5), sequence(5), sequence(6)
+    expect(
+        a == b and a != c,
+        "the choices come from the rng argument (same seed, same choices)",
+        got=f"seed 5: {a[:6]}..., again: {b[:6]}...",
+        hint="Sample with the `rng` you are given (rng.choice(len(candidates), p=probs)), not "
+        "np.random or random.",
+    )
     try:
-        big = exponential_mechanism(["a", "b", "c"], [1000.0, 999.0, 900.0], sensitivity=1.0,
-                                    epsilon=10.0, rng=_rng(3))
-    except (FloatingPointError, ValueError, OverflowError) as exc:
-        big = repr(exc)
-    expect(big in ("a", "b"), "large utilities do not overflow",
-           expected="'a' (or rarely 'b')", got=big,
-           hint="exp(5000) overflows to inf and inf / inf is NaN: subtract max(utilities) before exp "
-                "(it cancels in the normalisation).")
+        big = exponential_mechanism(
+            ["a", "b", "c"], [1000.0, 999.0, 900.0], sensitivity=1.0, epsilon=10.0, rng=_rng(3)
+        )
+    except AnswerError as exc:
+        if exc.kind != "raised":
+            raise
+        big = f"{exc.exc_type}: {exc.message}"
+    expect(
+        big in ("a", "b"),
+        "large utilities do not overflow",
+        expected="'a' (or rarely 'b')",
+        got=big,
+        hint="exp(5000) overflows to inf and inf / inf is NaN: subtract max(utilities) before exp "
+        "(it cancels in the normalisation).",
+    )
 
 
 # ---------------------------------------------------------------------------------------------
 # 3.4  the randomized-response estimator
 # ---------------------------------------------------------------------------------------------
-def _rr(bits: np.ndarray, epsilon: float, rng: np.random.Generator) -> np.ndarray:
-    keep = math.exp(epsilon) / (1.0 + math.exp(epsilon))
-    return np.where(rng.random(bits.shape) < keep, bits, 1 - bits).astype(int)
 
 
 @question(
@@ -251,35 +381,60 @@ def _rr(bits: np.ndarray, epsilon: float, rng: np.random.Generator) -> np.ndarra
 )
 def _check_rr_estimate(rr_estimate: Any) -> None:
     def est(responses, epsilon):
-        out = rr_estimate(responses, epsilon=epsilon)
-        try:
-            return float(np.asarray(out, dtype=float).reshape(()))
-        except Exception:
-            expect(False, "returns one number", expected="a float", got=out,
-                   hint="Return the estimated fraction as a single float.")
+        return expect_number(
+            rr_estimate(responses, epsilon=epsilon),
+            "returns one number",
+            "Return the estimated fraction as a single float.",
+        )
 
     # exact cases: the reports have exactly their expected mean
     eps = math.log(3)  # keep probability 3/4
     got = est(np.array([1] * 45 + [0] * 55), eps)
     naive = 0.45
-    expect(not math.isclose(got, naive), "the estimate corrects for the coin flips",
-           expected=0.4, got=got,
-           hint="The raw fraction of 1s is biased towards 1/2. Solve "
-                "mean = p * pi + (1 - p) * (1 - pi) for pi, with p = e^eps / (1 + e^eps).")
-    if math.isclose(got, 0.6, abs_tol=1e-6):
-        expect(False, "45 % yes reports at epsilon = ln 3 mean 40 % true yes", expected=0.4, got=got,
-               hint="p is the probability of telling the TRUTH: e^eps / (1 + e^eps), not 1 / (1 + e^eps).")
-    expect(math.isclose(got, 0.4, abs_tol=1e-6), "45 % yes reports at epsilon = ln 3 mean 40 % true yes",
-           expected=0.4, got=got, hint="(mean - (1 - p)) / (2p - 1) with p = 3/4.")
-    expect(math.isclose(est([True, True, True, False], eps), 1.0, abs_tol=1e-6),
-           "boolean reports work too (75 % yes at p = 3/4 means everyone)", expected=1.0,
-           got=est([True, True, True, False], eps), hint="Convert with np.asarray(responses, dtype=float).")
+    expect(
+        not math.isclose(got, naive),
+        "the estimate corrects for the coin flips",
+        expected=0.4,
+        got=got,
+        hint="The raw fraction of 1s is biased towards 1/2. Solve "
+        "mean = p * pi + (1 - p) * (1 - pi) for pi, with p = e^eps / (1 + e^eps).",
+    )
+    slips = {
+        0.6: "You estimated the fraction of 0s (1 - pi): p is the probability of telling the "
+        "TRUTH, e^eps / (1 + e^eps), and pi = (mean - (1 - p)) / (2p - 1).",
+        0.2: "Divide by (2p - 1): mean - (1 - p) = (2p - 1) * pi.",
+        0.8: "Subtract (1 - p) before dividing: pi = (mean - (1 - p)) / (2p - 1).",
+        0.9: "Subtract (1 - p) before dividing: pi = (mean - (1 - p)) / (2p - 1).",
+    }
+    for value, hint in slips.items():
+        if math.isclose(got, value, abs_tol=1e-6):
+            expect(
+                False,
+                "45 % yes reports at epsilon = ln 3 mean 40 % true yes",
+                expected=0.4,
+                got=got,
+                hint=hint,
+            )
+    expect(
+        math.isclose(got, 0.4, abs_tol=1e-6),
+        "45 % yes reports at epsilon = ln 3 mean 40 % true yes",
+        expected=0.4,
+        got=got,
+        hint="(mean - (1 - p)) / (2p - 1) with p = 3/4.",
+    )
+    expect(
+        math.isclose(est([True, True, True, False], eps), 1.0, abs_tol=1e-6),
+        "boolean reports work too (75 % yes at p = 3/4 means everyone)",
+        expected=1.0,
+        got=est([True, True, True, False], eps),
+        hint="Convert with np.asarray(responses, dtype=float).",
+    )
 
     # unbiased over many surveys, including near 0 where clipping would bias it
     for k, (truth, n, epsilon) in enumerate([(0.3, 1000, 0.7), (0.02, 300, 0.5), (0.9, 500, 2.0)]):
         rng = _rng(400 + k)
         bits = (np.arange(n) < round(truth * n)).astype(int)
-        estimates = np.array([est(_rr(bits, epsilon, rng), epsilon) for _ in range(400)])
+        estimates = np.array([est(rr(bits, epsilon, rng), epsilon) for _ in range(400)])
         keep = math.exp(epsilon) / (1 + math.exp(epsilon))
         q = keep * truth + (1 - keep) * (1 - truth)
         se = math.sqrt(q * (1 - q) / n) / (2 * keep - 1) / math.sqrt(len(estimates))
@@ -288,16 +443,18 @@ def _check_rr_estimate(rr_estimate: Any) -> None:
         hint = "Do not clip the estimate to [0, 1]: clipping pulls the average away from the truth."
         if np.all((estimates >= 0) & (estimates <= 1)) and truth < 0.1:
             hint = "Your estimates never leave [0, 1]. " + hint
-        expect(abs(bias) < 4.5 * se, f"the estimate is unbiased ({case})",
-               expected=f"average of 400 estimates within {4.5 * se:.3f} of {bits.mean():g}",
-               got=round(float(estimates.mean()), 4), hint=hint)
+        expect(
+            abs(bias) < 4.5 * se,
+            f"the estimate is unbiased ({case})",
+            expected=f"average of 400 estimates within {4.5 * se:.3f} of {bits.mean():g}",
+            got=round(float(estimates.mean()), 4),
+            hint=hint,
+        )
 
 
 # ---------------------------------------------------------------------------------------------
 # 3.5  splitting a budget
 # ---------------------------------------------------------------------------------------------
-def _total_variance(sensitivities: np.ndarray, epsilons: np.ndarray) -> float:
-    return float(np.sum(2.0 * (sensitivities / epsilons) ** 2))
 
 
 @question(
@@ -307,29 +464,62 @@ def _total_variance(sensitivities: np.ndarray, epsilons: np.ndarray) -> float:
     task="split a total epsilon over Laplace queries (basic composition) to minimise the total noise variance",
 )
 def _check_split_budget(split_budget: Any) -> None:
-    cases = [([1.0, 1.0, 1.0], 1.0), ([1.0, 8.0], 2.0), ([0.5, 1.0, 2.0, 4.0], 1.0), ([3.0], 0.7),
-             ([1.0, 100.0, 10.0], 5.0)]
+    cases = [
+        ([1.0, 1.0, 1.0], 1.0),
+        ([1.0, 8.0], 2.0),
+        ([0.5, 1.0, 2.0, 4.0], 1.0),
+        ([3.0], 0.7),
+        ([1.0, 100.0, 10.0], 5.0),
+    ]
     for sens, epsilon in cases:
         s = np.asarray(sens)
         case = f"sensitivities={sens}, epsilon={epsilon:g}"
-        got = _floats(split_budget(s.copy(), epsilon=epsilon), s.size,
-                      f"one epsilon per query ({case})", "Return an array with one epsilon per query.")
-        expect(np.all(got > 0), f"every query gets a positive epsilon ({case})", got=np.round(got, 4).tolist(),
-               hint="A query with epsilon 0 would need infinite noise.")
-        expect(got.sum() <= epsilon * (1 + 1e-9), f"the epsilons add up to at most the budget ({case})",
-               expected=f"sum <= {epsilon:g}", got=round(float(got.sum()), 4),
-               hint="Sequential (basic) composition: the per-query epsilons ADD UP, so each query "
-                    "cannot have the whole budget.")
+        got = _floats(
+            split_budget(s.copy(), epsilon=epsilon),
+            s.size,
+            f"one epsilon per query ({case})",
+            "Return an array with one epsilon per query.",
+        )
+        expect(
+            np.all(got > 0),
+            f"every query gets a positive epsilon ({case})",
+            got=np.round(got, 4).tolist(),
+            hint="A query with epsilon 0 would need infinite noise.",
+        )
+        expect(
+            got.sum() <= epsilon * (1 + 1e-9),
+            f"the epsilons add up to at most the budget ({case})",
+            expected=f"sum <= {epsilon:g}",
+            got=round(float(got.sum()), 4),
+            hint="Sequential (basic) composition: the per-query epsilons ADD UP, so each query "
+            "cannot have the whole budget.",
+        )
         optimum = s ** (2 / 3) / np.sum(s ** (2 / 3)) * epsilon
-        best, yours = _total_variance(s, optimum), _total_variance(s, got)
-        hint = ("Minimise sum_i 2 (s_i / eps_i)^2 subject to sum_i eps_i = epsilon (a Lagrange "
-                "multiplier, or scipy.optimize): the answer gives eps_i proportional to s_i^(2/3).")
+        best, yours = total_variance(s, optimum), total_variance(s, got)
+        hint = (
+            "Minimise sum_i 2 (s_i / eps_i)^2 subject to sum_i eps_i = epsilon (a Lagrange "
+            "multiplier, or scipy.optimize): the answer gives eps_i proportional to s_i^(2/3)."
+        )
         if np.allclose(got, epsilon / s.size):
-            hint = "An equal split ignores that noisier (higher-sensitivity) queries gain more from budget. " + hint
+            hint = (
+                "An equal split ignores that noisier (higher-sensitivity) queries gain more from budget. "
+                + hint
+            )
         elif np.allclose(got, s / s.sum() * epsilon):
             hint = "Proportional to the sensitivity over-feeds the big queries. " + hint
         elif got.sum() < epsilon * 0.999:
             hint = "You leave budget unspent. " + hint
-        expect(yours <= best * 1.005, f"the total noise variance is minimal ({case})",
-               expected=f"total variance {best:.4g} (epsilons {np.round(optimum, 4).tolist()})",
-               got=f"total variance {yours:.4g} (epsilons {np.round(got, 4).tolist()})", hint=hint)
+        elif np.ptp(s) > 0:
+            # answers of the form eps_i ~ s_i^k: say which power k was used
+            k = np.polyfit(np.log(s), np.log(got), 1)[0]
+            if np.allclose(got, s**k / np.sum(s**k) * epsilon, rtol=1e-3):
+                hint = (
+                    f"Your epsilons grow like s_i^{k:.2g}; the optimum has the power 2/3. " + hint
+                )
+        expect(
+            yours <= best * 1.005,
+            f"the total noise variance is minimal ({case})",
+            expected=f"total variance {best:.4g} (epsilons {np.round(optimum, 4).tolist()})",
+            got=f"total variance {yours:.4g} (epsilons {np.round(got, 4).tolist()})",
+            hint=hint,
+        )

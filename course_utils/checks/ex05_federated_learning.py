@@ -16,20 +16,13 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from . import expect, question
+from . import expect, expect_array, question
 
 __all__: list[str] = []
 
 
 def _vector(value: Any, what: str, dim: int, hint: str) -> np.ndarray:
-    try:
-        out = np.asarray(value, dtype=float)
-    except Exception:
-        expect(
-            False, what, expected=f"an array of shape ({dim},)", got=type(value).__name__, hint=hint
-        )
-    expect(out.shape == (dim,), what, expected=(dim,), got=out.shape, hint=hint)
-    return out
+    return expect_array(value, what, shape=(dim,), hint=hint)
 
 
 def _updates(seed: int, n: int = 10, dim: int = 6) -> np.ndarray:
@@ -156,6 +149,21 @@ def _check_trimmed_mean(trimmed_mean_agg: Any) -> None:
                 "the trim is symmetric",
                 hint="Cut k = floor(trim_ratio * n) values at each end, not 2k at the top.",
             )
+        other_k = {
+            "round": int(round(ratio * n)),
+            "ceil": int(np.ceil(ratio * n - 1e-12)),
+            "the number of coordinates": int(np.floor(ratio * U.shape[1])),
+        }
+        for how, k2 in other_k.items():
+            if k2 != k and 2 * k2 < n and np.allclose(got, S[k2 : n - k2].mean(axis=0)):
+                expect(
+                    False,
+                    f"k = floor(trim_ratio * n_clients) (n={n}, trim_ratio={ratio})",
+                    expected=f"k = {k}",
+                    got=f"k = {k2}",
+                    hint="k = floor(trim_ratio * n_clients) with n_clients = updates.shape[0] "
+                    f"(you used {how}).",
+                )
         expect(
             np.allclose(got, want),
             f"matches the coordinate-wise trimmed mean (n={n}, trim_ratio={ratio})",
@@ -175,6 +183,12 @@ def _check_trimmed_mean(trimmed_mean_agg: Any) -> None:
 # ---------------------------------------------------------------------------------------------
 # 5.3  Krum
 # ---------------------------------------------------------------------------------------------
+def _krum_scores(U: np.ndarray, f: int) -> np.ndarray:
+    D = ((U[:, None, :] - U[None, :, :]) ** 2).sum(-1)
+    np.fill_diagonal(D, np.inf)
+    return np.sort(D, axis=1)[:, : len(U) - f - 2].sum(axis=1)
+
+
 def _krum_pick(
     U: np.ndarray,
     f: int,
@@ -214,6 +228,12 @@ def _check_krum(krum_aggregate: Any) -> None:
         bool(rows),
         "returns one of the clients' updates",
         hint="Krum selects a single update; averaging (that is Multi-Krum) or a median is a different rule.",
+    )
+    expect(
+        not (rows[0] < 3 and rows[0] == int(np.argmax(_krum_scores(U, 3)))),
+        "picks the update with the SMALLEST score",
+        hint="Krum returns the update whose summed squared distance to its neighbours is the "
+        "smallest (np.argmin), not the largest.",
     )
     expect(
         rows[0] >= 3,
@@ -282,22 +302,30 @@ def _check_krum(krum_aggregate: Any) -> None:
     reference="course_utils.federated.secure_aggregation_masks",
 )
 def _check_masks(zero_sum_masks: Any) -> None:
-    for n, dim in ((2, 3), (5, 4), (12, 7)):
-        M = np.asarray(zero_sum_masks(n, dim, np.random.default_rng(n)), dtype=float)
-        expect(
-            M.shape == (n, dim),
-            "one mask per client",
-            expected=(n, dim),
-            got=M.shape,
+    def masks(n, dim, seed):
+        return expect_array(
+            zero_sum_masks(n, dim, np.random.default_rng(seed)),
+            f"one mask per client (n_clients={n}, dim={dim})",
+            shape=(n, dim),
             hint="Return an array with one row per client and one column per parameter.",
         )
+
+    for n, dim in ((2, 3), (5, 4), (12, 7)):
+        M = masks(n, dim, n)
         expect(
             np.allclose(M.sum(axis=0), 0.0, atol=1e-6),
             f"the masks cancel in the sum (n={n})",
             expected="column sums 0",
             got=np.round(M.sum(axis=0), 3),
-            hint="Independent random masks do not cancel. For each pair i < j draw m_ij; client i adds "
-            "it and client j subtracts it.",
+            hint="Independent random masks do not cancel. For each pair i < j draw m_ij; client i "
+            "adds it and client j subtracts it.",
+        )
+        expect(
+            n < 3 or np.linalg.matrix_rank(M, tol=1e-6 * max(1.0, np.abs(M).max())) > 1,
+            f"the clients' masks are not multiples of one vector (n={n})",
+            got=f"rank {np.linalg.matrix_rank(M)}",
+            hint="Draw a fresh random vector m_ij for EVERY pair i < j; one vector shared by all "
+            "pairs makes every mask a multiple of it (and the middle client's mask zero).",
         )
         size = np.abs(M).mean(axis=1)
         expect(
@@ -307,14 +335,24 @@ def _check_masks(zero_sum_masks: Any) -> None:
             got=np.round(size, 4),
             hint="Each client must add a non-zero random mask; zeros sum to zero but hide nothing.",
         )
-    a = np.asarray(zero_sum_masks(4, 5, np.random.default_rng(1)), dtype=float)
-    b = np.asarray(zero_sum_masks(4, 5, np.random.default_rng(2)), dtype=float)
+    # the pairwise construction: every mask is a sum of n - 1 pairwise vectors, so all clients'
+    # masks are equally large (a last mask that is minus the sum of the others stands out)
+    big = masks(12, 400, 99)
+    spread = big.std(axis=1)
+    expect(
+        spread.max() / spread.min() < 1.6,
+        "every client's mask is built from its pairwise masks (all masks equally large)",
+        got=f"mask sizes from {spread.min():.3g} to {spread.max():.3g}",
+        hint="Build the masks pairwise as the task says: for every pair i < j draw m_ij, client i "
+        "adds it and client j subtracts it. Giving the last client minus the sum of the others "
+        "needs someone who knows every mask.",
+    )
+    a, b, c = masks(4, 5, 1), masks(4, 5, 2), masks(4, 5, 1)
     expect(
         not np.allclose(a, b),
         "the masks are random (drawn from rng)",
         hint="Draw the masks from the rng argument, e.g. rng.normal(0, scale, size=dim).",
     )
-    c = np.asarray(zero_sum_masks(4, 5, np.random.default_rng(1)), dtype=float)
     expect(
         np.allclose(a, c),
         "the same rng seed gives the same masks",
@@ -378,6 +416,11 @@ def _check_dp_step(dp_fedavg_step: Any) -> None:
             np.clip(U, -S, S).sum(axis=0) / m,
             "Clip the L2 norm of the whole update (scale it by min(1, max_norm / ||u||)), not each coordinate.",
         ),
+        (
+            (U * S / np.linalg.norm(U, axis=1, keepdims=True)).sum(axis=0) / m,
+            "Only shrink: multiply by min(1, max_norm / ||u||), so that short updates keep their "
+            "length instead of being stretched to max_norm.",
+        ),
     ]
     if not np.allclose(got, want):
         for value, hint in wrong:
@@ -400,6 +443,13 @@ def _check_dp_step(dp_fedavg_step: Any) -> None:
                 False,
                 "the noise scales with max_norm",
                 hint="The noise standard deviation is noise_multiplier * max_norm (the sensitivity of the sum).",
+            )
+        if abs(sd - np.sqrt(len(Z)) * want_sd) < 0.05 * np.sqrt(len(Z)) * want_sd:
+            expect(
+                False,
+                "one noise draw is added to the sum",
+                hint="Add ONE draw of N(0, (noise_multiplier * max_norm)^2) to the sum, not one per "
+                "client: the sum's sensitivity is max_norm however many clients there are.",
             )
         if abs(sd - z * S) < 0.05 * z * S:
             expect(

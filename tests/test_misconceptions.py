@@ -1,0 +1,40 @@
+"""INSTRUCTORS.md's table of mistakes the checks catch is the one tools/misconceptions.py makes
+from the wrong-answer suite (run ``python tools/misconceptions.py --write`` after changing it)."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _tool():
+    spec = importlib.util.spec_from_file_location(
+        "misconceptions", ROOT / "tools" / "misconceptions.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_instructors_table_is_up_to_date() -> None:
+    tool = _tool()
+    assert tool.current() is not None, "INSTRUCTORS.md lost the misconceptions markers"
+    assert tool.current() == tool.render(), (
+        "INSTRUCTORS.md is stale: run `python tools/misconceptions.py --write`"
+    )
+    assert tool.main(["--check"]) == 0
+
+
+def test_the_table_lists_every_wrong_answer_once() -> None:
+    from tests.wrong_answers import load_sets
+
+    rows = [
+        line
+        for line in _tool().render().splitlines()
+        if line.startswith("| ") and "|---" not in line
+    ]
+    rows = [r for r in rows if not r.startswith("| Q |")]
+    n_wrong = sum(len(v) for s in load_sets().values() for v in s.wrong.values())
+    assert len(rows) == n_wrong

@@ -1,0 +1,111 @@
+"""The wrong-answer suite: plausible wrong answers and unusual correct answers per question.
+
+One module per exercise set, ``exNN.py``, defines ``SET = AnswerSet(number, prelude, wrong,
+right)``: for every question of the set at least four :class:`Wrong` answers (each with the
+phrase its feedback must contain, so that the hint names *that* mistake) and two :class:`Right`
+answers written differently from ``solutions/``. Answers are Python source, executed after the
+set's ``prelude`` (the imports of the exercise notebook's setup cell), so they read like what a
+learner types and can be sent to a kernel as they are.
+
+``tests/test_wrong_answers.py`` runs them all and fails when a registered question has fewer than
+four wrong or two right answers; ``tools/misconceptions.py`` turns the suite into the table of
+mistakes in INSTRUCTORS.md. To cover a new set 08, add ``tests/wrong_answers/ex08.py``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import linecache
+import pkgutil
+import re
+import textwrap
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["AnswerSet", "Right", "Wrong", "build", "load_sets"]
+
+MIN_WRONG = 4
+MIN_RIGHT = 2
+
+
+@dataclass(frozen=True)
+class Wrong:
+    """A plausible wrong answer.
+
+    Attributes
+    ----------
+    mistake : str
+        What the learner did wrong, in a few words (a row of the misconceptions table).
+    phrase : str
+        A distinctive phrase the result's message or hint must contain (case-insensitive).
+    source : str
+        Python source defining the answer under the question's answer name.
+    status : str
+        The expected result status: ``"failed"`` (default) or ``"timeout"``.
+    timeout : float, optional
+        Time limit for the check (only for answers that never finish).
+    regression : str
+        Which reported defect this answer guards against (e.g. ``"#28"``), if any.
+    """
+
+    mistake: str
+    phrase: str
+    source: str
+    status: str = "failed"
+    timeout: float | None = None
+    regression: str = ""
+
+
+@dataclass(frozen=True)
+class Right:
+    """An unusual but correct answer (it must pass); ``regression`` as for :class:`Wrong`."""
+
+    how: str
+    source: str
+    regression: str = ""
+
+
+@dataclass(frozen=True)
+class AnswerSet:
+    """The suite of one exercise set."""
+
+    number: int
+    prelude: str
+    wrong: dict[str, list[Wrong]] = field(default_factory=dict)
+    right: dict[str, list[Right]] = field(default_factory=dict)
+
+
+def load_sets() -> dict[int, AnswerSet]:
+    """``{set number: AnswerSet}`` of every ``exNN.py`` module in this package."""
+    out: dict[int, AnswerSet] = {}
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        m = re.fullmatch(r"ex(\d+)", info.name)
+        if not m:
+            continue
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        answers: AnswerSet = module.SET
+        assert answers.number == int(m.group(1)), f"{info.name}: SET.number is {answers.number}"
+        out[answers.number] = answers
+    return out
+
+
+_counter = 0
+
+
+def build(answer_set: AnswerSet, name: str, source: str, label: str = "answer") -> Any:
+    """Execute ``prelude + source`` in a fresh namespace and return the object called ``name``.
+
+    The source is registered with :mod:`linecache` under a readable file name, so that the
+    learner's line shown by a failing check is the line of this source.
+    """
+    global _counter
+    _counter += 1
+    code = textwrap.dedent(answer_set.prelude).strip() + "\n\n" + textwrap.dedent(source).strip()
+    filename = f"<{label} {_counter}>"
+    lines = [line + "\n" for line in code.splitlines()]
+    linecache.cache[filename] = (len(code), None, lines, filename)
+    ns: dict[str, Any] = {"__name__": f"wrong_answers_{_counter}"}
+    exec(compile(code, filename, "exec"), ns)
+    if name not in ns:
+        raise AssertionError(f"{label}: the source does not define {name!r}")
+    return ns[name]

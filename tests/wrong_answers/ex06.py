@@ -1,0 +1,587 @@
+"""Wrong and unusual-but-correct answers of exercise set 06 (robustness)."""
+
+from tests.wrong_answers import AnswerSet, Right, Wrong
+
+PRELUDE = """
+import numpy as np
+import torch
+from scipy import stats
+
+
+def _input_grad(model, X, y):
+    x = X.clone().requires_grad_(True)
+    return torch.autograd.grad(torch.nn.functional.cross_entropy(model(x), y), x)[0]
+"""
+
+WRONG = {
+    "6.1": [
+        Wrong(
+            "steps down the loss (X - eps * sign)",
+            "step *up* the loss",
+            """
+            def fgsm_attack(model, X, y, eps):
+                return (X - eps * _input_grad(model, X, y).sign()).clamp(0, 1).detach()
+            """,
+        ),
+        Wrong(
+            "no clipping to [0, 1]",
+            "clamp(0, 1)",
+            """
+            def fgsm_attack(model, X, y, eps):
+                return (X + eps * _input_grad(model, X, y).sign()).detach()
+            """,
+        ),
+        Wrong(
+            "the raw gradient instead of its sign",
+            "use grad.sign()",
+            """
+            def fgsm_attack(model, X, y, eps):
+                return (X + eps * _input_grad(model, X, y)).clamp(0, 1).detach()
+            """,
+            regression="#28",
+        ),
+        Wrong(
+            "a normalised gradient instead of its sign",
+            "use grad.sign()",
+            """
+            def fgsm_attack(model, X, y, eps):
+                g = _input_grad(model, X, y)
+                return (X + eps * g / g.abs().amax(dim=1, keepdim=True)).clamp(0, 1).detach()
+            """,
+        ),
+        Wrong(
+            "not detached: the result still requires grad",
+            "detached from the graph",
+            """
+            def fgsm_attack(model, X, y, eps):
+                x = X.clone().requires_grad_(True)
+                loss = torch.nn.functional.cross_entropy(model(x), y)
+                (g,) = torch.autograd.grad(loss, x)
+                return (x + eps * g.sign()).clamp(0, 1)
+            """,
+            regression="#28",
+        ),
+        Wrong(
+            "the model's predictions as labels",
+            "not the model's own predictions",
+            """
+            def fgsm_attack(model, X, y, eps):
+                with torch.no_grad():
+                    guess = model(X).argmax(1)
+                return (X + eps * _input_grad(model, X, guess).sign()).clamp(0, 1).detach()
+            """,
+        ),
+        Wrong(
+            "returns the perturbation only",
+            "you returned the perturbation",
+            """
+            def fgsm_attack(model, X, y, eps):
+                return (eps * _input_grad(model, X, y).sign()).detach()
+            """,
+        ),
+        Wrong(
+            "returns a numpy array",
+            "expected a torch tensor, got numpy.ndarray",
+            """
+            def fgsm_attack(model, X, y, eps):
+                return (X + eps * _input_grad(model, X, y).sign()).clamp(0, 1).detach().numpy()
+            """,
+        ),
+        Wrong(
+            "makes the caller's X require grad",
+            "on a copy",
+            """
+            def fgsm_attack(model, X, y, eps):
+                X.requires_grad_(True)
+                loss = torch.nn.functional.cross_entropy(model(X), y)
+                (g,) = torch.autograd.grad(loss, X)
+                return (X + eps * g.sign()).clamp(0, 1).detach()
+            """,
+        ),
+        Wrong(
+            "loss.backward() on an X that does not require grad",
+            "raised AttributeError",
+            """
+            def fgsm_attack(model, X, y, eps):
+                loss = torch.nn.functional.cross_entropy(model(X), y)
+                loss.backward()
+                return (X + eps * X.grad.sign()).clamp(0, 1)
+            """,
+        ),
+    ],
+    "6.2": [
+        Wrong(
+            "clips each pixel for L2 too",
+            "changes the direction",
+            """
+            def project(X_adv, X, eps, norm):
+                return (X + (X_adv - X).clamp(-eps, eps)).clamp(0, 1)
+            """,
+        ),
+        Wrong(
+            "always rescales to length eps",
+            "only shrink delta",
+            """
+            def project(X_adv, X, eps, norm):
+                d = X_adv - X
+                if norm == "linf":
+                    return (X + d.clamp(-eps, eps)).clamp(0, 1)
+                return (X + d * eps / d.norm(dim=1, keepdim=True)).clamp(0, 1)
+            """,
+        ),
+        Wrong(
+            "one norm for the whole batch",
+            "not of the whole batch",
+            """
+            def project(X_adv, X, eps, norm):
+                d = X_adv - X
+                if norm == "linf":
+                    return (X + d.clamp(-eps, eps)).clamp(0, 1)
+                return (X + d * min(1.0, eps / float(d.norm()))).clamp(0, 1)
+            """,
+        ),
+        Wrong(
+            "the norm over dim=0",
+            "not over the batch (dim=0)",
+            """
+            def project(X_adv, X, eps, norm):
+                d = X_adv - X
+                if norm == "linf":
+                    return (X + d.clamp(-eps, eps)).clamp(0, 1)
+                return (X + d * torch.clamp(eps / d.norm(dim=0, keepdim=True), max=1.0)).clamp(0, 1)
+            """,
+            regression="#28",
+        ),
+        Wrong(
+            "no clipping to [0, 1]",
+            "clip to [0, 1]",
+            """
+            def project(X_adv, X, eps, norm):
+                d = X_adv - X
+                if norm == "linf":
+                    return X + d.clamp(-eps, eps)
+                return X + d * torch.clamp(eps / d.norm(dim=1, keepdim=True), max=1.0)
+            """,
+        ),
+        Wrong(
+            "returns delta instead of X + delta",
+            "not delta itself",
+            """
+            def project(X_adv, X, eps, norm):
+                d = X_adv - X
+                if norm == "linf":
+                    return d.clamp(-eps, eps)
+                return d * torch.clamp(eps / d.norm(dim=1, keepdim=True), max=1.0)
+            """,
+        ),
+        Wrong(
+            "ignores the norm argument (always L2)",
+            "use the `norm` argument",
+            """
+            def project(X_adv, X, eps, norm):
+                d = X_adv - X
+                return (X + d * torch.clamp(eps / d.norm(dim=1, keepdim=True), max=1.0)).clamp(0, 1)
+            """,
+        ),
+        Wrong(
+            "returns a numpy array",
+            "expected a torch tensor, got numpy.ndarray",
+            """
+            def project(X_adv, X, eps, norm):
+                d = (X_adv - X).numpy()
+                if norm == "linf":
+                    d = np.clip(d, -eps, eps)
+                else:
+                    d = d * np.minimum(1, eps / np.linalg.norm(d, axis=1, keepdims=True))
+                return np.clip(X.numpy() + d, 0, 1)
+            """,
+        ),
+    ],
+    "6.3": [
+        Wrong(
+            "the point estimate n_a / n",
+            "only an estimate",
+            """
+            def certified_radius(n_a, n, sigma, alpha):
+                p = n_a / n
+                return float(sigma * stats.norm.ppf(p)) if p > 0.5 else 0.0
+            """,
+        ),
+        Wrong(
+            "a two-sided interval (alpha / 2)",
+            "one-sided",
+            """
+            def certified_radius(n_a, n, sigma, alpha):
+                p = stats.beta.ppf(alpha / 2, n_a, n - n_a + 1) if n_a else 0.0
+                return float(sigma * stats.norm.ppf(p)) if p > 0.5 else 0.0
+            """,
+        ),
+        Wrong(
+            "sigma forgotten",
+            "multiply by sigma",
+            """
+            def certified_radius(n_a, n, sigma, alpha):
+                p = stats.beta.ppf(alpha, n_a, n - n_a + 1) if n_a else 0.0
+                return float(stats.norm.ppf(p)) if p > 0.5 else 0.0
+            """,
+        ),
+        Wrong(
+            "a negative radius instead of abstaining",
+            "a negative radius certifies nothing",
+            """
+            def certified_radius(n_a, n, sigma, alpha):
+                p = stats.beta.ppf(alpha, max(n_a, 1), n - n_a + 1)
+                return float(sigma * stats.norm.ppf(p))
+            """,
+        ),
+        Wrong(
+            "NaN for n_a = 0",
+            "is nan",
+            """
+            def certified_radius(n_a, n, sigma, alpha):
+                p = stats.beta.ppf(alpha, n_a, n - n_a + 1)
+                if p <= 0.5:
+                    return 0.0
+                return float(sigma * stats.norm.ppf(p))
+            """,
+            regression="#28",
+        ),
+        Wrong(
+            "the upper confidence bound",
+            "upper confidence bound",
+            """
+            def certified_radius(n_a, n, sigma, alpha):
+                p = stats.beta.ppf(1 - alpha, n_a + 1, n - n_a) if n_a < n else 1.0
+                return float(sigma * stats.norm.ppf(p)) if 0.5 < p < 1 else 0.0
+            """,
+        ),
+        Wrong(
+            "the normal approximation of the bound",
+            "not the normal approximation",
+            """
+            def certified_radius(n_a, n, sigma, alpha):
+                p_hat = n_a / n
+                p = p_hat - stats.norm.ppf(1 - alpha) * np.sqrt(p_hat * (1 - p_hat) / n)
+                return float(sigma * stats.norm.ppf(p)) if p > 0.5 else 0.0
+            """,
+        ),
+        Wrong(
+            "the normal CDF instead of its inverse",
+            "not stats.norm.cdf",
+            """
+            def certified_radius(n_a, n, sigma, alpha):
+                p = stats.beta.ppf(alpha, n_a, n - n_a + 1) if n_a else 0.0
+                return float(sigma * stats.norm.cdf(p)) if p > 0.5 else 0.0
+            """,
+        ),
+    ],
+    "6.4": [
+        Wrong(
+            "assumes probabilities (argmax of 1-d labels fails)",
+            "take argmax only when 2-d",
+            """
+            def agreement(victim_query, surrogate, X):
+                top = np.asarray(victim_query(X)).argmax(1)
+                with torch.no_grad():
+                    return float(np.mean(surrogate(torch.tensor(X)).argmax(1).numpy() == top))
+            """,
+        ),
+        Wrong(
+            "the number of matching inputs, not the fraction",
+            "divide the number of matching answers",
+            """
+            def agreement(victim_query, surrogate, X):
+                answers = np.asarray(victim_query(X))
+                top = answers.argmax(1) if answers.ndim == 2 else answers
+                with torch.no_grad():
+                    return int(np.sum(surrogate(torch.tensor(X)).argmax(1).numpy() == top))
+            """,
+        ),
+        Wrong(
+            "compares probability values with ==",
+            "probability values almost never match",
+            """
+            def agreement(victim_query, surrogate, X):
+                with torch.no_grad():
+                    mine = torch.softmax(surrogate(torch.tensor(X)), 1).numpy()
+                answers = np.asarray(victim_query(X))
+                if answers.ndim == 1:
+                    return float(np.mean(mine.argmax(1) == answers))
+                return float(np.mean(np.all(answers == mine, axis=1)))
+            """,
+        ),
+        Wrong(
+            "a percentage",
+            "not a percentage",
+            """
+            def agreement(victim_query, surrogate, X):
+                answers = np.asarray(victim_query(X))
+                top = answers.argmax(1) if answers.ndim == 2 else answers
+                with torch.no_grad():
+                    return 100 * float(np.mean(surrogate(torch.tensor(X)).argmax(1).numpy() == top))
+            """,
+        ),
+        Wrong(
+            "the disagreement",
+            "disagreement",
+            """
+            def agreement(victim_query, surrogate, X):
+                answers = np.asarray(victim_query(X))
+                top = answers.argmax(1) if answers.ndim == 2 else answers
+                with torch.no_grad():
+                    return float(np.mean(surrogate(torch.tensor(X)).argmax(1).numpy() != top))
+            """,
+        ),
+        Wrong(
+            "calls the surrogate on a numpy array",
+            "must be tensor",
+            """
+            def agreement(victim_query, surrogate, X):
+                answers = np.asarray(victim_query(X))
+                top = answers.argmax(1) if answers.ndim == 2 else answers
+                return float(np.mean(surrogate(X).argmax(1) == top))
+            """,
+        ),
+    ],
+    "6.5": [
+        Wrong(
+            "includes the target class",
+            "y != target",
+            """
+            def backdoor_success_rate(model, X, y, target, trigger):
+                with torch.no_grad():
+                    pred = model(torch.as_tensor(trigger(X))).argmax(1).numpy()
+                return float(np.mean(pred == target))
+            """,
+        ),
+        Wrong(
+            "forgets the trigger",
+            "stamp the trigger",
+            """
+            def backdoor_success_rate(model, X, y, target, trigger):
+                keep = y != target
+                with torch.no_grad():
+                    pred = model(torch.as_tensor(X[keep])).argmax(1).numpy()
+                return float(np.mean(pred == target))
+            """,
+        ),
+        Wrong(
+            "the count, not the fraction",
+            "return a fraction",
+            """
+            def backdoor_success_rate(model, X, y, target, trigger):
+                keep = y != target
+                with torch.no_grad():
+                    pred = model(torch.as_tensor(trigger(X[keep]))).argmax(1).numpy()
+                return int(np.sum(pred == target))
+            """,
+        ),
+        Wrong(
+            "filters by the clean prediction instead of the true class",
+            "by their true class",
+            """
+            def backdoor_success_rate(model, X, y, target, trigger):
+                with torch.no_grad():
+                    clean = model(torch.as_tensor(X)).argmax(1).numpy()
+                    keep = clean != target
+                    pred = model(torch.as_tensor(trigger(X[keep]))).argmax(1).numpy()
+                return float(np.mean(pred == target))
+            """,
+            regression="#28",
+        ),
+        Wrong(
+            "only the correctly classified clean examples",
+            "also those the model gets wrong",
+            """
+            def backdoor_success_rate(model, X, y, target, trigger):
+                with torch.no_grad():
+                    clean = model(torch.as_tensor(X)).argmax(1).numpy()
+                    keep = (y != target) & (clean == y)
+                    pred = model(torch.as_tensor(trigger(X[keep]))).argmax(1).numpy()
+                return float(np.mean(pred == target))
+            """,
+            regression="#28",
+        ),
+        Wrong(
+            "the fraction misclassified under the trigger",
+            "not every misclassification",
+            """
+            def backdoor_success_rate(model, X, y, target, trigger):
+                keep = y != target
+                with torch.no_grad():
+                    pred = model(torch.as_tensor(trigger(X[keep]))).argmax(1).numpy()
+                return float(np.mean(pred != y[keep]))
+            """,
+            regression="#28",
+        ),
+        Wrong(
+            "the fraction whose prediction changes under the trigger",
+            "not every prediction that changes",
+            """
+            def backdoor_success_rate(model, X, y, target, trigger):
+                keep = y != target
+                with torch.no_grad():
+                    before = model(torch.as_tensor(X[keep])).argmax(1).numpy()
+                    after = model(torch.as_tensor(trigger(X[keep]))).argmax(1).numpy()
+                return float(np.mean(before != after))
+            """,
+            regression="#28",
+        ),
+        Wrong(
+            "compares the triggered prediction with y",
+            "equal the true class y",
+            """
+            def backdoor_success_rate(model, X, y, target, trigger):
+                keep = y != target
+                with torch.no_grad():
+                    pred = model(torch.as_tensor(trigger(X[keep]))).argmax(1).numpy()
+                return float(np.mean(pred == y[keep]))
+            """,
+            regression="#28",
+        ),
+        Wrong(
+            "divides by all examples",
+            "not by all examples",
+            """
+            def backdoor_success_rate(model, X, y, target, trigger):
+                keep = y != target
+                with torch.no_grad():
+                    pred = model(torch.as_tensor(trigger(X[keep]))).argmax(1).numpy()
+                return float(np.sum(pred == target) / len(y))
+            """,
+        ),
+    ],
+}
+
+RIGHT = {
+    "6.1": [
+        Right(
+            "summed loss, numpy sign and clip",
+            """
+            def fgsm_attack(model, X, y, eps):
+                x = X.clone().requires_grad_(True)
+                torch.nn.functional.cross_entropy(model(x), y, reduction="sum").backward()
+                g = x.grad.numpy()
+                return torch.tensor(np.clip(X.numpy() + eps * np.sign(g), 0.0, 1.0))
+            """,
+        ),
+        Right(
+            "backward() on a copy, result built under no_grad",
+            """
+            def fgsm_attack(model, X, y, eps):
+                x = X.detach().clone()
+                x.requires_grad = True
+                loss = torch.nn.CrossEntropyLoss()(model(x), y)
+                model.zero_grad()
+                loss.backward()
+                with torch.no_grad():
+                    return torch.clamp(X + eps * torch.sign(x.grad), min=0.0, max=1.0)
+            """,
+        ),
+    ],
+    "6.2": [
+        Right(
+            "torch.where on the norms",
+            """
+            def project(X_adv, X, eps, norm):
+                delta = X_adv - X
+                if norm == "linf":
+                    delta = torch.maximum(torch.minimum(delta, torch.tensor(eps)), torch.tensor(-eps))
+                else:
+                    n = torch.sqrt((delta**2).sum(1, keepdim=True))
+                    delta = torch.where(n > eps, delta * eps / n, delta)
+                return torch.clip(X + delta, 0.0, 1.0)
+            """,
+        ),
+        Right(
+            "torch.renorm, after clipping X_adv to [0, 1] first",
+            """
+            def project(X_adv, X, eps, norm):
+                delta = X_adv.clamp(0, 1) - X
+                if norm == "linf":
+                    delta = delta.clamp(-eps, eps)
+                else:
+                    delta = torch.renorm(delta, p=2, dim=0, maxnorm=eps)
+                return (X + delta).clamp(0, 1)
+            """,
+            regression="#28",
+        ),
+    ],
+    "6.3": [
+        Right(
+            "the closed form alpha ** (1 / n) when all votes agree",
+            """
+            def certified_radius(n_a, n, sigma, alpha):
+                if n_a == 0:
+                    return 0.0
+                p = alpha ** (1 / n) if n_a == n else stats.beta(n_a, n - n_a + 1).ppf(alpha)
+                return max(0.0, sigma * stats.norm.ppf(p)) if p > 0.5 else 0.0
+            """,
+        ),
+        Right(
+            "scipy's binomtest exact interval at confidence 1 - 2 alpha",
+            """
+            def certified_radius(n_a, n, sigma, alpha):
+                if n_a == 0:
+                    return 0.0
+                ci = stats.binomtest(n_a, n).proportion_ci(confidence_level=1 - 2 * alpha,
+                                                           method="exact")
+                return sigma * stats.norm.ppf(ci.low) if ci.low > 0.5 else 0.0
+            """,
+        ),
+    ],
+    "6.4": [
+        Right(
+            "torch only",
+            """
+            def agreement(victim_query, surrogate, X):
+                answers = torch.as_tensor(np.asarray(victim_query(X)))
+                top = answers if answers.dim() == 1 else answers.argmax(dim=1)
+                return (surrogate(torch.tensor(X)).argmax(dim=1) == top).double().mean().item()
+            """,
+        ),
+        Right(
+            "a loop in batches of 64 with np.count_nonzero",
+            """
+            def agreement(victim_query, surrogate, X):
+                same = 0
+                for start in range(0, len(X), 64):
+                    chunk = X[start:start + 64]
+                    answers = np.asarray(victim_query(chunk))
+                    top = answers if answers.ndim == 1 else np.argmax(answers, axis=1)
+                    with torch.no_grad():
+                        mine = surrogate(torch.from_numpy(np.float32(chunk))).numpy().argmax(1)
+                    same += np.count_nonzero(mine == top)
+                return same / len(X)
+            """,
+        ),
+    ],
+    "6.5": [
+        Right(
+            "a loop over examples",
+            """
+            def backdoor_success_rate(model, X, y, target, trigger):
+                hits = total = 0
+                for x, label in zip(X, y):
+                    if label == target:
+                        continue
+                    total += 1
+                    logits = model(torch.tensor(trigger(x[None, :])))
+                    hits += int(logits.argmax(1).item() == target)
+                return hits / total
+            """,
+        ),
+        Right(
+            "stamp everything first, mask afterwards, torch only",
+            """
+            def backdoor_success_rate(model, X, y, target, trigger):
+                with torch.no_grad():
+                    pred = model(torch.as_tensor(trigger(X), dtype=torch.float32)).argmax(1)
+                mask = torch.as_tensor(y) != target
+                return (pred[mask] == target).float().mean().item()
+            """,
+        ),
+    ],
+}
+
+SET = AnswerSet(6, PRELUDE, WRONG, RIGHT)
