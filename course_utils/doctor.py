@@ -45,9 +45,6 @@ __all__ = [
     "check_torch",
     "check_crypto",
     "check_opendp",
-    "check_extra",
-    "check_dev_tools",
-    "check_checkout",
     "check_speed",
     "run_checks",
     "report",
@@ -395,15 +392,17 @@ def check_speed(
 def run_checks(*, speed: bool = True) -> list[Check]:
     """All checks, the dataset check with the network switched off."""
     rows = [check_python(), *check_packages()]
-    rows += [r for r in check_extra("lab") if r.name not in {x.name for x in rows}]
-    rows.append(check_checkout())
+    from . import doctor_install as install  # the install checks build on Check, defined here
+
+    rows += [r for r in install.check_extra("lab") if r.name not in {x.name for x in rows}]
+    rows.append(install.check_checkout())
     with no_network():
         rows.append(check_datasets())
     rows.append(check_lab_extensions())
     rows.append(check_torch())
     rows.append(check_crypto())
     rows.append(check_opendp())
-    rows.append(check_dev_tools())
+    rows.append(install.check_dev_tools())
     if speed:
         rows.append(check_speed())
     return rows
@@ -450,10 +449,18 @@ def main(argv: list[str] | None = None) -> int:
     return 0 if all(r.ok for r in rows) else 1
 
 
+_INSTALL_CHECKS = ("check_checkout", "check_dev_tools", "check_extra")
+
+
+def __getattr__(name: str) -> object:
+    """The install checks live in :mod:`course_utils.doctor_install` (they build on
+    :class:`Check`); ``doctor.check_extra`` and friends still work."""
+    if name in _INSTALL_CHECKS:
+        from . import doctor_install
+
+        return getattr(doctor_install, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 if __name__ == "__main__":
     sys.exit(main())
-
-
-# The install checks (the lab extra, developer tools, which checkout Python imports) live in their
-# own module; imported last because they build on Check and check_requirement above.
-from .doctor_install import check_checkout, check_dev_tools, check_extra  # noqa: E402

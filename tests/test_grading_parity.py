@@ -9,6 +9,7 @@ process and in one kernel per set.
 
 from __future__ import annotations
 
+import linecache
 import re
 import tempfile
 from pathlib import Path
@@ -106,7 +107,10 @@ def both(request):
     n = request.param
     source = _source(n)
     local: dict = {}
-    exec(compile(source, f"<solutions {n:02d}>", "exec"), local)  # noqa: S102 - our own solutions
+    filename = f"<solutions {n:02d}>"
+    # as IPython does for a cell: the source stays readable, so errors quote the learner's line
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    exec(compile(source, filename, "exec"), local)  # noqa: S102 - our own solutions
     here = {
         (q.qid, k): _summary(checks.run_check(q.qid, local[q.answer + k]))
         for q in checks.questions(n)
@@ -128,7 +132,7 @@ def both(request):
             for k in KINDS:
                 session.begin(q.qid)
                 there[(q.qid, k)] = _summary(
-                    checks.run_check(q.qid, AnswerProxy(session, q.answer + k))
+                    checks.run_check(q.qid, AnswerProxy(session, q.answer + k, label=q.answer))
                 )
                 session.release()
         session.stop()

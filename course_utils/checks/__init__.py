@@ -54,6 +54,7 @@ __all__ = [
     "TimeLimit",
     "as_answer",
     "check",
+    "describe_call",
     "expect",
     "expect_array",
     "expect_integer",
@@ -341,7 +342,7 @@ def expect(
 # running a check: the answer wrapper, return-value readers, results
 # ---------------------------------------------------------------------------------------------
 # (imported here, after AnswerError and expect exist: these modules use them)
-from ._answer import Deadline, TimeLimit, as_answer  # noqa: E402
+from ._answer import Deadline, TimeLimit, as_answer, describe_call  # noqa: E402
 from ._results import CheckResult, _display, _execution_count, _short  # noqa: E402
 from ._values import (  # noqa: E402
     expect_array,

@@ -231,7 +231,9 @@ class _Runner:
         session.begin(q.qid)
         info = self.described.get(q.answer)
         defined = isinstance(info, dict) and info.get("defined") is True
-        result = checks.run_check(q.qid, AnswerProxy(session, q.answer) if defined else None)
+        result = checks.run_check(
+            q.qid, AnswerProxy(session, q.answer, label=q.answer) if defined else None
+        )
         grade = QuestionGrade(
             q.qid,
             q.answer,

@@ -69,7 +69,7 @@ def _handle(handle: int) -> Any:
 # the learner's exceptions
 # =============================================================================================
 def _learner_line(tb: Any) -> str:
-    """``"line N: <source>"`` of the deepest frame of the learner's own code (a notebook cell or
+    """``"line N in f: <source>"`` of the deepest frame of the learner's own code (a notebook cell or
     a file outside Python, the venv and the course package)."""
     import linecache
 
@@ -87,11 +87,13 @@ def _learner_line(tb: Any) -> str:
         name = frame.f_code.co_filename
         if name.startswith("<frozen") or os.path.normcase(os.path.abspath(name)).startswith(skip):
             continue
-        found = (name, lineno)
+        found = (name, lineno, frame.f_code.co_name)
     if found is None:
         return ""
-    text = linecache.getline(*found).strip()
-    return cap(f"line {found[1]}: {text}", 300)
+    text = linecache.getline(found[0], found[1]).strip()
+    # the same words as course_utils.checks' in-notebook learner_line: "line N in f: <source>"
+    where = f"line {found[1]} in {found[2]}"
+    return cap(f"{where}: {text}" if text else where, 300)
 
 
 def _message(exc: BaseException) -> str:

@@ -26,7 +26,7 @@ import pickle
 import time
 from typing import Any
 
-from ..checks import AnswerError
+from ..checks import AnswerError, describe_call
 from . import protocol
 from .inplace import apply_changes
 from .kernel import AnswerChannel
@@ -171,7 +171,15 @@ class AnswerSession:
     def _make_function(self, handle: int, name: str) -> RemoteFunction:
         return RemoteFunction(self, handle, name)
 
-    def call(self, target: tuple[str, Any], args: tuple, kwargs: dict, name: str) -> Any:
+    def call(
+        self,
+        target: tuple[str, Any],
+        args: tuple,
+        kwargs: dict,
+        name: str,
+        *,
+        label: str | None = None,
+    ) -> Any:
         if self.dead:
             raise answer_error("raised", "KernelDied", _DIED.format(name=name))
         if self.timed_out or self.spent >= self.check_timeout:
@@ -222,6 +230,8 @@ class AnswerSession:
             if kind == "bad_return":
                 message = f"`{name}` {message}"
             error = answer_error(kind, err["type"], message, err["line"] or None)
+            if kind == "raised":  # how the check called it, as the in-notebook check shows it
+                error.call = describe_call(label or name, args, kwargs)
             _raise_where(error, err["func"], err["lineno"])
         return reply["value"]
 
@@ -239,13 +249,16 @@ class AnswerProxy:
     #: (see ``course_utils.checks.is_guarded``).
     __answer_guarded__ = True
 
-    def __init__(self, session: AnswerSession, name: str) -> None:
+    def __init__(self, session: AnswerSession, name: str, *, label: str | None = None) -> None:
         self._session = session
         self.__name__ = name
         self.__qualname__ = name
+        self._label = name if label is None else label  # the name the task uses, in messages
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self._session.call(("answer", self.__name__), args, kwargs, self.__name__)
+        return self._session.call(
+            ("answer", self.__name__), args, kwargs, self.__name__, label=self._label
+        )
 
     def __reduce__(self) -> tuple:
         from . import kernel_side
