@@ -144,7 +144,9 @@ class ClassBook(Gradebook):
         keep_old = (
             self.run.roster is None and old.get("name") and old.get("student") != ident.student
         )
-        if not keep_old:  # without a roster, a row a roster once named keeps its student
+        if keep_old:  # without a roster, a row a roster once named keeps its student
+            row.update(student=old["student"], name=old["name"])
+        else:
             row.update(student=ident.student, name=ident.name or old.get("name", ""))
         late = self.run.late_for(ident, row.get("set_number"), row["student"])
         if late is not None:
