@@ -22,6 +22,7 @@ from course_utils.grading.similarity import (
     normalised_tokens,
     similarity,
 )
+from course_utils.grading.similarity_report import widely_shared
 from course_utils.toys import salary
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -169,3 +170,16 @@ def test_the_report_is_for_the_instructor_and_safe_to_open(klass, tmp_path, caps
     assert ("course_style.ipynb", "other_style.ipynb") not in flagged
     with pytest.raises(SystemExit):
         main(["similar", str(klass), "--threshold", "2"])
+
+
+def test_one_solution_passed_around_a_class_is_still_listed(klass) -> None:
+    """Code in more than --max-share notebooks is not compared pair by pair (it is what
+    everybody writes, in a big class), but a notebook made mostly of it is listed."""
+    subs, base, _ = load_submissions([klass])
+    pairs, _, _ = compare(subs, base=base, max_share=3)  # OTHER_STYLE's code is in 5 notebooks
+    many = {s.key for s in widely_shared(subs)}
+    assert {"other_style.ipynb", "sub/twin.ipynb", "renamed_copy.ipynb"} <= many
+    assert "course_style.ipynb" not in many
+    assert not any(
+        p.flagged and {p.a, p.b} == {"other_style.ipynb", "renamed_copy.ipynb"} for p in pairs
+    )

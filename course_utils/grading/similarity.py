@@ -18,7 +18,9 @@ learner starts from) are removed, and so are - between learners - fingerprints f
 
 **Scores.** A pair's similarity is its shared fingerprints over the smaller submission's count
 (a copy inside a longer notebook still scores 1.0); a pair is flagged at ``--threshold`` with at
-least ``--min-match`` shared fingerprints. Each answer is also compared with the course's own
+least ``--min-match`` shared fingerprints. Code left out as too common is not forgotten: a
+notebook whose code is mostly (80 % and more) such code is listed - one solution passed around a
+whole class would otherwise hide itself. Each answer is also compared with the course's own
 implementation of its question (the ``reference=`` of the question in :mod:`course_utils.checks`,
 read with :func:`inspect.getsource`): the share of the implementation's fingerprints found in the
 notebook. Identical files (same SHA-256) and code worth a look (``exec``, ``eval``,
@@ -219,6 +221,7 @@ class Submission:
     units: list[Unit] = field(default_factory=list)
     constructs: list[str] = field(default_factory=list)
     problem: str = ""
+    common_share: float = 0.0  # of its fingerprints, the share found in too many notebooks
 
     def prints(self) -> set[int]:
         return {h for u in self.units for h in u.prints}
@@ -388,6 +391,9 @@ def compare(
         counts = Counter(h for s in group for h in s.prints())
         common = {h for h, n in counts.items() if n > limit}
         prints = {s.key: s.prints() - common for s in group}
+        for s in group:
+            mine = s.prints()
+            s.common_share = round(len(mine & common) / len(mine), 3) if mine else 0.0
         owners: dict[int, list[str]] = {}
         for s in group:
             for h in prints[s.key]:

@@ -28,7 +28,7 @@ from .similarity import (
     reference_units,
 )
 
-__all__ = ["csv_report", "html_report", "identical_groups", "main"]
+__all__ = ["csv_report", "html_report", "identical_groups", "main", "widely_shared"]
 
 _CSS = """
 body{font-family:system-ui,sans-serif;margin:1.5em;max-width:80em;color:#222}
@@ -45,6 +45,11 @@ def identical_groups(subs: list[Submission]) -> list[list[str]]:
     for s in subs:
         by_hash[s.sha256].append(s.key)
     return sorted(sorted(keys) for keys in by_hash.values() if len(keys) > 1)
+
+
+def widely_shared(subs: list[Submission], at_least: float = 0.8) -> list[Submission]:
+    """Notebooks whose code is mostly code found in too many notebooks to compare by pairs."""
+    return [s for s in subs if s.common_share >= at_least and len(s.prints()) >= 10]
 
 
 def _pct(x: float) -> str:
@@ -132,6 +137,19 @@ def html_report(
         if groups
         else "<p>none</p>"
     )
+    many = widely_shared(subs)
+    parts.append("<h2>Code found in many notebooks</h2>")
+    parts.append(
+        "<ul>"
+        + "".join(
+            f"<li>{e(s.key)}: {_pct(s.common_share)} of its code is also in more than "
+            "--max-share other notebooks (one solution passed around?)</li>"
+            for s in many
+        )
+        + "</ul>"
+        if many
+        else "<p>none</p>"
+    )
     looks = [(s.key, c) for s in subs for c in s.constructs]
     parts.append("<h2>Code worth a look</h2>")
     parts.append(
@@ -196,6 +214,10 @@ def csv_report(subs: list[Submission], pairs: list[Pair], refs: list[RefMatch]) 
             w.writerow(
                 ["identical", sets.get(g[0]), g[0], other, 1.0, "", "", "", "yes", "same sha256"]
             )
+    for s in widely_shared(subs):
+        w.writerow(
+            ["widely-shared", s.set_number, s.key, "", s.common_share, "", "", "", "yes", ""]
+        )
     for s in subs:
         for c in s.constructs:
             w.writerow(["construct", s.set_number, s.key, "", "", "", "", "", "", c])
@@ -259,16 +281,21 @@ def main(argv: list[str] | None = None) -> int:
     flagged = [x for x in pairs if x.flagged]
     close = [r for r in refs if r.flagged]
     groups = identical_groups(subs)
+    many = widely_shared(subs)
     print(
         f"compared {len(subs)} notebooks: {len(flagged)} pair(s) flagged, {len(close)} answer(s) "
         f"close to the course's implementation, {len(groups)} group(s) of identical files"
     )
-    for x in flagged:
+    for x in flagged[:20]:
         print(f"  {x.similarity:.0%}  {x.a}  {x.b}  ({x.matched} shared)")
+    if len(flagged) > 20:
+        print(f"  ... and {len(flagged) - 20} more flagged pairs (the reports list them all)")
     for r in close:
         print(f"  {r.share:.0%} of {r.reference} in {r.key} (question {r.qid})")
     for g in groups:
         print(f"  identical: {', '.join(g)}")
+    for s in many:
+        print(f"  {s.common_share:.0%} of {s.key} is code found in too many notebooks to pair")
     for n in notes:
         print(f"note: {n}", file=sys.stderr)
     for f in (a.html, a.csv):
