@@ -433,3 +433,18 @@ def test_a_planted_answer_key_stops_the_release(tmp_path) -> None:
         release.build(tmp_path / "other", src)
     with pytest.raises(ValueError, match="inside the course folder"):
         release.build(src / "release", src)
+
+
+def test_canvas_ids_come_from_download_names_when_the_roster_has_none(tmp_path, roster) -> None:
+    gradebook = _class_book(tmp_path, roster)
+    plain = tmp_path / "plain.csv"
+    plain.write_text("id,name,email\nS1,Ada Lovelace,ada@uni.edu\nS2,Alan Turing,alan@uni.edu\n")
+    out = tmp_path / "canvas.csv"
+    assert (
+        lms.main([str(gradebook), "--roster", str(plain), "--canvas", str(out), "--set", "1"]) == 0
+    )
+    rows = list(csv.reader(out.open()))
+    assert [r[:3] for r in rows[2:]] == [
+        ["Lovelace, Ada", "101", "S1"],
+        ["Turing, Alan", "102", "S2"],
+    ]

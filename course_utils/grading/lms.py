@@ -10,8 +10,8 @@ picks it when the gradebook holds several.
 * **Canvas** (Grades > Import): the layout of Canvas's own gradebook export - the header
   ``Student, ID, SIS User ID, SIS Login ID, Section, <assignment>``, then a ``Points Possible``
   line, then one line per student. Canvas finds the student by ``ID`` (its user id: the roster's
-  ``canvas_id``, or a Canvas gradebook export used as the roster), ``SIS User ID`` or ``SIS Login
-  ID``. Name the column ``Exercise set 01 (12345)`` with the assignment's Canvas id to fill an
+  ``canvas_id``, a Canvas gradebook export used as the roster, or the id in Canvas's download
+  names), ``SIS User ID`` or ``SIS Login ID``. Name the column ``Exercise set 01 (12345)`` with the assignment's Canvas id to fill an
   existing assignment; a name without an id makes Canvas create a new one.
 * **Moodle** (Grades > Import > CSV file): a header ``First name, Last name, ID number, Email
   address, <assignment>`` and one line per student. On import choose "Map from" ``Email address``
@@ -52,8 +52,9 @@ def _csv(rows: list[list[Any]]) -> str:
 
 def scores(
     book: Gradebook, roster: Roster, set_number: int | None = None, *, ids: str = "auto"
-) -> tuple[int, float, dict[str, float], list[str]]:
-    """``(set, points possible, {student id: score}, notes)`` of one set of ``book``.
+) -> tuple[int, float, dict[str, float], list[str], dict[str, str]]:
+    """``(set, points possible, {student id: score}, notes, {student id: Canvas id})`` of one set
+    of ``book`` (Canvas ids read from Canvas download names, for rosters without them).
 
     A row counts for the roster student its ``student`` names, else the one its file name matches
     (:mod:`.identity`). With two rows for one student the higher score counts (and a note says
@@ -76,6 +77,7 @@ def scores(
     matched = {i.key: i for i in match(identify(keys, ids), roster)}
     notes: list[str] = []
     got: dict[str, list[tuple[float, str]]] = defaultdict(list)
+    canvas_ids: dict[str, str] = {}
     maxes = set()
     for key in keys:
         row = book.finished(key)
@@ -88,6 +90,8 @@ def scores(
                 continue
             student = ident.student
         got[student].append((float(row["score"]), key))
+        if matched[key].canvas_id:
+            canvas_ids[student] = matched[key].canvas_id
     for student, found in got.items():
         if len(found) > 1:
             best = max(found)
@@ -96,7 +100,7 @@ def scores(
     if len(maxes) > 1:
         notes.append(f"rows of set {set_number:02d} have different maxima {sorted(maxes)}")
     best_scores = {s: max(found)[0] for s, found in got.items()}
-    return set_number, max(maxes), best_scores, notes
+    return set_number, max(maxes), best_scores, notes, canvas_ids
 
 
 def _column(assignment: str | None, set_number: int) -> str:
@@ -128,8 +132,10 @@ def canvas_csv(
     points: float,
     assignment: str | None = None,
     missing: str = "skip",
+    canvas_ids: dict[str, str] | None = None,
 ) -> str:
-    """The Canvas gradebook import file (see the module docstring).
+    """The Canvas gradebook import file (see the module docstring); ``canvas_ids`` fill the
+    ``ID`` of students whose roster entry has none.
 
     Examples
     --------
@@ -144,7 +150,8 @@ def canvas_csv(
         ["    Points Possible", "", "", "", "", format_points(points)],
     ]
     for s, score in _chosen(roster, got, missing):
-        ids = (s.canvas_id, s.sis_user_id, s.sis_login_id, s.section)
+        cid = s.canvas_id or (canvas_ids or {}).get(s.id, "")
+        ids = (cid, s.sis_user_id, s.sis_login_id, s.section)
         rows.append([_canvas_name(s), *ids, format_points(score)])
     return _csv(rows)
 
@@ -208,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
         book = Gradebook(**{kind: path}, late_policy=a.late_policy)
         book.load()
         roster = Roster.read(a.roster)
-        set_number, points, got, notes = scores(book, roster, a.set_number, ids=a.ids)
+        set_number, points, got, notes, canvas_ids = scores(book, roster, a.set_number, ids=a.ids)
     except ValueError as exc:
         p.error(str(exc))
     if a.canvas:
@@ -220,11 +227,13 @@ def main(argv: list[str] | None = None) -> int:
             points=points,
             assignment=a.assignment,
             missing=a.missing,
+            canvas_ids=canvas_ids,
         )
         blind = [
             s.id
             for s in roster
-            if s.id in got and not (s.canvas_id or s.sis_user_id or s.sis_login_id)
+            if s.id in got
+            and not (s.canvas_id or canvas_ids.get(s.id) or s.sis_user_id or s.sis_login_id)
         ]
         if blind:
             notes.append(
