@@ -44,8 +44,8 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     """The class options of ``course-grade`` (one argument group)."""
     g = parser.add_argument_group(
         "a class",
-        "who each notebook belongs to and late work (INSTRUCTORS.md, 'Running a class'); "
-        "an 'override' column you fill in by hand is never touched by a regrade",
+        "who each notebook belongs to, and late work (INSTRUCTORS.md, 'Running a class').\n"
+        "An 'override' column you fill in by hand is never touched by a regrade.",
     )
     g.add_argument("--roster", metavar="CSV", help="id,name,email (or a Canvas/Moodle export)")
     g.add_argument(

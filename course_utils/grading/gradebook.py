@@ -259,9 +259,7 @@ class Gradebook:
         """Row ``key`` with its ``late_policy`` settled and ``penalty`` and ``score`` computed
         (both ``""`` when its ``late`` or ``override`` cell cannot be read: :meth:`problems`)."""
         row = self.rows[key]
-        if self.late_policy is not None:
-            row["late_policy"] = self.late_policy
-        row.setdefault("late_policy", "flag")
+        row["late_policy"] = self.late_policy or row.get("late_policy") or "flag"
         try:
             penalty, score = final_score(
                 total=_num(row.get("total"), 0),

@@ -195,10 +195,17 @@ def _parser() -> argparse.ArgumentParser:
     out = p.add_mutually_exclusive_group(required=True)
     out.add_argument("--canvas", metavar="FILE", help="write Canvas's gradebook import CSV")
     out.add_argument("--moodle", metavar="FILE", help="write Moodle's grade import CSV")
-    p.add_argument("--set", dest="set_number", type=int, default=None, help="the exercise set")
+    p.add_argument(
+        "--set", dest="set_number", type=int, default=None, metavar="N", help="the exercise set"
+    )
     p.add_argument("--assignment", default=None, help="column name (default 'Exercise set NN')")
-    p.add_argument("--missing", choices=("skip", "zero"), default="skip")
-    p.add_argument("--late-policy", default=None, help="apply this policy to every row")
+    p.add_argument(
+        "--missing",
+        choices=("skip", "zero"),
+        default="skip",
+        help="students with no submission: left out (default) or 0",
+    )
+    p.add_argument("--late-policy", metavar="POLICY", help="apply this policy to every row")
     p.add_argument("--ids", choices=MODES, default="auto", help="as for grading")
     return p
 
