@@ -74,6 +74,8 @@ __all__ = [
 
 #: Tokens per hashed run (k-gram) and hashes per winnowing window.
 K, W = 6, 4
+#: Characters of a cell compared (a longer cell is cut, and listed).
+MAX_CELL_CHARS = 100_000
 _BUILTINS = frozenset(dir(builtins))
 _SKIP = (tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT, tokenize.ENDMARKER)
 _FALLBACK = re.compile(
@@ -266,7 +268,7 @@ def _defined(tree: ast.AST | None, src: str) -> set[str]:
 def _parse(src: str) -> ast.AST | None:
     try:
         return ast.parse(_blank_magics(src))
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
 
 
@@ -334,8 +336,14 @@ def load_submissions(
                 templates[s].add(_norm_cell(src))
         qs = checks.questions(s) if s is not None else []
         answers = {q.answer: q.qid for q in qs}
-        sub.constructs += static_flags(code_cells(nb), qs)
-        for index, src in code_cells(nb):
+        cells = [(i, src[:MAX_CELL_CHARS]) for i, src in code_cells(nb)]
+        sub.constructs += [f"cell {i + 1} is {len(src):,} characters long: compared in part"
+                           for i, src in code_cells(nb) if len(src) > MAX_CELL_CHARS]  # fmt: skip
+        try:
+            sub.constructs += static_flags(cells, qs)
+        except RecursionError:
+            sub.constructs.append("code nested too deeply to read")
+        for index, src in cells:
             if only_self_checks(src) or _norm_cell(src) in templates.get(s, set()):
                 continue
             tree = _parse(src)

@@ -39,6 +39,10 @@ pre{margin:0;font-size:12px;line-height:1.35;white-space:pre-wrap}.m{background:
 """
 
 
+#: Pairs shown side by side at most (the table lists every flagged pair).
+MAX_DETAILS = 200
+
+
 def identical_groups(subs: list[Submission]) -> list[list[str]]:
     """Row keys of files with the same SHA-256, in groups of two or more."""
     by_hash: dict[str, list[str]] = defaultdict(list)
@@ -159,7 +163,9 @@ def html_report(
     )
     if notes:
         parts.append("<h2>Notes</h2><ul>" + "".join(f"<li>{e(x)}</li>" for x in notes) + "</ul>")
-    for n, p in enumerate(shown, start=1):
+    if len(shown) > MAX_DETAILS:
+        parts.append(f"<p>Side by side below: the first {MAX_DETAILS} pairs of the table.</p>")
+    for n, p in enumerate(shown[:MAX_DETAILS], start=1):
         a, b = by_key[p.a], by_key[p.b]
         parts.append(
             f"<h2 id='pair-{n}'>{n}. {e(p.a)} and {e(p.b)}: {_pct(p.similarity)}</h2>"
