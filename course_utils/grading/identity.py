@@ -141,7 +141,8 @@ def match(identities: list[Identity], roster: Roster) -> list[Identity]:
 def infer_root(files: list[str], keys: list[str]) -> str | None:
     """The folder under which ``files`` (absolute paths) have the row keys ``keys`` of an
     existing gradebook, so that regrading ``submissions/ada/01_x.ipynb`` alone updates the row
-    ``ada/01_x.ipynb`` instead of adding a row ``01_x.ipynb``; ``None`` when no key fits.
+    ``ada/01_x.ipynb`` instead of adding a row ``01_x.ipynb``; ``None`` unless one folder fits
+    every file.
 
     Examples
     --------
@@ -149,14 +150,12 @@ def infer_root(files: list[str], keys: list[str]) -> str | None:
     '/c/subs'
     >>> infer_root(["/c/new/z.ipynb"], ["ada/01_x.ipynb"]) is None
     True
+    >>> infer_root(["/c/s/ada/01_x.ipynb", "/c/s/bob/01_x.ipynb"], ["01_x.ipynb"]) is None
+    True
     """
-    roots: Counter[str] = Counter()
+    fitting: list[set[str]] = []
     for f in files:
         name = escape_name(str(f)).replace(os.sep, "/")
-        fits = [k for k in keys if name.endswith("/" + k)]
-        if fits:
-            longest = max(fits, key=len)
-            roots[name[: -len(longest) - 1] or "/"] += 1
-    if not roots:
-        return None
-    return roots.most_common(1)[0][0]
+        fitting.append({name[: -len(k) - 1] or "/" for k in keys if name.endswith("/" + k)})
+    common = set.intersection(*fitting) if fitting else set()
+    return min(common, key=len) if common else None
