@@ -108,8 +108,8 @@ def _column(assignment: str | None, set_number: int) -> str:
 
 
 def _canvas_name(s: Student) -> str:
-    if s.canvas_name:
-        return s.canvas_name
+    if s.canvas_name or "," in s.name:  # already "Last, First"
+        return s.canvas_name or s.name
     first, last = s.given_family
     return f"{last}, {first}" if first and last else s.name or s.id
 
