@@ -448,3 +448,19 @@ def test_canvas_ids_come_from_download_names_when_the_roster_has_none(tmp_path, 
         ["Lovelace, Ada", "101", "S1"],
         ["Turing, Alan", "102", "S2"],
     ]
+
+
+def test_bad_class_options_are_usage_errors(tmp_path) -> None:
+    from course_utils.grading import main
+
+    (tmp_path / "a.ipynb").write_text("{}")
+    for extra in (
+        ["--late-policy", "lots"],
+        ["--roster", str(tmp_path / "nope.csv")],
+        ["--due", "next friday"],
+        ["--late", str(tmp_path / "nope.csv")],
+        ["--ids", "blackboard"],
+    ):
+        with pytest.raises(SystemExit) as info:
+            main([str(tmp_path), *extra])
+        assert info.value.code == 2, extra
