@@ -11,7 +11,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 # where this index cannot be reached pip warns and takes the wheel from PyPI or a local mirror.
 TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
 
-.PHONY: lab lab-settings test check lint bench exercises grade footers site doctor clean install install-dev
+.PHONY: lab lab-settings test check lint bench exercises grade footers site doctor clean install install-dev student-release
 
 # Re-install only when the dependency files change. pip shows its progress (no --quiet): the
 # first install downloads a few hundred MB. tools/check_python.py stops an unsupported Python
@@ -91,6 +91,13 @@ footers: $(LAB_STAMP)
 SUBMISSIONS ?= submissions
 grade: $(LAB_STAMP)
 	$(VENV)/bin/course-grade $(SUBMISSIONS) --csv grades.csv
+
+# The students' repository: the course without solutions/, tests/ and the instructor material,
+# scanned for answer keys before anything is written (INSTRUCTORS.md, "Two repositories"):
+#   make student-release DIR=../prml-students
+student-release:
+	@test -n "$(DIR)" || { echo "usage: make student-release DIR=path/to/the/students/repository"; exit 2; }
+	$(if $(wildcard $(PY)),$(PY),$(PYTHON)) -m course_utils.grading.release "$(DIR)"
 
 clean:
 	rm -rf $(VENV) site .pytest_cache benchmarks/results.json

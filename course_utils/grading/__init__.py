@@ -17,11 +17,21 @@
   per-question result; nothing stops the batch (:mod:`.batch`), and the gradebook
   (:mod:`.gradebook`) keeps every row, also after Ctrl-C.
 
+* **Run a class**: ``--roster``, ``--ids``, ``--late-policy``, ``--late``, ``--due`` when grading
+  (:mod:`.classroom`, :mod:`.roster`, :mod:`.identity`, :mod:`.late`); then::
+
+      course-grade export GRADEBOOK --roster CSV (--canvas F | --moodle F)   # .lms
+      course-grade similar FOLDER [--html F] [--csv F]                       # .similarity
+      python -m course_utils.grading.release DIR   # make student-release    # .release
+
 The modules: ``generator`` (the exercise generator), ``submission`` (reading a notebook, its set,
 static integrity flags), ``sandbox`` (bubblewrap and limits), ``kernel`` (a kernel and its answer
 socket, seen from the grader), ``kernel_side`` (what runs inside the kernel), ``protocol`` (the
 safe wire format), ``proxy`` (the learner's answer as the checks see it), ``grade`` (one
-submission), ``batch`` (a class), ``gradebook``, ``results``, ``files``, ``cli``.
+submission), ``batch`` (a class), ``gradebook``, ``results``, ``files``, ``cli``; for a real
+class ``roster``, ``identity`` (whose notebook), ``late``, ``classroom`` (the class options and
+report), ``lms`` (Canvas and Moodle files), ``similarity`` and ``similarity_report``, ``release``
+(the students' repository).
 """
 
 from __future__ import annotations

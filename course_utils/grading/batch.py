@@ -33,10 +33,13 @@ from .submission import MAX_NOTEBOOK_BYTES
 __all__ = ["collect", "grade_paths"]
 
 
-def collect(paths: list[str | Path]) -> tuple[list[tuple[str, Path]], list[str]]:
+def collect(
+    paths: list[str | Path], root: str | Path | None = None
+) -> tuple[list[tuple[str, Path]], list[str]]:
     """``([(row key, file)], problems)``: the ``.ipynb`` files of ``paths`` (folders searched
-    recursively, ``.ipynb_checkpoints`` skipped), keyed by their path relative to the folder
-    that holds them all (escaped when not UTF-8)."""
+    recursively, ``.ipynb_checkpoints`` skipped), keyed by their path relative to ``root``
+    (default: the folder that holds them all), escaped when not UTF-8. A file outside ``root``
+    is a problem, not a row."""
     files: list[Path] = []
     bases: list[str] = []
     problems: list[str] = []
@@ -58,7 +61,11 @@ def collect(paths: list[str | Path]) -> tuple[list[tuple[str, Path]], list[str]]
     files = list(dict.fromkeys(files))
     if not files:
         return [], problems
-    base = os.path.commonpath(bases)
+    base = os.path.abspath(root) if root is not None else os.path.commonpath(bases)
+    if root is not None:
+        outside = [f for f in files if os.path.commonpath([base, str(f)]) != base]
+        problems += [f"{escape_name(str(f))}: not inside the root folder {base}" for f in outside]
+        files = [f for f in files if f not in outside]
     keyed = {escape_name(Path(os.path.relpath(f, base)).as_posix()): f for f in files}
     return sorted(keyed.items()), problems
 
@@ -114,6 +121,8 @@ def grade_paths(
     memory: int | None = DEFAULT_MEMORY,
     resume: bool = False,
     warn: Callable[[str], None] | None = None,
+    root: str | Path | None = None,
+    book: Gradebook | None = None,
 ) -> list[SubmissionGrade]:
     """Grade files and folders of notebooks, ``jobs`` kernels at a time.
 
@@ -125,6 +134,11 @@ def grade_paths(
     folders. ``echo(grade)`` is called as each finishes, ``warn(text)`` for notes (default:
     stderr). Returns the grades of this run, sorted by row key.
 
+    ``root`` is the folder row keys are relative to (default: the one holding every file);
+    ``book`` a :class:`.gradebook.Gradebook` to use instead of one made from ``csv_path`` and
+    ``json_path`` (e.g. :class:`.classroom.ClassBook`, which adds names, late days and the late
+    policy).
+
     ``any_set`` is accepted for compatibility (every notebook is graded as its own set anyway).
     On ``KeyboardInterrupt`` the kernels are killed, the gradebook is written, and the
     interrupt is raised again.
@@ -135,10 +149,11 @@ def grade_paths(
     used, note = resolve_sandbox(sandbox)
     if note:
         say(f"course-grade: {note}")
-    items, problems = collect(paths)
+    items, problems = collect(paths, root)
     if not items:
         raise ValueError("; ".join(problems) or "no notebooks to grade")
-    book = Gradebook(csv_path=csv_path, json_path=json_path) if (csv_path or json_path) else None
+    if book is None and (csv_path or json_path):
+        book = Gradebook(csv_path=csv_path, json_path=json_path)
     if book is not None:
         book.load()
     version = checks_version()

@@ -4,6 +4,8 @@
                  [--csv F] [--json F] [--feedback DIR] [--sandbox auto|bwrap|none]
                  [--memory 2GiB] [--resume] [-q]
     course-grade generate SRC DST [--check]
+    course-grade export GRADEBOOK --roster CSV (--canvas F | --moodle F) [...]   (see .lms)
+    course-grade similar FOLDER [--html F] [--csv F] [...]                     (see .similarity)
 
 Exit status: 0 when grading ran (whatever the scores), 2 for usage errors, 130 after Ctrl-C.
 """
@@ -15,6 +17,7 @@ import signal
 import sys
 from collections import defaultdict
 
+from . import classroom
 from .batch import collect, grade_paths
 from .generator import generate
 from .results import SubmissionGrade
@@ -101,6 +104,7 @@ def _parser() -> argparse.ArgumentParser:
         help="skip notebooks already graded from the same file by the same checks",
     )
     p.add_argument("-q", "--quiet", action="store_true", help="print only the summary")
+    classroom.add_options(p)
     return p
 
 
@@ -164,6 +168,10 @@ def main(argv: list[str] | None = None) -> int:
             pass
     if argv and argv[0] == "generate":
         return _generate_main(argv[1:])
+    if argv and argv[0] in ("export", "similar"):
+        from . import lms, similarity
+
+        return (lms if argv[0] == "export" else similarity).main(argv[1:])
     p = _parser()
     a = p.parse_args(argv)
     if a.any_set and a.set_number is not None:
@@ -174,7 +182,9 @@ def main(argv: list[str] | None = None) -> int:
         memory = parse_memory(a.memory)
     except ValueError as exc:
         p.error(str(exc))
-    files, problems = collect(a.paths)
+    klass = classroom.ClassRun.from_args(a, p.error)
+    files, problems = collect(a.paths, klass.root)
+    klass.identify(files)
     for prob in problems:
         print(f"warning: {prob}", file=sys.stderr)
     if not files:
@@ -205,6 +215,8 @@ def main(argv: list[str] | None = None) -> int:
             sandbox=a.sandbox,
             memory=memory,
             resume=a.resume,
+            root=klass.root,
+            book=klass.book(csv_path=a.csv, json_path=a.json),
         )
     except ValueError as exc:
         p.error(str(exc))
@@ -219,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
-    for line in summary(grades):
+    for line in summary(grades) + klass.report(grades, klass.last_book):
         print(line)
     books = ", ".join(x for x in (a.csv, a.json) if x)
     sandboxes = ", ".join(sorted({g.sandbox for g in grades if g.sandbox})) or "-"

@@ -116,7 +116,10 @@ class SubmissionGrade:
 
     def feedback(self) -> str:
         """The learner's report: score, then each question exactly as the notebook's ``check()``
-        shows it (case, expected, got, hint), then problems and flags."""
+        shows it (case, expected, got, hint), then the problems met while running it.
+
+        Integrity flags are **not** in it: they are for the instructor to review first (the
+        gradebook's ``flags`` column, ``course-grade similar``), never sent to a learner."""
         set_txt = f"{self.set_number:02d}" if self.set_number is not None else "?"
         lines = [f"Exercise set {set_txt}: {self.total}/{self.max_total} points", ""]
         for q in self.questions:
@@ -124,9 +127,6 @@ class SubmissionGrade:
         if self.errors:
             lines += ["", "Problems while running your notebook:"]
             lines += [f"  - {e}" for e in self.errors]
-        if self.flags:
-            lines += ["", "Flagged for your instructor to look at:"]
-            lines += [f"  - {f}" for f in self.flags]
         return "\n".join(lines) + "\n"
 
     def table(self) -> str:
