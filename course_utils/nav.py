@@ -14,7 +14,7 @@ __all__ = ["COURSE", "FOOTER_MARK", "footer", "notebook_number", "notebook_title
 COURSE: list[tuple[str, str, int]] = [
     ("01_motivation.ipynb", "Why models leak data", 45),
     ("02_threat_models.ipynb", "Threat models and attacks", 60),
-    ("03_dp_mechanisms.ipynb", "Differential privacy mechanisms", 75),
+    ("03_dp_mechanisms.ipynb", "Differential privacy mechanisms", 65),
     ("04_dp_sgd.ipynb", "DP-SGD from scratch and with Opacus", 60),
     ("05_federated_learning.ipynb", "Federated learning", 65),
     ("05b_flower.ipynb", "Federated learning on a real engine: Flower", 20),
@@ -22,7 +22,7 @@ COURSE: list[tuple[str, str, int]] = [
     ("06b_robustness_tools.ipynb", "Robustness with the field's tools", 30),
     ("07_unlearning.ipynb", "Machine unlearning", 45),
     ("08_crypto.ipynb", "Cryptographic privacy: secret sharing, HE, secure aggregation", 70),
-    ("09_dp_in_the_wild.ipynb", "Differential privacy in the wild", 80),
+    ("09_dp_in_the_wild.ipynb", "Differential privacy in the wild", 85),
     ("10_audit.ipynb", "Capstone: audit a model", 60),
 ]
 #: First line of every footer cell; how the footer cell is recognised.
