@@ -22,12 +22,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ..validation import check_choice
 from .files import atomic_write_text, escape_name, sha256_bytes, short_tempdir
 from .grade import checks_version, grade_submission
 from .gradebook import Gradebook
 from .kernel import sweep
 from .results import SubmissionGrade
-from .sandbox import DEFAULT_MEMORY, resolve_sandbox
+from .sandbox import DEFAULT_MEMORY, SANDBOXES, resolve_sandbox
 from .submission import MAX_NOTEBOOK_BYTES
 
 __all__ = ["collect", "grade_paths"]
@@ -114,6 +115,7 @@ def grade_paths(
     memory: int | None = DEFAULT_MEMORY,
     resume: bool = False,
     warn: Callable[[str], None] | None = None,
+    ray: str | None = None,
 ) -> list[SubmissionGrade]:
     """Grade files and folders of notebooks, ``jobs`` kernels at a time.
 
@@ -125,6 +127,10 @@ def grade_paths(
     folders. ``echo(grade)`` is called as each finishes, ``warn(text)`` for notes (default:
     stderr). Returns the grades of this run, sorted by row key.
 
+    ``ray`` (``"auto"`` or a cluster address) grades one Ray task per submission instead of
+    ``jobs`` local workers (:mod:`.distributed`; ``jobs`` is then the size of a local Ray
+    instance) and each worker resolves ``sandbox`` on its own machine.
+
     ``any_set`` is accepted for compatibility (every notebook is graded as its own set anyway).
     On ``KeyboardInterrupt`` the kernels are killed, the gradebook is written, and the
     interrupt is raised again.
@@ -132,7 +138,10 @@ def grade_paths(
     if any_set and set_number is not None:
         raise ValueError("pass either set_number or any_set=True, not both")
     say = warn or (lambda text: print(text, file=sys.stderr, flush=True))
-    used, note = resolve_sandbox(sandbox)
+    if ray is None:
+        used, note = resolve_sandbox(sandbox)
+    else:  # resolved by each Ray worker, on its own machine
+        used, note = check_choice(sandbox, "sandbox", SANDBOXES), None
     if note:
         say(f"course-grade: {note}")
     items, problems = collect(paths)
@@ -196,7 +205,12 @@ def grade_paths(
         for g in list(grades):  # unreadable files
             grades.remove(g)
             done(g)
-        _run(tasks, max(1, int(jobs)), done)
+        if ray is None:
+            _run(tasks, max(1, int(jobs)), done)
+        else:
+            from .distributed import run_on_ray
+
+            run_on_ray(tasks, address=ray, jobs=max(1, int(jobs)), done=done, warn=say)
     finally:
         if used == "none":
             sweep(marker)  # kernels of killed workers (a bwrap sandbox dies with its worker)
