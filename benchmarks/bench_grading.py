@@ -170,6 +170,28 @@ def _throughput(path: Path, n: int, *, jobs: int, ray: bool) -> tuple[float, flo
     return 60.0 * n / wall, statistics.median(g.seconds for g in grades)
 
 
+def _gradebook_write(rows: int = 5_000) -> float:
+    """Seconds to rewrite a CSV + JSON gradebook of ``rows`` set-01 rows (the driver does this
+    after each batch of results; with --ray it is paced so that it cannot fall behind)."""
+    from course_utils.grading import Gradebook, QuestionGrade, SubmissionGrade
+
+    with tempfile.TemporaryDirectory() as tmp:
+        book = Gradebook(csv_path=Path(tmp) / "g.csv", json_path=Path(tmp) / "g.json")
+        for i in range(rows):
+            g = SubmissionGrade(f"s{i:05d}.ipynb", f"s{i:05d}", 1, sha256="0" * 64, seconds=3.0)
+            for qid in ("1.1", "1.2", "1.3", "1.4"):
+                g.add_question(
+                    QuestionGrade(qid, "f", 0, 2, "failed", "a case", "a hint", "1", "2")
+                )
+            book.add(g)
+        times = []
+        for _ in range(3):
+            start = time.perf_counter()
+            book.write()
+            times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
 def ray_rows(n: int | None = None) -> list[dict]:
     """Local processes against Ray workers on this machine, and Ray's start-up cost."""
     from course_utils.grading.distributed import ray_session
@@ -216,6 +238,14 @@ def ray_rows(n: int | None = None) -> list[dict]:
             "unit": "s",
             "note": f"median of {len(starts)}: {', '.join(f'{s:.1f}' for s in starts)} s; "
             "paid once per run",
+        }
+    )
+    rows.append(
+        {
+            "name": "gradebook rewrite, 5,000 rows (CSV + JSON)",
+            "value": round(_gradebook_write(), 2),
+            "unit": "s",
+            "note": "median of 3; the driver's cost per write, paced to <= 1/5 of its time",
         }
     )
     rows.append(

@@ -187,13 +187,14 @@ def grade_paths(
                 )
             )
 
-        def done(g: SubmissionGrade) -> None:
+        def done(g: SubmissionGrade, write: bool = True) -> None:
             grades.append(g)
             if used == "none" and checks_version() != version:  # bwrap: the course is read-only
                 g.add_flag("the course's checks changed on disk while this notebook was graded")
             if book is not None:
                 book.add(g)
-                book.write()
+                if write:
+                    book.write()
             if feedback_dir is not None:
                 try:
                     atomic_write_text(_feedback_path(Path(feedback_dir), g.path), g.feedback())
@@ -210,7 +211,14 @@ def grade_paths(
         else:
             from .distributed import run_on_ray
 
-            run_on_ray(tasks, address=ray, jobs=max(1, int(jobs)), done=done, warn=say)
+            run_on_ray(
+                tasks,
+                address=ray,
+                jobs=max(1, int(jobs)),
+                done=lambda g: done(g, write=False),
+                flush=book.write if book is not None else None,  # paced: rows arrive fast
+                warn=say,
+            )
     finally:
         if used == "none":
             sweep(marker)  # kernels of killed workers (a bwrap sandbox dies with its worker)
