@@ -154,6 +154,28 @@ def test_cli_exits_1_when_ray_is_unavailable(tmp_path, monkeypatch, capsys) -> N
     assert "could not join the Ray cluster at head:6379" in capsys.readouterr().err
 
 
+def test_gradebook_writes_are_paced_but_the_last_rows_always_written() -> None:
+    clock, writes = [0.0], []
+
+    def write() -> None:
+        writes.append(clock[0])
+        clock[0] += 0.1
+
+    pace = dist.WritePacer(write, clock=lambda: clock[0])
+    for t in (0.0, 0.3, 0.6, 0.9, 1.2):  # a row every 0.3 s
+        clock[0] = t
+        pace.added()
+        pace.maybe()
+    assert writes == [0.0, 1.2]  # 1 s apart at least
+    clock[0] = 1.4
+    pace.added()
+    assert pace.maybe() is False and pace.maybe(final=True) is True and writes[-1] == 1.4
+    assert pace.maybe(final=True) is False  # nothing new
+    idle = dist.WritePacer(None)
+    idle.added()
+    assert idle.maybe(final=True) is False
+
+
 def test_session_description() -> None:
     s = dist.RaySession("cluster", "ray://head:10001", 64, 2.04)
     assert s.describe() == "the Ray cluster at ray://head:10001, 64 CPU(s), started in 2.0 s"

@@ -65,6 +65,7 @@ __all__ = [
     "MAX_RETRIES",
     "RaySession",
     "RayUnavailableError",
+    "WritePacer",
     "grade_bytes",
     "ray_session",
     "resolve_address",
@@ -339,6 +340,46 @@ def grade_bytes(data: bytes, options: Mapping[str, Any]) -> tuple[SubmissionGrad
 
 
 # ------------------------------------------------------------------ the driver's side
+class WritePacer:
+    """Calls ``flush`` (rewriting the gradebook) after new rows, but at most every
+    :data:`FLUSH_EVERY` seconds and, after a write that took ``t`` seconds, not before ``4 t``
+    more have passed: at most a fifth of the driver's time goes to writing.
+
+    Examples
+    --------
+    >>> clock = [0.0]
+    >>> def slow_write():
+    ...     clock[0] += 0.5  # a big gradebook
+    >>> pace = WritePacer(slow_write, clock=lambda: clock[0])
+    >>> pace.added(); pace.maybe(), pace.writes  # the first row is written at once
+    (True, 1)
+    >>> pace.added(); clock[0] = 2.0; pace.maybe()  # 0.5 s writing, then 2 s of waiting
+    False
+    >>> clock[0] = 2.5; pace.maybe(), pace.maybe(final=True)  # nothing new: nothing to write
+    (True, False)
+    """
+
+    def __init__(
+        self, flush: Callable[[], None] | None, *, clock: Callable[[], float] = time.monotonic
+    ):
+        self.flush, self.clock = flush, clock
+        self.pending, self.next_at, self.writes = False, float("-inf"), 0
+
+    def added(self) -> None:
+        self.pending = True
+
+    def maybe(self, *, final: bool = False) -> bool:
+        """Write now if there is something new and it is time (or ``final``); True if it wrote."""
+        if self.flush is None or not self.pending or (not final and self.clock() < self.next_at):
+            return False
+        start = self.clock()
+        self.flush()
+        end = self.clock()
+        self.next_at = end + max(FLUSH_EVERY, 4 * (end - start))
+        self.pending, self.writes = False, self.writes + 1
+        return True
+
+
 def _failure(exc: BaseException) -> str:
     import ray
 
@@ -399,7 +440,7 @@ def run_on_ray(
         running: dict[Any, dict[str, Any]] = {}
         noted: set[tuple[str, str]] = set()
         window, checked = max(2, 2 * session.cpus), time.monotonic()
-        unwritten, write_at = False, 0.0
+        pace = WritePacer(flush)
         try:
             while queue or running:
                 if time.monotonic() - checked > 10:  # a cluster that scales up gets more work
@@ -432,14 +473,9 @@ def run_on_ray(
                         noted.add(seen)
                         say(f"course-grade: on Ray node {seen[0]}: {seen[1]}")
                     done(grade)
-                    unwritten = True
-                if flush is not None and unwritten and time.monotonic() >= write_at:
-                    start = time.monotonic()
-                    flush()
-                    write_at = time.monotonic() + max(FLUSH_EVERY, 4 * (time.monotonic() - start))
-                    unwritten = False
-            if flush is not None and unwritten:
-                flush()
+                    pace.added()
+                pace.maybe()
+            pace.maybe(final=True)
         except BaseException:
             _cancel(ray, list(running))
             raise
