@@ -1,23 +1,31 @@
 """The repository installs on Binder (repo2docker) and JupyterHub without changes.
 
-repo2docker (its Python buildpack) reads ``binder/runtime.txt`` for the Python version and runs
+repo2docker (its Python buildpack) reads ``binder/runtime.txt`` for the Python version, installs
+the Debian packages of ``binder/apt.txt`` and runs
 ``pip install --no-cache-dir -r "binder/requirements.txt"`` with the repository root as the
 working directory; because the file has local references (``-c``, ``.``) the whole repository is
 copied in first. In that file pip resolves nested ``-c``/``-r`` paths against the file's own
-folder, and a bare ``.`` against the working directory (the root).
+folder, and a bare ``.`` against the working directory (the root). The same image serves a
+JupyterHub class (INSTRUCTORS, section 5): it adds the ``hub`` extra (nbgitpuller, for the links
+that hand the notebooks out) and bubblewrap and git from apt.
 
 What is tested here, offline: the files and every path they name, the pins against
 ``constraints.txt`` and ``pyproject.toml``, a real ``pip install --dry-run`` of the Binder file
 from a copy of the git-tracked files (the clone Binder sees) with ``--no-index`` (so it can only
 pass when everything resolves against the installed, CI-tested versions), that the same command
 fails for a broken file, that a wheel built from the copy carries the package data, and that no
-tracked text file hard-codes this machine's paths. Not tested: a build on mybinder.org (no
-network here beyond package registries).
+tracked text file hard-codes this machine's paths; and, for the hub, that every package the
+image installs is here at its pinned version and imports in a fresh interpreter, that
+nbgitpuller is an enabled Jupyter server extension, and that its ``gitpuller`` hands out a
+course folder from a git repository and later merges an update without touching a student's
+edited notebook. Not tested: a build on mybinder.org or on a hub (no network here beyond
+package registries, no Docker or Kubernetes).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -118,16 +126,53 @@ def repo_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
 # -------------------------------------------------------------------------------------- tests
 def test_binder_files_exist_and_nothing_else_steers_repo2docker() -> None:
     """runtime.txt + requirements.txt (+ postBuild, which installs JupyterLab's settings after
-    the pip install) and no other repo2docker config in binder/ (an environment.yml there would
-    switch repo2docker to conda and ignore requirements.txt)."""
+    the pip install, + apt.txt) and no other repo2docker config in binder/ (an environment.yml
+    there would switch repo2docker to conda and ignore requirements.txt)."""
     assert sorted(p.name for p in BINDER.iterdir()) == [
+        "apt.txt",
         "postBuild",
         "requirements.txt",
         "runtime.txt",
     ]
     lines = requirement_lines(BINDER / "requirements.txt")
     assert f"--extra-index-url {CPU_INDEX}" in lines, "torch must come from the CPU-only index"
-    assert "." in lines, "binder/requirements.txt must install the course package itself"
+    assert ".[hub]" in lines, "binder/requirements.txt must install the course package itself"
+
+
+def apt_packages(path: Path) -> list[str]:
+    """The packages of an apt.txt as repo2docker reads it: ``#`` starts a comment, one name a
+    line; a line that does not start like a Debian package name stops the build."""
+    names = []
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        name = raw.partition("#")[0].strip()
+        if name:
+            assert re.fullmatch(r"[a-z0-9][a-z0-9.+-]+", name), f"not a package name: {name!r}"
+            names.append(name)
+    return names
+
+
+def test_apt_txt_brings_the_sandbox_and_git(tmp_path: Path) -> None:
+    """bubblewrap for ``course-grade --sandbox bwrap`` wherever the image grades, git for
+    nbgitpuller; nothing else (every apt package makes the image bigger)."""
+    assert sorted(apt_packages(BINDER / "apt.txt")) == ["bubblewrap", "git"]
+    bad = tmp_path / "apt.txt"
+    bad.write_text("bubblewrap; rm -rf /\n", encoding="utf-8")
+    with pytest.raises(AssertionError, match="not a package name"):
+        apt_packages(bad)
+
+
+def test_the_hub_extra_is_pinned_and_installed_by_make_test() -> None:
+    """The image installs ``.[hub]``; nbgitpuller is pinned in constraints.txt within the
+    extra's range, and ``.[dev]`` includes the extra, so CI has it installed and the offline
+    dry run below can resolve the image's requirements."""
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"][
+        "optional-dependencies"
+    ]
+    hub = {Requirement(r).name: Requirement(r).specifier for r in extras["hub"]}
+    constraints = pins(ROOT / "constraints.txt")
+    assert set(hub) == {"nbgitpuller"}
+    assert constraints["nbgitpuller"] in hub["nbgitpuller"]
+    assert "course_utils[hub]" in extras["dev"]
 
 
 def test_runtime_matches_pyproject_and_ci() -> None:
@@ -146,7 +191,7 @@ def test_runtime_matches_pyproject_and_ci() -> None:
 
 def test_every_referenced_path_resolves_inside_the_repo() -> None:
     refs = referenced_paths(BINDER / "requirements.txt", cwd=ROOT)
-    assert {line for line, _ in refs} == {"-c ../constraints.txt", "."}
+    assert {line for line, _ in refs} == {"-c ../constraints.txt", ".[hub]"}
     for line, path in refs:
         assert path.is_relative_to(ROOT), f"{line!r} points outside the repository: {path}"
         assert path.exists(), f"{line!r} points to a missing {path}"
@@ -228,7 +273,7 @@ def test_pip_resolves_the_binder_file_offline(repo_copy: Path, tmp_path: Path) -
     [
         (("-c ../constraints.txt", "-c constraints.txt"), "Could not open constraint file"),
         (("torch==2.13.0", "torch==2.12.0"), "Cannot install torch==2.12.0"),
-        (("\n.\n", "\n./course\n"), "does not exist"),
+        (("\n.[hub]\n", "\n./course[hub]\n"), "does not exist"),
     ],
     ids=["wrong-constraints-path", "pin-against-constraints", "wrong-project-path"],
 )
@@ -270,3 +315,135 @@ def test_wheel_from_a_clean_copy_carries_the_package_data(repo_copy: Path, tmp_p
     }
     missing = sorted(tracked - in_wheel)
     assert missing == [], f"tracked files missing from the wheel: {missing}"
+
+
+# ------------------------------------------------------------------ what the hub image needs
+def image_distributions() -> dict[str, str]:
+    """``name -> requirement`` of everything ``pip install .[hub]`` asks for by name: the course's
+    dependencies, the hub extra, and what the extras they name bring (``flwr[simulation]``
+    brings ``ray``, which ``course-grade --ray`` and notebook 05b use)."""
+    import importlib.metadata as md
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    reqs = [
+        Requirement(r) for r in project["dependencies"] + project["optional-dependencies"]["hub"]
+    ]
+    out = {}
+    for req in reqs:
+        out[req.name.lower().replace("_", "-")] = str(req)
+        for line in md.requires(req.name) or [] if req.extras else []:
+            sub = Requirement(line)
+            if sub.marker is not None and any(
+                sub.marker.evaluate({"extra": e}) for e in req.extras
+            ):
+                out.setdefault(sub.name.lower().replace("_", "-"), str(sub).split(";")[0])
+    return out
+
+
+#: Top-level names some wheels ship by mistake (opacus: ``benchmarks``, ``examples``).
+NOT_MODULES = {"benchmarks", "examples", "tests", "test", "docs", "scripts"}
+
+
+@pytest.mark.slow
+def test_every_package_the_image_installs_is_here_pinned_and_imports(tmp_path: Path) -> None:
+    """Each direct requirement of ``.[hub]`` is installed at the version constraints.txt pins
+    (inside pyproject's range), and every top-level module of those distributions imports in a
+    fresh interpreter - what a kernel on the hub, or a Ray worker using the image, does."""
+    import importlib.metadata as md
+
+    constraints = pins(ROOT / "constraints.txt")
+    wanted = image_distributions()
+    modules: set[str] = set()
+    by_dist: dict[str, set[str]] = {}
+    for module, dists in md.packages_distributions().items():
+        for dist in dists:
+            by_dist.setdefault(dist.lower().replace("_", "-"), set()).add(module)
+    problems = []
+    for name, req in sorted(wanted.items()):
+        try:
+            version = md.version(name)
+        except md.PackageNotFoundError:
+            problems.append(f"{name}: not installed")
+            continue
+        if version.split("+")[0] not in Requirement(req).specifier:
+            problems.append(f"{name} {version} outside {req}")
+        if name in constraints and version.split("+")[0] != constraints[name]:
+            problems.append(f"{name} {version}, constraints pin {constraints[name]}")
+        found = {
+            m
+            for m in by_dist.get(name, ())
+            if m.isidentifier() and not m.startswith("_") and m not in NOT_MODULES
+        }
+        if not found:
+            problems.append(f"{name}: no importable top-level module")
+        modules |= found
+    assert problems == [], problems
+    assert {"nbgitpuller", "ray", "torch", "flwr", "opacus"} <= modules, sorted(modules)
+    code = "import importlib, sys\nfor m in sys.argv[1:]:\n    importlib.import_module(m)\n"
+    run = subprocess.run(
+        [sys.executable, "-c", code, "course_utils.grading.distributed", *sorted(modules)],
+        capture_output=True, text=True, timeout=300, cwd=tmp_path,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr[-3000:]
+
+
+@pytest.mark.slow
+def test_nbgitpuller_is_an_enabled_server_extension() -> None:
+    run = subprocess.run(
+        [sys.executable, "-m", "jupyter", "server", "extension", "list"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    text = re.sub(r"\x1b\[[0-9;]*m", "", run.stdout + run.stderr)  # colours off
+    assert re.search(r"nbgitpuller\s+enabled", text), text[-2000:]
+    assert re.search(r"nbgitpuller [\d.]+ OK", text), text[-2000:]
+
+
+def _git(*args: str, cwd: Path) -> None:
+    subprocess.run(
+        ["git", "-c", "user.name=Instructor", "-c", "user.email=instructor@example.org", *args],
+        cwd=cwd, check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+
+
+@pytest.mark.slow
+def test_gitpuller_hands_out_the_course_and_keeps_a_students_work(tmp_path: Path) -> None:
+    """What an nbgitpuller link does on the hub, offline: the first click clones the handout
+    repository (here a local one holding exercises/01 and README.md) into the student's home;
+    after the instructor pushes a fix, the next click merges it and leaves the notebook the
+    student edited as the student left it."""
+    gitpuller = Path(sys.executable).with_name("gitpuller")
+    assert gitpuller.exists(), "nbgitpuller's command is missing"
+    origin = tmp_path / "handout"
+    (origin / "exercises").mkdir(parents=True)
+    exercise = next((ROOT / "exercises").glob("01_*.ipynb"))
+    shutil.copy(exercise, origin / "exercises" / exercise.name)
+    (origin / "README.md").write_text("Private & Robust ML\n", encoding="utf-8")
+    _git("init", "-q", "-b", "main", cwd=origin)
+    _git("add", "-A", cwd=origin)
+    _git("commit", "-q", "-m", "handout", cwd=origin)
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(home)}  # no git identity configured
+
+    def pull() -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [str(gitpuller), origin.as_uri(), "main", "course"],
+            cwd=home, env=env, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+
+    first = pull()
+    assert first.returncode == 0, first.stderr[-2000:]
+    mine = home / "course" / "exercises" / exercise.name
+    assert mine.read_bytes() == exercise.read_bytes()
+    work = mine.read_text(encoding="utf-8").replace("NotImplementedError", "ValueError", 1)
+    mine.write_text(work, encoding="utf-8")  # the student's answer
+    (origin / "README.md").write_text("Private & Robust ML, fixed\n", encoding="utf-8")
+    (origin / "exercises" / "02_new.ipynb").write_bytes(exercise.read_bytes())
+    _git("add", "-A", cwd=origin)
+    _git("commit", "-q", "-m", "a fix and a new set", cwd=origin)
+    second = pull()
+    assert second.returncode == 0, second.stderr[-2000:]
+    assert mine.read_text(encoding="utf-8") == work
+    assert (home / "course" / "README.md").read_text(encoding="utf-8").endswith("fixed\n")
+    assert (home / "course" / "exercises" / "02_new.ipynb").exists()

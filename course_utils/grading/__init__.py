@@ -5,7 +5,7 @@
 
       course-grade PATH [PATH ...] [--set N] [--timeout 120] [--check-timeout 30] [--jobs 2]
                    [--csv F] [--json F] [--feedback DIR] [--sandbox auto|bwrap|none]
-                   [--memory 2GiB] [--resume]
+                   [--memory 2GiB] [--resume] [--ray auto|ADDRESS]
 
   Each notebook runs in a fresh kernel inside a sandbox (:mod:`.sandbox`, bubblewrap where it
   works) from a private copy; then every registered question of its exercise set is checked
@@ -15,7 +15,8 @@
   by making its functions return right answers. Broken submissions (syntax errors, exceptions,
   endless loops, crashes, huge output, invalid files, another set's notebook) get a clear
   per-question result; nothing stops the batch (:mod:`.batch`), and the gradebook
-  (:mod:`.gradebook`) keeps every row, also after Ctrl-C.
+  (:mod:`.gradebook`) keeps every row, also after Ctrl-C. With ``--ray`` each notebook is one
+  Ray task graded the same way on a cluster's machines (:mod:`.distributed`).
 
 * **Run a class**: ``--roster``, ``--ids``, ``--late-policy``, ``--late``, ``--due`` when grading
   (:mod:`.classroom`, :mod:`.roster`, :mod:`.identity`, :mod:`.late`); then::
@@ -28,10 +29,10 @@ The modules: ``generator`` (the exercise generator), ``submission`` (reading a n
 static integrity flags), ``sandbox`` (bubblewrap and limits), ``kernel`` (a kernel and its answer
 socket, seen from the grader), ``kernel_side`` (what runs inside the kernel), ``protocol`` (the
 safe wire format), ``proxy`` (the learner's answer as the checks see it), ``grade`` (one
-submission), ``batch`` (a class), ``gradebook``, ``results``, ``files``, ``cli``; for a real
-class ``roster``, ``identity`` (whose notebook), ``late``, ``classroom`` (the class options and
-report), ``lms`` (Canvas and Moodle files), ``similarity`` and ``similarity_report``, ``release``
-(the students' repository).
+submission), ``batch`` (a class), ``distributed`` (a class on Ray), ``gradebook``, ``results``,
+``files``, ``cli``; for a real class ``roster``, ``identity`` (whose notebook), ``late``,
+``classroom`` (the class options and report), ``lms`` (Canvas and Moodle files), ``similarity``
+and ``similarity_report``, ``release`` (the students' repository).
 """
 
 from __future__ import annotations
@@ -54,6 +55,8 @@ _WHERE = {
     "grade_submission": "grade",
     "collect": "batch",
     "grade_paths": "batch",
+    "ray_session": "distributed",
+    "run_on_ray": "distributed",
     "main": "cli",
     "Gradebook": "gradebook",
     "write_gradebook": "gradebook",

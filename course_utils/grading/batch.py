@@ -22,12 +22,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ..validation import check_choice
 from .files import atomic_write_text, escape_name, sha256_bytes, short_tempdir
 from .grade import checks_version, grade_submission
 from .gradebook import Gradebook
 from .kernel import sweep
 from .results import SubmissionGrade
-from .sandbox import DEFAULT_MEMORY, resolve_sandbox
+from .sandbox import DEFAULT_MEMORY, SANDBOXES, resolve_sandbox
 from .submission import MAX_NOTEBOOK_BYTES
 
 __all__ = ["collect", "grade_paths"]
@@ -123,6 +124,7 @@ def grade_paths(
     warn: Callable[[str], None] | None = None,
     root: str | Path | None = None,
     book: Gradebook | None = None,
+    ray: str | None = None,
 ) -> list[SubmissionGrade]:
     """Grade files and folders of notebooks, ``jobs`` kernels at a time.
 
@@ -138,6 +140,9 @@ def grade_paths(
     ``book`` a :class:`.gradebook.Gradebook` to use instead of one made from ``csv_path`` and
     ``json_path`` (e.g. :class:`.classroom.ClassBook`, which adds names, late days and the late
     policy).
+    ``ray`` (``"auto"`` or a cluster address) grades one Ray task per submission instead of
+    ``jobs`` local workers (:mod:`.distributed`; ``jobs`` is then the size of a local Ray
+    instance) and each worker resolves ``sandbox`` on its own machine.
 
     ``any_set`` is accepted for compatibility (every notebook is graded as its own set anyway).
     On ``KeyboardInterrupt`` the kernels are killed, the gradebook is written, and the
@@ -146,7 +151,10 @@ def grade_paths(
     if any_set and set_number is not None:
         raise ValueError("pass either set_number or any_set=True, not both")
     say = warn or (lambda text: print(text, file=sys.stderr, flush=True))
-    used, note = resolve_sandbox(sandbox)
+    if ray is None:
+        used, note = resolve_sandbox(sandbox)
+    else:  # resolved by each Ray worker, on its own machine
+        used, note = check_choice(sandbox, "sandbox", SANDBOXES), None
     if note:
         say(f"course-grade: {note}")
     items, problems = collect(paths, root)
@@ -193,13 +201,14 @@ def grade_paths(
                 )
             )
 
-        def done(g: SubmissionGrade) -> None:
+        def done(g: SubmissionGrade, write: bool = True) -> None:
             grades.append(g)
             if used == "none" and checks_version() != version:  # bwrap: the course is read-only
                 g.add_flag("the course's checks changed on disk while this notebook was graded")
             if book is not None:
                 book.add(g)
-                book.write()
+                if write:
+                    book.write()
             if feedback_dir is not None:
                 try:
                     atomic_write_text(_feedback_path(Path(feedback_dir), g.path), g.feedback())
@@ -211,7 +220,19 @@ def grade_paths(
         for g in list(grades):  # unreadable files
             grades.remove(g)
             done(g)
-        _run(tasks, max(1, int(jobs)), done)
+        if ray is None:
+            _run(tasks, max(1, int(jobs)), done)
+        else:
+            from .distributed import run_on_ray
+
+            run_on_ray(
+                tasks,
+                address=ray,
+                jobs=max(1, int(jobs)),
+                done=lambda g: done(g, write=False),
+                flush=book.write if book is not None else None,  # paced: rows arrive fast
+                warn=say,
+            )
     finally:
         if used == "none":
             sweep(marker)  # kernels of killed workers (a bwrap sandbox dies with its worker)

@@ -2,12 +2,13 @@
 
     course-grade PATH [PATH ...] [--set N] [--timeout 120] [--check-timeout 30] [--jobs 2]
                  [--csv F] [--json F] [--feedback DIR] [--sandbox auto|bwrap|none]
-                 [--memory 2GiB] [--resume] [-q]
+                 [--memory 2GiB] [--resume] [--ray auto|ADDRESS] [-q]
     course-grade generate SRC DST [--check]
     course-grade export GRADEBOOK --roster CSV (--canvas F | --moodle F) [...]   (see .lms)
     course-grade similar FOLDER [--html F] [--csv F] [...]                     (see .similarity)
 
-Exit status: 0 when grading ran (whatever the scores), 2 for usage errors, 130 after Ctrl-C.
+Exit status: 0 when grading ran (whatever the scores), 2 for usage errors, 130 after Ctrl-C,
+1 when ``--ray`` could not start or reach Ray.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from collections import defaultdict
 
 from . import classroom
 from .batch import collect, grade_paths
+from .distributed import RayUnavailableError, resolve_address
 from .generator import generate
 from .results import SubmissionGrade
 from .sandbox import SANDBOXES, parse_memory
@@ -46,6 +48,14 @@ gradebook (--csv/--json): one row per notebook, keyed by its path relative to th
 graded folder; rows not regraded are kept; written atomically, keeping the file's
 permissions, after every notebook and on Ctrl-C. --resume skips notebooks whose
 sha256 and checks_version already have a row.
+
+ray (--ray): one Ray task per notebook, the same sandboxed grading on whichever
+machine Ray picks; the notebooks travel through Ray's object store (no shared
+folder needed) and the gradebook is still written here only. "auto" joins the
+cluster in RAY_ADDRESS, or starts a private Ray on this machine (loopback only,
+--jobs workers, removed afterwards); HOST:6379 or ray://HOST:10001 joins that
+cluster, whose nodes need the same course installed. The sandbox is chosen on
+each node. A worker that dies is retried (twice); Ctrl-C and --resume as above.
 """
 
 
@@ -102,6 +112,12 @@ def _parser() -> argparse.ArgumentParser:
         "--resume",
         action="store_true",
         help="skip notebooks already graded from the same file by the same checks",
+    )
+    p.add_argument(
+        "--ray",
+        metavar="auto|ADDRESS",
+        default=None,
+        help="grade on a Ray cluster, one task per notebook (see below)",
     )
     p.add_argument("-q", "--quiet", action="store_true", help="print only the summary")
     classroom.add_options(p)
@@ -182,6 +198,11 @@ def main(argv: list[str] | None = None) -> int:
         memory = parse_memory(a.memory)
     except ValueError as exc:
         p.error(str(exc))
+    if a.ray is not None:
+        try:
+            resolve_address(a.ray)
+        except ValueError as exc:
+            p.error(str(exc))
     klass = classroom.ClassRun.from_args(a, p.error)
     files, problems = collect(a.paths, klass.root)
     klass.identify(files)
@@ -217,9 +238,13 @@ def main(argv: list[str] | None = None) -> int:
             resume=a.resume,
             root=klass.root,
             book=klass.book(csv_path=a.csv, json_path=a.json),
+            ray=a.ray,
         )
     except ValueError as exc:
         p.error(str(exc))
+    except RayUnavailableError as exc:  # --ray: Ray did not start, or no cluster answered
+        print(f"course-grade: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         books = ", ".join(x for x in (a.csv, a.json) if x)
         print(

@@ -351,7 +351,7 @@ def grade_submission(
         grade.add_error(err or "unreadable")
         grade.questions = _empty(set_number, "not graded", err or "")
         return finish()
-    found = detect_set(nb, path.name)
+    found = detect_set(nb, Path(key).name)  # the submitted name, not the snapshot's
     if set_number is None:
         set_number = grade.set_number = found
     if set_number is None:
