@@ -29,6 +29,7 @@ from ._ex10_mystery import (
     _members,
     mystery,
 )
+from ._values import _plain
 
 __all__ = ["Mystery", "mystery"]
 
@@ -235,6 +236,22 @@ def _check_audit_canary_runs(audit_canary_runs: Any) -> None:
         hint="The confidence level is reversed somewhere (1 - confidence passed as the confidence?): "
         "each one-sided bound holds with probability 1 - (1 - confidence) / 2.",
     )
+    # 1b. the split: choosing on some runs and counting on the others makes the bound depend on
+    #     which runs land in which half, so shuffling the runs changes it; a bound computed on
+    #     all runs at once (threshold chosen on the runs it counts) is the same for every order
+    h = np.random.default_rng(105)
+    a, b = h.laplace(1.0, 1.0, 400), h.laplace(0.0, 1.0, 400)
+    first = call(a, b)
+    same = all(call(h.permutation(a), h.permutation(b)) == first for _ in range(3))
+    expect(
+        not same,
+        "the threshold is chosen on some runs and the counts come from the others",
+        expected="a bound that depends on which runs pick the threshold",
+        got=f"{first:.4f} for every order of the runs",
+        hint="Your bound does not change when the runs are shuffled: it chooses the threshold on "
+        "the same runs it counts, and the best of many thresholds is luckier than the truth. "
+        + _HINT_SPLIT,
+    )
     # 2. validity where epsilon is known exactly: Laplace(1, 1) vs Laplace(0, 1) is 1-DP
     bounds = [call(g.laplace(1.0, 1.0, 2000), g.laplace(0.0, 1.0, 2000)) for _ in range(20)]
     over = sum(v > 1.0 for v in bounds)
@@ -337,7 +354,10 @@ def _check_most_exposed(most_exposed: Any) -> None:
 
     def call(k: int) -> np.ndarray:
         out = most_exposed(*(a.copy() for a in args), k)
-        arr = np.asarray(out)
+        try:
+            arr = np.asarray(_plain(out))  # a torch tensor of indices is read as its values
+        except Exception:  # noqa: BLE001 - a ragged list or an odd object
+            arr = np.asarray(None)
         expect(
             arr.dtype != bool and arr.ndim == 1 and len(arr) == k,
             f"returns k = {k} record indices",
