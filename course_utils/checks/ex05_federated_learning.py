@@ -372,14 +372,14 @@ def _clip_rows(U: np.ndarray, S: float) -> np.ndarray:
     "5.5",
     points=2,
     answer="dp_fedavg_step",
-    task="clip each update to max_norm, sum, add N(0, (noise_multiplier*max_norm)^2) noise, divide by expected_clients",
+    task="clip each update to max_grad_norm, sum, add N(0, (noise_multiplier*max_grad_norm)^2) noise, divide by expected_clients",
     reference="course_utils.federated.clip_update",
 )
 def _check_dp_step(dp_fedavg_step: Any) -> None:
     def call(U, S, z, m, seed=0):
         out = dp_fedavg_step(
             U.copy(),
-            max_norm=S,
+            max_grad_norm=S,
             noise_multiplier=z,
             expected_clients=m,
             rng=np.random.default_rng(seed),
@@ -398,7 +398,7 @@ def _check_dp_step(dp_fedavg_step: Any) -> None:
     got = call(U, S, 0.0, m)
     want = _clip_rows(U, S).sum(axis=0) / m
     wrong = [
-        (U.sum(axis=0) / m, "Clip every client's update to norm max_norm before summing."),
+        (U.sum(axis=0) / m, "Clip every client's update to norm max_grad_norm before summing."),
         (
             _clip_rows(U.sum(axis=0)[None, :], S)[0] / m,
             "Clip each client's update separately; clipping the sum bounds nothing per client.",
@@ -414,12 +414,12 @@ def _check_dp_step(dp_fedavg_step: Any) -> None:
         ),
         (
             np.clip(U, -S, S).sum(axis=0) / m,
-            "Clip the L2 norm of the whole update (scale it by min(1, max_norm / ||u||)), not each coordinate.",
+            "Clip the L2 norm of the whole update (scale it by min(1, max_grad_norm / ||u||)), not each coordinate.",
         ),
         (
             (U * S / np.linalg.norm(U, axis=1, keepdims=True)).sum(axis=0) / m,
-            "Only shrink: multiply by min(1, max_norm / ||u||), so that short updates keep their "
-            "length instead of being stretched to max_norm.",
+            "Only shrink: multiply by min(1, max_grad_norm / ||u||), so that short updates keep their "
+            "length instead of being stretched to max_grad_norm.",
         ),
     ]
     if not np.allclose(got, want):
@@ -431,9 +431,9 @@ def _check_dp_step(dp_fedavg_step: Any) -> None:
         "with noise_multiplier = 0: sum of clipped updates / expected_clients",
         expected=np.round(want, 4),
         got=np.round(got, 4),
-        hint="u_k * min(1, max_norm / ||u_k||) for every row, then sum over rows, then / expected_clients.",
+        hint="u_k * min(1, max_grad_norm / ||u_k||) for every row, then sum over rows, then / expected_clients.",
     )
-    # the noise: centred, standard deviation noise_multiplier * max_norm / expected_clients
+    # the noise: centred, standard deviation noise_multiplier * max_grad_norm / expected_clients
     Z = np.zeros((3, 20000))
     for S, z, m in ((0.5, 2.0, 10.0), (1.0, 1.0, 4.0)):
         out = call(Z, S, z, m, seed=3)
@@ -441,28 +441,28 @@ def _check_dp_step(dp_fedavg_step: Any) -> None:
         if abs(sd - z / m) < 0.05 * z / m and abs(z / m - want_sd) > 0.1 * want_sd:
             expect(
                 False,
-                "the noise scales with max_norm",
-                hint="The noise standard deviation is noise_multiplier * max_norm (the sensitivity of the sum).",
+                "the noise scales with max_grad_norm",
+                hint="The noise standard deviation is noise_multiplier * max_grad_norm (the sensitivity of the sum).",
             )
         if abs(sd - np.sqrt(len(Z)) * want_sd) < 0.05 * np.sqrt(len(Z)) * want_sd:
             expect(
                 False,
                 "one noise draw is added to the sum",
-                hint="Add ONE draw of N(0, (noise_multiplier * max_norm)^2) to the sum, not one per "
-                "client: the sum's sensitivity is max_norm however many clients there are.",
+                hint="Add ONE draw of N(0, (noise_multiplier * max_grad_norm)^2) to the sum, not one per "
+                "client: the sum's sensitivity is max_grad_norm however many clients there are.",
             )
         if abs(sd - z * S) < 0.05 * z * S:
             expect(
                 False,
                 "the noise is added to the sum, then everything is divided",
-                hint="Add N(0, (noise_multiplier * max_norm)^2) to the SUM, then divide by expected_clients.",
+                hint="Add N(0, (noise_multiplier * max_grad_norm)^2) to the SUM, then divide by expected_clients.",
             )
         expect(
             abs(sd - want_sd) < 0.05 * want_sd,
-            f"noise std = noise_multiplier * max_norm / expected_clients = {want_sd:.3g}",
+            f"noise std = noise_multiplier * max_grad_norm / expected_clients = {want_sd:.3g}",
             expected=round(want_sd, 4),
             got=round(sd, 4),
-            hint="Draw rng.normal(0, noise_multiplier * max_norm, size=dim), add it to the clipped sum, divide.",
+            hint="Draw rng.normal(0, noise_multiplier * max_grad_norm, size=dim), add it to the clipped sum, divide.",
         )
         expect(
             abs(float(out.mean())) < 5 * want_sd / np.sqrt(out.size),
