@@ -10,7 +10,7 @@ WRONG = {
     "5.1": [
         Wrong(
             "a plain mean, ignoring the weights",
-            "in proportion to their data",
+            "weight each update by its client's example count",
             """
             def fedavg_aggregate(updates, weights):
                 return np.mean(updates, axis=0)
@@ -244,6 +244,16 @@ WRONG = {
                 masks[-1] = -masks[:-1].sum(axis=0)
                 return masks
             """,
+        ),
+        Wrong(
+            "independent masks minus their mean (zero-sum, but not built pairwise)",
+            "build the masks pairwise",
+            """
+            def zero_sum_masks(n_clients, dim, rng):
+                masks = rng.normal(0, 100, size=(n_clients, dim))
+                return masks - masks.mean(axis=0)
+            """,
+            regression="#23",
         ),
         Wrong(
             "the global np.random instead of rng",

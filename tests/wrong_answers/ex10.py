@@ -243,6 +243,18 @@ WRONG = {
                 return best
             """,
         ),
+        Wrong(
+            "a correct 10.2 while 10.1 is still not implemented",
+            "do 10.1 first",
+            f"""
+            def epsilon_from_attack(tp, fp, n_pos, n_neg, *, delta=0.0, confidence=0.95):
+                raise NotImplementedError("Exercise 10.1: return the epsilon lower bound")
+
+
+            {_AUDIT_SIGNATURE}
+                return _split_audit(scores_in, scores_out, delta=delta, confidence=confidence)
+            """,
+        ),
     ],
     "10.3": [
         Wrong(
