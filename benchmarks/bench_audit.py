@@ -126,14 +126,14 @@ def _membership_rows(X_train, y_train, X_test, y_test, sigma: float) -> list[dic
                 _fit_plain(np.r_[X_pool[is_in], X_can], np.r_[y_pool[is_in], y_can]), refs["plain"]
             )
             for k in pooled:
-                pooled[k] += mia.tpr_at_fpr(s[k], is_in, 0.01) / 3
+                pooled[k] += mia.tpr_at_fpr(is_in, s[k], fpr=0.01) / 3
             if t == 0:
                 k50 = int(halves[0][np.argsort(-s["rmia"])[:50]].sum())
                 top50_low.append(audit.clopper_pearson(k50, 50)[0])
         wins += pooled["rmia"] >= max(pooled["on"], pooled["off"])
         margins.append(pooled["rmia"] - max(pooled["on"], pooled["off"]))
         dp = fit_dp(np.r_[X_pool[halves[0]], X_can], np.r_[y_pool[halves[0]], y_can], 1)
-        tpr = mia.tpr_at_fpr(scores(dp, refs["dp"])["rmia"], halves[0], 0.01)
+        tpr = mia.tpr_at_fpr(halves[0], scores(dp, refs["dp"])["rmia"], fpr=0.01)
         dp_high.append(audit.clopper_pearson(round(tpr * 500), 500)[1])
     ceiling = dpsgd.dp_tpr_bound(0.01, epsilon=EPSILON, delta=DELTA)
     return [

@@ -549,3 +549,67 @@ def test_a_timed_out_answer_still_leaves_its_with_blocks(toy_question) -> None:
                 time.sleep(0.01)
     assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
     assert TimeLimit._local.active is None
+
+
+# --- tiered hints (#23): a nudge first, the full hint after repeated failures in the notebook ---
+@pytest.fixture
+def tiered_question():
+    """Question 98.2 (answer: ``halve``) whose failure has a nudge and a full hint."""
+
+    @question("98.2", points=1, answer="halve", task="return half the input")
+    def _check_halve(halve):
+        got = halve(4)
+        expect(
+            got == 2,
+            "halve(4) is 2",
+            expected=2,
+            got=got,
+            hint="think about what undoes doubling",
+            full_hint="think about what undoes doubling: divide by 2",
+        )
+
+    checks.FAILED_ATTEMPTS.pop("98.2", None)
+    yield REGISTRY["98.2"]
+    REGISTRY.pop("98.2", None)
+    checks.FAILED_ATTEMPTS.pop("98.2", None)
+
+
+def test_the_grader_shows_the_nudge_only(tiered_question) -> None:
+    """run_check without a count (the grader's call) never shows the full hint."""
+    for _ in range(checks.FULL_HINT_AFTER + 2):
+        r = run_check("98.2", lambda x: x * 2)
+        assert r.hint == "think about what undoes doubling"
+    assert "98.2" not in checks.FAILED_ATTEMPTS
+
+
+def test_the_notebook_shows_the_full_hint_after_repeated_failures(tiered_question, capsys) -> None:
+    wrong = lambda x: x * 2  # noqa: E731
+    hints = [check("98.2", wrong).hint for _ in range(checks.FULL_HINT_AFTER + 1)]
+    capsys.readouterr()
+    assert all("divide by 2" not in h for h in hints[:-1])
+    assert "fuller hint" in hints[0] and "once more" in hints[-2]
+    assert hints[-1] == "think about what undoes doubling: divide by 2"
+    assert checks.FAILED_ATTEMPTS["98.2"] == checks.FULL_HINT_AFTER + 1
+    assert check("98.2", lambda x: x / 2).passed  # a pass adds no failure
+    assert checks.FAILED_ATTEMPTS["98.2"] == checks.FULL_HINT_AFTER + 1
+    for k in (0, 1, checks.FULL_HINT_AFTER):
+        r = run_check("98.2", wrong, failures_before=k)
+        assert ("divide by 2" in r.hint) == (k >= checks.FULL_HINT_AFTER)
+
+
+def test_a_hint_without_a_full_hint_is_the_same_at_every_attempt(toy_question) -> None:
+    hints = {run_check("98.1", lambda x: x + 3, failures_before=k).hint for k in range(4)}
+    assert hints == {"multiply by two, do not add two"}
+
+
+def test_an_unfinished_earlier_exercise_is_named_not_blamed_on_this_one(toy_question) -> None:
+    """An answer that calls another exercise's unfinished answer (e.g. 7.4 calling 7.3) fails
+    with "do 7.3 first" instead of being reported as not implemented itself."""
+
+    def calls_7_3(x):
+        raise NotImplementedError("Exercise 7.3: return (x_hat, y_hat)")
+
+    r = run_check("98.1", calls_7_3)
+    assert r.status == "failed" and "exercise 7.3" in r.message and "do 7.3 first" in r.hint
+    own = run_check("98.1", lambda x: (_ for _ in ()).throw(NotImplementedError("Exercise 98.1")))
+    assert own.status == "not implemented"

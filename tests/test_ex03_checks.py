@@ -63,3 +63,26 @@ def test_3_1_a_correct_mechanism_with_other_noise_draws_passes(seed) -> None:
         return value + other.laplace(0.0, sensitivity / epsilon, size=np.shape(value))
 
     passes("3.1", shifted)
+
+
+def test_3_5_the_first_hints_do_not_give_the_answer_away(capsys) -> None:
+    """Issue #23: 3.5's hint said "proportional to s^(2/3)" at the first failure. The grader and
+    the first attempts in the notebook get a nudge (the Lagrange step to take); the notebook's
+    check adds the answer only after FULL_HINT_AFTER failed attempts."""
+    from course_utils import checks
+    from tests.wrong_answers import build, load_sets
+
+    answers = load_sets()[3]
+    for wrong in answers.wrong["3.5"]:
+        answer = build(answers, "split_budget", wrong.source, "wrong answer 3.5")
+        r = run_check("3.5", answer)
+        assert r.status == "failed" and "2/3" not in r.hint and "2/3" not in r.expected, r
+    equal = build(answers, "split_budget", answers.wrong["3.5"][0].source, "equal split")
+    checks.FAILED_ATTEMPTS.pop("3.5", None)
+    try:
+        hints = [checks.check("3.5", equal).hint for _ in range(checks.FULL_HINT_AFTER + 1)]
+    finally:
+        checks.FAILED_ATTEMPTS.pop("3.5", None)
+    capsys.readouterr()
+    assert all("Lagrange" in h and "2/3" not in h for h in hints[:-1])
+    assert "proportional to s_i^(2/3)" in hints[-1] and "equal split" in hints[-1]

@@ -51,3 +51,31 @@ def test_5_4_pairwise_masks_of_any_scale_and_distribution_pass(scale) -> None:
         return masks
 
     passes("5.4", pairwise)
+
+
+def test_5_4_counting_draws_tells_pairwise_masks_from_centred_ones() -> None:
+    """Gaussian masks minus their mean have the same distribution as pairwise masks (both are
+    exchangeable and zero-sum with correlation -1/(n-1)), so the check counts the values drawn
+    from rng: every common distribution takes at least half a 64-bit draw per value, so 66 pairs
+    of 400 values take far more than the 0.4 x 66 x 400 the check asks, and 12 centred masks far
+    fewer."""
+    from course_utils.checks._ex05_cases import pcg64_steps
+
+    g = np.random.default_rng(0)
+    draws = {
+        "normal": lambda: g.normal(0, 100, 400),
+        "uniform": lambda: g.uniform(-50, 50, 400),
+        "laplace": lambda: g.laplace(0, 1, 400),
+        "integers": lambda: g.integers(-50, 50, 400),
+        "int32": lambda: g.integers(-50, 50, 400, dtype=np.int32),
+        "exponential": lambda: g.exponential(1, 400),
+    }
+    for name, draw in draws.items():
+        state = g.bit_generator.state
+        draw()
+        assert pcg64_steps(state, g.bit_generator.state) >= 0.5 * 400, name
+    state = g.bit_generator.state
+    centred = g.normal(0, 100, (12, 400))
+    centred -= centred.mean(axis=0)
+    assert pcg64_steps(state, g.bit_generator.state) < 0.4 * 66 * 400 / 2
+    assert pcg64_steps(state, np.random.default_rng(1).bit_generator.state) is None

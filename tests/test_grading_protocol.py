@@ -234,6 +234,22 @@ def test_a_change_to_an_argument_of_another_type_is_refused() -> None:
     assert pack_frame(b"ab")[:8] == struct.pack(">Q", 2)
 
 
+def test_a_none_result_keeps_the_buffers_of_its_arguments_changes() -> None:
+    """An answer that returns None after changing an array argument in place: the reply's node is
+    None and the changed array travels in a buffer (the reply once dropped that buffer)."""
+    from course_utils.grading.encoding import Encoder
+
+    enc = Encoder(10_000_000)
+    node = enc.encode(None)
+    changed = [[["a", 0], "nd", enc.encode(np.arange(3.0))]]
+    frame = encode_reply(4, node=node, buffers=enc.buffers, mutations=changed)
+    reply = decode_reply(frame[8:])
+    assert reply["value"] is None
+    target = np.zeros(3)
+    apply_changes(reply["mutations"], reply["buffers"], (target,), {}, None)
+    assert target.tolist() == [0.0, 1.0, 2.0]
+
+
 # --- errors of the learner's code -------------------------------------------------------------------------
 def test_answer_errors_are_instances_of_the_builtin_exception() -> None:
     ni = answer_error("raised", "NotImplementedError", "Exercise 1.1: later")

@@ -83,6 +83,27 @@ def test_each_wrong_answer_states_a_distinct_mistake() -> None:
             assert all(w.phrase.strip() for w in answers), f"{qid}: an empty phrase"
 
 
+#: Questions whose every failed case shows the failing input (the call, in the message), the
+#: expected and the returned value (issue #23 found 3.4 and 5.1-5.3 showing none of them).
+SHOWS_THE_CASE = {
+    "3.4": "rr_estimate(",
+    "5.1": "fedavg_aggregate(",
+    "5.2": "trimmed_mean_agg(",
+    "5.3": "krum_aggregate(",
+}
+
+
+@pytest.mark.parametrize("qid", list(SHOWS_THE_CASE))
+def test_failures_show_the_input_the_expected_and_the_returned_value(qid) -> None:
+    s = SETS[get_question(qid).set_number]
+    for wrong in s.wrong[qid]:
+        answer = build(s, get_question(qid).answer, wrong.source, f"wrong answer {qid}")
+        r = run_check(qid, answer)
+        assert SHOWS_THE_CASE[qid] in r.message, f"{wrong.mistake}: no input shown:\n{r}"
+        if "raised" not in r.message:  # an error in the answer shows its call and line instead
+            assert r.expected and r.got, f"{wrong.mistake}: expected or got missing:\n{r}"
+
+
 ODD_RETURNS = {
     "None": None,
     "a string": "0.5",

@@ -49,8 +49,8 @@ def render() -> str:
         "(`tests/test_wrong_answers.py` runs them all; the answers live in "
         "`tests/wrong_answers/exNN.py`). Use the list for lab notes: these are the mistakes "
         "students make. *Feedback says* is a phrase the check's message or hint contains; "
-        "rows marked #28 were reported in issue 28 (a check once passed them or named another "
-        "mistake).",
+        "rows marked #23 or #28 were reported in that issue (a check once passed them or named "
+        "another mistake).",
         "",
     ]
     for number in sorted(sets):

@@ -48,6 +48,8 @@ __all__ = [
     "CHECK_TIMEOUT",
     "CheckFailure",
     "CheckResult",
+    "FAILED_ATTEMPTS",
+    "FULL_HINT_AFTER",
     "LOAD_ERRORS",
     "Question",
     "REGISTRY",
@@ -245,14 +247,29 @@ def exercise_set(set_number: int | str) -> dict[str, Question]:
 # expectations
 # ---------------------------------------------------------------------------------------------
 class CheckFailure(AssertionError):
-    """A failed case of a check: what was tested, what was expected, what came back, a hint."""
+    """A failed case of a check: what was tested, what was expected, what came back, a hint.
 
-    def __init__(self, what: str, *, expected: Any = None, got: Any = None, hint: str = "") -> None:
+    ``hint`` is what every run shows (in the notebook and in the grader's report); a check that
+    must not give the answer away at once makes it a nudge and puts the fuller advice in
+    ``full_hint``, which only the notebook's :func:`check` shows, after :data:`FULL_HINT_AFTER`
+    failed attempts at the same question (see :func:`run_check`).
+    """
+
+    def __init__(
+        self,
+        what: str,
+        *,
+        expected: Any = None,
+        got: Any = None,
+        hint: str = "",
+        full_hint: str = "",
+    ) -> None:
         super().__init__(what)
         self.what = what
         self.expected = expected
         self.got = got
         self.hint = hint
+        self.full_hint = full_hint
 
 
 class AnswerError(Exception):
@@ -307,7 +324,13 @@ def is_guarded(answer_obj: Any) -> bool:
 
 
 def expect(
-    condition: Any, what: str, *, expected: Any = None, got: Any = None, hint: str = ""
+    condition: Any,
+    what: str,
+    *,
+    expected: Any = None,
+    got: Any = None,
+    hint: str = "",
+    full_hint: str = "",
 ) -> None:
     """Raise :class:`CheckFailure` unless ``condition`` is true.
 
@@ -321,6 +344,10 @@ def expect(
         Shown to the learner; summarise arrays (shape, a few values) rather than dumping them.
     hint : str
         Advice aimed at the mistake that usually causes this failure.
+    full_hint : str
+        Fuller advice that would give the answer away as a first hint: the notebook's
+        :func:`check` shows it instead of ``hint`` once the learner has failed this question
+        :data:`FULL_HINT_AFTER` times; the grader always shows ``hint``.
 
     Examples
     --------
@@ -335,7 +362,7 @@ def expect(
     except Exception:  # e.g. an array with several elements
         ok = False
     if not ok:
-        raise CheckFailure(what, expected=expected, got=got, hint=hint)
+        raise CheckFailure(what, expected=expected, got=got, hint=hint, full_hint=full_hint)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -357,6 +384,26 @@ from ._values import (  # noqa: E402
 
 #: Seconds the notebook's :func:`check` lets a check run (the grader's ``--check-timeout``).
 CHECK_TIMEOUT = 30.0
+#: Failed attempts at a question after which the notebook's :func:`check` shows a failure's
+#: ``full_hint`` (the nudge ``hint`` before that; the grader shows the nudge only).
+FULL_HINT_AFTER = 2
+#: ``{qid: failed attempts}`` of the notebook's :func:`check` in this kernel (a plain dict: the
+#: grader compares this module's attributes by identity, and its contents may change).
+FAILED_ATTEMPTS: dict[str, int] = {}
+
+
+def _tiered_hint(failure: CheckFailure, failures_before: int | None) -> str:
+    """The hint a failure shows: its nudge, or its full hint after repeated failures."""
+    if not failure.full_hint:
+        return failure.hint
+    if failures_before is None:  # the grader, or a caller that keeps no count: the nudge only
+        return failure.hint
+    if failures_before >= FULL_HINT_AFTER:
+        return failure.full_hint
+    left = FULL_HINT_AFTER - failures_before
+    more = "once more" if left == 1 else f"{left} more times"
+    return f"{failure.hint} (If the check fails {more}, it shows a fuller hint.)"
+
 
 _SIGNATURE_HINT = (
     "Keep the function's name, its argument names and their order exactly as the exercise gives "
@@ -370,6 +417,10 @@ _BAD_RETURN_HINT = (
     "Return plain data: a number, a string, a numpy array, a torch tensor, or a list, tuple or "
     "dict of those."
 )
+
+
+#: "Exercise 7.3" in the NotImplementedError of an unfinished generated answer.
+_QUESTION_IN_MESSAGE = re.compile(r"\bExercise (\d+\.\d+)\b")
 
 
 def _where(exc: BaseException) -> str:
@@ -386,6 +437,18 @@ def _answer_error_result(q: Question, exc: AnswerError, base: dict[str, Any]) ->
             points=0,
             message=f"calling your {name} failed before it ran: {exc.message}",
             hint=_SIGNATURE_HINT,
+            **base,
+        )
+    other = _QUESTION_IN_MESSAGE.search(exc.message) if exc.kind == "raised" else None
+    if exc.exc_type == "NotImplementedError" and other and other.group(1) != q.qid:
+        # the answer calls the (unfinished) answer of an earlier exercise, as its task says
+        return CheckResult(
+            status="failed",
+            points=0,
+            message=f"your {name} calls your answer to exercise {other.group(1)}, which is not "
+            f"implemented yet ({exc.message})",
+            hint=f"This question builds on exercise {other.group(1)}: do {other.group(1)} first "
+            "(run its check until it passes), then run this check again.",
             **base,
         )
     if exc.kind == "raised" and exc.exc_type == "NotImplementedError":
@@ -425,7 +488,13 @@ def _answer_error_result(q: Question, exc: AnswerError, base: dict[str, Any]) ->
     )
 
 
-def run_check(qid: str, answer_obj: Any, *, timeout: float | None = None) -> CheckResult:
+def run_check(
+    qid: str,
+    answer_obj: Any,
+    *,
+    timeout: float | None = None,
+    failures_before: int | None = None,
+) -> CheckResult:
     """Run question ``qid`` on ``answer_obj`` and return the :class:`CheckResult`; never raises
     (except ``KeyboardInterrupt``, so that a grader or the notebook's stop button still works).
 
@@ -444,6 +513,10 @@ def run_check(qid: str, answer_obj: Any, *, timeout: float | None = None) -> Che
         The learner's answer (a function), or ``None`` when it is not defined.
     timeout : float, optional
         Seconds the whole check may take (``None``: no limit); see :class:`TimeLimit`.
+    failures_before : int, optional
+        How often this question failed before (the notebook's :func:`check` counts). A failure
+        with a ``full_hint`` shows it from :data:`FULL_HINT_AFTER` on, and before that its nudge
+        with a note that more help follows; ``None`` (the grader) always shows the nudge alone.
 
     Examples
     --------
@@ -488,7 +561,7 @@ def run_check(qid: str, answer_obj: Any, *, timeout: float | None = None) -> Che
             status="failed",
             points=0,
             message=outcome.what,
-            hint=outcome.hint,
+            hint=_tiered_hint(outcome, failures_before),
             expected="" if outcome.expected is None else _short(outcome.expected),
             got="" if outcome.got is None else _short(outcome.got),
             **base,
@@ -529,7 +602,9 @@ def check(qid: str, answer_obj: Any, *, timeout: float | None = CHECK_TIMEOUT) -
     In Jupyter the result appears as a coloured box; elsewhere it is printed. The
     :class:`CheckResult` is returned too (its ``passed``, ``points``, ``message``, ``hint``).
     A check that runs longer than ``timeout`` seconds (30 by default, like the grader's
-    ``--check-timeout``) stops and says so instead of hanging the kernel.
+    ``--check-timeout``) stops and says so instead of hanging the kernel. Failed attempts are
+    counted per question in :data:`FAILED_ATTEMPTS`: a check whose first hint is only a nudge
+    shows its fuller hint from the :data:`FULL_HINT_AFTER`-th failure on.
 
     Examples
     --------
@@ -539,10 +614,15 @@ def check(qid: str, answer_obj: Any, *, timeout: float | None = CHECK_TIMEOUT) -
     >>> r.passed
     False
     """
+    key = str(qid)
     try:
-        result = run_check(qid, answer_obj, timeout=timeout)
+        result = run_check(
+            qid, answer_obj, timeout=timeout, failures_before=FAILED_ATTEMPTS.get(key, 0)
+        )
     except (KeyboardInterrupt, SystemExit):
-        result = CheckResult(str(qid), "error", 0, 0, "the check was interrupted")
+        result = CheckResult(key, "error", 0, 0, "the check was interrupted")
+    if result.status == "failed":
+        FAILED_ATTEMPTS[key] = FAILED_ATTEMPTS.get(key, 0) + 1
     try:
         _display(result)
         result._shown = _execution_count()

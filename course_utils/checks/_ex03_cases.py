@@ -1,6 +1,6 @@
 """Reference computations of the exercise-set-03 checks: the exact delta of the Gaussian
-mechanism and the usual miscalibrations, softmax probabilities, randomized response, and the
-total noise variance of a budget split.
+mechanism and the usual miscalibrations, softmax probabilities, randomized response, the
+total noise variance of a budget split and the shape of a wrong split.
 
 Private to :mod:`course_utils.checks.ex03_dp_mechanisms` (kept apart so that each module stays short).
 """
@@ -12,7 +12,7 @@ import math
 import numpy as np
 from scipy import special
 
-__all__ = ["gaussian_delta", "rr", "sigma_mistakes", "softmax", "total_variance"]
+__all__ = ["gaussian_delta", "rr", "sigma_mistakes", "softmax", "split_shape", "total_variance"]
 
 
 def gaussian_delta(epsilon: float, s: float) -> float:
@@ -58,3 +58,19 @@ def rr(bits: np.ndarray, epsilon: float, rng: np.random.Generator) -> np.ndarray
 
 def total_variance(sensitivities: np.ndarray, epsilons: np.ndarray) -> float:
     return float(np.sum(2.0 * (sensitivities / epsilons) ** 2))
+
+
+def split_shape(s: np.ndarray, got: np.ndarray, epsilon: float) -> tuple[str, float]:
+    """What a non-optimal budget split looks like: ``("equal" | "proportional" | "unspent" |
+    "power" | "", k)``, with ``k`` the power of ``eps_i ~ s_i^k`` for ``"power"``."""
+    if np.allclose(got, epsilon / s.size):
+        return "equal", 0.0
+    if np.allclose(got, s / s.sum() * epsilon):
+        return "proportional", 1.0
+    if got.sum() < epsilon * 0.999:
+        return "unspent", 0.0
+    if np.ptp(s) > 0:
+        k = float(np.polyfit(np.log(s), np.log(got), 1)[0])
+        if np.allclose(got, s**k / np.sum(s**k) * epsilon, rtol=1e-3):
+            return "power", k
+    return "", 0.0

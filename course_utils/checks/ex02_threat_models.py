@@ -100,6 +100,26 @@ _TPR_HINTS = {
     "flagged together: use thresholds at the distinct scores (np.unique), do not walk the sorted "
     "list one record at a time.",
 }
+_ORDER_HINT = (
+    "The labels come first: tpr_at_fpr(is_member, scores, *, fpr), the (y_true, y_score) order of "
+    "scikit-learn's metrics and of the course's library. Called by name your function gives the "
+    "right answer, so only the order of its parameters is wrong."
+)
+
+
+def _by_name(tpr_at_fpr: Any, scores: np.ndarray, labels: np.ndarray, fpr: float) -> float | None:
+    """The answer called with its arguments by name (None when that fails): it is right when
+    only the order of the parameters was wrong."""
+    try:
+        out = tpr_at_fpr(is_member=labels.copy(), scores=scores.copy(), fpr=fpr)
+    except AnswerError as exc:
+        if exc.kind == "timeout":
+            raise
+        return None
+    try:
+        return expect_number(out, "returns one number")
+    except AssertionError:
+        return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -281,20 +301,23 @@ def _tpr_cases() -> list[tuple[np.ndarray, np.ndarray, float, str, str]]:
 )
 def _check_tpr_at_fpr(tpr_at_fpr: Any) -> None:
     cases = _tpr_cases()
+    variants = [_tpr_variants(s, y, f) for s, y, f, _, _ in cases]
     got = []
     for scores, labels, fpr, what, _ in cases:
-        got.append(
-            expect_number(
-                tpr_at_fpr(scores.copy(), labels.copy(), fpr),
-                f"{what}: returns one number",
-                "Return the best TPR as one float.",
-            )
-        )
-    variants = [_tpr_variants(s, y, f) for s, y, f, _, _ in cases]
+        try:
+            out = tpr_at_fpr(labels.copy(), scores.copy(), fpr=fpr)
+        except AnswerError as exc:  # an old (scores, is_member) order may fail inside the answer
+            if exc.kind == "raised" and _by_name(tpr_at_fpr, scores, labels, fpr) is not None:
+                expect(False, f"{what}: tpr_at_fpr(is_member, scores, fpr=...)", hint=_ORDER_HINT)
+            raise
+        got.append(expect_number(out, f"{what}: returns one number", "Return the best TPR."))
     wrong = [k for k in range(len(cases)) if abs(got[k] - variants[k]["right"]) > 1e-9]
     if wrong:
         k = wrong[0]
         scores, labels, fpr, what, hint = cases[k]
+        by_name = _by_name(tpr_at_fpr, scores, labels, fpr)
+        if by_name is not None and abs(by_name - variants[k]["right"]) < 1e-9:
+            expect(False, f"{what}: tpr_at_fpr(is_member, scores, fpr=...)", hint=_ORDER_HINT)
 
         def explains(name: str, ks: list[int]) -> bool:
             return all(abs(got[n] - variants[n][name]) < 1e-9 for n in ks)
@@ -315,9 +338,9 @@ def _check_tpr_at_fpr(tpr_at_fpr: Any) -> None:
         expect_raises(
             "ValueError",
             tpr_at_fpr,
-            scores,
             labels,
-            bad,
+            scores,
+            fpr=bad,
             what=f"{what} raises ValueError",
             hint="Check the argument first: if not 0 < fpr < 1: raise ValueError(...).",
         )

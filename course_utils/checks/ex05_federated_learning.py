@@ -17,6 +17,9 @@ import numpy as np
 from scipy import stats
 
 from . import expect, expect_array, question
+from ._ex05_cases import krum_pick as _krum_pick
+from ._ex05_cases import krum_scores as _krum_scores
+from ._ex05_cases import pcg64_steps
 
 __all__: list[str] = []
 
@@ -27,6 +30,17 @@ def _vector(value: Any, what: str, dim: int, hint: str) -> np.ndarray:
 
 def _updates(seed: int, n: int = 10, dim: int = 6) -> np.ndarray:
     return np.random.default_rng(seed).normal(0.0, 1.0, size=(n, dim))
+
+
+def _expr(seed: int, n: int = 10, dim: int = 6) -> str:
+    """The numpy expression of :func:`_updates`, so that a failing input can be rebuilt."""
+    return f"np.random.default_rng({seed}).normal(0.0, 1.0, size=({n}, {dim}))"
+
+
+def _head(v: np.ndarray, k: int = 4) -> str:
+    """The first ``k`` entries of a vector, rounded (what a failure shows as expected / got)."""
+    v = np.asarray(v, dtype=float).reshape(-1)
+    return str(np.round(v[:k], 4).tolist())[:-1] + (", ...]" if v.size > k else "]")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -44,63 +58,71 @@ def _check_fedavg(fedavg_aggregate: Any) -> None:
     for seed in range(3):
         U = _updates(seed)
         w = np.random.default_rng(100 + seed).integers(5, 300, size=len(U)).astype(float)
+        call = f"fedavg_aggregate(U, w) with U = {_expr(seed)}, w = {w.astype(int).tolist()}"
         got = _vector(
             fedavg_aggregate(U.copy(), w.copy()),
-            "returns one vector of shape (dim,)",
+            f"{call} returns one vector of shape (dim,)",
             U.shape[1],
             shape_hint,
         )
         want = (w[:, None] * U).sum(axis=0) / w.sum()
-        if np.allclose(got, U.mean(axis=0)) and not np.allclose(got, want):
-            expect(
-                False,
-                "clients count in proportion to their data",
-                hint="Weight each update by its client's example count: sum_k w_k u_k / sum_k w_k. "
+        hint = "Multiply each row of updates by its weight, sum over clients, divide by the weights' sum."
+        for wrong, wrong_hint in (
+            (
+                U.mean(axis=0),
+                "Weight each update by its client's example count: sum_k w_k u_k / sum_k w_k. "
                 "A plain mean gives a client with 5 examples as much say as one with 300.",
-            )
-        if np.allclose(got, (w[:, None] * U).sum(axis=0)):
-            expect(
-                False,
-                "the weights are normalised",
-                hint="Divide the weighted sum by the total weight sum_k w_k.",
-            )
-        if np.allclose(got, (w[:, None] * U).sum(axis=0) / len(w)):
-            expect(
-                False,
-                "the weighted sum is divided by the total weight",
-                hint="Divide by sum_k w_k, the total number of examples, not by the number of clients.",
-            )
+            ),
+            (
+                (w[:, None] * U).sum(axis=0),
+                "Divide the weighted sum by the total weight sum_k w_k.",
+            ),
+            (
+                (w[:, None] * U).sum(axis=0) / len(w),
+                "Divide by sum_k w_k, the total number of examples, not by the number of clients.",
+            ),
+        ):
+            if np.allclose(got, wrong) and not np.allclose(got, want):
+                hint = wrong_hint
         expect(
             np.allclose(got, want),
-            "equals sum_k w_k u_k / sum_k w_k",
-            expected=np.round(want[:3], 4),
-            got=np.round(got[:3], 4),
-            hint="Multiply each row of updates by its weight, sum over clients, divide by the weights' sum.",
+            f"{call}: sum_k w_k u_k / sum_k w_k",
+            expected=_head(want),
+            got=_head(got),
+            hint=hint,
         )
     # properties: scaling the weights changes nothing, equal weights give the mean, lists work
     U = _updates(7, n=4, dim=3)
+    call = f"fedavg_aggregate(U, w) with U = {_expr(7, 4, 3)}"
     a = _vector(
         fedavg_aggregate(U, [1, 2, 3, 4]),
-        "accepts a list of weights",
+        f"{call}, w = [1, 2, 3, 4] (a list) returns one vector",
         3,
         "Convert the weights with np.asarray(weights, dtype=float).",
     )
-    b = _vector(fedavg_aggregate(U, [10, 20, 30, 40]), "accepts a list of weights", 3, "")
+    b = _vector(fedavg_aggregate(U, [10, 20, 30, 40]), f"{call}, w = [10, 20, 30, 40]", 3, "")
     expect(
         np.allclose(a, b),
-        "multiplying all weights by 10 changes nothing",
+        f"{call}: w = [10, 20, 30, 40] gives what w = [1, 2, 3, 4] gives",
+        expected=_head(a),
+        got=_head(b),
         hint="Normalise by the sum of the weights.",
     )
+    equal = _vector(fedavg_aggregate(U, [1, 1, 1, 1]), f"{call}, w = [1, 1, 1, 1]", 3, "")
     expect(
-        np.allclose(fedavg_aggregate(U, [1, 1, 1, 1]), U.mean(axis=0)),
-        "equal weights give the plain mean",
+        np.allclose(equal, U.mean(axis=0)),
+        f"{call}, w = [1, 1, 1, 1]: equal weights give the plain mean",
+        expected=_head(U.mean(axis=0)),
+        got=_head(equal),
+        hint="Divide the weighted sum by the sum of the weights.",
     )
-    one_hot = _vector(fedavg_aggregate(U, [0, 0, 5, 0]), "a client with all the weight", 3, "")
+    one_hot = _vector(fedavg_aggregate(U, [0, 0, 5, 0]), f"{call}, w = [0, 0, 5, 0]", 3, "")
     expect(
         np.allclose(one_hot, U[2]),
-        "a client holding all the data decides alone",
-        expected=np.round(U[2], 4),
-        got=np.round(one_hot, 4),
+        f"{call}, w = [0, 0, 5, 0]: a client holding all the data decides alone",
+        expected=_head(U[2]),
+        got=_head(one_hot),
+        hint="A client with weight 0 must not count at all.",
     )
 
 
@@ -119,63 +141,62 @@ def _check_trimmed_mean(trimmed_mean_agg: Any) -> None:
     for seed, n, ratio in ((0, 10, 0.1), (1, 10, 0.2), (2, 9, 0.3), (3, 7, 0.0), (4, 12, 0.25)):
         U = _updates(seed, n=n, dim=8)
         U[0] *= 50  # one loud client
+        call = f"trimmed_mean_agg(U, {ratio}) with U = {_expr(seed, n, 8)}; U[0] *= 50"
         got = _vector(
-            trimmed_mean_agg(U.copy(), ratio),
-            f"returns shape (dim,) for trim_ratio={ratio}",
-            8,
-            shape_hint,
+            trimmed_mean_agg(U.copy(), ratio), f"{call} returns shape (dim,)", 8, shape_hint
         )
         k = int(np.floor(ratio * n))
         want = stats.trim_mean(U, ratio, axis=0)
-        norms = np.linalg.norm(U, axis=1)
-        keep_rows = np.argsort(norms)[k : n - k]
-        if k > 0 and np.allclose(got, U[keep_rows].mean(axis=0)) and not np.allclose(got, want):
-            expect(
-                False,
-                "trimming happens per coordinate",
-                hint="Sort each coordinate separately (np.sort(updates, axis=0)) and cut k values at "
-                "each end; dropping whole clients by their norm is a different rule.",
-            )
         S = np.sort(U, axis=0)
-        if k > 0 and np.allclose(got, S[: n - k].mean(axis=0)) and not np.allclose(got, want):
-            expect(
-                False,
-                "both tails are trimmed",
-                hint="Drop the k smallest AND the k largest values of each coordinate.",
-            )
-        if k > 0 and np.allclose(got, S[: n - 2 * k].mean(axis=0)):
-            expect(
-                False,
-                "the trim is symmetric",
-                hint="Cut k = floor(trim_ratio * n) values at each end, not 2k at the top.",
-            )
+        keep_rows = np.argsort(np.linalg.norm(U, axis=1))[k : n - k]
+        hint = "k = floor(trim_ratio * n_clients); sort along axis 0, keep rows k .. n-k-1, average them."
+        mistakes = [
+            (
+                k > 0 and np.allclose(got, U[keep_rows].mean(axis=0)),
+                "Sort each coordinate separately (np.sort(updates, axis=0)) and cut k values at "
+                "each end; dropping whole clients by their norm is a different rule.",
+            ),
+            (
+                k > 0 and np.allclose(got, S[: n - k].mean(axis=0)),
+                "Drop the k smallest AND the k largest values of each coordinate.",
+            ),
+            (
+                k > 0 and np.allclose(got, S[: n - 2 * k].mean(axis=0)),
+                "Cut k = floor(trim_ratio * n_clients) values at each end, not 2k at the top.",
+            ),
+        ]
         other_k = {
             "round": int(round(ratio * n)),
             "ceil": int(np.ceil(ratio * n - 1e-12)),
             "the number of coordinates": int(np.floor(ratio * U.shape[1])),
         }
         for how, k2 in other_k.items():
-            if k2 != k and 2 * k2 < n and np.allclose(got, S[k2 : n - k2].mean(axis=0)):
-                expect(
-                    False,
-                    f"k = floor(trim_ratio * n_clients) (n={n}, trim_ratio={ratio})",
-                    expected=f"k = {k}",
-                    got=f"k = {k2}",
-                    hint="k = floor(trim_ratio * n_clients) with n_clients = updates.shape[0] "
-                    f"(you used {how}).",
-                )
+            found = k2 != k and 2 * k2 < n and np.allclose(got, S[k2 : n - k2].mean(axis=0))
+            k_hint = (
+                f"k = floor(trim_ratio * n_clients) = {k} here, with n_clients = "
+                f"updates.shape[0] (you used {how}: k = {k2})."
+            )
+            mistakes.append((found, k_hint))
+        for found, found_hint in mistakes:
+            if found:
+                hint = found_hint
+                break
         expect(
             np.allclose(got, want),
-            f"matches the coordinate-wise trimmed mean (n={n}, trim_ratio={ratio})",
-            expected=np.round(want[:3], 4),
-            got=np.round(got[:3], 4),
-            hint="k = floor(trim_ratio * n_clients); sort along axis 0, keep rows k .. n-k-1, average them.",
+            f"{call}: the coordinate-wise trimmed mean (k = {k} cut at each end)",
+            expected=_head(want),
+            got=_head(got),
+            hint=hint,
         )
-    # trim_ratio 0 is the mean; one attacker is removed by a trim of one per side
+    # one attacker is removed by a trim of one per side
     U = np.vstack([np.zeros((9, 3)), np.full((1, 3), 1e6)])
+    got = _vector(trimmed_mean_agg(U, 0.1), "returns shape (dim,)", 3, shape_hint)
     expect(
-        np.allclose(trimmed_mean_agg(U, 0.1), 0.0),
-        "a single huge attacker is trimmed away (n=10, ratio 0.1)",
+        np.allclose(got, 0.0),
+        "trimmed_mean_agg(U, 0.1) with U = 9 rows of zeros and a last row of 1e6 (3 "
+        "coordinates): the huge attacker is trimmed away",
+        expected=_head(np.zeros(3)),
+        got=_head(got),
         hint="With n = 10 and trim_ratio = 0.1 one value is dropped at each end of every coordinate.",
     )
 
@@ -183,29 +204,9 @@ def _check_trimmed_mean(trimmed_mean_agg: Any) -> None:
 # ---------------------------------------------------------------------------------------------
 # 5.3  Krum
 # ---------------------------------------------------------------------------------------------
-def _krum_scores(U: np.ndarray, f: int) -> np.ndarray:
-    D = ((U[:, None, :] - U[None, :, :]) ** 2).sum(-1)
-    np.fill_diagonal(D, np.inf)
-    return np.sort(D, axis=1)[:, : len(U) - f - 2].sum(axis=1)
-
-
-def _krum_pick(
-    U: np.ndarray,
-    f: int,
-    *,
-    neighbours: int | None = None,
-    squared: bool = True,
-    self_included: bool = False,
-) -> int:
-    n = len(U)
-    D = np.sqrt(((U[:, None, :] - U[None, :, :]) ** 2).sum(-1))
-    if squared:
-        D = D**2
-    if not self_included:
-        np.fill_diagonal(D, np.inf)
-    m = n - f - 2 if neighbours is None else neighbours
-    scores = np.sort(D, axis=1)[:, :m].sum(axis=1)
-    return int(np.argmin(scores))
+def _row_of(got: np.ndarray, U: np.ndarray) -> str:
+    rows = [i for i in range(len(U)) if np.allclose(got, U[i])]
+    return f"row {rows[0]} of U, {_head(got)}" if rows else f"{_head(got)} (no row of U)"
 
 
 @question(
@@ -222,32 +223,43 @@ def _check_krum(krum_aggregate: Any) -> None:
     honest = rng.normal(0.0, 0.1, size=(7, 4))
     attackers = 40.0 + rng.normal(0.0, 0.1, size=(3, 4))
     U = np.vstack([attackers, honest])
-    got = _vector(krum_aggregate(U.copy(), 3), "returns one vector of shape (dim,)", 4, shape_hint)
+    call = (
+        "krum_aggregate(U, 3) with U = 3 attackers near 40 (rows 0-2) and 7 honest updates near "
+        "0 (rows 3-9), 4 coordinates"
+    )
+    got = _vector(krum_aggregate(U.copy(), 3), f"{call} returns one vector", 4, shape_hint)
+    want = U[_krum_pick(U, 3)]
     rows = [i for i in range(len(U)) if np.allclose(got, U[i])]
-    expect(
-        bool(rows),
-        "returns one of the clients' updates",
-        hint="Krum selects a single update; averaging (that is Multi-Krum) or a median is a different rule.",
-    )
-    expect(
-        not (rows[0] < 3 and rows[0] == int(np.argmax(_krum_scores(U, 3)))),
-        "picks the update with the SMALLEST score",
-        hint="Krum returns the update whose summed squared distance to its neighbours is the "
-        "smallest (np.argmin), not the largest.",
-    )
-    expect(
-        rows[0] >= 3,
-        "ignores the three attackers far away from everybody else",
-        hint="Score each update by the distances to its NEAREST n - f - 2 neighbours; attackers are far from "
-        "the honest majority.",
-    )
+    if not rows or rows[0] < 3:
+        hint = (
+            "Score each update by the distances to its NEAREST n - f - 2 neighbours; attackers "
+            "are far from the honest majority."
+        )
+        if not rows:
+            hint = (
+                "Krum selects a single update; averaging (that is Multi-Krum) or a median is a "
+                "different rule."
+            )
+        elif rows[0] == int(np.argmax(_krum_scores(U, 3))):
+            hint = (
+                "Krum returns the update whose summed squared distance to its neighbours is the "
+                "smallest (np.argmin), not the largest."
+            )
+        expect(
+            False,
+            f"{call}: picks one of the honest updates",
+            expected=_row_of(want, U),
+            got=_row_of(got, U),
+            hint=hint,
+        )
     # 2. exact rule on random cases where the usual slips choose differently: name the slip that
-    #    explains every case (several slips can coincide on a single case)
+    #    explains every case (several slips can coincide on a single case); inputs have two
+    #    decimals, so a failing one can be shown exactly
     cases = []
     for seed in range(40):
         g = np.random.default_rng(seed)
         n, f = int(g.integers(7, 13)), int(g.integers(1, 3))
-        U = g.normal(size=(n, 3)) * g.uniform(0.5, 3.0, size=(n, 1))
+        U = np.round(g.normal(size=(n, 3)) * g.uniform(0.5, 3.0, size=(n, 1)), 2)
         got = _vector(
             krum_aggregate(U.copy(), f), "returns one vector of shape (dim,)", 3, shape_hint
         )
@@ -278,16 +290,18 @@ def _check_krum(krum_aggregate: Any) -> None:
         ),
     ]
     U, f, got = bad[0]
-    for slip, hint in slips:
+    hint = "score_i = sum of the n - f - 2 smallest ||u_i - u_j||^2 over j != i; return u_argmin."
+    for slip, slip_hint in slips:
         if all(np.allclose(g, V[slip(V, k)]) for V, k, g in cases):
-            expect(False, f"picks Krum's update (n={len(U)}, f={f})", hint=hint)
-    want = U[_krum_pick(U, f)]
+            hint = slip_hint
+            break
     expect(
         False,
-        f"picks the update with the smallest Krum score (n={len(U)}, f={f})",
-        expected=np.round(want, 3),
-        got=np.round(got, 3),
-        hint="score_i = sum of the n - f - 2 smallest ||u_i - u_j||^2 over j != i; return u_argmin.",
+        f"krum_aggregate(U, {f}) with U = np.array({U.tolist()}): the update with the smallest "
+        "Krum score",
+        expected=_row_of(U[_krum_pick(U, f)], U),
+        got=_row_of(got, U),
+        hint=hint,
     )
 
 
@@ -358,6 +372,25 @@ def _check_masks(zero_sum_masks: Any) -> None:
         "the same rng seed gives the same masks",
         hint="Use only the rng argument for randomness (no np.random.* global state).",
     )
+    # the masks are drawn from rng pair by pair, as the task says: 66 pairs of 12 clients need 66
+    # vectors of 400 values (at least half a 64-bit draw per value, whatever the distribution);
+    # independent masks made zero-sum afterwards (minus their mean) draw one vector per client,
+    # and no test of the masks alone can tell those apart (for Gaussian masks they have the
+    # same distribution)
+    rng = np.random.default_rng(98)
+    state = rng.bit_generator.state
+    expect_array(zero_sum_masks(12, 400, rng), "one mask per client", shape=(12, 400))
+    drawn = pcg64_steps(state, rng.bit_generator.state)
+    expect(
+        drawn is None or drawn >= 0.4 * 66 * 400,
+        "zero_sum_masks(12, 400, rng) draws a random vector from rng for every pair i < j",
+        expected=f"66 vectors of 400 values: at least {int(0.4 * 66 * 400)} draws from rng",
+        got=f"{drawn} draws (about {drawn / 400:.0f} vectors of 400)" if drawn else "none",
+        hint="Build the masks pairwise as the task says: draw m_ij from rng for every pair "
+        "i < j. Masks made zero-sum afterwards (independent masks minus their mean, or a last "
+        "mask that is minus the sum of the others) need a dealer who knows every mask - what "
+        "secure aggregation avoids.",
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -372,14 +405,14 @@ def _clip_rows(U: np.ndarray, S: float) -> np.ndarray:
     "5.5",
     points=2,
     answer="dp_fedavg_step",
-    task="clip each update to max_norm, sum, add N(0, (noise_multiplier*max_norm)^2) noise, divide by expected_clients",
+    task="clip each update to max_grad_norm, sum, add N(0, (noise_multiplier*max_grad_norm)^2) noise, divide by expected_clients",
     reference="course_utils.federated.clip_update",
 )
 def _check_dp_step(dp_fedavg_step: Any) -> None:
     def call(U, S, z, m, seed=0):
         out = dp_fedavg_step(
             U.copy(),
-            max_norm=S,
+            max_grad_norm=S,
             noise_multiplier=z,
             expected_clients=m,
             rng=np.random.default_rng(seed),
@@ -398,7 +431,7 @@ def _check_dp_step(dp_fedavg_step: Any) -> None:
     got = call(U, S, 0.0, m)
     want = _clip_rows(U, S).sum(axis=0) / m
     wrong = [
-        (U.sum(axis=0) / m, "Clip every client's update to norm max_norm before summing."),
+        (U.sum(axis=0) / m, "Clip every client's update to norm max_grad_norm before summing."),
         (
             _clip_rows(U.sum(axis=0)[None, :], S)[0] / m,
             "Clip each client's update separately; clipping the sum bounds nothing per client.",
@@ -414,12 +447,12 @@ def _check_dp_step(dp_fedavg_step: Any) -> None:
         ),
         (
             np.clip(U, -S, S).sum(axis=0) / m,
-            "Clip the L2 norm of the whole update (scale it by min(1, max_norm / ||u||)), not each coordinate.",
+            "Clip the L2 norm of the whole update (scale it by min(1, max_grad_norm / ||u||)), not each coordinate.",
         ),
         (
             (U * S / np.linalg.norm(U, axis=1, keepdims=True)).sum(axis=0) / m,
-            "Only shrink: multiply by min(1, max_norm / ||u||), so that short updates keep their "
-            "length instead of being stretched to max_norm.",
+            "Only shrink: multiply by min(1, max_grad_norm / ||u||), so that short updates keep their "
+            "length instead of being stretched to max_grad_norm.",
         ),
     ]
     if not np.allclose(got, want):
@@ -431,9 +464,9 @@ def _check_dp_step(dp_fedavg_step: Any) -> None:
         "with noise_multiplier = 0: sum of clipped updates / expected_clients",
         expected=np.round(want, 4),
         got=np.round(got, 4),
-        hint="u_k * min(1, max_norm / ||u_k||) for every row, then sum over rows, then / expected_clients.",
+        hint="u_k * min(1, max_grad_norm / ||u_k||) for every row, then sum over rows, then / expected_clients.",
     )
-    # the noise: centred, standard deviation noise_multiplier * max_norm / expected_clients
+    # the noise: centred, standard deviation noise_multiplier * max_grad_norm / expected_clients
     Z = np.zeros((3, 20000))
     for S, z, m in ((0.5, 2.0, 10.0), (1.0, 1.0, 4.0)):
         out = call(Z, S, z, m, seed=3)
@@ -441,28 +474,28 @@ def _check_dp_step(dp_fedavg_step: Any) -> None:
         if abs(sd - z / m) < 0.05 * z / m and abs(z / m - want_sd) > 0.1 * want_sd:
             expect(
                 False,
-                "the noise scales with max_norm",
-                hint="The noise standard deviation is noise_multiplier * max_norm (the sensitivity of the sum).",
+                "the noise scales with max_grad_norm",
+                hint="The noise standard deviation is noise_multiplier * max_grad_norm (the sensitivity of the sum).",
             )
         if abs(sd - np.sqrt(len(Z)) * want_sd) < 0.05 * np.sqrt(len(Z)) * want_sd:
             expect(
                 False,
                 "one noise draw is added to the sum",
-                hint="Add ONE draw of N(0, (noise_multiplier * max_norm)^2) to the sum, not one per "
-                "client: the sum's sensitivity is max_norm however many clients there are.",
+                hint="Add ONE draw of N(0, (noise_multiplier * max_grad_norm)^2) to the sum, not one per "
+                "client: the sum's sensitivity is max_grad_norm however many clients there are.",
             )
         if abs(sd - z * S) < 0.05 * z * S:
             expect(
                 False,
                 "the noise is added to the sum, then everything is divided",
-                hint="Add N(0, (noise_multiplier * max_norm)^2) to the SUM, then divide by expected_clients.",
+                hint="Add N(0, (noise_multiplier * max_grad_norm)^2) to the SUM, then divide by expected_clients.",
             )
         expect(
             abs(sd - want_sd) < 0.05 * want_sd,
-            f"noise std = noise_multiplier * max_norm / expected_clients = {want_sd:.3g}",
+            f"noise std = noise_multiplier * max_grad_norm / expected_clients = {want_sd:.3g}",
             expected=round(want_sd, 4),
             got=round(sd, 4),
-            hint="Draw rng.normal(0, noise_multiplier * max_norm, size=dim), add it to the clipped sum, divide.",
+            hint="Draw rng.normal(0, noise_multiplier * max_grad_norm, size=dim), add it to the clipped sum, divide.",
         )
         expect(
             abs(float(out.mean())) < 5 * want_sd / np.sqrt(out.size),

@@ -49,8 +49,10 @@ def smooth_contrast(x: torch.Tensor) -> torch.Tensor:
 # helpers
 # ---------------------------------------------------------------------------------------------
 def _mlp(seed: int, image: bool = False) -> nn.Module:
-    torch.manual_seed(seed)
-    layers = [nn.Linear(64, 32), nn.Tanh(), nn.Linear(32, 10)]
+    """A small seeded MLP; torch's global random state is left as it was (fork_rng)."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        layers = [nn.Linear(64, 32), nn.Tanh(), nn.Linear(32, 10)]
     return nn.Sequential(nn.Flatten(), *layers) if image else nn.Sequential(*layers)
 
 
@@ -200,6 +202,17 @@ def _check_bpda_gradient(bpda_gradient: Any) -> None:
                     "transform's output, x + (transform(x) - x).detach(), so that only the "
                     "identity carries the gradient.",
                 )
+        if err > 1e-3:
+            z_p = z.clone().requires_grad_(True)  # the loss -p_y: nll_loss fed probabilities
+            nn.functional.nll_loss(torch.softmax(model(z_p), 1), y, reduction="sum").backward()
+            _, err_p = _scale(got, z_p.grad.detach())
+            expect(
+                err_p > 1e-3,
+                f"{what}: the BPDA gradient of the cross-entropy",
+                hint="Your loss is minus the probability of the true class: nll_loss expects "
+                "log-probabilities, and you passed it softmax probabilities. Use "
+                "cross_entropy(model(z), y) on the logits (or nll_loss of log_softmax).",
+            )
         expect(
             err < 1e-3 and c > 0,
             f"{what}: the BPDA gradient",

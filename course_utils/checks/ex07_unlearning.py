@@ -16,7 +16,22 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from . import expect, expect_array, expect_number, question, type_name
+from . import AnswerError, expect, expect_array, expect_number, question, type_name
+from ._ex07_cases import (
+    _aug,
+    _close,
+    _closed_form,
+    _deletion,
+    _fmt,
+    _logistic,
+    _logistic_problem,
+    _noisy_cosines,
+    _pen,
+    _reconstruction_slips,
+    _ridge,
+    _ridge_problem,
+    _sigmoid,
+)
 
 __all__: list[str] = []
 
@@ -24,51 +39,6 @@ __all__: list[str] = []
 # ---------------------------------------------------------------------------------------------
 # plain-numpy helpers (independent of the course's implementation)
 # ---------------------------------------------------------------------------------------------
-def _aug(X: np.ndarray) -> np.ndarray:
-    return np.column_stack([np.ones(len(X)), X])
-
-
-def _pen(dim: int, lam: float) -> np.ndarray:
-    return lam * np.diag(np.r_[0.0, np.ones(dim - 1)])
-
-
-def _ridge(X: np.ndarray, y: np.ndarray, lam: float) -> np.ndarray:
-    A = _aug(X)
-    return np.linalg.solve(A.T @ A + _pen(A.shape[1], lam), A.T @ y)
-
-
-def _ridge_problem(seed: int, n: int, d: int) -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(n, d))
-    y = 2.0 + X @ rng.normal(size=d) + 0.5 * rng.normal(size=n)
-    return X, y
-
-
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 0.5 * (1.0 + np.tanh(0.5 * z))
-
-
-def _logistic(X: np.ndarray, y: np.ndarray, lam: float) -> np.ndarray:
-    A = _aug(X)
-    P = _pen(A.shape[1], lam)
-    theta = np.zeros(A.shape[1])
-    for _ in range(50):
-        p = _sigmoid(A @ theta)
-        g = A.T @ (p - y) + P @ theta
-        H = (A * (p * (1 - p))[:, None]).T @ A + P
-        theta = theta - np.linalg.solve(H, g)
-        if np.abs(g).max() < 1e-12:
-            break
-    return theta
-
-
-def _logistic_problem(seed: int, n: int, d: int) -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(n, d))
-    y = (X @ rng.normal(size=d) + rng.normal(size=n) > 0).astype(float)
-    return X, y
-
-
 def _vector(value: Any, length: int, name: str, hint: str) -> np.ndarray:
     what = f"{name} is a finite vector of length {length}"
     arr = expect_array(value, what, hint=hint).reshape(-1)
@@ -80,14 +50,6 @@ def _vector(value: Any, length: int, name: str, hint: str) -> np.ndarray:
         hint=hint,
     )
     return arr
-
-
-def _close(a: np.ndarray, b: np.ndarray, tol: float = 1e-6) -> bool:
-    return bool(np.max(np.abs(a - b)) <= tol * max(1.0, float(np.max(np.abs(b)))))
-
-
-def _fmt(v: np.ndarray) -> str:
-    return np.array2string(np.asarray(v), precision=4, suppress_small=True, max_line_width=200)
 
 
 def _fail_naming_mistake(
@@ -114,15 +76,6 @@ def _fail_naming_mistake(
 # ---------------------------------------------------------------------------------------------
 # 7.1  closed-form removal of one row from ridge regression
 # ---------------------------------------------------------------------------------------------
-def _closed_form(
-    theta: np.ndarray, X: np.ndarray, y: np.ndarray, i: int, P: np.ndarray
-) -> np.ndarray:
-    """theta + (H - a a^T)^-1 a r with H = Xa^T Xa + P: the task's update (exact at the fit)."""
-    A = _aug(X)
-    a = A[i]
-    return theta + np.linalg.solve(A.T @ A + P - np.outer(a, a), a) * (a @ theta - y[i])
-
-
 @question(
     "7.1",
     points=3,
@@ -309,15 +262,6 @@ def _check_newton_unlearn_logistic(newton_unlearn_logistic: Any) -> None:
 # ---------------------------------------------------------------------------------------------
 # 7.3  reconstruct the deleted row from the parameter change
 # ---------------------------------------------------------------------------------------------
-def _deletion(seed: int, n: int, d: int, lam: float, i: int):
-    X, y = _ridge_problem(seed, n, d)
-    before = _ridge(X, y, lam)
-    after = _ridge(np.delete(X, i, 0), np.delete(y, i), lam)
-    A = _aug(X)
-    H = A.T @ A + _pen(d + 1, lam)
-    return X, y, before, after, H
-
-
 @question(
     "7.3",
     points=3,
@@ -392,24 +336,12 @@ def _check_reconstruct_from_update(reconstruct_from_update: Any) -> None:
 # ---------------------------------------------------------------------------------------------
 # 7.4  output perturbation against the attack
 # ---------------------------------------------------------------------------------------------
-def _noisy_cosines(before, after, H, x_true, sigma: float, n: int, seed: int) -> np.ndarray:
-    """Cosines of the task's attack under independent noise on both releases (our simulation)."""
-    rng = np.random.default_rng(seed)
-    out = np.empty(n)
-    for k in range(n):
-        v = H @ (
-            after + rng.normal(0, sigma, after.shape) - before - rng.normal(0, sigma, before.shape)
-        )
-        x_hat = v[1:] / v[0]
-        out[k] = x_hat @ x_true / (np.linalg.norm(x_hat) * np.linalg.norm(x_true))
-    return out
-
-
 @question(
     "7.4",
     points=2,
     answer="attack_cosine_under_noise",
-    task="add independent N(0, sigma^2) noise to both releases, reconstruct, return the cosine with x_true",
+    task="add independent N(0, sigma^2) noise to both releases, reconstruct with your "
+    "reconstruct_from_update of exercise 7.3, return the cosine with x_true",
     reference=(
         "course_utils.attacks.reconstruction.noisy_release",
         "course_utils.attacks.reconstruction.attack_every_deletion",
@@ -419,6 +351,10 @@ def _check_attack_cosine_under_noise(attack_cosine_under_noise: Any) -> None:
     X, y, before, after, H = _deletion(5, 60, 4, 1.0, 3)
     x_true = X[3]
     size = float(np.linalg.norm(after - before))
+    first_hint = (
+        "attack_cosine_under_noise calls your reconstruct_from_update of exercise 7.3 (as the "
+        "task says): fix 7.3 first - run its check until it passes, then run this one again."
+    )
 
     def run(sigma: float, seed: int) -> float:
         val = expect_number(
@@ -441,24 +377,57 @@ def _check_attack_cosine_under_noise(attack_cosine_under_noise: Any) -> None:
         )
         return val
 
-    clean = run(0.0, 0)
-    expect(
-        clean > 1 - 1e-6,
-        "without noise the attack is exact (cosine 1)",
-        expected=1.0,
-        got=round(clean, 6),
-        hint="With sigma = 0 reconstruct exactly as in exercise 7.3.",
-    )
+    # without noise the attack is exact - unless exercise 7.3, which it builds on, is wrong
+    try:
+        clean = run(0.0, 0)
+    except AnswerError as exc:
+        where = (exc.line or "").split(":", 1)[0]  # "line 4 in reconstruct_from_update"
+        in_7_3 = where.endswith(" in reconstruct_from_update") or (
+            exc.exc_type == "NotImplementedError" and "Exercise 7.3" in exc.message
+        )
+        if exc.kind != "raised" or not in_7_3:
+            raise
+        expect(
+            False,
+            "with sigma = 0: your reconstruct_from_update (exercise 7.3) raised "
+            f"{exc.exc_type}: {exc.message}",
+            got=exc.line or exc.exc_type,
+            hint=first_hint,
+        )
+    if clean < 1 - 1e-6:
+        slips = _reconstruction_slips(before, after, H)
+        slip_hints = {
+            "solve": "Your reconstruction looks like H^-1 (theta_after - theta_before): "
+            "exercise 7.3 multiplies, v = H @ (theta_after - theta_before).",
+            "last entry": "Your reconstruction divides by the last entry of v: the "
+            "intercept's entry is v[0].",
+            "first entry": "Your reconstruction keeps v[:-1]: the features are v[1:].",
+        }
+        hint = next(
+            (
+                f"{slip_hints[k]} {first_hint}"
+                for k, x in slips.items()
+                if abs(abs(clean) - abs(x @ x_true) / np.linalg.norm(x) / np.linalg.norm(x_true))
+                < 1e-6
+            ),
+            "With sigma = 0 the releases are exact, so the cosine must be 1. If exercise 7.3's "
+            f"check does not pass yet, that is why: {first_hint} Otherwise compute the cosine of "
+            "x_hat (not of [1, x_hat]) with x_true.",
+        )
+        expect(
+            False,
+            "with sigma = 0 (no noise) the attack is exact: cosine 1",
+            expected=1.0,
+            got=round(clean, 6),
+            hint=hint,
+        )
     expect(
         run(0.3 * size, 7) == run(0.3 * size, 7),
         "the same seed gives the same result",
         hint="Draw the noise only from the `rng` argument (rng.normal), not from np.random.",
     )
-    general = (
-        "Add rng.normal(0, sigma, size=theta.shape) to theta_before and, independently, to "
-        "theta_after (sigma is the standard deviation, not the variance), then reconstruct."
-    )
-    # the distribution of the cosine over 200 seeds, against our own simulation (two-sample KS)
+    # the distribution of the cosine over 200 seeds, against our own simulation (two-sample KS),
+    # and, when it does not fit, against the usual mistakes' simulations
     for level, seed in ((1.0, 20_000), (0.1, 30_000)):
         sigma = level * size
         got = np.array([run(sigma, s) for s in range(200)])
@@ -484,15 +453,38 @@ def _check_attack_cosine_under_noise(attack_cosine_under_noise: Any) -> None:
                 "the wrong way has a negative cosine).",
             )
         p = stats.ks_2samp(got, ref).pvalue
-        hint = general
-        if np.median(got) > np.median(ref):
-            hint = (
-                "Your attack does better than it should, so your releases carry less noise than "
-                "asked: add independent N(0, sigma^2) noise to BOTH releases (noise on only one of "
-                "them is half the variance; sigma is the standard deviation, not the variance)."
+        if p > 1e-4:
+            continue
+        mistakes = [
+            (
+                (sigma**2, sigma**2),
+                "Your cosines fit noise of standard deviation sigma**2: rng.normal(0, sigma, ...) "
+                "takes the standard deviation sigma as its scale, not the variance sigma^2.",
+            ),
+            (
+                (sigma, 0.0),
+                "Your cosines fit noise on only one of the releases: add an independent "
+                "N(0, sigma^2) draw to BOTH theta_before and theta_after.",
+            ),
+            (
+                (np.sqrt(sigma), np.sqrt(sigma)),
+                "Your cosines fit noise of standard deviation sqrt(sigma): sigma is already the "
+                "standard deviation, rng.normal(0, sigma, ...).",
+            ),
+        ]
+        hint = (
+            "Add rng.normal(0, sigma, size=theta.shape) to theta_before and, independently, to "
+            "theta_after (sigma is the standard deviation, not the variance), then reconstruct."
+        )
+        for (sd_after, sd_before), fit_hint in mistakes:
+            sim = _noisy_cosines(
+                before, after, H, x_true, sd_after, 2000, seed + 1, sd_before=sd_before
             )
+            if stats.ks_2samp(got, sim).pvalue > 1e-4:
+                hint = fit_hint
+                break
         expect(
-            p > 1e-4,
+            False,
             what,
             expected=f"median cosine {np.median(ref):.3f} (as in 4000 simulated draws)",
             got=f"median {np.median(got):.3f} (two-sample KS p = {p:.2g})",

@@ -42,7 +42,14 @@ def _ints(value: Any, n: int | None, what: str, hint: str) -> list[int]:
         ok = isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
         if not ok and isinstance(v, (float, np.floating)) and float(v).is_integer():
             ok = abs(float(v)) < 2**53  # an exactly representable whole float is accepted
-        expect(ok, what, expected="integers", got=f"{type(v).__name__} {v!r}", hint=hint)
+        expect(
+            ok,
+            what,
+            expected="integers",
+            got=f"{type(v).__name__} {v!r}",
+            hint="Keep every value an exact integer (a Python int): a float cannot hold a 61-bit "
+            "field element exactly, so do not convert with float() or divide with /.",
+        )
         out.append(int(v))
     if n is not None:
         expect(len(out) == n, what, expected=f"{n} values", got=f"{len(out)} values", hint=hint)

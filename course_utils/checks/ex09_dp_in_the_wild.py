@@ -25,8 +25,9 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from . import expect, question
+from . import expect, expect_integer, question
 from ._ex09_support import _above_threshold_law, _grr, _instance, _rng
+from ._values import _plain
 
 __all__: list[str] = []
 
@@ -310,6 +311,11 @@ def _check_grr_estimate(grr_estimate: Any) -> None:
         for text, wrong in mistakes.items():
             if np.allclose(got, wrong, atol=1e-6):
                 hint = text
+        if np.all(got == np.round(got)) and np.all(np.abs(got - right) <= 1.0):
+            hint = (
+                "Your estimates look rounded (whole numbers within 1 of the right ones): return "
+                "(count_v - n q) / (p - q) as it is - rounding or ceil() biases the estimate."
+            )
         expect(
             False,
             "40 users all holding value 0 (reports with exactly their expected counts, "
@@ -390,7 +396,11 @@ def _check_above_threshold(above_threshold: Any) -> None:
         )
         if out is None:
             return None
-        if isinstance(out, (list, tuple, np.ndarray)) and np.size(out) != 1:
+        try:  # several values (a list, an array or a tensor of flags)?
+            several = not isinstance(out, (str, bytes, dict)) and np.size(_plain(out)) != 1
+        except Exception:  # noqa: BLE001 - a ragged list or an odd object
+            several = True
+        if several:
             expect(
                 False,
                 "returns one index or None",
@@ -399,13 +409,12 @@ def _check_above_threshold(above_threshold: Any) -> None:
                 hint="Return the index of the first answer above the noisy threshold (and stop "
                 "there), not a list of flags.",
             )
-        return _index(
-            np.asarray(out).reshape(-1)[0] if np.ndim(out) else out,
-            len(answers),
-            "returns the index of an answer, or None",
-            hint="Return the index of an answer (0 to len(answers) - 1), or return None "
-            "when no answer is above - not -1 or len(answers).",
+        hint = (
+            "Return the index of an answer (0 to len(answers) - 1), or return None "
+            "when no answer is above - not -1 or len(answers)."
         )
+        value = expect_integer(out, "returns the index of an answer, or None", hint)
+        return _index(value, len(answers), "returns the index of an answer, or None", hint=hint)
 
     rng = _rng(0)
     runs = [run([0, 0, 100, 0, 200], 50, 1.0, rng) for _ in range(300)]

@@ -17,9 +17,9 @@ import math
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from . import expect, expect_number, question
+from ._ex10_cases import _bound, _close, _cp_high, _exact_robust, _log_p_true
 from ._ex10_mystery import (
     _HIDDEN,
     CLAIM,
@@ -29,53 +29,9 @@ from ._ex10_mystery import (
     _members,
     mystery,
 )
+from ._values import _plain
 
 __all__ = ["Mystery", "mystery"]
-
-
-# ---------------------------------------------------------------------------------------------
-# plain scipy helpers (independent of course_utils.privacy.audit)
-# ---------------------------------------------------------------------------------------------
-def _cp_low(k: int, n: int, level: float) -> float:
-    """One-sided Clopper-Pearson lower bound at ``level``."""
-    return 0.0 if k == 0 else float(stats.beta.ppf(1 - level, k, n - k + 1))
-
-
-def _cp_high(k: int, n: int, level: float) -> float:
-    return 1.0 if k == n else float(stats.beta.ppf(level, k + 1, n - k))
-
-
-def _bound(
-    tp: int, fp: int, P: int, N: int, delta: float, confidence: float, mistake: str = ""
-) -> float:
-    """The two-direction epsilon lower bound, or the value a typical ``mistake`` gives."""
-    level = 1 - (1 - confidence) / 2
-    if mistake == "no_split":
-        level = confidence
-    elif mistake == "reversed":
-        level = 1 - confidence / 2
-    d = 0.0 if mistake == "no_delta" else delta
-    log = {"log10": math.log10, "log2": math.log2}.get(mistake, math.log)
-
-    def one(k_pos: int, n_pos: int, k_neg: int, n_neg: int) -> float:
-        if mistake == "point":
-            num, den = k_pos / n_pos - d, k_neg / n_neg
-        else:
-            num, den = _cp_low(k_pos, n_pos, level) - d, _cp_high(k_neg, n_neg, level)
-        if num <= 0:
-            return 0.0
-        return math.inf if den == 0 else log(num / den)
-
-    first = one(tp, P, fp, N)
-    if mistake == "one_direction":
-        return max(0.0, first)
-    return max(0.0, first, one(N - fp, N, P - tp, P))
-
-
-def _close(a: float, b: float) -> bool:
-    if math.isinf(a) or math.isinf(b):
-        return a == b
-    return abs(a - b) <= 1e-6 * max(1.0, abs(b))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -235,6 +191,22 @@ def _check_audit_canary_runs(audit_canary_runs: Any) -> None:
         hint="The confidence level is reversed somewhere (1 - confidence passed as the confidence?): "
         "each one-sided bound holds with probability 1 - (1 - confidence) / 2.",
     )
+    # 1b. the split: choosing on some runs and counting on the others makes the bound depend on
+    #     which runs land in which half, so shuffling the runs changes it; a bound computed on
+    #     all runs at once (threshold chosen on the runs it counts) is the same for every order
+    h = np.random.default_rng(105)
+    a, b = h.laplace(1.0, 1.0, 400), h.laplace(0.0, 1.0, 400)
+    first = call(a, b)
+    same = all(call(h.permutation(a), h.permutation(b)) == first for _ in range(3))
+    expect(
+        not same,
+        "the threshold is chosen on some runs and the counts come from the others",
+        expected="a bound that depends on which runs pick the threshold",
+        got=f"{first:.4f} for every order of the runs",
+        hint="Your bound does not change when the runs are shuffled: it chooses the threshold on "
+        "the same runs it counts, and the best of many thresholds is luckier than the truth. "
+        + _HINT_SPLIT,
+    )
     # 2. validity where epsilon is known exactly: Laplace(1, 1) vs Laplace(0, 1) is 1-DP
     bounds = [call(g.laplace(1.0, 1.0, 2000), g.laplace(0.0, 1.0, 2000)) for _ in range(20)]
     over = sum(v > 1.0 for v in bounds)
@@ -307,14 +279,6 @@ def _check_audit_canary_runs(audit_canary_runs: Any) -> None:
 # ---------------------------------------------------------------------------------------------
 # 10.3  the most exposed records
 # ---------------------------------------------------------------------------------------------
-def _log_p_true(logits: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    z = logits - logits.max(axis=-1, keepdims=True)
-    log_p = z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
-    return np.take_along_axis(
-        log_p, np.broadcast_to(labels, logits.shape[:-1])[..., None], axis=-1
-    )[..., 0]
-
-
 @question(
     "10.3",
     points=2,
@@ -337,7 +301,10 @@ def _check_most_exposed(most_exposed: Any) -> None:
 
     def call(k: int) -> np.ndarray:
         out = most_exposed(*(a.copy() for a in args), k)
-        arr = np.asarray(out)
+        try:
+            arr = np.asarray(_plain(out))  # a torch tensor of indices is read as its values
+        except Exception:  # noqa: BLE001 - a ragged list or an odd object
+            arr = np.asarray(None)
         expect(
             arr.dtype != bool and arr.ndim == 1 and len(arr) == k,
             f"returns k = {k} record indices",
@@ -395,17 +362,6 @@ def _check_most_exposed(most_exposed: Any) -> None:
 # ---------------------------------------------------------------------------------------------
 # 10.4  an upper confidence bound on robust accuracy
 # ---------------------------------------------------------------------------------------------
-def _exact_robust(
-    W: np.ndarray, b: np.ndarray, X: np.ndarray, y: np.ndarray, eps: float
-) -> np.ndarray:
-    """Exact L-inf robustness (box [0, 1]) of a linear classifier, per example."""
-    lo, hi = np.clip(X - eps, 0, 1), np.clip(X + eps, 0, 1)
-    A = W[y][:, None, :] - W[None, :, :]
-    worst = np.minimum(A * lo[:, None], A * hi[:, None]).sum(-1) + (b[y][:, None] - b[None, :])
-    worst[np.arange(len(y)), y] = np.inf
-    return worst.min(axis=1) > 0
-
-
 @question(
     "10.4",
     points=3,

@@ -110,11 +110,15 @@ def frame_length(header: bytes) -> int:
 # =============================================================================================
 # replies
 # =============================================================================================
+#: ``node`` not given to :func:`encode_reply` (``None`` is the encoded node of a ``None`` result).
+_NO_NODE: Any = object()
+
+
 def encode_reply(
     request_id: int,
     *,
     value: Any = None,
-    node: Any = None,
+    node: Any = _NO_NODE,
     buffers: list[bytes] | None = None,
     error: dict[str, Any] | None = None,
     mutations: list[Any] | None = None,
@@ -130,8 +134,8 @@ def encode_reply(
     if error is not None:
         header["err"] = error
     else:
-        if node is None:
-            node, buffers = encode_value(value, limit=limit)
+        if node is _NO_NODE:  # (an answer returning None has the node None and may have
+            node, buffers = encode_value(value, limit=limit)  # buffers for its mutations)
         header["ok"] = node
     if mutations:
         header["mut"] = mutations

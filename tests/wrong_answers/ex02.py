@@ -84,10 +84,38 @@ WRONG = {
     ],
     "2.2": [
         Wrong(
+            "the old (scores, is_member) order of the parameters",
+            "the labels come first",
+            """
+            def tpr_at_fpr(scores, is_member, *, fpr=0.01):
+                if not 0 < fpr < 1:
+                    raise ValueError("fpr")
+                s, y = np.asarray(scores, float), np.asarray(is_member).astype(bool)
+                best = 0.0
+                for t in np.unique(s):
+                    if (s >= t)[~y].mean() <= fpr:
+                        best = max(best, (s >= t)[y].mean())
+                return float(best)
+            """,
+        ),
+        Wrong(
+            "the old order with scikit-learn's roc_curve (which then raises)",
+            "the labels come first",
+            """
+            from sklearn.metrics import roc_curve
+
+            def tpr_at_fpr(scores, is_member, *, fpr=0.01):
+                if not 0 < fpr < 1:
+                    raise ValueError("fpr")
+                f, t, _ = roc_curve(np.asarray(is_member).astype(int), scores)
+                return float(t[f <= fpr].max())
+            """,
+        ),
+        Wrong(
             "FPR < fpr instead of <=",
             "not fpr < fpr",
             """
-            def tpr_at_fpr(scores, is_member, fpr):
+            def tpr_at_fpr(is_member, scores, *, fpr=0.01):
                 if not 0 < fpr < 1:
                     raise ValueError("fpr")
                 s, y = np.asarray(scores, float), np.asarray(is_member).astype(bool)
@@ -102,7 +130,7 @@ WRONG = {
             "walks the sorted list one record at a time (splits ties)",
             "flagged together",
             """
-            def tpr_at_fpr(scores, is_member, fpr):
+            def tpr_at_fpr(is_member, scores, *, fpr=0.01):
                 if not 0 < fpr < 1:
                     raise ValueError("fpr")
                 order = np.argsort(-np.asarray(scores, float), kind="stable")
@@ -116,7 +144,7 @@ WRONG = {
             "flags the lowest scores (score <= t)",
             "the highest scores",
             """
-            def tpr_at_fpr(scores, is_member, fpr):
+            def tpr_at_fpr(is_member, scores, *, fpr=0.01):
                 if not 0 < fpr < 1:
                     raise ValueError("fpr")
                 s, y = np.asarray(scores, float), np.asarray(is_member).astype(bool)
@@ -131,7 +159,7 @@ WRONG = {
             "returns the FPR of the best threshold",
             "returned the false-positive rate",
             """
-            def tpr_at_fpr(scores, is_member, fpr):
+            def tpr_at_fpr(is_member, scores, *, fpr=0.01):
                 if not 0 < fpr < 1:
                     raise ValueError("fpr")
                 s, y = np.asarray(scores, float), np.asarray(is_member).astype(bool)
@@ -147,7 +175,7 @@ WRONG = {
             "TPR divided by all records instead of the members",
             "divide by the number of members",
             """
-            def tpr_at_fpr(scores, is_member, fpr):
+            def tpr_at_fpr(is_member, scores, *, fpr=0.01):
                 if not 0 < fpr < 1:
                     raise ValueError("fpr")
                 s, y = np.asarray(scores, float), np.asarray(is_member).astype(bool)
@@ -162,7 +190,7 @@ WRONG = {
             "~ on 0/1 integer labels",
             "astype(bool)",
             """
-            def tpr_at_fpr(scores, is_member, fpr):
+            def tpr_at_fpr(is_member, scores, *, fpr=0.01):
                 if not 0 < fpr < 1:
                     raise ValueError("fpr")
                 s, y = np.asarray(scores, float), np.asarray(is_member)
@@ -178,7 +206,7 @@ WRONG = {
             "no ValueError for fpr outside (0, 1)",
             "raises valueerror",
             """
-            def tpr_at_fpr(scores, is_member, fpr):
+            def tpr_at_fpr(is_member, scores, *, fpr=0.01):
                 s, y = np.asarray(scores, float), np.asarray(is_member).astype(bool)
                 best = 0.0
                 for t in np.unique(s):
@@ -191,7 +219,7 @@ WRONG = {
             "assert instead of raising ValueError",
             "got AssertionError",
             """
-            def tpr_at_fpr(scores, is_member, fpr):
+            def tpr_at_fpr(is_member, scores, *, fpr=0.01):
                 assert 0 < fpr < 1, "fpr must be in (0, 1)"
                 s, y = np.asarray(scores, float), np.asarray(is_member).astype(bool)
                 best = 0.0
@@ -348,7 +376,7 @@ RIGHT = {
             """
             from sklearn.metrics import roc_curve
 
-            def tpr_at_fpr(scores, is_member, fpr):
+            def tpr_at_fpr(is_member, scores, *, fpr=0.01):
                 if not 0 < fpr < 1:
                     raise ValueError(f"fpr must be in (0, 1), got {fpr}")
                 f, t, _ = roc_curve(np.asarray(is_member).astype(int), scores)
@@ -358,7 +386,7 @@ RIGHT = {
         Right(
             "sorted distinct thresholds with cumulative counts",
             """
-            def tpr_at_fpr(scores, is_member, fpr):
+            def tpr_at_fpr(is_member, scores, *, fpr=0.01):
                 if fpr <= 0 or fpr >= 1:
                     raise ValueError("fpr must lie strictly between 0 and 1")
                 s = np.asarray(scores, float)

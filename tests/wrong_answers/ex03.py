@@ -275,7 +275,7 @@ WRONG = {
         ),
         Wrong(
             "divides by p instead of 2p - 1",
-            "/ (2p - 1) with p = 3/4",
+            "not by p",
             """
             def rr_estimate(responses, *, epsilon):
                 p = math.exp(epsilon) / (1 + math.exp(epsilon))

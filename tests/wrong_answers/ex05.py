@@ -10,7 +10,7 @@ WRONG = {
     "5.1": [
         Wrong(
             "a plain mean, ignoring the weights",
-            "in proportion to their data",
+            "weight each update by its client's example count",
             """
             def fedavg_aggregate(updates, weights):
                 return np.mean(updates, axis=0)
@@ -246,6 +246,16 @@ WRONG = {
             """,
         ),
         Wrong(
+            "independent masks minus their mean (zero-sum, but not built pairwise)",
+            "build the masks pairwise",
+            """
+            def zero_sum_masks(n_clients, dim, rng):
+                masks = rng.normal(0, 100, size=(n_clients, dim))
+                return masks - masks.mean(axis=0)
+            """,
+            regression="#23",
+        ),
+        Wrong(
             "the global np.random instead of rng",
             "no np.random",
             """
@@ -279,8 +289,8 @@ WRONG = {
             "no clipping",
             "clip every client's update",
             """
-            def dp_fedavg_step(updates, *, max_norm, noise_multiplier, expected_clients, rng):
-                total = updates.sum(0) + rng.normal(0, noise_multiplier * max_norm, updates.shape[1])
+            def dp_fedavg_step(updates, *, max_grad_norm, noise_multiplier, expected_clients, rng):
+                total = updates.sum(0) + rng.normal(0, noise_multiplier * max_grad_norm, updates.shape[1])
                 return total / expected_clients
             """,
         ),
@@ -288,20 +298,20 @@ WRONG = {
             "clips the sum instead of each update",
             "clipping the sum bounds nothing",
             """
-            def dp_fedavg_step(updates, *, max_norm, noise_multiplier, expected_clients, rng):
+            def dp_fedavg_step(updates, *, max_grad_norm, noise_multiplier, expected_clients, rng):
                 total = updates.sum(0)
-                total = total * min(1.0, max_norm / np.linalg.norm(total))
-                return (total + rng.normal(0, noise_multiplier * max_norm, len(total))) / expected_clients
+                total = total * min(1.0, max_grad_norm / np.linalg.norm(total))
+                return (total + rng.normal(0, noise_multiplier * max_grad_norm, len(total))) / expected_clients
             """,
         ),
         Wrong(
             "divides by the number of updates received",
             "not by the number of updates",
             """
-            def dp_fedavg_step(updates, *, max_norm, noise_multiplier, expected_clients, rng):
+            def dp_fedavg_step(updates, *, max_grad_norm, noise_multiplier, expected_clients, rng):
                 norms = np.linalg.norm(updates, axis=1, keepdims=True)
-                clipped = updates * np.minimum(1, max_norm / np.maximum(norms, 1e-12))
-                total = clipped.sum(0) + rng.normal(0, noise_multiplier * max_norm, updates.shape[1])
+                clipped = updates * np.minimum(1, max_grad_norm / np.maximum(norms, 1e-12))
+                total = clipped.sum(0) + rng.normal(0, noise_multiplier * max_grad_norm, updates.shape[1])
                 return total / len(updates)
             """,
         ),
@@ -309,19 +319,19 @@ WRONG = {
             "clips each coordinate",
             "not each coordinate",
             """
-            def dp_fedavg_step(updates, *, max_norm, noise_multiplier, expected_clients, rng):
-                total = np.clip(updates, -max_norm, max_norm).sum(0)
-                total = total + rng.normal(0, noise_multiplier * max_norm, updates.shape[1])
+            def dp_fedavg_step(updates, *, max_grad_norm, noise_multiplier, expected_clients, rng):
+                total = np.clip(updates, -max_grad_norm, max_grad_norm).sum(0)
+                total = total + rng.normal(0, noise_multiplier * max_grad_norm, updates.shape[1])
                 return total / expected_clients
             """,
         ),
         Wrong(
-            "noise without the factor max_norm",
-            "noise scales with max_norm",
+            "noise without the factor max_grad_norm",
+            "noise scales with max_grad_norm",
             """
-            def dp_fedavg_step(updates, *, max_norm, noise_multiplier, expected_clients, rng):
+            def dp_fedavg_step(updates, *, max_grad_norm, noise_multiplier, expected_clients, rng):
                 norms = np.linalg.norm(updates, axis=1, keepdims=True)
-                clipped = updates * np.minimum(1, max_norm / np.maximum(norms, 1e-12))
+                clipped = updates * np.minimum(1, max_grad_norm / np.maximum(norms, 1e-12))
                 total = clipped.sum(0) + rng.normal(0, noise_multiplier, updates.shape[1])
                 return total / expected_clients
             """,
@@ -330,10 +340,10 @@ WRONG = {
             "noise added after dividing",
             "then divide by expected_clients",
             """
-            def dp_fedavg_step(updates, *, max_norm, noise_multiplier, expected_clients, rng):
+            def dp_fedavg_step(updates, *, max_grad_norm, noise_multiplier, expected_clients, rng):
                 norms = np.linalg.norm(updates, axis=1, keepdims=True)
-                clipped = updates * np.minimum(1, max_norm / np.maximum(norms, 1e-12))
-                noise = rng.normal(0, noise_multiplier * max_norm, updates.shape[1])
+                clipped = updates * np.minimum(1, max_grad_norm / np.maximum(norms, 1e-12))
+                noise = rng.normal(0, noise_multiplier * max_grad_norm, updates.shape[1])
                 return clipped.sum(0) / expected_clients + noise
             """,
         ),
@@ -341,21 +351,21 @@ WRONG = {
             "noise on every client's update",
             "not one per client",
             """
-            def dp_fedavg_step(updates, *, max_norm, noise_multiplier, expected_clients, rng):
+            def dp_fedavg_step(updates, *, max_grad_norm, noise_multiplier, expected_clients, rng):
                 norms = np.linalg.norm(updates, axis=1, keepdims=True)
-                clipped = updates * np.minimum(1, max_norm / np.maximum(norms, 1e-12))
-                noisy = clipped + rng.normal(0, noise_multiplier * max_norm, updates.shape)
+                clipped = updates * np.minimum(1, max_grad_norm / np.maximum(norms, 1e-12))
+                noisy = clipped + rng.normal(0, noise_multiplier * max_grad_norm, updates.shape)
                 return noisy.sum(0) / expected_clients
             """,
         ),
         Wrong(
-            "stretches every update to length max_norm",
+            "stretches every update to length max_grad_norm",
             "only shrink",
             """
-            def dp_fedavg_step(updates, *, max_norm, noise_multiplier, expected_clients, rng):
+            def dp_fedavg_step(updates, *, max_grad_norm, noise_multiplier, expected_clients, rng):
                 norms = np.linalg.norm(updates, axis=1, keepdims=True)
-                clipped = updates * max_norm / np.maximum(norms, 1e-12)
-                total = clipped.sum(0) + rng.normal(0, noise_multiplier * max_norm, updates.shape[1])
+                clipped = updates * max_grad_norm / np.maximum(norms, 1e-12)
+                total = clipped.sum(0) + rng.normal(0, noise_multiplier * max_grad_norm, updates.shape[1])
                 return total / expected_clients
             """,
         ),
@@ -363,10 +373,10 @@ WRONG = {
             "the global np.random instead of rng",
             "not np.random.normal",
             """
-            def dp_fedavg_step(updates, *, max_norm, noise_multiplier, expected_clients, rng):
+            def dp_fedavg_step(updates, *, max_grad_norm, noise_multiplier, expected_clients, rng):
                 norms = np.linalg.norm(updates, axis=1, keepdims=True)
-                clipped = updates * np.minimum(1, max_norm / np.maximum(norms, 1e-12))
-                total = clipped.sum(0) + np.random.normal(0, noise_multiplier * max_norm, updates.shape[1])
+                clipped = updates * np.minimum(1, max_grad_norm / np.maximum(norms, 1e-12))
+                total = clipped.sum(0) + np.random.normal(0, noise_multiplier * max_grad_norm, updates.shape[1])
                 return total / expected_clients
             """,
         ),
@@ -476,22 +486,22 @@ RIGHT = {
         Right(
             "a loop over clients",
             """
-            def dp_fedavg_step(updates, *, max_norm, noise_multiplier, expected_clients, rng):
+            def dp_fedavg_step(updates, *, max_grad_norm, noise_multiplier, expected_clients, rng):
                 total = np.zeros(len(updates[0]))
                 for u in updates:
                     norm = float(np.sqrt(np.dot(u, u)))
-                    total += u * (max_norm / norm if norm > max_norm else 1.0)
-                total += noise_multiplier * max_norm * rng.standard_normal(len(total))
+                    total += u * (max_grad_norm / norm if norm > max_grad_norm else 1.0)
+                total += noise_multiplier * max_grad_norm * rng.standard_normal(len(total))
                 return total / expected_clients
             """,
         ),
         Right(
             "np.clip on the scale factors",
             """
-            def dp_fedavg_step(updates, *, max_norm, noise_multiplier, expected_clients, rng):
+            def dp_fedavg_step(updates, *, max_grad_norm, noise_multiplier, expected_clients, rng):
                 U = np.asarray(updates, float)
-                factor = np.clip(max_norm / (np.linalg.norm(U, axis=1) + 1e-12), None, 1.0)
-                noisy = factor @ U + rng.normal(scale=noise_multiplier * max_norm, size=U.shape[1])
+                factor = np.clip(max_grad_norm / (np.linalg.norm(U, axis=1) + 1e-12), None, 1.0)
+                noisy = factor @ U + rng.normal(scale=noise_multiplier * max_grad_norm, size=U.shape[1])
                 return noisy / expected_clients
             """,
         ),

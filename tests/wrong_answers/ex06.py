@@ -451,6 +451,104 @@ WRONG = {
             """,
         ),
     ],
+    "6.6": [
+        Wrong(
+            "back-propagates through the rounding (gradient zero)",
+            "rounding has derivative zero",
+            """
+            def bpda_gradient(model, transform, X, y):
+                x = X.clone().requires_grad_(True)
+                torch.nn.functional.cross_entropy(model(transform(x)), y).backward()
+                return x.grad
+            """,
+        ),
+        Wrong(
+            "the defence left out of the forward pass (gradient at X)",
+            "transform(X), not at X",
+            """
+            def bpda_gradient(model, transform, X, y):
+                x = X.clone().requires_grad_(True)
+                torch.nn.functional.cross_entropy(model(x), y).backward()
+                return x.grad
+            """,
+        ),
+        Wrong(
+            "the gradient of the negative loss",
+            "not of its negative",
+            """
+            def bpda_gradient(model, transform, X, y):
+                z = transform(X).detach().requires_grad_(True)
+                loss = torch.nn.functional.cross_entropy(model(z), y)
+                return -torch.autograd.grad(loss, z)[0]
+            """,
+        ),
+        Wrong(
+            "the chain rule through a differentiable transform",
+            "transform's own derivative (the chain rule",
+            """
+            def bpda_gradient(model, transform, X, y):
+                x = X.clone().requires_grad_(True)
+                z = transform(x)
+                if z.grad_fn is None or "Round" in type(z.grad_fn).__name__ or "Div" in type(
+                    z.grad_fn
+                ).__name__:
+                    z = x + (z - x).detach()  # BPDA only when the transform has no gradient
+                torch.nn.functional.cross_entropy(model(z), y).backward()
+                return x.grad
+            """,
+        ),
+        Wrong(
+            "the transform's derivative leaks in next to the identity",
+            "leaks in next to the identity",
+            """
+            def bpda_gradient(model, transform, X, y):
+                x = X.clone().requires_grad_(True)
+                torch.nn.functional.cross_entropy(model(transform(x) + x - x.detach()), y).backward()
+                return x.grad
+            """,
+        ),
+        Wrong(
+            "overwrites X in place (X.data = transform(X))",
+            "do not modify x in place",
+            """
+            def bpda_gradient(model, transform, X, y):
+                X.data = transform(X).detach()
+                X.requires_grad_(True)
+                torch.nn.functional.cross_entropy(model(X), y).backward()
+                return X.grad
+            """,
+        ),
+        Wrong(
+            "one number per example (the gradient summed over pixels)",
+            "shaped like x (not per example",
+            """
+            def bpda_gradient(model, transform, X, y):
+                z = transform(X).detach().requires_grad_(True)
+                loss = torch.nn.functional.cross_entropy(model(z), y)
+                return torch.autograd.grad(loss, z)[0].flatten(1).sum(1)
+            """,
+        ),
+        Wrong(
+            "nll_loss on softmax probabilities instead of log-probabilities",
+            "nll_loss expects log-probabilities",
+            """
+            def bpda_gradient(model, transform, X, y):
+                z = transform(X).detach().requires_grad_(True)
+                loss = torch.nn.functional.nll_loss(torch.softmax(model(z), 1), y)
+                return torch.autograd.grad(loss, z)[0]
+            """,
+        ),
+        Wrong(
+            "backward() on the logits (not a scalar)",
+            "raised RuntimeError",
+            """
+            def bpda_gradient(model, transform, X, y):
+                z = transform(X).detach().requires_grad_(True)
+                model(z).backward()
+                return z.grad
+            """,
+        ),
+    ],
 }
 
 RIGHT = {
@@ -579,6 +677,50 @@ RIGHT = {
                     pred = model(torch.as_tensor(trigger(X), dtype=torch.float32)).argmax(1)
                 mask = torch.as_tensor(y) != target
                 return (pred[mask] == target).float().mean().item()
+            """,
+        ),
+    ],
+    "6.6": [
+        Right(
+            "the straight-through trick, a summed loss, a numpy result",
+            """
+            def bpda_gradient(model, transform, X, y):
+                x = X.clone().requires_grad_(True)
+                z = x + (transform(x) - x).detach()
+                torch.nn.functional.cross_entropy(model(z), y, reduction="sum").backward()
+                return x.grad.numpy()
+            """,
+        ),
+        Right(
+            "a custom autograd.Function, scaled by 1000",
+            """
+            class _Identity(torch.autograd.Function):
+                @staticmethod
+                def forward(ctx, x, transform):
+                    return transform(x.detach())
+
+                @staticmethod
+                def backward(ctx, grad):
+                    return grad, None
+
+
+            def bpda_gradient(model, transform, X, y):
+                x = X.detach().clone().requires_grad_(True)
+                loss = torch.nn.functional.cross_entropy(model(_Identity.apply(x, transform)), y)
+                return torch.autograd.grad(loss, x)[0] * 1000.0  # any positive scale is fine
+            """,
+        ),
+        Right(
+            "one example at a time",
+            """
+            def bpda_gradient(model, transform, X, y):
+                rows = []
+                for i in range(len(X)):
+                    z = transform(X[i : i + 1]).detach().requires_grad_(True)
+                    loss = torch.nn.functional.cross_entropy(model(z), y[i : i + 1], reduction="sum")
+                    loss.backward()
+                    rows.append(z.grad)
+                return torch.cat(rows)
             """,
         ),
     ],

@@ -66,6 +66,7 @@ WRONG = {
                 Xa = _design(Xk)
                 return np.linalg.solve(Xa.T @ Xa + _penalty(X.shape[1], lam), Xa.T @ yk)
             """,
+            regression="#23",
         ),
         Wrong(
             "removes row index + 1",
@@ -299,7 +300,7 @@ WRONG = {
         ),
         Wrong(
             "noise on one release only",
-            "noise on only one of them",
+            "noise on only one of the releases",
             """
             def attack_cosine_under_noise(theta_before, theta_after, hessian, x_true, *, sigma, rng):
                 noisy_after = theta_after + rng.normal(0.0, sigma, size=theta_after.shape)
@@ -319,8 +320,8 @@ WRONG = {
             """,
         ),
         Wrong(
-            "sigma used as the variance",
-            "not the variance",
+            "independent noise, but sigma**2 used as the standard deviation",
+            "fit noise of standard deviation sigma**2",
             """
             def attack_cosine_under_noise(theta_before, theta_after, hessian, x_true, *, sigma, rng):
                 b = theta_before + rng.normal(0.0, sigma**2, size=theta_before.shape)
@@ -328,6 +329,38 @@ WRONG = {
                 x_hat, _ = reconstruct_from_update(b, a, hessian)
                 return float(x_hat @ x_true / (np.linalg.norm(x_hat) * np.linalg.norm(x_true)))
             """,
+            regression="#23",
+        ),
+        Wrong(
+            "a correct 7.4 on top of a wrong 7.3 (it solves H z = delta)",
+            "fix 7.3 first",
+            """
+            def reconstruct_from_update(theta_before, theta_after, hessian):
+                u = np.linalg.solve(hessian, theta_after - theta_before)
+                return u[1:] / u[0], float(theta_after[0] - u[0])
+
+            def attack_cosine_under_noise(theta_before, theta_after, hessian, x_true, *, sigma, rng):
+                b = theta_before + rng.normal(0.0, sigma, size=theta_before.shape)
+                a = theta_after + rng.normal(0.0, sigma, size=theta_after.shape)
+                x_hat, _ = reconstruct_from_update(b, a, hessian)
+                return float(x_hat @ x_true / (np.linalg.norm(x_hat) * np.linalg.norm(x_true)))
+            """,
+            regression="#23",
+        ),
+        Wrong(
+            "a correct 7.4 while 7.3 is still not implemented",
+            "fix 7.3 first",
+            """
+            def reconstruct_from_update(theta_before, theta_after, hessian):
+                raise NotImplementedError("Exercise 7.3: return (x_hat, y_hat)")
+
+            def attack_cosine_under_noise(theta_before, theta_after, hessian, x_true, *, sigma, rng):
+                b = theta_before + rng.normal(0.0, sigma, size=theta_before.shape)
+                a = theta_after + rng.normal(0.0, sigma, size=theta_after.shape)
+                x_hat, _ = reconstruct_from_update(b, a, hessian)
+                return float(x_hat @ x_true / (np.linalg.norm(x_hat) * np.linalg.norm(x_true)))
+            """,
+            regression="#23",
         ),
         Wrong(
             "the global np.random instead of rng",

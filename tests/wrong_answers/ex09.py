@@ -1,0 +1,445 @@
+"""Wrong and unusual-but-correct answers of exercise set 09 (DP in the wild)."""
+
+from tests.wrong_answers import AnswerSet, Right, Wrong
+
+PRELUDE = """
+import math
+
+import numpy as np
+
+
+def _lstsq(Q, answers):
+    return np.linalg.lstsq(np.asarray(Q, float), np.asarray(answers, float), rcond=None)[0]
+"""
+
+WRONG = {
+    "9.1": [
+        Wrong(
+            "the least-squares solution without rounding",
+            "round each entry",
+            """
+            def reconstruct(Q, answers):
+                return _lstsq(Q, answers)
+            """,
+        ),
+        Wrong(
+            "np.round of values outside [0, 1]",
+            "outside [0, 1] gives -1 or 2",
+            """
+            def reconstruct(Q, answers):
+                return np.round(_lstsq(Q, answers) * 1.6 - 0.3)
+            """,
+        ),
+        Wrong(
+            "correlates people with the answers (Q.T @ answers) instead of solving",
+            "q.t @ answers only correlates",
+            """
+            def reconstruct(Q, answers):
+                c = Q.T @ answers
+                return (c > np.median(c)).astype(int)
+            """,
+        ),
+        Wrong(
+            "thresholds at the median of x instead of 1/2",
+            "not at the median or mean",
+            """
+            def reconstruct(Q, answers):
+                x = _lstsq(Q, answers)
+                return (x > np.median(x)).astype(int)
+            """,
+        ),
+        Wrong(
+            "astype(int) truncates instead of rounding",
+            "astype(int) truncates",
+            """
+            def reconstruct(Q, answers):
+                return np.clip(_lstsq(Q, answers), 0, 1).astype(int)
+            """,
+        ),
+        Wrong(
+            "one guess per query (the rows of Q) instead of per person",
+            "columns of q (people), not its rows",
+            """
+            def reconstruct(Q, answers):
+                return (np.asarray(answers) > np.median(answers)).astype(int)
+            """,
+        ),
+        Wrong(
+            "changes the answers in place",
+            "are not modified",
+            """
+            def reconstruct(Q, answers):
+                answers += 1e-9
+                return (_lstsq(Q, answers) > 0.5).astype(int)
+            """,
+        ),
+        Wrong(
+            "returns booleans as strings",
+            "one number per person",
+            """
+            def reconstruct(Q, answers):
+                return ["yes" if v > 0.5 else "no" for v in _lstsq(Q, answers)]
+            """,
+        ),
+    ],
+    "9.2": [
+        Wrong(
+            "no noise: always the largest score",
+            "always returning the largest score is not private",
+            """
+            def report_noisy_max(scores, *, epsilon, sensitivity, rng):
+                return int(np.argmax(scores))
+            """,
+        ),
+        Wrong(
+            "one noise draw shared by every score",
+            "fresh noise to every score",
+            """
+            def report_noisy_max(scores, *, epsilon, sensitivity, rng):
+                noise = rng.laplace(0.0, 2 * sensitivity / epsilon)
+                return int(np.argmax(np.asarray(scores, float) + noise))
+            """,
+        ),
+        Wrong(
+            "scale sensitivity / epsilon (the factor 2 forgotten)",
+            "only when all scores move in the same direction",
+            """
+            def report_noisy_max(scores, *, epsilon, sensitivity, rng):
+                s = np.asarray(scores, float)
+                return int(np.argmax(s + rng.laplace(0.0, sensitivity / epsilon, size=s.size)))
+            """,
+        ),
+        Wrong(
+            "scale 2 * sensitivity * epsilon",
+            "must give more noise",
+            """
+            def report_noisy_max(scores, *, epsilon, sensitivity, rng):
+                s = np.asarray(scores, float)
+                return int(np.argmax(s + rng.laplace(0.0, 2 * sensitivity * epsilon, size=s.size)))
+            """,
+        ),
+        Wrong(
+            "returns the largest noisy score, not its index",
+            "not the noisy score itself",
+            """
+            def report_noisy_max(scores, *, epsilon, sensitivity, rng):
+                s = np.asarray(scores, float)
+                return float(np.max(s + rng.laplace(0.0, 2 * sensitivity / epsilon, size=s.size)))
+            """,
+        ),
+        Wrong(
+            "ten times too much noise",
+            "too much noise",
+            """
+            def report_noisy_max(scores, *, epsilon, sensitivity, rng):
+                s = np.asarray(scores, float)
+                return int(np.argmax(s + rng.laplace(0.0, 20 * sensitivity / epsilon, size=s.size)))
+            """,
+        ),
+        Wrong(
+            "a fresh default_rng() instead of the rng argument",
+            "the `rng` you are given",
+            """
+            def report_noisy_max(scores, *, epsilon, sensitivity, rng):
+                s = np.asarray(scores, float)
+                noise = np.random.default_rng().laplace(0.0, 2 * sensitivity / epsilon, size=s.size)
+                return int(np.argmax(s + noise))
+            """,
+        ),
+    ],
+    "9.3": [
+        Wrong(
+            "the raw report counts",
+            "biased towards uniform",
+            """
+            def grr_estimate(reports, k, *, epsilon):
+                return np.bincount(reports, minlength=k).astype(float)
+            """,
+        ),
+        Wrong(
+            "fractions instead of counts",
+            "not fractions",
+            """
+            def grr_estimate(reports, k, *, epsilon):
+                e = math.exp(epsilon)
+                p, q = e / (e + k - 1), 1 / (e + k - 1)
+                return (np.bincount(reports, minlength=k) / len(reports) - q) / (p - q)
+            """,
+        ),
+        Wrong(
+            "binary randomized response's p = e^eps / (1 + e^eps)",
+            "not e^eps / (1 + e^eps)",
+            """
+            def grr_estimate(reports, k, *, epsilon):
+                p = math.exp(epsilon) / (1 + math.exp(epsilon))
+                return (np.bincount(reports, minlength=k) - len(reports) * (1 - p)) / (2 * p - 1)
+            """,
+        ),
+        Wrong(
+            "q = (1 - p) / k instead of (1 - p) / (k - 1)",
+            "not (1 - p) / k",
+            """
+            def grr_estimate(reports, k, *, epsilon):
+                p = math.exp(epsilon) / (math.exp(epsilon) + k - 1)
+                q = (1 - p) / k
+                return (np.bincount(reports, minlength=k) - len(reports) * q) / (p - q)
+            """,
+        ),
+        Wrong(
+            "negative estimates clipped to 0",
+            "do not clip negative estimates",
+            """
+            def grr_estimate(reports, k, *, epsilon):
+                e = math.exp(epsilon)
+                p, q = e / (e + k - 1), 1 / (e + k - 1)
+                est = (np.bincount(reports, minlength=k) - len(reports) * q) / (p - q)
+                return np.clip(est, 0, None)
+            """,
+        ),
+        Wrong(
+            "np.bincount without minlength",
+            "minlength=k",
+            """
+            def grr_estimate(reports, k, *, epsilon):
+                e = math.exp(epsilon)
+                p, q = e / (e + k - 1), 1 / (e + k - 1)
+                return (np.bincount(reports) - len(reports) * q) / (p - q)
+            """,
+        ),
+        Wrong(
+            "every estimate rounded up",
+            "look rounded",
+            """
+            def grr_estimate(reports, k, *, epsilon):
+                e = math.exp(epsilon)
+                p, q = e / (e + k - 1), 1 / (e + k - 1)
+                est = (np.bincount(reports, minlength=k) - len(reports) * q) / (p - q)
+                return np.ceil(est + 0.5)
+            """,
+        ),
+    ],
+    "9.4": [
+        Wrong(
+            "no noise on the answers (a published broken variant)",
+            "no noise on the answers",
+            """
+            def above_threshold(answers, threshold, *, epsilon, rng):
+                noisy_threshold = threshold + rng.laplace(0.0, 2 / epsilon)
+                for i, a in enumerate(answers):
+                    if a >= noisy_threshold:
+                        return i
+                return None
+            """,
+        ),
+        Wrong(
+            "no threshold noise",
+            "no threshold noise",
+            """
+            def above_threshold(answers, threshold, *, epsilon, rng):
+                for i, a in enumerate(answers):
+                    if a + rng.laplace(0.0, 4 / epsilon) >= threshold:
+                        return i
+                return None
+            """,
+        ),
+        Wrong(
+            "a new threshold noise for every answer",
+            "a new one for every answer",
+            """
+            def above_threshold(answers, threshold, *, epsilon, rng):
+                for i, a in enumerate(answers):
+                    noisy_threshold = threshold + rng.laplace(0.0, 2 / epsilon)
+                    if a + rng.laplace(0.0, 4 / epsilon) >= noisy_threshold:
+                        return i
+                return None
+            """,
+        ),
+        Wrong(
+            "answer noise of scale 2 / epsilon",
+            "opposite directions",
+            """
+            def above_threshold(answers, threshold, *, epsilon, rng):
+                noisy_threshold = threshold + rng.laplace(0.0, 2 / epsilon)
+                for i, a in enumerate(answers):
+                    if a + rng.laplace(0.0, 2 / epsilon) >= noisy_threshold:
+                        return i
+                return None
+            """,
+        ),
+        Wrong(
+            "the two scales swapped",
+            "the two scales swapped",
+            """
+            def above_threshold(answers, threshold, *, epsilon, rng):
+                noisy_threshold = threshold + rng.laplace(0.0, 4 / epsilon)
+                for i, a in enumerate(answers):
+                    if a + rng.laplace(0.0, 2 / epsilon) >= noisy_threshold:
+                        return i
+                return None
+            """,
+        ),
+        Wrong(
+            "the largest noisy answer instead of the first",
+            "not the largest",
+            """
+            def above_threshold(answers, threshold, *, epsilon, rng):
+                a = np.asarray(answers, float) + rng.laplace(0.0, 4 / epsilon, size=len(answers))
+                if a.max() >= threshold + rng.laplace(0.0, 2 / epsilon):
+                    return int(np.argmax(a))
+                return None
+            """,
+        ),
+        Wrong(
+            "a list of flags instead of one index",
+            "not a list of flags",
+            """
+            def above_threshold(answers, threshold, *, epsilon, rng):
+                rho = rng.laplace(0.0, 2 / epsilon)
+                return [bool(a + rng.laplace(0.0, 4 / epsilon) >= threshold + rho) for a in answers]
+            """,
+        ),
+        Wrong(
+            "-1 instead of None when nothing is above",
+            "not -1 or len(answers)",
+            """
+            def above_threshold(answers, threshold, *, epsilon, rng):
+                noisy_threshold = threshold + rng.laplace(0.0, 2 / epsilon)
+                for i, a in enumerate(answers):
+                    if a + rng.laplace(0.0, 4 / epsilon) >= noisy_threshold:
+                        return i
+                return -1
+            """,
+        ),
+        Wrong(
+            "a fresh default_rng() instead of the rng argument",
+            "the `rng` you are given",
+            """
+            def above_threshold(answers, threshold, *, epsilon, rng):
+                g = np.random.default_rng()
+                noisy_threshold = threshold + g.laplace(0.0, 2 / epsilon)
+                for i, a in enumerate(answers):
+                    if a + g.laplace(0.0, 4 / epsilon) >= noisy_threshold:
+                        return i
+                return None
+            """,
+        ),
+    ],
+}
+
+RIGHT = {
+    "9.1": [
+        Right(
+            "Dinur and Nissim's linear programme (smallest largest residual)",
+            """
+            from scipy import optimize
+
+
+            def reconstruct(Q, answers):
+                m, n = Q.shape
+                a_ub = np.vstack([np.hstack([Q, -np.ones((m, 1))]), np.hstack([-Q, -np.ones((m, 1))])])
+                res = optimize.linprog(
+                    np.r_[np.zeros(n), 1.0],
+                    A_ub=a_ub,
+                    b_ub=np.r_[answers, -answers],
+                    bounds=[(0, 1)] * n + [(0, None)],
+                    method="highs",
+                )
+                return np.where(res.x[:n] >= 0.5, 1, 0)
+            """,
+        ),
+        Right(
+            "box-constrained least squares, returning booleans",
+            """
+            from scipy import optimize
+
+
+            def reconstruct(Q, answers):
+                return optimize.lsq_linear(Q, answers, bounds=(0.0, 1.0)).x > 0.5
+            """,
+        ),
+        Right(
+            "the normal equations, returning floats",
+            """
+            def reconstruct(Q, answers):
+                return (np.linalg.solve(Q.T @ Q, Q.T @ answers) > 0.5).astype(float)
+            """,
+        ),
+    ],
+    "9.2": [
+        Right(
+            "Gumbel noise (the exponential mechanism)",
+            """
+            def report_noisy_max(scores, *, epsilon, sensitivity, rng):
+                s = np.asarray(scores, float)
+                return int(np.argmax(s + rng.gumbel(0.0, 2 * sensitivity / epsilon, size=s.size)))
+            """,
+        ),
+        Right(
+            "one-sided exponential noise (permute-and-flip's law)",
+            """
+            def report_noisy_max(scores, *, epsilon, sensitivity, rng):
+                s = np.asarray(scores, float)
+                return int(np.argmax(s + rng.exponential(2 * sensitivity / epsilon, size=s.size)))
+            """,
+        ),
+        Right(
+            "Laplace drawn by hand as a difference of exponentials, a plain list",
+            """
+            def report_noisy_max(scores, *, epsilon, sensitivity, rng):
+                b = 2 * sensitivity / epsilon
+                noisy = [s + rng.exponential(b) - rng.exponential(b) for s in scores]
+                return noisy.index(max(noisy))
+            """,
+        ),
+    ],
+    "9.3": [
+        Right(
+            "inverting the k x k channel matrix",
+            """
+            def grr_estimate(reports, k, *, epsilon):
+                e = math.exp(epsilon)
+                channel = np.full((k, k), 1 / (e + k - 1)) + np.eye(k) * (e - 1) / (e + k - 1)
+                return np.linalg.solve(channel, np.bincount(reports, minlength=k).astype(float))
+            """,
+        ),
+        Right(
+            "one value at a time, a plain list, q = (1 - p) / (k - 1)",
+            """
+            def grr_estimate(reports, k, *, epsilon):
+                p = math.exp(epsilon) / (math.exp(epsilon) + k - 1)
+                q = (1 - p) / (k - 1)
+                n = len(reports)
+                return [(sum(1 for r in reports if r == v) - n * q) / (p - q) for v in range(k)]
+            """,
+        ),
+    ],
+    "9.4": [
+        Right(
+            "every noise value drawn up front, vectorised",
+            """
+            def above_threshold(answers, threshold, *, epsilon, rng):
+                a = np.asarray(answers, float)
+                rho = rng.laplace(0.0, 2 / epsilon)
+                noisy = a + rng.laplace(0.0, 4 / epsilon, size=a.size)
+                hits = np.flatnonzero(noisy >= threshold + rho)
+                return int(hits[0]) if hits.size else None
+            """,
+        ),
+        Right(
+            "Laplace as a difference of exponentials, a while loop, a numpy int",
+            """
+            def above_threshold(answers, threshold, *, epsilon, rng):
+                rho = rng.exponential(2 / epsilon) - rng.exponential(2 / epsilon)
+                i = 0
+                while i < len(answers):
+                    nu = rng.exponential(4 / epsilon) - rng.exponential(4 / epsilon)
+                    if answers[i] + nu >= threshold + rho:
+                        return np.int64(i)
+                    i += 1
+                return None
+            """,
+        ),
+    ],
+}
+
+SET = AnswerSet(9, PRELUDE, WRONG, RIGHT)
