@@ -21,7 +21,6 @@ that does not saturate, or BPDA.
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import numpy as np
@@ -29,8 +28,9 @@ import torch
 from torch import nn
 
 from . import expect, question
+from ._challenge_models import digits_mlp
 
-__all__: list[str] = []
+__all__ = ["LogitScale", "Squeeze"]
 
 EPS = 0.1
 #: An answer may leave this much more accuracy than the check's own adaptive attack.
@@ -59,42 +59,15 @@ class Squeeze(nn.Module):
         return torch.round(x * (self.levels - 1)) / (self.levels - 1)
 
 
-@functools.lru_cache(maxsize=1)
 def _setting() -> tuple[dict[str, nn.Module], torch.Tensor, torch.Tensor]:
     """The three models (built on one trained MLP) and 300 test digits."""
-    from sklearn.datasets import load_digits
-
-    X, y = load_digits(return_X_y=True)
-    X = (X / 16.0).astype(np.float32)
-    order = np.random.default_rng(0).permutation(len(X))
-    train, test = order[:1300], order[1300:1600]
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        gen = torch.Generator().manual_seed(0)
-        with torch.random.fork_rng():
-            torch.manual_seed(0)
-            net = nn.Sequential(nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 10))
-        opt = torch.optim.Adam(net.parameters(), lr=1e-2)
-        Xt, yt = torch.tensor(X[train]), torch.tensor(y[train])
-        for _ in range(25):
-            perm = torch.randperm(len(Xt), generator=gen)
-            for i in range(0, len(Xt), 64):
-                b = perm[i : i + 64]
-                opt.zero_grad()
-                nn.functional.cross_entropy(net(Xt[b]), yt[b]).backward()
-                opt.step()
-    finally:
-        torch.set_num_threads(threads)
-    net.eval()
-    for p in net.parameters():
-        p.requires_grad_(False)
+    net, X, y = digits_mlp(64, 0)
     models = {
         "plain": nn.Sequential(nn.Identity(), net),
         "saturated": nn.Sequential(nn.Identity(), nn.Sequential(net, LogitScale(1000.0))),
         "squeezed": nn.Sequential(Squeeze(8), net),
     }
-    return models, torch.tensor(X[test]), torch.tensor(y[test])
+    return models, X, y
 
 
 def _accuracy(model: nn.Module, X: torch.Tensor, y: torch.Tensor) -> float:
