@@ -22,6 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .extra import extra_version, load_extra_checks
 from .files import atomic_write_text, escape_name, sha256_bytes, short_tempdir
 from .grade import checks_version, grade_submission
 from .gradebook import Gradebook
@@ -114,6 +115,8 @@ def grade_paths(
     memory: int | None = DEFAULT_MEMORY,
     resume: bool = False,
     warn: Callable[[str], None] | None = None,
+    extra_checks: list[str | Path] | tuple = (),
+    feedback_extra: bool = False,
 ) -> list[SubmissionGrade]:
     """Grade files and folders of notebooks, ``jobs`` kernels at a time.
 
@@ -124,6 +127,9 @@ def grade_paths(
     written is skipped. ``feedback_dir`` gets one text file per submission, mirroring the
     folders. ``echo(grade)`` is called as each finishes, ``warn(text)`` for notes (default:
     stderr). Returns the grades of this run, sorted by row key.
+
+    ``extra_checks`` are instructor-only check files (:mod:`.extra`), graded into their own
+    columns; ``feedback_extra`` puts their results in the feedback files too.
 
     ``any_set`` is accepted for compatibility (every notebook is graded as its own set anyway).
     On ``KeyboardInterrupt`` the kernels are killed, the gradebook is written, and the
@@ -141,7 +147,13 @@ def grade_paths(
     book = Gradebook(csv_path=csv_path, json_path=json_path) if (csv_path or json_path) else None
     if book is not None:
         book.load()
-    version = checks_version()
+    extra_checks = [str(Path(p).resolve()) for p in extra_checks]
+    load_extra_checks(extra_checks)  # a broken file stops the run before any grading
+
+    def current_version() -> str:
+        return extra_version(checks_version(), extra_checks)
+
+    version = current_version()
     grades: list[SubmissionGrade] = []
     root = tempfile.mkdtemp(
         prefix="course-grade-", dir=short_tempdir()
@@ -175,19 +187,22 @@ def grade_paths(
                     version=version,
                     workroot=root,
                     marker=marker,
+                    extra_checks=extra_checks,
                 )
             )
 
         def done(g: SubmissionGrade) -> None:
             grades.append(g)
-            if used == "none" and checks_version() != version:  # bwrap: the course is read-only
+            if used == "none" and current_version() != version:  # bwrap: the course is read-only
                 g.add_flag("the course's checks changed on disk while this notebook was graded")
             if book is not None:
                 book.add(g)
                 book.write()
             if feedback_dir is not None:
                 try:
-                    atomic_write_text(_feedback_path(Path(feedback_dir), g.path), g.feedback())
+                    atomic_write_text(
+                        _feedback_path(Path(feedback_dir), g.path), g.feedback(extra=feedback_extra)
+                    )
                 except OSError as exc:
                     say(f"course-grade: could not write the feedback of {g.path}: {exc}")
             if echo is not None:
@@ -203,7 +218,7 @@ def grade_paths(
         if book is not None:
             book.write()
         shutil.rmtree(root, ignore_errors=True)
-    if checks_version() != version:
+    if current_version() != version:
         say(
             "course-grade: WARNING: course_utils/checks changed on disk during this run; "
             "regrade with --resume once you know why"

@@ -2,7 +2,7 @@
 
     course-grade PATH [PATH ...] [--set N] [--timeout 120] [--check-timeout 30] [--jobs 2]
                  [--csv F] [--json F] [--feedback DIR] [--sandbox auto|bwrap|none]
-                 [--memory 2GiB] [--resume] [-q]
+                 [--memory 2GiB] [--resume] [--extra-checks FILE.py] [--feedback-extra] [-q]
     course-grade generate SRC DST [--check]
 
 Exit status: 0 when grading ran (whatever the scores), 2 for usage errors, 130 after Ctrl-C.
@@ -43,6 +43,12 @@ gradebook (--csv/--json): one row per notebook, keyed by its path relative to th
 graded folder; rows not regraded are kept; written atomically, keeping the file's
 permissions, after every notebook and on Ctrl-C. --resume skips notebooks whose
 sha256 and checks_version already have a row.
+
+instructor-only checks (--extra-checks FILE.py): questions registered with
+@course_utils.checks.question in a file you never hand out (ids N.101 and up).
+They run after the set's own questions, in the grader's process, and land in
+their own columns (extra:N.k, extra_total, extra_max), outside total and max.
+Feedback files leave them out unless --feedback-extra. See INSTRUCTORS.md.
 """
 
 
@@ -99,6 +105,19 @@ def _parser() -> argparse.ArgumentParser:
         "--resume",
         action="store_true",
         help="skip notebooks already graded from the same file by the same checks",
+    )
+    p.add_argument(
+        "--extra-checks",
+        metavar="FILE.py",
+        action="append",
+        default=[],
+        help="instructor-only checks (@question in a file never handed out; repeatable): graded "
+        "into gradebook columns extra:N.k, outside the total",
+    )
+    p.add_argument(
+        "--feedback-extra",
+        action="store_true",
+        help="show the --extra-checks results in the --feedback files too (default: not at all)",
     )
     p.add_argument("-q", "--quiet", action="store_true", help="print only the summary")
     return p
@@ -168,6 +187,8 @@ def main(argv: list[str] | None = None) -> int:
     a = p.parse_args(argv)
     if a.any_set and a.set_number is not None:
         p.error("--set and --any-set exclude each other")
+    if a.feedback_extra and not a.feedback:
+        p.error("--feedback-extra needs --feedback DIR")
     if a.timeout <= 0 or a.check_timeout <= 0 or a.jobs < 1:
         p.error("--timeout and --check-timeout must be positive and --jobs at least 1")
     try:
@@ -205,6 +226,8 @@ def main(argv: list[str] | None = None) -> int:
             sandbox=a.sandbox,
             memory=memory,
             resume=a.resume,
+            extra_checks=a.extra_checks,
+            feedback_extra=a.feedback_extra,
         )
     except ValueError as exc:
         p.error(str(exc))

@@ -6,7 +6,9 @@ are kept; ``--resume`` skips submissions whose ``sha256`` and ``checks_version``
 it. The CSV has the columns ``file, student, set``, one column per question (the union of every
 set's questions in the book), then ``total, max, flags, errors, seconds, sha256, sandbox,
 checks_version``; the JSON holds the same rows with every question's status, message, expected,
-got and hint (``{"questions": [...], "submissions": [...]}``).
+got and hint (``{"questions": [...], "submissions": [...]}``). Instructor-only questions
+(``--extra-checks``) add the columns ``extra:N.k``, ``extra_total`` and ``extra_max`` after the
+public questions (and ``"extra_questions"`` and each row's ``"extra"`` in the JSON).
 
 Later tools (rosters, LMS export, regrading) extend a row: add a key to the row dict and, for
 the CSV, a name to :data:`TRAILING`.
@@ -36,10 +38,14 @@ from typing import Any
 from .files import atomic_write_text
 from .results import SubmissionGrade
 
-__all__ = ["LEADING", "TRAILING", "Gradebook", "write_gradebook"]
+__all__ = ["EXTRA_PREFIX", "EXTRA_TOTALS", "LEADING", "TRAILING", "Gradebook", "write_gradebook"]
 
 LEADING = ("file", "student", "set")
 TRAILING = ("total", "max", "flags", "errors", "seconds", "sha256", "sandbox", "checks_version")
+#: Instructor-only questions (``--extra-checks``) get columns ``extra:N.k`` after the public
+#: ones, then these two; a book without them has neither.
+EXTRA_PREFIX = "extra:"
+EXTRA_TOTALS = ("extra_total", "extra_max")
 _SEP = " | "
 
 
@@ -104,7 +110,15 @@ class Gradebook:
             fields = reader.fieldnames or []
             if "file" not in fields or "total" not in fields:
                 raise ValueError("no 'file' and 'total' columns")
-            qids = [f for f in fields if f not in LEADING and f not in TRAILING]
+            qids = [
+                f
+                for f in fields
+                if f not in LEADING
+                and f not in TRAILING
+                and f not in EXTRA_TOTALS
+                and not f.startswith(EXTRA_PREFIX)
+            ]
+            extra_qids = [f for f in fields if f.startswith(EXTRA_PREFIX)]
             for rec in reader:
                 key = rec.get("file") or ""
                 if not key:
@@ -125,6 +139,14 @@ class Gradebook:
                     "max_total": _int_or(rec.get("max"), 0),
                     **{k: rec.get(k, "") or "" for k in ("sha256", "sandbox", "checks_version")},
                 }
+                extra = [
+                    {"qid": q[len(EXTRA_PREFIX) :], "points": _int_or(rec[q], 0)}
+                    for q in extra_qids
+                    if rec.get(q) not in (None, "")
+                ]
+                if extra:
+                    self.rows[key]["extra"] = extra
+                    self.rows[key]["extra_max"] = _int_or(rec.get("extra_max"), 0)
         except (OSError, ValueError, csv.Error) as exc:
             raise ValueError(
                 f"cannot read the existing gradebook {path} ({exc}); move it away or choose another file"
@@ -154,11 +176,25 @@ class Gradebook:
         }
         return sorted(found, key=_qid_key)
 
+    def extra_qids(self) -> list[str]:
+        """Ids of the instructor-only questions in the book (``--extra-checks``)."""
+        found = {
+            q["qid"]
+            for row in self.rows.values()
+            for q in row.get("extra", [])
+            if isinstance(q, dict) and isinstance(q.get("qid"), str)
+        }
+        return sorted(found, key=_qid_key)
+
     def csv_text(self) -> str:
         qids = self.qids()
+        extra_qids = self.extra_qids()
+        extra_cols = [EXTRA_PREFIX + q for q in extra_qids] + (
+            list(EXTRA_TOTALS) if extra_qids else []
+        )
         buf = io.StringIO()
         w = csv.writer(buf)
-        w.writerow([*LEADING, *qids, *TRAILING])
+        w.writerow([*LEADING, *qids, *extra_cols, *TRAILING])
         for key in sorted(self.rows):
             row = self.rows[key]
             pts = {
@@ -167,12 +203,25 @@ class Gradebook:
                 if isinstance(q, dict)
             }
             set_number = row.get("set_number")
+            extra = {
+                q.get("qid"): q.get("points", "")
+                for q in row.get("extra", [])
+                if isinstance(q, dict)
+            }
+            extra_vals = [extra.get(q, "") for q in extra_qids]
+            if extra_qids:
+                has = bool(extra)
+                extra_vals += [
+                    sum(int(v or 0) for v in extra.values()) if has else "",
+                    row.get("extra_max", "") if has else "",
+                ]
             w.writerow(
                 [
                     key,
                     row.get("student", ""),
                     "" if set_number is None else set_number,
                     *[pts.get(q, "") for q in qids],
+                    *extra_vals,
                     row.get("total", 0),
                     row.get("max_total", 0),
                     _SEP.join(row.get("flags", [])),
@@ -184,7 +233,10 @@ class Gradebook:
         return buf.getvalue()
 
     def json_text(self) -> str:
-        doc = {"questions": self.qids(), "submissions": [self.rows[k] for k in sorted(self.rows)]}
+        doc: dict[str, Any] = {"questions": self.qids()}
+        if self.extra_qids():
+            doc["extra_questions"] = self.extra_qids()
+        doc["submissions"] = [self.rows[k] for k in sorted(self.rows)]
         return json.dumps(doc, indent=1) + "\n"
 
     def write(self) -> None:
