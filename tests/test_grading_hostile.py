@@ -357,7 +357,7 @@ def test_honest_learners_score_full_marks_before_and_after_the_attackers(hostile
 def test_a_swallowed_interrupt_costs_only_its_own_question(hostile) -> None:
     g = hostile["grades"]["swallows"]
     st = {q.qid: q.status for q in g.questions}
-    assert st["1.1"] == "timeout" and g.total == 5, g.table()
+    assert st["1.1"] == "timeout" and g.total == POINTS - 2, g.table()
 
 
 def test_no_file_of_the_class_or_the_course_changed(hostile) -> None:
