@@ -86,7 +86,8 @@ def test_no_solution_line_leaks(path: Path) -> None:
 def test_every_registered_question_has_an_answer_and_a_self_check(path: Path) -> None:
     n = _set_number_from_name(path)
     qs = checks.questions(n)
-    assert 3 <= len(qs) <= 6, f"set {n:02d} registers {len(qs)} questions; 3-6 expected"
+    # 3-6 core questions, plus at most one challenge question (issue 23)
+    assert 3 <= len(qs) <= 7, f"set {n:02d} registers {len(qs)} questions; 3-7 expected"
     text = "\n".join(_code(nbformat.read(path, as_version=4)))
     for q in qs:
         assert f"def {q.answer}(" in text or f"{q.answer} =" in text, (

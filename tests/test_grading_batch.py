@@ -45,6 +45,8 @@ def _answers(path: Path) -> dict[str, str]:
 
 
 ANSWERS = _answers(ROOT / "solutions" / "01_motivation.ipynb")
+#: Set 01's total (the reference answers score all of it), read from the registry.
+POINTS = sum(q.points for q in checks.questions(1))
 HEAD = "import numpy as np\nfrom course_utils.checks import check"
 
 
@@ -219,7 +221,7 @@ def _statuses(g: SubmissionGrade) -> dict[str, str]:
 # --- the reference ---------------------------------------------------------------------------------
 def test_full_submission_scores_full_marks(batch_a) -> None:
     g = batch_a["full"]
-    assert (g.total, g.max_total) == (7, 7), g.table()
+    assert (g.total, g.max_total) == (POINTS, POINTS), g.table()
     assert not g.flags and not g.errors, g.table()
     assert g.sandbox == SANDBOX and g.checks_version == checks_version()
     data = (batch_a["_folder"] / "full.ipynb").read_bytes()
@@ -229,40 +231,40 @@ def test_full_submission_scores_full_marks(batch_a) -> None:
 # --- bad submissions ---------------------------------------------------------------------------------
 def test_syntax_error(batch_a) -> None:
     g = batch_a["syntax_error"]
-    assert _statuses(g)["1.1"] == "missing" and g.total == 5, g.table()
+    assert _statuses(g)["1.1"] == "missing" and g.total == POINTS - 2, g.table()
     assert any("SyntaxError" in e for e in g.errors)
 
 
 def test_exception_in_unrelated_cell(batch_a) -> None:
     g = batch_a["unrelated_exception"]
-    assert g.total == 7 and any("KeyError" in e for e in g.errors), g.table()
+    assert g.total == POINTS and any("KeyError" in e for e in g.errors), g.table()
 
 
 def test_sys_exit(batch_a) -> None:
     g = batch_a["sys_exit"]
-    assert g.total == 7 and any("SystemExit" in e for e in g.errors), g.table()
+    assert g.total == POINTS and any("SystemExit" in e for e in g.errors), g.table()
 
 
 def test_kernel_crash(batch_a) -> None:
     g = batch_a["kernel_crash"]
-    assert g.total == 7, g.table()  # graded again with the crashing cell skipped
+    assert g.total == POINTS, g.table()  # graded again with the crashing cell skipped
     assert any("kernel died" in e for e in g.errors) and any("skipped" in e for e in g.errors)
 
 
 def test_crash_inside_a_check_costs_that_question_only(batch_a) -> None:
     g = batch_a["crash_inside_check"]
-    assert _statuses(g)["1.4"] == "error" and g.total == 6, g.table()
+    assert _statuses(g)["1.4"] == "error" and g.total == POINTS - 1, g.table()
     assert any("question 1.4" in e and "crashed the kernel" in e for e in g.errors)
 
 
 def test_huge_output(batch_a) -> None:
     g = batch_a["huge_output"]
-    assert g.total == 7 and any("huge output" in e for e in g.errors), g.table()
+    assert g.total == POINTS and any("huge output" in e for e in g.errors), g.table()
 
 
 def test_a_20_mb_exception_message_is_capped(batch_a) -> None:
     g = batch_a["huge_exception"]
-    assert g.total == 7, g.table()
+    assert g.total == POINTS, g.table()
     err = next(e for e in g.errors if "ValueError" in e)
     assert len(err) < 2_100 and "more characters" in err
     assert batch_a["_csv"].stat().st_size < 200_000 and batch_a["_json"].stat().st_size < 400_000
@@ -270,7 +272,7 @@ def test_a_20_mb_exception_message_is_capped(batch_a) -> None:
 
 def test_running_out_of_memory_is_blamed_on_its_cell(batch_a) -> None:
     g = batch_a["out_of_memory"]
-    assert g.total == 7, g.table()  # the later, correct answers are not blamed
+    assert g.total == POINTS, g.table()  # the later, correct answers are not blamed
     assert any(e.startswith("ran out of memory in cell 5") and "GiB" in e for e in g.errors), (
         g.errors
     )
@@ -278,12 +280,12 @@ def test_running_out_of_memory_is_blamed_on_its_cell(batch_a) -> None:
 
 def test_missing_answer_function(batch_a) -> None:
     g = batch_a["missing_answer"]
-    assert _statuses(g)["1.4"] == "missing" and g.total == 6, g.table()
+    assert _statuses(g)["1.4"] == "missing" and g.total == POINTS - 1, g.table()
     assert "not defined" in next(q for q in g.questions if q.qid == "1.4").message
 
 
 def test_empty_and_unreadable_files(batch_a) -> None:
-    assert "empty notebook" in batch_a["empty"].errors[0] and batch_a["empty"].max_total == 7
+    assert "empty notebook" in batch_a["empty"].errors[0] and batch_a["empty"].max_total == POINTS
     assert "cannot tell which exercise set" in batch_a["empty_no_metadata"].errors[0]
     assert "invalid JSON" in batch_a["invalid_json"].errors[0]
     assert "not a notebook" in batch_a["not_a_notebook"].errors[0]
@@ -293,20 +295,20 @@ def test_empty_and_unreadable_files(batch_a) -> None:
 
 def test_a_v3_notebook_is_graded(batch_a) -> None:
     g = batch_a["format3"]
-    assert g.total == 7 and not any("not a notebook" in e for e in g.errors), g.table()
+    assert g.total == POINTS and not any("not a notebook" in e for e in g.errors), g.table()
 
 
 def test_same_name_in_two_folders_is_two_rows_and_two_feedback_files(batch_a) -> None:
     a1, a2 = batch_a["group1/alice"], batch_a["group2/alice"]
-    assert (a1.total, a2.total) == (7, 5)
+    assert (a1.total, a2.total) == (POINTS, POINTS - 2)
     fb = batch_a["_feedback"]
-    assert "7/7 points" in (fb / "group1" / "alice.txt").read_text()
-    assert "5/7 points" in (fb / "group2" / "alice.txt").read_text()
+    assert f"{POINTS}/{POINTS} points" in (fb / "group1" / "alice.txt").read_text()
+    assert f"{POINTS - 2}/{POINTS} points" in (fb / "group2" / "alice.txt").read_text()
 
 
 def test_a_non_utf8_file_name_is_graded_and_shown_escaped(batch_a) -> None:
     g = batch_a["caf\\xe9"]
-    assert g.total == 7 and g.path == "caf\\xe9.ipynb", g.table()
+    assert g.total == POINTS and g.path == "caf\\xe9.ipynb", g.table()
     rows = {r["file"] for r in csv.DictReader(batch_a["_csv"].open(encoding="utf-8"))}
     assert "caf\\xe9.ipynb" in rows
 
@@ -330,13 +332,13 @@ def test_infinite_loop_times_out_and_keeps_earlier_answers(batch_b) -> None:
 def test_endless_loop_inside_an_answer(batch_b) -> None:
     g = batch_b["loop_inside_answer"]
     st = _statuses(g)
-    assert st["1.3"] == "timeout" and st["1.4"] == "passed" and g.total == 5, g.table()
+    assert st["1.3"] == "timeout" and st["1.4"] == "passed" and g.total == POINTS - 2, g.table()
     assert any("question 1.3: timed out" in e for e in g.errors)
 
 
 def test_a_cell_that_swallows_interrupts_is_killed_and_skipped(batch_b) -> None:
     g = batch_b["cell_swallows_interrupts"]
-    assert g.total == 7, g.table()
+    assert g.total == POINTS, g.table()
     assert any("did not stop when interrupted" in e for e in g.errors) and any(
         "skipped" in e for e in g.errors
     )
@@ -345,7 +347,7 @@ def test_a_cell_that_swallows_interrupts_is_killed_and_skipped(batch_b) -> None:
 def test_an_answer_that_swallows_interrupts_costs_only_its_question(batch_b) -> None:
     g = batch_b["answer_swallows_interrupts"]
     st = _statuses(g)
-    assert st["1.1"] == "timeout" and g.total == 5, g.table()
+    assert st["1.1"] == "timeout" and g.total == POINTS - 2, g.table()
     assert any("question 1.1: timed out" in e for e in g.errors)
 
 
@@ -353,14 +355,14 @@ def test_an_answer_that_swallows_interrupts_costs_only_its_question(batch_b) -> 
 def test_redefined_check_is_flagged_and_ignored(batch_a) -> None:
     g = batch_a["redefines_check"]
     assert any("redefines `check`" in f for f in g.flags), g.table()
-    assert _statuses(g)["1.1"] == "failed" and g.total == 5
+    assert _statuses(g)["1.1"] == "failed" and g.total == POINTS - 2
 
 
 def test_patched_registry_is_flagged_and_cannot_score(batch_a) -> None:
     g = batch_a["patches_registry"]
     assert any("patches" in f for f in g.flags), g.table()
     assert any("patched course_utils.checks" in f for f in g.flags)
-    assert _statuses(g)["1.1"] == "failed" and g.total == 5
+    assert _statuses(g)["1.1"] == "failed" and g.total == POINTS - 2
 
 
 def test_importing_the_reference_implementation_is_flagged(batch_a) -> None:
@@ -368,7 +370,7 @@ def test_importing_the_reference_implementation_is_flagged(batch_a) -> None:
     assert any("course_utils.toys.soccer.team_share" in f and "1.1" in f for f in g.flags), (
         g.table()
     )
-    assert g.total == 7  # score kept, flag shown
+    assert g.total == POINTS  # score kept, flag shown
 
 
 def test_reading_solutions_is_flagged(batch_a) -> None:
@@ -397,7 +399,12 @@ def test_gradebook_has_one_row_per_submission(batch_a) -> None:
         "checks_version",
     } <= set(rows[0])
     full = next(r for r in rows if r["file"] == "full.ipynb")
-    assert (full["total"], full["max"], full["1.1"], full["sandbox"]) == ("7", "7", "2", SANDBOX)
+    assert (full["total"], full["max"], full["1.1"], full["sandbox"]) == (
+        str(POINTS),
+        str(POINTS),
+        "2",
+        SANDBOX,
+    )
     doc = json.loads(batch_a["_json"].read_text())
     assert len(doc["submissions"]) == n_files
     assert not list(batch_a["_csv"].parent.glob(".*tmp")), "temporary gradebook files left behind"
@@ -414,7 +421,7 @@ def test_check_timeouts_are_in_the_errors_column(tmp_path) -> None:
     _write(folder, {"loop": CASES_B["loop_inside_answer"]})
     grade_paths([folder], timeout=30, check_timeout=3, jobs=1, csv_path=tmp_path / "g.csv")
     row = next(csv.DictReader((tmp_path / "g.csv").open()))
-    assert "question 1.3: timed out after 3 s" in row["errors"] and row["total"] == "5"
+    assert "question 1.3: timed out after 3 s" in row["errors"] and row["total"] == str(POINTS - 2)
 
 
 # --- runs, resume, the command line --------------------------------------------------------------------
@@ -437,7 +444,7 @@ def test_set_restricts_and_reports_other_sets(tmp_path, capsys) -> None:
     out = capsys.readouterr().out
     assert "set 01: 2 graded" in out
     g = grade_submission(tmp_path / "three.ipynb", set_number=1, timeout=60)
-    assert "another set's notebook" in g.errors[0] and g.total == 0 and g.max_total == 7
+    assert "another set's notebook" in g.errors[0] and g.total == 0 and g.max_total == POINTS
 
 
 def test_cli_grades_without_a_sandbox_and_exits_0(tmp_path, capsys) -> None:
@@ -461,11 +468,16 @@ def test_cli_grades_without_a_sandbox_and_exits_0(tmp_path, capsys) -> None:
     ]
     assert main(args) == 0
     out = capsys.readouterr().out
-    assert "1.1" in out and "failed" in out and "total 0/7" in out and "graded 1 submission" in out
+    assert (
+        "1.1" in out
+        and "failed" in out
+        and f"total 0/{POINTS}" in out
+        and "graded 1 submission" in out
+    )
     assert "sandbox: none" in out
     text = (fb / "alice.txt").read_text()
     assert (
-        text.startswith("Exercise set 01: 0/7 points")
+        text.startswith(f"Exercise set 01: 0/{POINTS} points")
         and "hint:" in text
         and "Exercise 1.4" in text
     )
@@ -491,7 +503,7 @@ def test_sample_submissions(tmp_path) -> None:
         for g in grade_paths([folder], timeout=120, jobs=2, csv_path=tmp_path / "g.csv")
     }
     assert {k: v.total for k, v in grades.items()} == {
-        "alice_full": 7,
+        "alice_full": 11,
         "bob_partial": 2,
         "carol_broken": 5,
     }

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ..validation import check_choice
+from .extra import extra_version, load_extra_checks
 from .files import atomic_write_text, escape_name, sha256_bytes, short_tempdir
 from .grade import checks_version, grade_submission
 from .gradebook import Gradebook
@@ -125,6 +126,8 @@ def grade_paths(
     root: str | Path | None = None,
     book: Gradebook | None = None,
     ray: str | None = None,
+    extra_checks: list[str | Path] | tuple = (),
+    feedback_extra: bool = False,
 ) -> list[SubmissionGrade]:
     """Grade files and folders of notebooks, ``jobs`` kernels at a time.
 
@@ -143,6 +146,8 @@ def grade_paths(
     ``ray`` (``"auto"`` or a cluster address) grades one Ray task per submission instead of
     ``jobs`` local workers (:mod:`.distributed`; ``jobs`` is then the size of a local Ray
     instance) and each worker resolves ``sandbox`` on its own machine.
+    ``extra_checks`` are instructor-only check files (:mod:`.extra`), graded into their own
+    columns; ``feedback_extra`` puts their results in the feedback files too.
 
     ``any_set`` is accepted for compatibility (every notebook is graded as its own set anyway).
     On ``KeyboardInterrupt`` the kernels are killed, the gradebook is written, and the
@@ -151,6 +156,9 @@ def grade_paths(
     if any_set and set_number is not None:
         raise ValueError("pass either set_number or any_set=True, not both")
     say = warn or (lambda text: print(text, file=sys.stderr, flush=True))
+    if ray is not None and extra_checks:
+        # the workers would need the file and would see a different checks_version; not built yet
+        raise ValueError("--extra-checks cannot be combined with --ray yet: grade extras locally")
     if ray is None:
         used, note = resolve_sandbox(sandbox)
     else:  # resolved by each Ray worker, on its own machine
@@ -164,9 +172,15 @@ def grade_paths(
         book = Gradebook(csv_path=csv_path, json_path=json_path)
     if book is not None:
         book.load()
-    version = checks_version()
+    extra_checks = [str(Path(p).resolve()) for p in extra_checks]
+    load_extra_checks(extra_checks)  # a broken file stops the run before any grading
+
+    def current_version() -> str:
+        return extra_version(checks_version(), extra_checks)
+
+    version = current_version()
     grades: list[SubmissionGrade] = []
-    root = tempfile.mkdtemp(
+    workdir = tempfile.mkdtemp(
         prefix="course-grade-", dir=short_tempdir()
     )  # 0700: snapshots and kernels' folders
     marker = secrets.token_hex(6)  # every kernel of this run carries it (see kernel.sweep)
@@ -184,7 +198,7 @@ def grade_paths(
                 continue
             if resume and book is not None and book.is_current(key, sha256_bytes(data), version):
                 continue
-            staged = Path(root) / f"{n:05d}.ipynb"
+            staged = Path(workdir) / f"{n:05d}.ipynb"
             staged.write_bytes(data)
             tasks.append(
                 dict(
@@ -196,14 +210,15 @@ def grade_paths(
                     sandbox=used,
                     memory=memory,
                     version=version,
-                    workroot=root,
+                    workroot=workdir,
                     marker=marker,
+                    extra_checks=extra_checks,
                 )
             )
 
         def done(g: SubmissionGrade, write: bool = True) -> None:
             grades.append(g)
-            if used == "none" and checks_version() != version:  # bwrap: the course is read-only
+            if used == "none" and current_version() != version:  # bwrap: the course is read-only
                 g.add_flag("the course's checks changed on disk while this notebook was graded")
             if book is not None:
                 book.add(g)
@@ -211,7 +226,9 @@ def grade_paths(
                     book.write()
             if feedback_dir is not None:
                 try:
-                    atomic_write_text(_feedback_path(Path(feedback_dir), g.path), g.feedback())
+                    atomic_write_text(
+                        _feedback_path(Path(feedback_dir), g.path), g.feedback(extra=feedback_extra)
+                    )
                 except OSError as exc:
                     say(f"course-grade: could not write the feedback of {g.path}: {exc}")
             if echo is not None:
@@ -238,8 +255,8 @@ def grade_paths(
             sweep(marker)  # kernels of killed workers (a bwrap sandbox dies with its worker)
         if book is not None:
             book.write()
-        shutil.rmtree(root, ignore_errors=True)
-    if checks_version() != version:
+        shutil.rmtree(workdir, ignore_errors=True)
+    if current_version() != version:
         say(
             "course-grade: WARNING: course_utils/checks changed on disk during this run; "
             "regrade with --resume once you know why"

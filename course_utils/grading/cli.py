@@ -2,7 +2,8 @@
 
     course-grade PATH [PATH ...] [--set N] [--timeout 120] [--check-timeout 30] [--jobs 2]
                  [--csv F] [--json F] [--feedback DIR] [--sandbox auto|bwrap|none]
-                 [--memory 2GiB] [--resume] [--ray auto|ADDRESS] [-q]
+                 [--memory 2GiB] [--resume] [--ray auto|ADDRESS] [--extra-checks FILE.py]
+                 [--feedback-extra] [-q]
     course-grade generate SRC DST [--check]
     course-grade export GRADEBOOK --roster CSV (--canvas F | --moodle F) [...]   (see .lms)
     course-grade similar FOLDER [--html F] [--csv F] [...]                     (see .similarity)
@@ -56,6 +57,12 @@ cluster in RAY_ADDRESS, or starts a private Ray on this machine (loopback only,
 --jobs workers, removed afterwards); HOST:6379 or ray://HOST:10001 joins that
 cluster, whose nodes need the same course installed. The sandbox is chosen on
 each node. A worker that dies is retried (twice); Ctrl-C and --resume as above.
+
+instructor-only checks (--extra-checks FILE.py): questions registered with
+@course_utils.checks.question in a file you never hand out (ids N.101 and up).
+They run after the set's own questions, in the grader's process, and land in
+their own columns (extra:N.k, extra_total, extra_max), outside total and max.
+Feedback files leave them out unless --feedback-extra. See INSTRUCTORS.md.
 """
 
 
@@ -118,6 +125,19 @@ def _parser() -> argparse.ArgumentParser:
         metavar="auto|ADDRESS",
         default=None,
         help="grade on a Ray cluster, one task per notebook (see below)",
+    )
+    p.add_argument(
+        "--extra-checks",
+        metavar="FILE.py",
+        action="append",
+        default=[],
+        help="instructor-only checks (@question in a file never handed out; repeatable): graded "
+        "into gradebook columns extra:N.k, outside the total",
+    )
+    p.add_argument(
+        "--feedback-extra",
+        action="store_true",
+        help="show the --extra-checks results in the --feedback files too (default: not at all)",
     )
     p.add_argument("-q", "--quiet", action="store_true", help="print only the summary")
     classroom.add_options(p)
@@ -192,6 +212,8 @@ def main(argv: list[str] | None = None) -> int:
     a = p.parse_args(argv)
     if a.any_set and a.set_number is not None:
         p.error("--set and --any-set exclude each other")
+    if a.feedback_extra and not a.feedback:
+        p.error("--feedback-extra needs --feedback DIR")
     if a.timeout <= 0 or a.check_timeout <= 0 or a.jobs < 1:
         p.error("--timeout and --check-timeout must be positive and --jobs at least 1")
     try:
@@ -203,6 +225,8 @@ def main(argv: list[str] | None = None) -> int:
             resolve_address(a.ray)
         except ValueError as exc:
             p.error(str(exc))
+        if a.extra_checks:
+            p.error("--extra-checks cannot be combined with --ray yet: grade the extras locally")
     klass = classroom.ClassRun.from_args(a, p.error)
     files, problems = collect(a.paths, klass.root)
     klass.identify(files)
@@ -239,6 +263,8 @@ def main(argv: list[str] | None = None) -> int:
             root=klass.root,
             book=klass.book(csv_path=a.csv, json_path=a.json),
             ray=a.ray,
+            extra_checks=a.extra_checks,
+            feedback_extra=a.feedback_extra,
         )
     except ValueError as exc:
         p.error(str(exc))

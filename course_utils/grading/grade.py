@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from .. import checks
+from .extra import load_extra_checks, registered
 from .files import cap, escape_name, sha256_bytes, short_tempdir, tree_hash
 from .kernel import AnswerChannel, Kernel, KernelStartError
 from .protocol import ProtocolError
@@ -190,6 +192,8 @@ class _Runner:
             self.session = AnswerSession(channel, check_timeout=self.check_timeout)
             refs: dict[str, list[list[str]]] = {}
             for q in qs:
+                if q.qid not in checks.REGISTRY:  # an instructor-only question: no flag names it
+                    continue
                 refs.setdefault(q.answer, []).extend([q.qid, r] for r in q.reference)
             info = self.session.describe([q.answer for q in qs], refs)
         except (ConnectionError, TimeoutError, ProtocolError, OSError) as exc:
@@ -204,15 +208,18 @@ class _Runner:
                 self.grade.add_flag(f"{flag} (reported by the kernel)")
         return True
 
-    def answers(self, qs: list[Any]) -> None:
-        ready = self.notebook() and self._serve(qs)
-        for i, q in enumerate(qs):
+    def answers(self, qs: list[Any], extras: list[Any] = ()) -> None:
+        """Grade the set's questions, then the instructor's extra ones (``--extra-checks``)."""
+        todo = [(q, False) for q in qs] + [(q, True) for q in extras]
+        every = [q for q, _ in todo]
+        ready = self.notebook() and self._serve(every)
+        for i, (q, extra) in enumerate(todo):
             if ready and (self.session is None or self.session.dead):
-                ready = self.starts <= MAX_RESTARTS and self.notebook() and self._serve(qs)
+                ready = self.starts <= MAX_RESTARTS and self.notebook() and self._serve(every)
             if not ready:
                 last = self.grade.errors[-1] if self.grade.errors else "the notebook did not run"
-                for rest in qs[i:]:
-                    self.grade.add_question(
+                for rest, rest_extra in todo[i:]:
+                    (self.grade.add_extra if rest_extra else self.grade.add_question)(
                         QuestionGrade(
                             rest.qid,
                             rest.answer,
@@ -224,9 +231,14 @@ class _Runner:
                         )
                     )
                 return
-            self.grade.add_question(self._question(q))
+            if extra:
+                with registered(q):
+                    self.grade.add_extra(self._question(q, note=self.grade.add_extra_error))
+            else:
+                self.grade.add_question(self._question(q))
 
-    def _question(self, q: Any) -> QuestionGrade:
+    def _question(self, q: Any, note: Any = None) -> QuestionGrade:
+        note = note or self.grade.add_error  # where this question's problems are reported
         session = self.session
         session.begin(q.qid)
         info = self.described.get(q.answer)
@@ -259,12 +271,10 @@ class _Runner:
                 "",
                 q.task,
             )
-            self.grade.add_error(f"question {q.qid}: timed out after {self.check_timeout:g} s")
+            note(f"question {q.qid}: timed out after {self.check_timeout:g} s")
         elif session.bad_reply:
             grade.points, grade.status = 0, "error"
-            self.grade.add_error(
-                f"question {q.qid}: the kernel sent an unreadable reply ({session.bad_reply})"
-            )
+            note(f"question {q.qid}: the kernel sent an unreadable reply ({session.bad_reply})")
         elif session.crashed or session.dead:
             grade = QuestionGrade(
                 q.qid,
@@ -279,9 +289,9 @@ class _Runner:
                 "",
                 q.task,
             )
-            self.grade.add_error(f"question {q.qid}: running the answer crashed the kernel")
+            note(f"question {q.qid}: running the answer crashed the kernel")
         elif grade.status == "error":
-            self.grade.add_error(f"question {q.qid}: {grade.message}")
+            note(f"question {q.qid}: {grade.message}")
         session.release()
         return grade
 
@@ -299,6 +309,7 @@ def grade_submission(
     version: str | None = None,
     workroot: str | None = None,
     marker: str = "",
+    extra_checks: Sequence[str | Path] = (),
 ) -> SubmissionGrade:
     """Run one notebook in a fresh kernel and grade it; never raises for a bad submission.
 
@@ -321,6 +332,9 @@ def grade_submission(
         Row key (default: the file name), the file's bytes (default: read ``path``), the checks'
         version (default: :func:`checks_version`), the folder for the kernel's private folder
         and a prefix for the kernel's process marker - given by :func:`.batch.grade_paths`.
+    extra_checks : sequence of path
+        Instructor-only check files (:mod:`.extra`); their questions of this set are graded
+        after the set's own, into ``extra`` (outside the total).
     """
     if timeout <= 0 or check_timeout <= 0:
         raise ValueError(
@@ -394,8 +408,9 @@ def grade_submission(
             check_timeout=check_timeout,
             marker=marker,
         )
+        extras = [q for q in load_extra_checks(extra_checks).values() if q.set_number == set_number]
         try:
-            runner.answers(qs)
+            runner.answers(qs, extras)
         except Exception as exc:  # a grader bug: keep the row, say so, grade nothing more
             grade.add_error(f"grader error: {type(exc).__name__}: {cap(exc, 300)}")
             done = {q.qid for q in grade.questions}

@@ -7,7 +7,9 @@ it. The CSV has the columns ``file, student, name, set``, one column per questio
 every set's questions in the book), then ``total, max, late, penalty, score, override, flags,
 errors, seconds, sha256, sandbox, checks_version, graded_at, grader_version, late_policy``; the
 JSON holds the same rows with every question's status, message, expected, got and hint
-(``{"questions": [...], "submissions": [...]}``).
+(``{"questions": [...], "submissions": [...]}``). Instructor-only questions
+(``--extra-checks``) add the columns ``extra:N.k``, ``extra_total`` and ``extra_max`` after the
+public questions (and ``"extra_questions"`` and each row's ``"extra"`` in the JSON).
 
 A regraded row keeps the instructor's ``override`` (a score typed in by hand: grading never
 writes it) and the row's ``name``, ``late`` and ``late_policy`` unless the run says otherwise
@@ -46,6 +48,8 @@ from .late import LatePolicy, final_score, format_points
 from .results import SubmissionGrade
 
 __all__ = [
+    "EXTRA_PREFIX",
+    "EXTRA_TOTALS",
     "INSTRUCTOR_COLUMNS",
     "LEADING",
     "TRAILING",
@@ -86,6 +90,10 @@ _TEXT = (
 )
 #: What a regraded row keeps from its previous version unless the run sets it.
 _KEPT = ("name", "late", "late_policy", "override")
+#: Instructor-only questions (``--extra-checks``) get columns ``extra:N.k`` after the public
+#: ones, then these two; a book without them has neither.
+EXTRA_PREFIX = "extra:"
+EXTRA_TOTALS = ("extra_total", "extra_max")
 _SEP = " | "
 
 
@@ -189,7 +197,15 @@ class Gradebook:
             fields = reader.fieldnames or []
             if "file" not in fields or "total" not in fields:
                 raise ValueError("no 'file' and 'total' columns")
-            qids = [f for f in fields if f not in LEADING and f not in TRAILING]
+            qids = [
+                f
+                for f in fields
+                if f not in LEADING
+                and f not in TRAILING
+                and f not in EXTRA_TOTALS
+                and not f.startswith(EXTRA_PREFIX)
+            ]
+            extra_qids = [f for f in fields if f.startswith(EXTRA_PREFIX)]
             for rec in reader:
                 key = rec.get("file") or ""
                 if not key:
@@ -210,6 +226,14 @@ class Gradebook:
                     "max_total": _num(rec.get("max"), 0),
                     **{k: (rec.get(k) or "").strip() for k in _TEXT},
                 }
+                extra = [
+                    {"qid": q[len(EXTRA_PREFIX) :], "points": _int_or(rec[q], 0)}
+                    for q in extra_qids
+                    if rec.get(q) not in (None, "")
+                ]
+                if extra:
+                    self.rows[key]["extra"] = extra
+                    self.rows[key]["extra_max"] = _int_or(rec.get("extra_max"), 0)
         except (OSError, ValueError, csv.Error) as exc:
             raise ValueError(
                 f"cannot read the existing gradebook {path} ({exc}); move it away or choose another file"
@@ -290,11 +314,25 @@ class Gradebook:
                 out.append(f"{key}: {exc}")
         return out
 
+    def extra_qids(self) -> list[str]:
+        """Ids of the instructor-only questions in the book (``--extra-checks``)."""
+        found = {
+            q["qid"]
+            for row in self.rows.values()
+            for q in row.get("extra", [])
+            if isinstance(q, dict) and isinstance(q.get("qid"), str)
+        }
+        return sorted(found, key=_qid_key)
+
     def csv_text(self) -> str:
         qids = self.qids()
+        extra_qids = self.extra_qids()
+        extra_cols = [EXTRA_PREFIX + q for q in extra_qids] + (
+            list(EXTRA_TOTALS) if extra_qids else []
+        )
         buf = io.StringIO()
         w = csv.writer(buf)
-        w.writerow([*LEADING, *qids, *TRAILING])
+        w.writerow([*LEADING, *qids, *extra_cols, *TRAILING])
         for key in sorted(self.rows):
             row = self.finished(key)
             pts = {
@@ -313,10 +351,23 @@ class Gradebook:
                 "penalty": "" if row["penalty"] == "" else format_points(row["penalty"]),
                 "score": "" if row["score"] == "" else format_points(row["score"]),
             }
+            extra = {
+                q.get("qid"): q.get("points", "")
+                for q in row.get("extra", [])
+                if isinstance(q, dict)
+            }
+            extra_vals = [extra.get(q, "") for q in extra_qids]
+            if extra_qids:
+                has = bool(extra)
+                extra_vals += [
+                    sum(int(v or 0) for v in extra.values()) if has else "",
+                    row.get("extra_max", "") if has else "",
+                ]
             w.writerow(
                 [
                     *[cells[c] if c in cells else row.get(c, "") for c in LEADING],
                     *[pts.get(q, "") for q in qids],
+                    *extra_vals,
                     *[cells[c] if c in cells else row.get(c, "") for c in TRAILING],
                 ]
             )
@@ -324,7 +375,10 @@ class Gradebook:
 
     def json_text(self) -> str:
         rows = [self.finished(k) for k in sorted(self.rows)]
-        doc = {"questions": self.qids(), "submissions": rows}
+        doc: dict[str, Any] = {"questions": self.qids()}
+        if self.extra_qids():
+            doc["extra_questions"] = self.extra_qids()
+        doc["submissions"] = rows
         return json.dumps(doc, indent=1) + "\n"
 
     def write(self) -> None:

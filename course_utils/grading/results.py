@@ -86,6 +86,10 @@ class SubmissionGrade:
     sha256: str = ""
     sandbox: str = ""
     checks_version: str = ""
+    #: Instructor-only questions (``--extra-checks``): outside ``total``, and only in the
+    #: feedback with ``--feedback-extra``; ``extra_errors`` are the problems they met.
+    extra: list[QuestionGrade] = field(default_factory=list)
+    extra_errors: list[str] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -95,8 +99,26 @@ class SubmissionGrade:
     def max_total(self) -> int:
         return sum(q.max_points for q in self.questions)
 
+    @property
+    def extra_total(self) -> int:
+        return sum(q.points for q in self.extra)
+
+    @property
+    def extra_max(self) -> int:
+        return sum(q.max_points for q in self.extra)
+
     def add_question(self, grade: QuestionGrade) -> None:
         self.questions.append(grade)
+
+    def add_extra(self, grade: QuestionGrade) -> None:
+        """Record the grade of an instructor-only question."""
+        self.extra.append(grade)
+
+    def add_extra_error(self, text: str) -> None:
+        """Record a problem met while grading an instructor-only question."""
+        text = cap(text)
+        if text not in self.extra_errors:
+            self.extra_errors.append(text)
 
     def add_error(self, text: str) -> None:
         """Record a problem (capped; a repeated text is kept once)."""
@@ -112,11 +134,17 @@ class SubmissionGrade:
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d.update(total=self.total, max_total=self.max_total)
+        if self.extra or self.extra_errors:
+            d.update(extra_total=self.extra_total, extra_max=self.extra_max)
+        else:  # a row without extra checks looks as it always did
+            del d["extra"], d["extra_errors"]
         return d
 
-    def feedback(self) -> str:
+    def feedback(self, *, extra: bool = False) -> str:
         """The learner's report: score, then each question exactly as the notebook's ``check()``
         shows it (case, expected, got, hint), then the problems met while running it.
+        Instructor-only questions appear only with ``extra=True`` (``--feedback-extra``), in their
+        own section.
 
         Integrity flags are **not** in it: they are for the instructor to review first (the
         gradebook's ``flags`` column, ``course-grade similar``), never sent to a learner."""
@@ -124,9 +152,13 @@ class SubmissionGrade:
         lines = [f"Exercise set {set_txt}: {self.total}/{self.max_total} points", ""]
         for q in self.questions:
             lines.append(q.check_text())
-        if self.errors:
+        if extra and self.extra:
+            lines += ["", f"Additional checks: {self.extra_total}/{self.extra_max} points", ""]
+            lines += [q.check_text() for q in self.extra]
+        errors = self.errors + (self.extra_errors if extra else [])
+        if errors:
             lines += ["", "Problems while running your notebook:"]
-            lines += [f"  - {e}" for e in self.errors]
+            lines += [f"  - {e}" for e in errors]
         return "\n".join(lines) + "\n"
 
     def table(self) -> str:
@@ -139,6 +171,13 @@ class SubmissionGrade:
             row = f"  {q.qid:<5} {q.answer:<{width}}  {q.points:>2}/{q.max_points:<2}  {q.status:<15} {detail}"
             lines.append(row[:160].rstrip())
         lines.append(f"  total {self.total}/{self.max_total}")
+        for q in self.extra:
+            detail = q.message if q.status != "passed" else ""
+            row = f"  extra:{q.qid:<5} {q.answer:<{width}}  {q.points:>2}/{q.max_points:<2}  {q.status:<15} {detail}"
+            lines.append(row[:160].rstrip())
+        if self.extra:
+            lines.append(f"  extra total {self.extra_total}/{self.extra_max}")
+        lines += [f"  ERROR (extra) {e[:300]}" for e in self.extra_errors]
         lines += [f"  FLAG  {f[:300]}" for f in self.flags]
         lines += [f"  ERROR {e[:300]}" for e in self.errors]
         return "\n".join(lines)

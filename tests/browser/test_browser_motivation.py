@@ -9,7 +9,6 @@ confirm that the widget's Python state followed.
 
 from __future__ import annotations
 
-import ast
 import inspect
 import io
 import json
@@ -21,6 +20,7 @@ import numpy as np
 import pytest
 
 from course_utils.plotting import figure_with_controls
+from course_utils.quiz import questions_in
 
 pytestmark = pytest.mark.browser
 
@@ -408,22 +408,9 @@ def test_salary_sliders_change_the_slopes(nb01: Any) -> None:
 
 
 def _quiz_questions() -> list[tuple[str, list[str], int]]:
-    """(prompt, options, correct) of the notebook's quiz, read from its source."""
-    nb = json.loads((ROOT / NB).read_text(encoding="utf-8"))
-    src = next(
-        "".join(c["source"])
-        for c in nb["cells"]
-        if c["cell_type"] == "code" and "quiz(" in "".join(c["source"])
-    )
-    found = []
-    for node in ast.walk(ast.parse(src)):
-        if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "Question":
-            args = [ast.literal_eval(a) for a in node.args]
-            kw = {k.arg: ast.literal_eval(k.value) for k in node.keywords}
-            found.append(
-                (args[0], list(args[1]), kw.get("correct", args[2] if len(args) > 2 else None))
-            )
-    return found
+    """(prompt, options, correct) of the notebook's quiz, read from its source (the cell names
+    the correct option by a key; ``questions_in`` resolves it without running the notebook)."""
+    return [(q.prompt, list(q.options), q.correct) for q in questions_in(ROOT / NB)]
 
 
 def test_quiz_right_and_wrong(nb01: Any) -> None:

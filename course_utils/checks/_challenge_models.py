@@ -1,0 +1,53 @@
+"""A small digit classifier trained on the spot, for the challenge checks of sets 06 and 10.
+
+Kept apart from the check modules (the leading underscore keeps the checks' auto-discovery from
+importing it as an exercise set). Training is seeded and single-threaded, takes about a second,
+and is cached per process.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import torch
+from torch import nn
+
+__all__ = ["digits_mlp"]
+
+
+@functools.lru_cache(maxsize=4)
+def digits_mlp(hidden: int, seed: int) -> tuple[nn.Module, torch.Tensor, torch.Tensor]:
+    """``(net, X_test, y_test)``: a ``64 -> hidden -> 10`` ReLU network trained for 25 epochs
+    (Adam) on 1,300 of scikit-learn's digits (pixels / 16), and 300 other digits to test on.
+
+    The network's parameters do not require gradients (attacks take input gradients only).
+    """
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    X = (X / 16.0).astype(np.float32)
+    order = np.random.default_rng(0).permutation(len(X))
+    train, test = order[:1300], order[1300:1600]
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        gen = torch.Generator().manual_seed(0)
+        with torch.random.fork_rng():
+            torch.manual_seed(seed)
+            net = nn.Sequential(nn.Linear(64, hidden), nn.ReLU(), nn.Linear(hidden, 10))
+        opt = torch.optim.Adam(net.parameters(), lr=1e-2)
+        Xt, yt = torch.tensor(X[train]), torch.tensor(y[train])
+        for _ in range(25):
+            perm = torch.randperm(len(Xt), generator=gen)
+            for i in range(0, len(Xt), 64):
+                b = perm[i : i + 64]
+                opt.zero_grad()
+                nn.functional.cross_entropy(net(Xt[b]), yt[b]).backward()
+                opt.step()
+    finally:
+        torch.set_num_threads(threads)
+    net.eval()
+    for p in net.parameters():
+        p.requires_grad_(False)
+    return net, torch.tensor(X[test]), torch.tensor(y[test])

@@ -1,0 +1,150 @@
+"""What every challenge question's test (``tests/test_challenge_NN.py``) asserts, in one place.
+
+A challenge test lists its answers as Python *source*, the way a learner would type them (so they
+can also be sent to a real kernel, and so that the wrong-answer suite of issue 28 can take them
+over as they are):
+
+* ``WRONG``: at least :data:`MIN_WRONG` plausible wrong answers, each a :class:`Wrong` with the
+  phrase its feedback must contain - the hint has to name *that* mistake;
+* ``RIGHT``: at least :data:`MIN_RIGHT` unusual but correct answers (:class:`Right`), written
+  differently from the reference in ``solutions/``.
+
+:func:`challenge_tests` turns them, with the reference answer and the blank exercise, into the
+module's pytest functions.
+"""
+
+from __future__ import annotations
+
+import linecache
+import textwrap
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from course_utils.checks import get_question, run_check
+from tests.check_support import solution_namespace
+
+__all__ = ["MIN_RIGHT", "MIN_WRONG", "Right", "Wrong", "build", "challenge_tests"]
+
+MIN_WRONG = 4
+MIN_RIGHT = 2
+
+
+@dataclass(frozen=True)
+class Wrong:
+    """A plausible wrong answer: what was done wrong, the phrase its feedback must contain
+    (case-insensitive, in the message or the hint) and its source."""
+
+    mistake: str
+    phrase: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Right:
+    """An unusual but correct answer (it must pass)."""
+
+    how: str
+    source: str
+
+
+_counter = 0
+
+
+def build(prelude: str, name: str, source: str, label: str = "answer") -> Any:
+    """Execute ``prelude + source`` in a fresh namespace and return the object called ``name``.
+
+    The source is registered with :mod:`linecache`, so a traceback shows the answer's own lines.
+    """
+    global _counter
+    _counter += 1
+    code = textwrap.dedent(prelude).strip() + "\n\n" + textwrap.dedent(source).strip() + "\n"
+    filename = f"<{label} {_counter}>"
+    linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
+    ns: dict[str, Any] = {"__name__": f"challenge_answer_{_counter}"}
+    exec(compile(code, filename, "exec"), ns)  # noqa: S102 - test answers
+    assert name in ns, f"{label}: the source does not define {name!r}"
+    return ns[name]
+
+
+def _slug(text: str) -> str:
+    return "-".join("".join(c if c.isalnum() else " " for c in text.lower()).split())[:40]
+
+
+def challenge_tests(
+    qid: str,
+    set_name: str,
+    *,
+    prelude: str,
+    wrong: list[Wrong],
+    right: list[Right],
+    points_at_least: int = 4,
+) -> dict[str, Any]:
+    """The pytest functions of one challenge question; put them in the test module with
+    ``globals().update(challenge_tests(...))``.
+
+    Parameters
+    ----------
+    qid : str
+        The question, e.g. ``"3.6"``.
+    set_name : str
+        Its solutions notebook, e.g. ``"03_dp_mechanisms"`` (the reference answer is read there).
+    prelude : str
+        Imports the answers need (those of the exercise notebook's setup cell).
+    wrong, right : list
+        The wrong and the unusual-but-correct answers.
+    points_at_least : int
+        A challenge is worth at least this many points.
+    """
+    q = get_question(qid)
+
+    def test_registered_as_a_challenge() -> None:
+        assert q.points >= points_at_least, f"{qid} is worth {q.points} points"
+        assert len(wrong) >= MIN_WRONG and len(right) >= MIN_RIGHT
+        mistakes = [w.mistake for w in wrong]
+        assert len(set(mistakes)) == len(mistakes), "each wrong answer states its own mistake"
+
+    def test_reference_answer_passes() -> None:
+        sol = solution_namespace(set_name, **_names(prelude))
+        r = run_check(qid, sol[q.answer])
+        assert r.passed and r.points == q.points, str(r)
+
+    def test_blank_exercise_scores_zero() -> None:
+        def blank(*args: Any, **kwargs: Any) -> Any:
+            raise NotImplementedError(f"Exercise {qid}: {q.task}")
+
+        r = run_check(qid, blank)
+        assert r.status == "not implemented" and r.points == 0, str(r)
+
+    @pytest.mark.parametrize("answer", wrong, ids=[_slug(w.mistake) for w in wrong])
+    def test_wrong_answer_is_rejected_with_its_hint(answer: Wrong) -> None:
+        func = build(prelude, q.answer, answer.source, f"wrong answer {qid}")
+        r = run_check(qid, func)
+        assert r.status == "failed" and r.points == 0, f"{answer.mistake}:\n{r}"
+        feedback = f"{r.message} {r.hint}".lower()
+        assert answer.phrase.lower() in feedback, (
+            f"{answer.mistake}: the feedback does not say {answer.phrase!r}:\n{r}"
+        )
+
+    @pytest.mark.parametrize("answer", right, ids=[_slug(a.how) for a in right])
+    def test_unusual_correct_answer_passes(answer: Right) -> None:
+        func = build(prelude, q.answer, answer.source, f"right answer {qid}")
+        r = run_check(qid, func)
+        assert r.passed, f"{answer.how}:\n{r}"
+
+    return {
+        "test_registered_as_a_challenge": test_registered_as_a_challenge,
+        "test_reference_answer_passes": test_reference_answer_passes,
+        "test_blank_exercise_scores_zero": test_blank_exercise_scores_zero,
+        "test_wrong_answer_is_rejected_with_its_hint": test_wrong_answer_is_rejected_with_its_hint,
+        "test_unusual_correct_answer_passes": test_unusual_correct_answer_passes,
+    }
+
+
+def _names(prelude: str) -> dict[str, Any]:
+    """The names the prelude defines (the reference answer cells use them without importing)."""
+    ns: dict[str, Any] = {}
+    exec(textwrap.dedent(prelude), ns)  # noqa: S102 - the test's own imports
+    ns.pop("__builtins__", None)
+    return ns
