@@ -85,9 +85,7 @@ def passes(qid: str, answer: Any) -> CheckResult:
     return r
 
 
-def fails_with(
-    qid: str, answer: Any, *hint_words: str, search_got: bool = False
-) -> CheckResult:
+def fails_with(qid: str, answer: Any, *hint_words: str, search_got: bool = False) -> CheckResult:
     """Assert that the check of question ``qid`` fails ``answer`` and says every ``hint_words``.
 
     The failure must be a real one (status ``"failed"``, 0 points; not a crash and not "not

@@ -108,7 +108,8 @@ def test_gradebook_columns_and_feedback(tmp_path) -> None:
     book.write()
     rows = list(csv.DictReader(io.StringIO((tmp_path / "g.csv").read_text(encoding="utf-8"))))
     header = (tmp_path / "g.csv").read_text(encoding="utf-8").splitlines()[0].split(",")
-    assert header[:6] == ["file", "student", "set", "1.1", "extra:1.101", "extra_total"]
+    assert header[:5] == ["file", "student", "name", "set", "1.1"]
+    assert header[5:7] == ["extra:1.101", "extra_total"]  # after the public questions
     by = {r["student"]: r for r in rows}
     assert (by["alice"]["total"], by["alice"]["extra:1.101"], by["alice"]["extra_max"]) == (
         "2",

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
+from scipy import optimize
 
 from . import expect, question
 
@@ -109,7 +109,7 @@ def _as_positions(value: Any, n: int) -> np.ndarray:
 def _matched(est: np.ndarray, truth: np.ndarray) -> np.ndarray:
     """Distance from each true player to the estimate matched to it (one-to-one)."""
     d = np.hypot(*(truth[:, None, :] - est[None]).transpose(2, 0, 1))
-    rows, cols = linear_sum_assignment(d)
+    rows, cols = optimize.linear_sum_assignment(d)
     out = np.empty(len(truth))
     out[rows] = d[rows, cols]
     return out

@@ -232,8 +232,8 @@ class Gradebook:
                     if rec.get(q) not in (None, "")
                 ]
                 if extra:
-                    self.rows[key]["extra"] = extra
-                    self.rows[key]["extra_max"] = _int_or(rec.get("extra_max"), 0)
+                    rows[key]["extra"] = extra
+                    rows[key]["extra_max"] = _int_or(rec.get("extra_max"), 0)
         except (OSError, ValueError, csv.Error) as exc:
             raise ValueError(
                 f"cannot read the existing gradebook {path} ({exc}); move it away or choose another file"

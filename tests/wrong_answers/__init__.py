@@ -22,7 +22,7 @@ import textwrap
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["AnswerSet", "Right", "Wrong", "build", "load_sets"]
+__all__ = ["AnswerSet", "Right", "Wrong", "build", "load_sets", "with_challenge"]
 
 MIN_WRONG = 4
 MIN_RIGHT = 2
@@ -73,6 +73,21 @@ class AnswerSet:
     prelude: str
     wrong: dict[str, list[Wrong]] = field(default_factory=dict)
     right: dict[str, list[Right]] = field(default_factory=dict)
+
+
+def with_challenge(answer_set: AnswerSet, qid: str, challenge: Any) -> AnswerSet:
+    """``answer_set`` plus the answers of a challenge question, read from its test module
+    (``tests/test_challenge_NN.py``: ``PRELUDE``, ``WRONG``, ``RIGHT``), so the suite, its
+    meta-test and the misconceptions table cover the challenge too. The challenge's own imports
+    are put in front of each answer's source (its prelude may differ from the set's)."""
+    prelude = textwrap.dedent(challenge.PRELUDE).strip() + "\n\n"
+    wrong = dict(answer_set.wrong)
+    right = dict(answer_set.right)
+    wrong[qid] = [
+        Wrong(w.mistake, w.phrase, prelude + textwrap.dedent(w.source)) for w in challenge.WRONG
+    ]
+    right[qid] = [Right(r.how, prelude + textwrap.dedent(r.source)) for r in challenge.RIGHT]
+    return AnswerSet(answer_set.number, answer_set.prelude, wrong, right)
 
 
 def load_sets() -> dict[int, AnswerSet]:

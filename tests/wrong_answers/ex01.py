@@ -1,6 +1,8 @@
 """Wrong and unusual-but-correct answers of exercise set 01 (motivation)."""
 
-from tests.wrong_answers import AnswerSet, Right, Wrong
+import importlib
+
+from tests.wrong_answers import AnswerSet, Right, Wrong, with_challenge
 
 PRELUDE = """
 import numpy as np
@@ -429,4 +431,8 @@ RIGHT = {
     ],
 }
 
-SET = AnswerSet(1, PRELUDE, WRONG, RIGHT)
+SET = with_challenge(
+    AnswerSet(1, PRELUDE, WRONG, RIGHT),
+    "1.5",
+    importlib.import_module("tests.test_challenge_01"),  # the challenge's answers live there
+)

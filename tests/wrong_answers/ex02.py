@@ -1,6 +1,8 @@
 """Wrong and unusual-but-correct answers of exercise set 02 (threat models)."""
 
-from tests.wrong_answers import AnswerSet, Right, Wrong
+import importlib
+
+from tests.wrong_answers import AnswerSet, Right, Wrong, with_challenge
 
 PRELUDE = """
 import numpy as np
@@ -450,4 +452,8 @@ RIGHT = {
     ],
 }
 
-SET = AnswerSet(2, PRELUDE, WRONG, RIGHT)
+SET = with_challenge(
+    AnswerSet(2, PRELUDE, WRONG, RIGHT),
+    "2.5",
+    importlib.import_module("tests.test_challenge_02"),  # the challenge's answers live there
+)

@@ -1,6 +1,8 @@
 """Wrong and unusual-but-correct answers of exercise set 03 (DP mechanisms)."""
 
-from tests.wrong_answers import AnswerSet, Right, Wrong
+import importlib
+
+from tests.wrong_answers import AnswerSet, Right, Wrong, with_challenge
 
 PRELUDE = """
 import math
@@ -457,4 +459,8 @@ RIGHT = {
     ],
 }
 
-SET = AnswerSet(3, PRELUDE, WRONG, RIGHT)
+SET = with_challenge(
+    AnswerSet(3, PRELUDE, WRONG, RIGHT),
+    "3.6",
+    importlib.import_module("tests.test_challenge_03"),  # the challenge's answers live there
+)

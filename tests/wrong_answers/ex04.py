@@ -1,6 +1,8 @@
 """Wrong and unusual-but-correct answers of exercise set 04 (DP-SGD)."""
 
-from tests.wrong_answers import AnswerSet, Right, Wrong
+import importlib
+
+from tests.wrong_answers import AnswerSet, Right, Wrong, with_challenge
 
 PRELUDE = """
 import math
@@ -505,4 +507,8 @@ def scale_pixels(X):
     ],
 }
 
-SET = AnswerSet(4, PRELUDE, WRONG, RIGHT)
+SET = with_challenge(
+    AnswerSet(4, PRELUDE, WRONG, RIGHT),
+    "4.5",
+    importlib.import_module("tests.test_challenge_04"),  # the challenge's answers live there
+)

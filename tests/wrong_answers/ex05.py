@@ -1,6 +1,8 @@
 """Wrong and unusual-but-correct answers of exercise set 05 (federated learning)."""
 
-from tests.wrong_answers import AnswerSet, Right, Wrong
+import importlib
+
+from tests.wrong_answers import AnswerSet, Right, Wrong, with_challenge
 
 PRELUDE = """
 import numpy as np
@@ -508,4 +510,8 @@ RIGHT = {
     ],
 }
 
-SET = AnswerSet(5, PRELUDE, WRONG, RIGHT)
+SET = with_challenge(
+    AnswerSet(5, PRELUDE, WRONG, RIGHT),
+    "5.6",
+    importlib.import_module("tests.test_challenge_05"),  # the challenge's answers live there
+)

@@ -1,6 +1,8 @@
 """Wrong and unusual-but-correct answers of exercise set 06 (robustness)."""
 
-from tests.wrong_answers import AnswerSet, Right, Wrong
+import importlib
+
+from tests.wrong_answers import AnswerSet, Right, Wrong, with_challenge
 
 PRELUDE = """
 import numpy as np
@@ -726,4 +728,8 @@ RIGHT = {
     ],
 }
 
-SET = AnswerSet(6, PRELUDE, WRONG, RIGHT)
+SET = with_challenge(
+    AnswerSet(6, PRELUDE, WRONG, RIGHT),
+    "6.7",
+    importlib.import_module("tests.test_challenge_06"),  # the challenge's answers live there
+)

@@ -1,6 +1,8 @@
 """Wrong and unusual-but-correct answers of exercise set 07 (machine unlearning)."""
 
-from tests.wrong_answers import AnswerSet, Right, Wrong
+import importlib
+
+from tests.wrong_answers import AnswerSet, Right, Wrong, with_challenge
 
 PRELUDE = """
 import numpy as np
@@ -504,4 +506,8 @@ RIGHT = {
     ],
 }
 
-SET = AnswerSet(7, PRELUDE, WRONG, RIGHT)
+SET = with_challenge(
+    AnswerSet(7, PRELUDE, WRONG, RIGHT),
+    "7.5",
+    importlib.import_module("tests.test_challenge_07"),  # the challenge's answers live there
+)

@@ -1,6 +1,8 @@
 """Wrong and unusual-but-correct answers of exercise set 08 (cryptographic privacy)."""
 
-from tests.wrong_answers import AnswerSet, Right, Wrong
+import importlib
+
+from tests.wrong_answers import AnswerSet, Right, Wrong, with_challenge
 
 PRELUDE = """
 import math
@@ -488,4 +490,8 @@ RIGHT = {
     ],
 }
 
-SET = AnswerSet(8, PRELUDE, WRONG, RIGHT)
+SET = with_challenge(
+    AnswerSet(8, PRELUDE, WRONG, RIGHT),
+    "8.6",
+    importlib.import_module("tests.test_challenge_08"),  # the challenge's answers live there
+)

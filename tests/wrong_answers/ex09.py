@@ -1,6 +1,8 @@
 """Wrong and unusual-but-correct answers of exercise set 09 (DP in the wild)."""
 
-from tests.wrong_answers import AnswerSet, Right, Wrong
+import importlib
+
+from tests.wrong_answers import AnswerSet, Right, Wrong, with_challenge
 
 PRELUDE = """
 import math
@@ -442,4 +444,8 @@ RIGHT = {
     ],
 }
 
-SET = AnswerSet(9, PRELUDE, WRONG, RIGHT)
+SET = with_challenge(
+    AnswerSet(9, PRELUDE, WRONG, RIGHT),
+    "9.5",
+    importlib.import_module("tests.test_challenge_09"),  # the challenge's answers live there
+)

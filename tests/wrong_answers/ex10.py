@@ -5,7 +5,9 @@ The prelude holds what the notebook has defined by the time a question is asked:
 RMIA log-ratio of 10.3, a numpy PGD against the linear model of 10.4).
 """
 
-from tests.wrong_answers import AnswerSet, Right, Wrong
+import importlib
+
+from tests.wrong_answers import AnswerSet, Right, Wrong, with_challenge
 
 PRELUDE = """
 import math
@@ -509,4 +511,8 @@ RIGHT = {
     ],
 }
 
-SET = AnswerSet(10, PRELUDE, WRONG, RIGHT)
+SET = with_challenge(
+    AnswerSet(10, PRELUDE, WRONG, RIGHT),
+    "10.5",
+    importlib.import_module("tests.test_challenge_10"),  # the challenge's answers live there
+)
