@@ -20,7 +20,9 @@ ROOT = Path(__file__).resolve().parents[1]
 _MARKER = "# BEGIN SOLUTION"
 
 
-def solution_namespace(set_name_or_path: str | Path, **preloaded: Any) -> dict[str, Any]:
+def solution_namespace(
+    set_name_or_path: str | Path, *, with_imports: bool = False, **preloaded: Any
+) -> dict[str, Any]:
     """Execute the answer cells of a solutions notebook and return the names they define.
 
     Only code cells holding ``# BEGIN SOLUTION`` run (the reference answers), in notebook order,
@@ -31,6 +33,9 @@ def solution_namespace(set_name_or_path: str | Path, **preloaded: Any) -> dict[s
     set_name_or_path : str or Path
         ``"01_motivation"`` or ``"01_motivation.ipynb"`` (looked up in ``solutions/``), or a path
         to a notebook file.
+    with_imports : bool, default False
+        First run the notebook's own one-line ``import`` / ``from`` lines (from every code cell),
+        so the answer cells find what the setup cell gives them.
     **preloaded
         Names the answer cells use without importing them themselves (``np=np``...), put in the
         namespace before the first cell runs.
@@ -63,6 +68,10 @@ def solution_namespace(set_name_or_path: str | Path, **preloaded: Any) -> dict[s
         )
     nb = json.loads(path.read_text(encoding="utf-8"))
     ns: dict[str, Any] = dict(preloaded)
+    if with_imports:  # the notebook's own import lines, as its setup cell runs them
+        code = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
+        lines = [ln for c in code for ln in c.splitlines() if ln.startswith(("import ", "from "))]
+        exec("\n".join(line for line in lines if not line.rstrip().endswith("(")), ns)
     for cell in nb["cells"]:
         src = "".join(cell["source"])
         if cell["cell_type"] == "code" and _MARKER in src:

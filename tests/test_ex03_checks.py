@@ -29,11 +29,6 @@ def test_set03_is_registered_with_points() -> None:
     assert all(REGISTRY[q].reference for q in ("3.1", "3.2", "3.3", "3.4"))
 
 
-@pytest.mark.parametrize("qid", list(ANSWERS))
-def test_reference_answer_passes(qid) -> None:
-    passes(qid, SOL[ANSWERS[qid]])
-
-
 def test_the_course_mechanisms_pass() -> None:
     passes("3.1", lib.laplace_mechanism)
     passes("3.3", lib.exponential_mechanism)
@@ -43,14 +38,6 @@ def test_the_course_mechanisms_pass() -> None:
         return lib.gaussian_sigma(sensitivity=sensitivity, epsilon=epsilon, delta=delta)
 
     passes("3.2", analytic)
-
-
-@pytest.mark.parametrize("qid", list(ANSWERS))
-def test_unfinished_answers_are_reported_not_implemented(qid) -> None:
-    def unfinished(*args, **kwargs):
-        raise NotImplementedError(f"Exercise {qid}: ...")
-
-    assert run_check(qid, unfinished).status == "not implemented"
 
 
 @pytest.mark.parametrize("seed", range(4))

@@ -8,10 +8,9 @@ import math
 from functools import partial
 
 import numpy as np
-import pytest
 
 from course_utils.attacks import aggregates
-from course_utils.checks import REGISTRY, run_check
+from course_utils.checks import REGISTRY
 from course_utils.checks._ex09_support import _instance
 from course_utils.privacy import local, mechanisms
 from tests.check_support import fails_with, passes, solution_namespace
@@ -29,20 +28,6 @@ def test_set09_is_registered_with_points() -> None:
     assert [REGISTRY[q].points for q in ANSWERS] == [2, 2, 2, 3]
     assert {q: REGISTRY[q].answer for q in ANSWERS} == ANSWERS
     assert all(REGISTRY[q].reference for q in ANSWERS)
-    assert "9.5" not in REGISTRY
-
-
-@pytest.mark.parametrize("qid", list(ANSWERS))
-def test_reference_answer_passes(qid) -> None:
-    passes(qid, SOL[ANSWERS[qid]])
-
-
-@pytest.mark.parametrize("qid", list(ANSWERS))
-def test_unimplemented_is_reported_not_crashed(qid) -> None:
-    def unfinished(*args, **kwargs):
-        raise NotImplementedError(f"Exercise {qid}: ...")
-
-    assert run_check(qid, unfinished).status == "not implemented"
 
 
 def test_the_course_implementations_pass() -> None:

@@ -9,7 +9,7 @@ import pytest
 from scipy import stats
 from scipy.special import log_softmax, logsumexp
 
-from course_utils.checks import get_question, run_check
+from course_utils.checks import get_question
 from course_utils.checks.ex10_audit import (
     CLAIM,
     ROBUST_EPS,
@@ -18,7 +18,7 @@ from course_utils.checks.ex10_audit import (
     _members,
     mystery,
 )
-from tests.check_support import passes, solution_namespace
+from tests.check_support import solution_namespace
 
 SOL = solution_namespace(
     "10_audit", np=np, stats=stats, log_softmax=log_softmax, logsumexp=logsumexp
@@ -65,19 +65,6 @@ ANSWERS = {
     "10.3": "most_exposed",
     "10.4": "robust_accuracy_upper",
 }
-
-
-@pytest.mark.parametrize("qid", list(ANSWERS))
-def test_reference_answer_passes(qid) -> None:
-    passes(qid, SOL[ANSWERS[qid]])
-
-
-@pytest.mark.parametrize("qid", list(ANSWERS))
-def test_unimplemented_is_reported_not_crashed(qid) -> None:
-    def unfinished(*args, **kwargs):
-        raise NotImplementedError(f"Exercise {qid}: ...")
-
-    assert run_check(qid, unfinished).status == "not implemented"
 
 
 def test_10_4_the_exact_worst_case_is_never_beaten_by_an_attack() -> None:

@@ -13,7 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from course_utils.checks import questions
 from course_utils.grading import main
+from course_utils.grading.late import format_points
+
+FULL = sum(q.points for q in questions(1))  # set 01's total, read from the registry
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "tests" / "sample_submissions"
@@ -67,8 +71,9 @@ def test_students_are_read_from_folders_and_canvas_names(cycle) -> None:
     rows = _rows(cycle["book"])
     got = {k: (r["student"], r["name"], r["total"], r["late"], r["score"]) for k, r in rows.items()}
     assert got == {
-        "ada/01_motivation.ipynb": ("S1", "Ada Lovelace", "7", "", "7"),
-        cycle["late"]: ("S3", "Grace Hopper", "2", "yes", "1.3"),  # 2/7 minus 10 % of 7
+        "ada/01_motivation.ipynb": ("S1", "Ada Lovelace", str(FULL), "", str(FULL)),
+        # 2 points minus 10 % of the set's total
+        cycle["late"]: ("S3", "Grace Hopper", "2", "yes", format_points(2 - 0.1 * FULL)),
         "mallory/01_motivation.ipynb": ("mallory", "", "5", "", "5"),
     }
     assert all(r["late_policy"] == "10%/day" and r["graded_at"] for r in rows.values())
@@ -83,7 +88,7 @@ def test_the_run_lists_missing_and_unknown_students(cycle) -> None:
 
 def test_feedback_files_carry_no_flags(cycle) -> None:
     text = (cycle["fb"] / "ada" / "01_motivation.txt").read_text()
-    assert text.startswith("Exercise set 01: 7/7 points") and "Flagged" not in text
+    assert text.startswith(f"Exercise set 01: {FULL}/{FULL} points") and "Flagged" not in text
 
 
 def test_a_single_regrade_keeps_the_other_rows_and_the_override(cycle, capsys) -> None:
@@ -100,7 +105,7 @@ def test_a_single_regrade_keeps_the_other_rows_and_the_override(cycle, capsys) -
     after = _rows(book)
     assert set(after) == set(before)
     ada = after["ada/01_motivation.ipynb"]
-    assert (ada["student"], ada["name"], ada["total"]) == ("S1", "Ada Lovelace", "7")
+    assert (ada["student"], ada["name"], ada["total"]) == ("S1", "Ada Lovelace", str(FULL))
     assert ada["graded_at"] >= before["ada/01_motivation.ipynb"]["graded_at"]
     grace = after[cycle["late"]]
     assert (grace["override"], grace["score"], grace["total"]) == ("6", "6", "2")
@@ -112,6 +117,6 @@ def test_a_single_regrade_keeps_the_other_rows_and_the_override(cycle, capsys) -
     lines = list(csv.reader(canvas.open()))
     assert lines[0][:5] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
     assert lines[2:] == [
-        ["Lovelace, Ada", "101", "S1", "", "A", "7"],
+        ["Lovelace, Ada", "101", "S1", "", "A", str(FULL)],
         ["Hopper, Grace", "103", "S3", "", "B", "6"],
     ]

@@ -179,8 +179,16 @@ def make_copy(tmp_path: Path) -> Path:
 
 
 def dry_run(folder: Path, target: str) -> list[str]:
+    # a clean environment for make: under `make test` (CI) the parent's MAKEFLAGS and MAKELEVEL
+    # would make the child print "Entering directory" lines and inherit its options
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
     out = subprocess.run(
-        ["make", "-n", target], cwd=folder, capture_output=True, text=True, check=True
+        ["make", "--no-print-directory", "-n", target],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
     ).stdout
     return [line for line in out.splitlines() if line.strip()]
 
