@@ -229,7 +229,7 @@ def test_ray_gradebook_equals_the_local_one_and_resumes(ray_instance, tmp_path) 
     rows = _rows(on_ray)
     assert {k: r["total"] for k, r in rows.items()} == {
         "01_dave.ipynb": 0,
-        "alice_full.ipynb": 7,
+        "alice_full.ipynb": FULL,
         "bob_partial.ipynb": 2,
         "carol_broken.ipynb": 5,
     }

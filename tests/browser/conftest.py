@@ -335,12 +335,16 @@ class Lab:
 
     def run_cells(self, *source_starts: str, timeout: float = 120.0) -> None:
         """Run only the code cells whose sources start with ``source_starts``, in that order
-        (JupyterLab's "Run Selected Cell"); fail on an error output."""
+        (JupyterLab's "Run Selected Cell"); fail on an error output. ``"<setup>"`` names the
+        notebook's setup cell (the one calling ``setup(seed=...)``)."""
         for start in source_starts:
             ok = self.page.evaluate(
                 f"""async (start) => {{
                   const w = ({_JS_PANEL})({json.dumps(self.path)});
-                  const i = w.content.widgets.findIndex(c => c.model.sharedModel.getSource().startsWith(start));
+                  const src = c => c.model.sharedModel.getSource();
+                  const i = start === '<setup>'  // the setup cell, whatever its imports begin with
+                    ? w.content.widgets.findIndex(c => src(c).includes('setup(seed='))
+                    : w.content.widgets.findIndex(c => src(c).startsWith(start));
                   if (i < 0) return 'missing';
                   w.content.activeCellIndex = i;
                   w.content.deselectAll();

@@ -27,7 +27,7 @@ import pytest
 pytestmark = pytest.mark.browser
 
 NB = "notebooks/03_dp_mechanisms.ipynb"
-CELLS = ("import math", "patients = synthetic_patients", "n_flu = int(")
+CELLS = ("<setup>", "patients = synthetic_patients", "n_flu = int(")
 LOG_MIN, LOG_MAX, LOG_STEP = -1.0, 1.0, 0.05  # the dial's slider (EpsilonDial.__init__)
 
 _KERNEL_STATE = (

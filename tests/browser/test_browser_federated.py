@@ -18,7 +18,7 @@ NB = "notebooks/05_federated_learning.ipynb"
 @pytest.fixture(scope="module")
 def nb05(lab: Any) -> Any:
     lab.open(NB)
-    lab.run_cells("from course_utils import setup", "def show_mix(")
+    lab.run_cells("<setup>", "def show_mix(")
     assert lab.errors() == [], lab.errors()
     return lab
 
