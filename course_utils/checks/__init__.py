@@ -50,8 +50,8 @@ __all__ = [
     "CheckResult",
     "FAILED_ATTEMPTS",
     "FULL_HINT_AFTER",
+    "GradedQuestion",
     "LOAD_ERRORS",
-    "Question",
     "REGISTRY",
     "TimeLimit",
     "as_answer",
@@ -82,8 +82,9 @@ _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # registry
 # ---------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class Question:
-    """One registered exercise question.
+class GradedQuestion:
+    """One registered, graded exercise question (a multiple-choice item of a notebook's quiz is
+    :class:`course_utils.quiz.Question`, a different thing).
 
     Attributes
     ----------
@@ -116,7 +117,7 @@ class Question:
 
 
 #: All registered questions, keyed by qid (``"1.2"``).
-REGISTRY: dict[str, Question] = {}
+REGISTRY: dict[str, GradedQuestion] = {}
 #: ``{module name: error text}`` for check modules that failed to import.
 LOAD_ERRORS: dict[str, str] = {}
 
@@ -191,14 +192,15 @@ def question(
                 f"question {qid!r} is registered twice: by {old.func.__module__}.{old.func.__qualname__} "
                 f"and {func.__module__}.{func.__qualname__}"
             )
-        REGISTRY[qid] = Question(qid, points, answer, task.strip(), func, refs)
+        REGISTRY[qid] = GradedQuestion(qid, points, answer, task.strip(), func, refs)
         return func
 
     return register
 
 
-def get_question(qid: str) -> Question:
-    """The registered :class:`Question` ``qid``; ``ValueError`` naming the known ids otherwise.
+def get_question(qid: str) -> GradedQuestion:
+    """The registered :class:`GradedQuestion` ``qid``; ``ValueError`` naming the known ids
+    otherwise.
 
     Examples
     --------
@@ -213,7 +215,7 @@ def get_question(qid: str) -> Question:
     return REGISTRY[qid]
 
 
-def questions(set_number: int | str | None = None) -> list[Question]:
+def questions(set_number: int | str | None = None) -> list[GradedQuestion]:
     """Registered questions in order, optionally only those of one exercise set.
 
     Parameters
@@ -238,8 +240,8 @@ def questions(set_number: int | str | None = None) -> list[Question]:
     return [q for q in qs if q.set_number == n]
 
 
-def exercise_set(set_number: int | str) -> dict[str, Question]:
-    """``{qid: Question}`` of one exercise set (empty if none is registered)."""
+def exercise_set(set_number: int | str) -> dict[str, GradedQuestion]:
+    """``{qid: GradedQuestion}`` of one exercise set (empty if none is registered)."""
     return {q.qid: q for q in questions(set_number)}
 
 
@@ -428,7 +430,7 @@ def _where(exc: BaseException) -> str:
     return f"line {last[0].lineno} of {last[0].name}" if last else "unknown line"
 
 
-def _answer_error_result(q: Question, exc: AnswerError, base: dict[str, Any]) -> CheckResult:
+def _answer_error_result(q: GradedQuestion, exc: AnswerError, base: dict[str, Any]) -> CheckResult:
     name = f"`{q.answer}`"
     call = getattr(exc, "call", "")
     if exc.kind == "signature":
