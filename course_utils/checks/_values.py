@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from . import AnswerError, expect
+from ._expect import AnswerError, expect
 
 __all__ = [
     "expect_array",
