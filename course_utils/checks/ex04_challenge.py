@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from . import expect, question
+from ._values import as_floats
 
 __all__: list[str] = []
 
@@ -78,10 +79,7 @@ def _weights(value: Any, d: int, what: str) -> np.ndarray:
         "Return the final weights: a numpy array of shape (d,), one per column of X (X holds "
         "every feature; there is no separate intercept)."
     )
-    try:
-        w = np.asarray(value, dtype=float)
-    except Exception:
-        expect(False, what, expected=f"{d} weights", got=type(value).__name__, hint=hint)
+    w = as_floats(value, what, expected=f"{d} weights", got=type(value).__name__, hint=hint)
     expect(w.shape == (d,), what, expected=f"shape ({d},)", got=f"shape {w.shape}", hint=hint)
     expect(np.all(np.isfinite(w)), what + " (finite)", got="NaN or inf", hint=hint)
     return w
