@@ -14,7 +14,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_utils.checks import Question, questions
+from course_utils.checks import GradedQuestion, questions
 
 ROOT = Path(__file__).resolve().parents[1]
 SETS = sorted(p.name for p in (ROOT / "solutions").glob("[0-9][0-9]_*.ipynb"))
@@ -26,7 +26,7 @@ def set_number(name: str) -> int:
     return int(name[:2])
 
 
-def header_line(qs: list[Question], minutes: int | str) -> str:
+def header_line(qs: list[GradedQuestion], minutes: int | str) -> str:
     """The header line a set with these questions should carry."""
     points = ", ".join(f"{q.qid} ({q.points})" for q in qs)
     return f"Time: about {minutes} minutes. Points: {points}."

@@ -53,7 +53,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from . import AnswerError
+from ._expect import AnswerError
 
 __all__ = ["Deadline", "TimeLimit", "as_answer", "describe_call"]
 

@@ -23,6 +23,19 @@ _STATUS_STYLE = {
     "error": ("!", "could not check", "#CC79A7"),
     "timeout": ("\u29d6", "timed out", "#D55E00"),
 }
+# How each detail below the title is laid out, as plain text and as HTML (in display order).
+_TEXT_LINE = {
+    "message": "  {}",
+    "expected": "  expected: {}",
+    "got": "  got:      {}",
+    "hint": "  hint: {}",
+}
+_HTML_ROW = {
+    "message": "<div>{}</div>",
+    "expected": "<div><b>expected:</b> <code>{}</code></div>",
+    "got": "<div><b>got:</b> <code>{}</code></div>",
+    "hint": "<div><b>hint:</b> {}</div>",
+}
 
 
 def _short(value: Any, limit: int = 300) -> str:
@@ -88,17 +101,14 @@ class CheckResult:
             "task": self.task,
         }
 
+    def _details(self) -> list[tuple[str, str]]:
+        """``(field, text)`` of the non-empty details shown below the title, in display order."""
+        return [(name, getattr(self, name)) for name in _TEXT_LINE if getattr(self, name)]
+
     def __str__(self) -> str:
         mark, label, _ = _STATUS_STYLE.get(self.status, ("?", self.status, ""))
         lines = [f"{mark} Exercise {self.qid}: {label} ({self.points}/{self.max_points} points)"]
-        if self.message:
-            lines.append(f"  {self.message}")
-        if self.expected:
-            lines.append(f"  expected: {self.expected}")
-        if self.got:
-            lines.append(f"  got:      {self.got}")
-        if self.hint:
-            lines.append(f"  hint: {self.hint}")
+        lines += [_TEXT_LINE[name].format(text) for name, text in self._details()]
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
@@ -108,14 +118,7 @@ class CheckResult:
             f'<div style="font-weight:600">{mark} Exercise {esc(self.qid)}: {esc(label)} '
             f'<span style="font-weight:400">({self.points}/{self.max_points} points)</span></div>'
         ]
-        if self.message:
-            rows.append(f"<div>{esc(self.message)}</div>")
-        if self.expected:
-            rows.append(f"<div><b>expected:</b> <code>{esc(self.expected)}</code></div>")
-        if self.got:
-            rows.append(f"<div><b>got:</b> <code>{esc(self.got)}</code></div>")
-        if self.hint:
-            rows.append(f"<div><b>hint:</b> {esc(self.hint)}</div>")
+        rows += [_HTML_ROW[name].format(esc(text)) for name, text in self._details()]
         return (
             f'<div role="status" aria-label="Exercise {esc(self.qid)} {esc(label)}" '
             f'style="border-left:6px solid {colour};padding:6px 10px;margin:4px 0;'

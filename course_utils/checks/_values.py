@@ -6,6 +6,10 @@ or as a broken check. These helpers turn a return value into what the check comp
 fail the case with a message that says what was expected and what came back (``"expected a
 torch tensor, got numpy.ndarray"``). They only *read* values: no method of a returned object is
 called except the plain data accessors of numpy arrays and torch tensors.
+
+Two helpers are shared by the check modules without being part of the package's public API:
+:func:`call_unchanged` (call the answer, then fail unless its positional arguments are
+unchanged) and :func:`as_floats` (a float array, or a failed case with the check's own message).
 """
 
 from __future__ import annotations
@@ -16,9 +20,11 @@ from typing import Any
 
 import numpy as np
 
-from . import AnswerError, expect
+from ._expect import AnswerError, expect
 
 __all__ = [
+    "as_floats",
+    "call_unchanged",
     "expect_array",
     "expect_integer",
     "expect_number",
@@ -259,6 +265,49 @@ def expect_unchanged(before: Any, after: Any, what: str, hint: str = "") -> None
         or "Work on a copy (y = x + 1, x.clone(), x.copy()); in-place operations such as "
         "x += 1, x[...] = or .mul_() change the caller's data.",
     )
+
+
+def as_floats(value: Any, what: str, *, expected: Any, got: Any, hint: str = "") -> np.ndarray:
+    """``np.asarray(value, dtype=float)``, or the failed case ``what`` (showing ``expected`` and
+    ``got``) when numpy cannot read ``value`` as numbers. The shape is the caller's to check.
+
+    Examples
+    --------
+    >>> as_floats([1, 2], "two numbers", expected="2 numbers", got=None)
+    array([1., 2.])
+    >>> as_floats(["a"], "one number", expected="1 number", got="list of str")
+    Traceback (most recent call last):
+    ...
+    course_utils.checks.CheckFailure: one number
+    """
+    try:
+        return np.asarray(value, dtype=float)
+    except Exception:  # noqa: BLE001 - anything numpy cannot read is the learner's value
+        expect(False, what, expected=expected, got=got, hint=hint)
+        raise  # not reached: expect(False, ...) raises
+
+
+def call_unchanged(
+    func: Callable[..., Any], *args: Any, what: str, hint: str = "", **kwargs: Any
+) -> Any:
+    """``func(*args, **kwargs)``, after which the case ``what`` fails unless the positional
+    ``args`` are unchanged (:func:`snapshot` before, :func:`expect_unchanged` after).
+
+    Keyword arguments are passed as they are and not compared (knobs, generators).
+
+    Examples
+    --------
+    >>> call_unchanged(np.sort, np.array([2, 1]), what="the input is not sorted in place")
+    array([1, 2])
+    >>> call_unchanged(lambda a: a.sort(), np.array([2, 1]), what="a is not sorted in place")
+    Traceback (most recent call last):
+    ...
+    course_utils.checks.CheckFailure: a is not sorted in place
+    """
+    saved = snapshot(args)
+    out = func(*args, **kwargs)
+    expect_unchanged(saved, args, what, hint)
+    return out
 
 
 def expect_raises(

@@ -18,6 +18,7 @@ import numpy as np
 from scipy import optimize
 
 from . import expect, question
+from ._values import as_floats
 
 __all__: list[str] = []
 
@@ -79,16 +80,13 @@ def _cases() -> list[tuple[str, np.ndarray, np.ndarray]]:
 
 def _as_positions(value: Any, n: int) -> np.ndarray:
     hint = "Return a numpy array of shape (n, 2): one (x, y) row in metres per team-0 player."
-    try:
-        arr = np.asarray(value, dtype=float)
-    except Exception:
-        expect(
-            False,
-            "find_team0 returns an (n, 2) array",
-            expected=f"shape ({n}, 2)",
-            got=value,
-            hint=hint,
-        )
+    arr = as_floats(
+        value,
+        "find_team0 returns an (n, 2) array",
+        expected=f"shape ({n}, 2)",
+        got=value,
+        hint=hint,
+    )
     expect(
         arr.shape == (n, 2),
         "find_team0 returns one (x, y) row per team-0 player",

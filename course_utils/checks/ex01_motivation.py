@@ -17,9 +17,7 @@ from . import (
     expect,
     expect_array,
     expect_number,
-    expect_unchanged,
     question,
-    snapshot,
     type_name,
 )
 from ._ex01_cases import (
@@ -32,6 +30,7 @@ from ._ex01_cases import (
     share,
     share_mistakes,
 )
+from ._values import call_unchanged
 
 __all__: list[str] = []
 
@@ -104,13 +103,14 @@ def _check_team0_share(team0_share: Any) -> None:
     rng = np.random.default_rng(11)
     for power in (1.0, 2.0, 3.0, 5.0):
         point = rng.uniform([5, 5], [115, 70])
-        saved = snapshot((positions, teams22, point))
-        got = call(positions, teams22, point, power=power)
-        expect_unchanged(
-            saved,
-            (positions, teams22, point),
-            "positions, teams and point are left unchanged",
-            "Work on new arrays (d = positions - point); `positions -= point` changes the "
+        got = call_unchanged(
+            call,
+            positions,
+            teams22,
+            point,
+            power=power,
+            what="positions, teams and point are left unchanged",
+            hint="Work on new arrays (d = positions - point); `positions -= point` changes the "
             "caller's data.",
         )
         exp = share(positions, teams22, point, power)

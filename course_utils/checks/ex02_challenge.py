@@ -21,6 +21,7 @@ import numpy as np
 from scipy.special import logsumexp
 
 from . import expect, question
+from ._values import as_floats
 
 __all__: list[str] = []
 
@@ -87,23 +88,9 @@ def _scores(value: Any, n: int) -> np.ndarray:
     hint = (
         "Return one number per record: a numpy array of shape (n,), higher = more likely a member."
     )
-    try:
-        arr = np.asarray(value, dtype=float)
-    except Exception:
-        expect(
-            False,
-            "lira_offline returns one score per record",
-            expected=f"{n} numbers",
-            got=type(value).__name__,
-            hint=hint,
-        )
-    expect(
-        arr.shape == (n,),
-        "lira_offline returns one score per record",
-        expected=f"shape ({n},)",
-        got=f"shape {arr.shape}",
-        hint=hint,
-    )
+    what = "lira_offline returns one score per record"
+    arr = as_floats(value, what, expected=f"{n} numbers", got=type(value).__name__, hint=hint)
+    expect(arr.shape == (n,), what, expected=f"shape ({n},)", got=f"shape {arr.shape}", hint=hint)
     return arr
 
 

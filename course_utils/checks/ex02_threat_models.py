@@ -24,11 +24,10 @@ from . import (
     expect_integer,
     expect_number,
     expect_raises,
-    expect_unchanged,
     question,
-    snapshot,
     type_name,
 )
+from ._values import call_unchanged
 
 __all__: list[str] = []
 
@@ -181,13 +180,13 @@ def _check_membership_scores(membership_scores: Any) -> None:
     )
 
     def call(probs, labels, what):
-        saved = snapshot((probs, labels))
-        out = membership_scores(probs, labels)
-        expect_unchanged(
-            saved,
-            (probs, labels),
-            "the probabilities and labels are not modified in place",
-            "Compute new arrays (np.clip(p, 1e-12, 1) returns a copy); do not write into probs.",
+        out = call_unchanged(
+            membership_scores,
+            probs,
+            labels,
+            what="the probabilities and labels are not modified in place",
+            hint="Compute new arrays (np.clip(p, 1e-12, 1) returns a copy); do not write into "
+            "probs.",
         )
         scores = expect_array(out, what, shape=(len(labels),), hint=shape_hint)
         expect(
@@ -362,13 +361,12 @@ def _check_k_anonymity(k_anonymity: Any) -> None:
     )
 
     def call(table, cols, what):
-        saved = snapshot((table, cols))
-        out = k_anonymity(table, cols)
-        expect_unchanged(
-            saved,
-            (table, cols),
-            "the table and the column list are not modified",
-            "Do not add, drop or fill columns or rows of the input (dropna/fillna with "
+        out = call_unchanged(
+            k_anonymity,
+            table,
+            cols,
+            what="the table and the column list are not modified",
+            hint="Do not add, drop or fill columns or rows of the input (dropna/fillna with "
             "inplace=True, new columns...): work on what groupby returns.",
         )
         return expect_integer(

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from . import expect, question
+from ._values import as_floats
 
 __all__: list[str] = []
 
@@ -78,10 +79,7 @@ def _weights(value: Any, d: int, what: str) -> np.ndarray:
         "Return the final weights: a numpy array of shape (d,), one per column of X (X holds "
         "every feature; there is no separate intercept)."
     )
-    try:
-        w = np.asarray(value, dtype=float)
-    except Exception:
-        expect(False, what, expected=f"{d} weights", got=type(value).__name__, hint=hint)
+    w = as_floats(value, what, expected=f"{d} weights", got=type(value).__name__, hint=hint)
     expect(w.shape == (d,), what, expected=f"shape ({d},)", got=f"shape {w.shape}", hint=hint)
     expect(np.all(np.isfinite(w)), what + " (finite)", got="NaN or inf", hint=hint)
     return w
@@ -110,35 +108,33 @@ def _check_dp_sgd_logistic(dp_sgd_logistic: Any) -> None:
     want = _full_batch(X, y, max_grad_norm=1.0, steps=25, lr=0.3)
     if not np.allclose(got, want, rtol=1e-4, atol=1e-6):
         case = "noise_multiplier = 0, sample_rate = 1 (every example in every batch)"
+
+        def fail(what: str, hint: str) -> None:
+            expect(
+                False,
+                f"{what} ({case})",
+                expected=np.round(want, 4),
+                got=np.round(got, 4),
+                hint=hint,
+            )
+
         ascent = _full_batch(X, y, max_grad_norm=1.0, steps=25, lr=0.3, variant="ascent")
         flipped = _full_batch(X, 1.0 - y, max_grad_norm=1.0, steps=25, lr=0.3)
         if np.allclose(got, ascent, rtol=1e-4, atol=1e-6) or np.allclose(
             got, flipped, rtol=1e-4, atol=1e-6
         ):
-            expect(
-                False,
-                f"a descent step on the log-loss ({case})",
-                expected=np.round(want, 4),
-                got=np.round(got, 4),
-                hint="The gradient of the log-loss of one example is (p_i - y_i) * x_i with "
+            fail(
+                "a descent step on the log-loss",
+                "The gradient of the log-loss of one example is (p_i - y_i) * x_i with "
                 "p_i = sigmoid(x_i . w), and the step goes DOWN it: w = w - lr * (...).",
             )
         for variant, hint in _FULL_BATCH_HINTS.items():
             other = _full_batch(X, y, max_grad_norm=1.0, steps=25, lr=0.3, variant=variant)
             if np.allclose(got, other, rtol=1e-4, atol=1e-6):
-                expect(
-                    False,
-                    f"per-example clipping ({case})",
-                    expected=np.round(want, 4),
-                    got=np.round(got, 4),
-                    hint=hint,
-                )
-        expect(
-            False,
-            f"the weights after 25 steps of clipped gradient descent ({case})",
-            expected=np.round(want, 4),
-            got=np.round(got, 4),
-            hint="Start from w = 0; each step: p = sigmoid(X_batch @ w), per-example "
+                fail("per-example clipping", hint)
+        fail(
+            "the weights after 25 steps of clipped gradient descent",
+            "Start from w = 0; each step: p = sigmoid(X_batch @ w), per-example "
             "gradients (p - y)[:, None] * X_batch, clip each to norm max_grad_norm, sum, add "
             "the noise, divide by sample_rate * n, and step w -= lr * that.",
         )

@@ -26,11 +26,10 @@ from . import (
     expect_array,
     expect_number,
     expect_tensor,
-    expect_unchanged,
     question,
-    snapshot,
     type_name,
 )
+from ._values import call_unchanged
 
 __all__: list[str] = []
 
@@ -127,13 +126,12 @@ def _check_clip(clip_gradients: Any) -> None:
     true_norms = np.linalg.norm(before, axis=1)
     shapes = {k: tuple(v.shape) for k, v in grads.items()}
     C = 1.0
-    saved = snapshot(grads)
-    out = clip_gradients(grads, max_grad_norm=C)
-    expect_unchanged(
-        saved,
+    out = call_unchanged(
+        clip_gradients,
         grads,
-        "the input gradients are not modified in place",
-        "Build new tensors (g * factor); in-place operations such as g.mul_(...) or g *= ... "
+        max_grad_norm=C,
+        what="the input gradients are not modified in place",
+        hint="Build new tensors (g * factor); in-place operations such as g.mul_(...) or g *= ... "
         "change the caller's gradients.",
     )
     expect(
@@ -263,19 +261,15 @@ def _check_noisy_mean(noisy_mean: Any) -> None:
     import torch
 
     def run(clipped, sigma, C, E, seed):
-        saved = snapshot(clipped)
-        out = noisy_mean(
+        out = call_unchanged(
+            noisy_mean,
             clipped,
             noise_multiplier=sigma,
             max_grad_norm=C,
             expected_batch_size=E,
             generator=torch.Generator().manual_seed(seed),
-        )
-        expect_unchanged(
-            saved,
-            clipped,
-            "the clipped gradients are not modified in place",
-            "Compute g.sum(0) into a new tensor and add the noise to that; g += noise or "
+            what="the clipped gradients are not modified in place",
+            hint="Compute g.sum(0) into a new tensor and add the noise to that; g += noise or "
             "g.add_(...) changes the caller's gradients.",
         )
         return _tensor_dict(

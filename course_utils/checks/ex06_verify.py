@@ -170,38 +170,36 @@ def _check_bpda_gradient(bpda_gradient: Any) -> None:
                 hint="Return the gradient of the loss itself (the attacker steps along it), not of "
                 "its negative.",
             )
-        at_x = _input_grad(model, X, y)  # the defence ignored: the model's gradient at X
-        c_x, err_x = _scale(got, at_x)
-        if err_x < 1e-3 and err > 1e-3:
-            expect(
-                False,
-                f"{what}: the forward pass runs the defence",
-                hint="Evaluate the model at transform(X), not at X: the defence must run in the "
+        # the usual mistakes, each as the forward pass whose plain gradient it returns
+        mistakes = [
+            (
+                model,  # the defence ignored: the model's gradient at X
+                "the forward pass runs the defence",
+                "Evaluate the model at transform(X), not at X: the defence must run in the "
                 "forward pass; only the backward pass treats it as the identity.",
             )
+        ]
         if transform is smooth_contrast:
-            chain = _input_grad(model, X, y, forward=lambda x, m=model: m(smooth_contrast(x)))
-            c_c, err_c = _scale(got, chain)
-            if err_c < 1e-3 and err > 1e-3:
-                expect(
-                    False,
-                    f"{what}: the backward pass is the identity",
-                    hint="You used the transform's own derivative (the chain rule through it). BPDA "
+            mistakes += [
+                (
+                    lambda x, m=model: m(smooth_contrast(x)),
+                    "the backward pass is the identity",
+                    "You used the transform's own derivative (the chain rule through it). BPDA "
                     "replaces the transform by the identity in the backward pass, even when it "
                     "is differentiable: detach it, e.g. x + (transform(x) - x).detach().",
-                )
-            leak = _input_grad(
-                model, X, y, forward=lambda x, m=model: m(smooth_contrast(x) + x - x.detach())
-            )
-            c_l, err_l = _scale(got, leak)
-            if err_l < 1e-3 and err > 1e-3:
-                expect(
-                    False,
-                    f"{what}: the backward pass is the identity",
-                    hint="The transform's own derivative leaks in next to the identity: detach the "
+                ),
+                (
+                    lambda x, m=model: m(smooth_contrast(x) + x - x.detach()),
+                    "the backward pass is the identity",
+                    "The transform's own derivative leaks in next to the identity: detach the "
                     "transform's output, x + (transform(x) - x).detach(), so that only the "
                     "identity carries the gradient.",
-                )
+                ),
+            ]
+        for forward, case, hint in mistakes:
+            _, err_mistake = _scale(got, _input_grad(model, X, y, forward=forward))
+            if err_mistake < 1e-3 and err > 1e-3:
+                expect(False, f"{what}: {case}", hint=hint)
         if err > 1e-3:
             z_p = z.clone().requires_grad_(True)  # the loss -p_y: nll_loss fed probabilities
             nn.functional.nll_loss(torch.softmax(model(z_p), 1), y, reduction="sum").backward()

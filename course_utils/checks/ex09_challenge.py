@@ -149,54 +149,47 @@ def _check_private_top_k(private_top_k: Any) -> None:
             hint="Returning the true top k is not private: add noise (each round is an "
             "exponential mechanism).",
         )
-        variants = [
+        # the usual mistakes, each as the law of the selections it produces, tried in order
+        mistakes = [
             (
-                epsilon / (2 * sensitivity),
+                _peeling_law(scores, k, epsilon / (2 * sensitivity)),
+                "the distribution of the selections",
                 "The budget is epsilon for ALL k rounds together: "
                 "give each round epsilon / k (basic composition), i.e. probabilities proportional "
                 "to exp((epsilon / k) * score / (2 * sensitivity)).",
             ),
             (
-                epsilon / k / sensitivity,
+                _peeling_law(scores, k, epsilon / k / sensitivity),
+                "the distribution of the selections",
                 "Keep the factor 2 of the exponential mechanism: "
                 "exp(epsilon_round * score / (2 * sensitivity)); a neighbour can move the score "
                 "gap between two candidates by 2 * sensitivity.",
             ),
-        ]
-        for factor, hint in variants:
-            if _chi2_p(seen, _peeling_law(scores, k, factor), runs) > P_MIN:
-                expect(
-                    False,
-                    f"the distribution of the selections ({label})",
-                    expected=_top(law),
-                    got=_top(freq),
-                    hint=hint,
-                )
-        laplace = _laplace_law(scores, k, 2 * k * sensitivity / epsilon)
-        if _chi2_p(seen, laplace, runs) > P_MIN:
-            expect(
-                False,
-                f"the distribution of the selections ({label})",
-                expected=_top(law),
-                got=_top(freq),
-                hint="One-shot LAPLACE noise on the scores is a different mechanism (with a "
+            (
+                _laplace_law(scores, k, 2 * k * sensitivity / epsilon),
+                "the distribution of the selections",
+                "One-shot LAPLACE noise on the scores is a different mechanism (with a "
                 "different privacy analysis). Use k rounds of the exponential mechanism, or "
                 "GUMBEL noise of scale 2 * k * sensitivity / epsilon (rng.gumbel): the "
                 "Gumbel-max trick gives exactly the exponential mechanism.",
+            ),
+        ]
+        if all(o == tuple(sorted(o)) for o in seen):  # sorted every time: the right law, unordered
+            unordered = {}
+            for o, p in law.items():
+                key = tuple(sorted(o))
+                unordered[key] = unordered.get(key, 0.0) + p
+            mistakes.append(
+                (
+                    unordered,
+                    "the order of the selections",
+                    "Return the indices in the order they were chosen (the first round's "
+                    "winner first), not sorted.",
+                )
             )
-        unordered = {}
-        for o, p in law.items():
-            key = tuple(sorted(o))
-            unordered[key] = unordered.get(key, 0.0) + p
-        if all(o == tuple(sorted(o)) for o in seen) and _chi2_p(seen, unordered, runs) > P_MIN:
-            expect(
-                False,
-                f"the order of the selections ({label})",
-                expected=_top(law),
-                got=_top(freq),
-                hint="Return the indices in the order they were chosen (the first round's "
-                "winner first), not sorted.",
-            )
+        for wrong_law, what, hint in mistakes:
+            if _chi2_p(seen, wrong_law, runs) > P_MIN:
+                expect(False, f"{what} ({label})", expected=_top(law), got=_top(freq), hint=hint)
         expect(
             False,
             f"the distribution of the selections ({label})",

@@ -27,7 +27,7 @@ from scipy import stats
 
 from . import expect, expect_integer, question
 from ._ex09_support import _above_threshold_law, _grr, _instance, _rng
-from ._values import _plain
+from ._values import _plain, as_floats, call_unchanged
 
 __all__: list[str] = []
 
@@ -86,24 +86,21 @@ def _check_reconstruct(reconstruct: Any) -> None:
     ]
     for n, m, noise, seed, share in cases:
         bits, Q, answers = _instance(n, m, noise, seed, share)
-        Q_in, a_in = Q.copy(), answers.copy()
         case = f"n={n} people, m={m} queries, noise up to {noise:g}, {share:.0%} ones"
-        out = reconstruct(Q_in, a_in)
-        expect(
-            np.array_equal(Q_in, Q) and np.array_equal(a_in, answers),
-            f"Q and answers are not modified ({case})",
+        out = call_unchanged(
+            reconstruct,
+            Q,
+            answers,
+            what=f"Q and answers are not modified ({case})",
             hint="Work on copies; do not change the inputs in place.",
         )
-        try:
-            guess = np.asarray(out, dtype=float).reshape(-1)
-        except Exception:
-            expect(
-                False,
-                f"returns one number per person ({case})",
-                expected=f"{n} bits",
-                got=out,
-                hint="Return a numpy array of 0/1 guesses, one per column of Q.",
-            )
+        guess = as_floats(
+            out,
+            f"returns one number per person ({case})",
+            expected=f"{n} bits",
+            got=out,
+            hint="Return a numpy array of 0/1 guesses, one per column of Q.",
+        ).reshape(-1)
         if guess.size == m and m != n:
             expect(
                 False,
@@ -267,12 +264,12 @@ def _check_report_noisy_max(report_noisy_max: Any) -> None:
 )
 def _check_grr_estimate(grr_estimate: Any) -> None:
     def estimate(reports, k, epsilon, what):
-        r = np.asarray(reports, dtype=np.int64)
-        kept = r.copy()
-        out = grr_estimate(r, k, epsilon=epsilon)
-        expect(
-            np.array_equal(r, kept),
-            "the reports are not modified",
+        out = call_unchanged(
+            grr_estimate,
+            np.asarray(reports, dtype=np.int64),
+            k,
+            epsilon=epsilon,
+            what="the reports are not modified",
             hint="Do not change the input in place.",
         )
         try:

@@ -41,19 +41,20 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from .. import checks
-from ..checks import Question
+from ..checks import GradedQuestion
 
 __all__ = ["extra_version", "load_extra_checks", "registered"]
 
-_CACHE: dict[tuple[str, str], dict[str, Question]] = {}
+_CACHE: dict[tuple[str, str], dict[str, GradedQuestion]] = {}
 
 
 def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def load_extra_checks(paths: Sequence[str | Path]) -> dict[str, Question]:
-    """``{qid: Question}`` registered by the files ``paths``, kept out of the public registry.
+def load_extra_checks(paths: Sequence[str | Path]) -> dict[str, GradedQuestion]:
+    """``{qid: GradedQuestion}`` registered by the files ``paths``, kept out of the public
+    registry.
 
     Parameters
     ----------
@@ -86,7 +87,7 @@ def load_extra_checks(paths: Sequence[str | Path]) -> dict[str, Question]:
     >>> list(extra), "1.101" in checks.REGISTRY
     (['1.101'], False)
     """
-    found: dict[str, Question] = {}
+    found: dict[str, GradedQuestion] = {}
     for raw in paths:
         path = Path(raw)
         try:
@@ -102,7 +103,7 @@ def load_extra_checks(paths: Sequence[str | Path]) -> dict[str, Question]:
     return dict(sorted(found.items(), key=lambda kv: tuple(int(p) for p in kv[0].split("."))))
 
 
-def _load_one(path: Path) -> dict[str, Question]:
+def _load_one(path: Path) -> dict[str, GradedQuestion]:
     before = dict(checks.REGISTRY)
     name = f"course_extra_checks_{_digest(path)[:12]}"
     spec = importlib.util.spec_from_file_location(name, path)
@@ -138,7 +139,7 @@ def _load_one(path: Path) -> dict[str, Question]:
 
 
 @contextlib.contextmanager
-def registered(question: Question) -> Iterator[None]:
+def registered(question: GradedQuestion) -> Iterator[None]:
     """Put ``question`` in the registry for the duration of its check, so that it runs through
     :func:`course_utils.checks.run_check` exactly like a public question."""
     if question.qid in checks.REGISTRY:
