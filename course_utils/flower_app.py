@@ -6,9 +6,10 @@ strategy in a ``ServerApp``; :func:`run_flower` starts both on Flower's Ray back
 
 Ray is started politely: ``num_cpus`` CPUs (2 by default), no dashboard, no usage statistics,
 session files in a temporary folder deleted afterwards, ``ray.shutdown()`` always, so no Ray
-process outlives the call. Its servers listen on loopback only (:func:`loopback_only_ray`: on
-Linux Ray 2.55 would swap 127.0.0.1 for the machine's address unless the cluster is declared
-single-machine, Ray's default on macOS and Windows). Notebook ``05b_flower`` measures where the
+process outlives the call. Its servers listen on loopback only
+(:func:`course_utils.ray_local.loopback_only_ray`, re-exported here: on Linux Ray 2.55 would swap
+127.0.0.1 for the machine's address unless the cluster is declared single-machine, Ray's default
+on macOS and Windows). Notebook ``05b_flower`` measures where the
 time goes (:meth:`FlowerRun.breakdown`).
 
 The same two objects deploy unchanged across machines: put them in a Flower app
@@ -18,13 +19,11 @@ server and a ``flower-supernode`` on each data holder, then ``flwr run``.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
-import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +31,7 @@ import numpy as np
 
 from .federated import NumpyNet, client_rng, local_sgd
 from .progress import StepBar
+from .ray_local import is_startup_timeout, loopback_only_ray, stop_processes_using
 from .results import Result
 from .validation import RNGLike, as_seed, check_int
 
@@ -101,58 +101,6 @@ class FlowerRun(Result):
             "training rounds": rounds,
             "Flower set-up and shut-down": rest,
         }
-
-
-# Ray's switch between "one machine only" (its default on macOS and Windows) and "may join a
-# cluster" (the default on Linux): off, a loopback node address stays loopback.
-_RAY_CLUSTER_ENV = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
-
-
-@contextlib.contextmanager
-def loopback_only_ray() -> Iterator[None]:
-    """Within the block, a local Ray started with node address 127.0.0.1 listens on loopback only.
-
-    On Linux, Ray 2.55 (``ray._private.services.resolve_ip_for_localhost``) replaces a loopback
-    node address by the machine's network address, so its GCS and raylet become reachable from
-    the network. With ``RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0`` - the setting Ray uses on macOS and
-    Windows - the address stays 127.0.0.1. The variable is read when ``ray`` is first imported
-    (and by every process Ray starts), so it is set in the environment and, if Ray is already
-    imported, on Ray's constants module too; both are restored on exit.
-
-    Examples
-    --------
-    >>> with loopback_only_ray():
-    ...     os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"]
-    '0'
-    """
-    old_env = os.environ.get(_RAY_CLUSTER_ENV)
-    constants = sys.modules.get("ray._private.ray_constants")
-    old_flag = getattr(constants, "ENABLE_RAY_CLUSTER", None)
-    os.environ[_RAY_CLUSTER_ENV] = "0"
-    if constants is not None:
-        constants.ENABLE_RAY_CLUSTER = False
-    try:
-        yield
-    finally:
-        if old_env is None:
-            os.environ.pop(_RAY_CLUSTER_ENV, None)
-        else:
-            os.environ[_RAY_CLUSTER_ENV] = old_env
-        constants = sys.modules.get(
-            "ray._private.ray_constants"
-        )  # may be imported inside the block
-        if constants is not None:
-            constants.ENABLE_RAY_CLUSTER = (
-                old_flag if old_flag is not None else _ray_cluster_default()
-            )
-
-
-def _ray_cluster_default() -> bool:
-    """Ray's own default for ENABLE_RAY_CLUSTER, read from the (restored) environment."""
-    value = os.environ.get(_RAY_CLUSTER_ENV)
-    if value is not None:
-        return value.lower() in ("true", "1")
-    return not (sys.platform == "darwin" or sys.platform == "win32")
 
 
 def ray_backend_config(temp_dir: str, *, num_cpus: int = 2) -> dict[str, Any]:
@@ -304,31 +252,6 @@ def ray_processes() -> list[str]:
     return sorted(found.values())
 
 
-def _stop_children_using(folder: str, *, timeout: float = 5.0) -> None:
-    """Terminate this process's descendants whose command line mentions ``folder`` (Ray's
-    session folder), which a failed ``ray.init`` can leave running."""
-    import psutil
-
-    procs = []
-    for proc in psutil.Process().children(recursive=True):
-        try:
-            if any(folder in part for part in proc.cmdline()):
-                procs.append(proc)
-        except psutil.Error:
-            continue
-    for proc in procs:
-        try:
-            proc.terminate()
-        except psutil.Error:
-            pass
-    _, alive = psutil.wait_procs(procs, timeout=timeout)
-    for proc in alive:
-        try:
-            proc.kill()
-        except psutil.Error:
-            pass
-
-
 def running_under_pytest() -> bool:
     """True in a process started by pytest, e.g. the kernel nbval runs a notebook in.
 
@@ -384,24 +307,14 @@ def _start_ray(init_args: dict[str, Any], *, folder: str, attempts: int) -> None
         except Exception as err:  # Ray raises a bare Exception on a start-up timeout
             if ray.is_initialized():
                 ray.shutdown()
-            _stop_children_using(folder)
-            if not _is_startup_timeout(err):
+            stop_processes_using(folder)
+            if not is_startup_timeout(err):
                 raise
             if attempt == attempts:
                 raise RayStartError(
                     f"Ray did not start within its 30 s deadline in {attempts} attempt(s); "
                     "the machine is probably overloaded"
                 ) from err
-
-
-def _is_startup_timeout(err: BaseException) -> bool:
-    """True when ``err`` (or its causes) is Ray's "node timed out during startup"."""
-    seen: BaseException | None = err
-    while seen is not None:
-        if "timed out during startup" in str(seen):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
 
 
 def run_flower(
@@ -513,7 +426,7 @@ def _run_flower(
             finally:
                 if ray.is_initialized():
                     ray.shutdown()
-                _stop_children_using(tmp)
+                stop_processes_using(tmp)
     finally:
         flwr_logger.setLevel(old_level)
     seconds = time.perf_counter() - start

@@ -236,3 +236,23 @@ def test_plot_audit_returns_axes() -> None:
     ax = plot_audit(audit_samples(g.laplace(0, 1, 2000), g.laplace(1, 1, 2000)), claimed=1.0)
     assert ax.get_xlabel() == "threshold t" and len(ax.lines) == 3
     plt.close("all")
+
+
+def test_holdout_thresholds_choose_only_from_the_selection_halves():
+    from course_utils.privacy.audit import holdout_thresholds
+
+    g = np.random.default_rng(3)
+    a, b = g.normal(size=101), g.normal(1.0, 1.0, size=60)
+    (sel_a, sel_b), (ev_a, ev_b), t = holdout_thresholds(a, b, n_thresholds=20)
+    assert (sel_a.size, ev_a.size, sel_b.size, ev_b.size) == (50, 51, 30, 30)
+    assert np.array_equal(np.sort(np.r_[sel_a, ev_a]), np.sort(a))
+    assert np.all(np.diff(sel_a) >= 0) and np.all(np.diff(ev_b) >= 0)
+    assert 1 <= t.size <= 20 and np.all(np.diff(t) > 0)
+    # changing the evaluation halves cannot move the thresholds
+    a2, b2 = a.copy(), b.copy()
+    a2[50:], b2[30:] = 100.0, -100.0
+    assert np.array_equal(holdout_thresholds(a2, b2, n_thresholds=20)[2], t)
+    pooled = np.r_[sel_a, sel_b]
+    assert pooled.min() <= t.min() and t.max() <= pooled.max()
+    with pytest.raises(ValueError, match="n_thresholds"):
+        holdout_thresholds(a, b, n_thresholds=0)

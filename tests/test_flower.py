@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from course_utils import federated as fl
-from course_utils import flower_app
+from course_utils import flower_app, ray_local
 
 
 @pytest.fixture
@@ -95,8 +95,8 @@ def test_startup_timeout_detection():
         except Exception as e:
             raise RuntimeError("Simulation Runtime crashed.") from e
     except RuntimeError as outer:
-        assert flower_app._is_startup_timeout(outer)
-    assert not flower_app._is_startup_timeout(RuntimeError("something else"))
+        assert ray_local.is_startup_timeout(outer)
+    assert not ray_local.is_startup_timeout(RuntimeError("something else"))
 
 
 def test_flower_run_time_bookkeeping():

@@ -12,7 +12,7 @@ feedback files and the printed table - one submission at a time.
 
 * ``auto`` joins the cluster named by ``RAY_ADDRESS`` when it is set; otherwise it starts a
   private Ray instance on this machine with ``--jobs`` worker CPUs, politely: loopback only
-  (:func:`course_utils.flower_app.loopback_only_ray`), no dashboard, no usage statistics, its
+  (:func:`course_utils.ray_local.loopback_only_ray`), no dashboard, no usage statistics, its
   session files in a temporary folder that is deleted, ``ray.shutdown()`` always. A process that
   already initialised Ray (a notebook, a test) uses that instance and leaves it running.
 * ``ADDRESS`` joins a running cluster: ``HOST:6379`` from a machine of the cluster, or
@@ -55,6 +55,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..ray_local import is_startup_timeout, loopback_only_ray, stop_processes_using
 from ..validation import check_choice, check_int
 from .files import cap, short_tempdir
 from .results import SubmissionGrade
@@ -144,26 +145,6 @@ def _environ(values: dict[str, str]) -> Iterator[None]:
                 os.environ[k] = v
 
 
-def _stop_processes_using(folder: str, timeout: float = 5.0) -> None:
-    """Terminate this process's descendants whose command line names ``folder`` (the local
-    instance's session folder): what a failed ``ray.init`` or shutdown may leave behind."""
-    import psutil
-
-    procs = []
-    for proc in psutil.Process().children(recursive=True):
-        try:
-            if any(folder in part for part in proc.cmdline()):
-                procs.append(proc)
-        except psutil.Error:
-            continue
-    for proc in procs:
-        with contextlib.suppress(psutil.Error):
-            proc.terminate()
-    for proc in psutil.wait_procs(procs, timeout=timeout)[1]:
-        with contextlib.suppress(psutil.Error):
-            proc.kill()
-
-
 def _keep_sigterm() -> Any:
     """The SIGTERM handler now (``ray.init`` installs its own, which exits without the
     ``KeyboardInterrupt`` that makes the grader keep its gradebook); None off the main thread."""
@@ -198,8 +179,8 @@ def _start_local(ray: Any, num_cpus: int, folder: str, attempts: int) -> float:
         except Exception as err:  # Ray raises a bare Exception when its node starts too slowly
             if ray.is_initialized():
                 ray.shutdown()
-            _stop_processes_using(folder)
-            if "timed out during startup" not in str(err) or attempt == attempts:
+            stop_processes_using(folder)
+            if not is_startup_timeout(err) or attempt == attempts:
                 raise RayUnavailableError(
                     f"Ray did not start on this machine ({type(err).__name__}: {cap(err, 300)})"
                 ) from err
@@ -216,8 +197,6 @@ def ray_session(
     cluster). Raises :class:`RayUnavailableError` when Ray is missing, does not start within
     ``start_attempts`` tries, or the cluster cannot be reached.
     """
-    from ..flower_app import loopback_only_ray
-
     num_cpus = check_int(num_cpus, "num_cpus", min_val=1)
     start_attempts = check_int(start_attempts, "start_attempts", min_val=1)
     kind, target = resolve_address(address)
@@ -262,7 +241,7 @@ def ray_session(
                 ray.shutdown()
             _restore_sigterm(handler)
             if folder:
-                _stop_processes_using(folder)
+                stop_processes_using(folder)
                 shutil.rmtree(folder, ignore_errors=True)
 
 

@@ -270,14 +270,18 @@ class Gradebook:
             and row.get("checks_version") == checks_version
         )
 
-    def qids(self) -> list[str]:
+    def _qids_in(self, section: str) -> list[str]:
+        """Question ids found in the rows' ``section`` list ("questions" or "extra"), in order."""
         found = {
             q["qid"]
             for row in self.rows.values()
-            for q in row.get("questions", [])
+            for q in row.get(section, [])
             if isinstance(q, dict) and isinstance(q.get("qid"), str)
         }
         return sorted(found, key=_qid_key)
+
+    def qids(self) -> list[str]:
+        return self._qids_in("questions")
 
     def finished(self, key: str) -> dict[str, Any]:
         """Row ``key`` with its ``late_policy`` settled and ``penalty`` and ``score`` computed
@@ -316,13 +320,7 @@ class Gradebook:
 
     def extra_qids(self) -> list[str]:
         """Ids of the instructor-only questions in the book (``--extra-checks``)."""
-        found = {
-            q["qid"]
-            for row in self.rows.values()
-            for q in row.get("extra", [])
-            if isinstance(q, dict) and isinstance(q.get("qid"), str)
-        }
-        return sorted(found, key=_qid_key)
+        return self._qids_in("extra")
 
     def csv_text(self) -> str:
         qids = self.qids()

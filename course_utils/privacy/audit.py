@@ -38,6 +38,7 @@ __all__ = [
     "epsilon_lower_bound",
     "AuditResult",
     "audit_samples",
+    "holdout_thresholds",
     "empirical_epsilon",
     "plot_audit",
     "attack_epsilon_lower_bound",
@@ -125,6 +126,36 @@ def _test_counts(
     }
 
 
+def holdout_thresholds(
+    first: np.ndarray, second: np.ndarray, *, n_thresholds: int
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray], np.ndarray]:
+    """Split two samples for an honest threshold audit, and the thresholds to choose among.
+
+    The first half of each sample *selects* the test, the second half *evaluates* it; the
+    candidate thresholds are ``n_thresholds`` evenly spaced quantiles (ends excluded, repeats
+    dropped) of the pooled selection halves, so they never depend on the evaluation data.
+    Used by :func:`audit_samples` and :func:`course_utils.privacy.canaries.threshold_audit`.
+
+    Returns
+    -------
+    (selection_first, selection_second), (evaluation_first, evaluation_second), thresholds
+        The halves sorted, and the sorted unique thresholds.
+
+    Examples
+    --------
+    >>> sel, ev, t = holdout_thresholds(np.array([4.0, 3, 2, 1]), np.arange(6.0), n_thresholds=3)
+    >>> [h.tolist() for h in sel], [h.tolist() for h in ev], t.tolist()
+    ([[3.0, 4.0], [0.0, 1.0, 2.0]], [[1.0, 2.0], [3.0, 4.0, 5.0]], [1.0, 2.0, 3.0])
+    """
+    n_thresholds = check_int(n_thresholds, "n_thresholds", min_val=1)
+    half_a, half_b = first.size // 2, second.size // 2
+    selection = np.sort(first[:half_a]), np.sort(second[:half_b])
+    evaluation = np.sort(first[half_a:]), np.sort(second[half_b:])
+    quantiles = np.linspace(0.0, 1.0, n_thresholds + 2)[1:-1]
+    thresholds = np.unique(np.quantile(np.concatenate(selection), quantiles))
+    return selection, evaluation, thresholds
+
+
 def audit_samples(
     samples: Any,
     samples_prime: Any,
@@ -164,10 +195,7 @@ def audit_samples(
     confidence = check_probability(confidence, "confidence")
     delta = check_non_negative(delta, "delta")
     n_thresholds = check_int(n_thresholds, "n_thresholds", min_val=1)
-    sel_a, ev_a = np.sort(a[: a.size // 2]), np.sort(a[a.size // 2 :])
-    sel_b, ev_b = np.sort(b[: b.size // 2]), np.sort(b[b.size // 2 :])
-    pooled = np.concatenate([sel_a, sel_b])
-    thresholds = np.unique(np.quantile(pooled, np.linspace(0.0, 1.0, n_thresholds + 2)[1:-1]))
+    (sel_a, sel_b), (ev_a, ev_b), thresholds = holdout_thresholds(a, b, n_thresholds=n_thresholds)
     best_per_t = np.zeros(thresholds.size)
     best = (-1.0, 0, "above", "D")
     # Choose with a stricter confidence than we report: it steers the choice away from far-tail

@@ -42,7 +42,11 @@ from typing import Any
 
 import numpy as np
 
-from course_utils.privacy.audit import attack_epsilon_lower_bound, clopper_pearson
+from course_utils.privacy.audit import (
+    attack_epsilon_lower_bound,
+    clopper_pearson,
+    holdout_thresholds,
+)
 from course_utils.validation import (
     as_rng,
     check_choice,
@@ -365,10 +369,7 @@ def threshold_audit(
     check_probability(confidence, "confidence")
     check_positive(delta, "delta", allow_zero=True)
     k = check_int(n_thresholds, "n_thresholds", min_val=1)
-    sel_a, ev_a = a[: a.size // 2], a[a.size // 2 :]
-    sel_b, ev_b = b[: b.size // 2], b[b.size // 2 :]
-    pooled = np.r_[sel_a, sel_b]
-    grid = np.unique(np.quantile(pooled, np.linspace(0.0, 1.0, k + 2)[1:-1]))
+    (sel_a, sel_b), (ev_a, ev_b), grid = holdout_thresholds(a, b, n_thresholds=k)
     best = (-1.0, 0.0, "above")
     for side, sign in (("above", 1.0), ("below", -1.0)):
         tp = (sign * sel_a[:, None] > sign * grid).sum(axis=0)

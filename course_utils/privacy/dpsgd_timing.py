@@ -25,7 +25,7 @@ from ..validation import (
     check_non_negative,
     check_positive,
 )
-from .dpsgd import (
+from .dpsgd_steps import (
     LossFn,
     _noisy_sum,  # the package's DP-SGD noise step (private to course_utils.privacy)
     clip_per_sample,

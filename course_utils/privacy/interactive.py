@@ -9,12 +9,23 @@ They are re-exported by :mod:`course_utils.privacy.mechanisms`.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from ..validation import RNGLike, as_rng, check_bool, check_int, check_positive, check_scalar
 
 __all__ = ["report_noisy_max", "sparse_vector"]
+
+
+def _finite_vector(values: Any, name: str) -> np.ndarray:
+    """``values`` as a non-empty 1-D float array of finite numbers, else a ValueError naming it."""
+    arr = np.asarray(values, dtype=float)
+    if arr.ndim != 1 or arr.size == 0 or not np.all(np.isfinite(arr)):
+        raise ValueError(
+            f"{name} must be a non-empty 1-D sequence of finite numbers, got shape {arr.shape}"
+        )
+    return arr
 
 
 def report_noisy_max(
@@ -56,11 +67,7 @@ def report_noisy_max(
     >>> picks.count(1) > 195  # a gap of 28 against noise of scale 2
     True
     """
-    s = np.asarray(scores, dtype=float)
-    if s.ndim != 1 or s.size == 0 or not np.all(np.isfinite(s)):
-        raise ValueError(
-            f"scores must be a non-empty 1-D sequence of finite numbers, got shape {s.shape}"
-        )
+    s = _finite_vector(scores, "scores")
     epsilon = check_positive(epsilon, "epsilon")
     sensitivity = check_positive(sensitivity, "sensitivity")
     factor = 1.0 if check_bool(monotonic, "monotonic") else 2.0
@@ -114,11 +121,7 @@ def sparse_vector(
     >>> out
     [False, False, False, True]
     """
-    a = np.asarray(answers, dtype=float)
-    if a.ndim != 1 or a.size == 0 or not np.all(np.isfinite(a)):
-        raise ValueError(
-            f"answers must be a non-empty 1-D sequence of finite numbers, got shape {a.shape}"
-        )
+    a = _finite_vector(answers, "answers")
     threshold = check_scalar(threshold, "threshold")
     epsilon = check_positive(epsilon, "epsilon")
     sensitivity = check_positive(sensitivity, "sensitivity")
