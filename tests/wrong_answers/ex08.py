@@ -2,7 +2,7 @@
 
 import importlib
 
-from tests.wrong_answers import AnswerSet, Right, Wrong, with_challenge
+from tests.wrong_answers import AnswerSet, Right, Wrong, edited, with_challenge
 
 PRELUDE = """
 import math
@@ -10,16 +10,34 @@ import math
 import numpy as np
 """
 
+#: A correct answer to 8.1; each wrong answer written as ``edited(ADDITIVE_SHARE, ...)`` is it with
+#: one mistake.
+ADDITIVE_SHARE = """
+def additive_share(secret, n, *, modulus, rng):
+    r = [int(rng.integers(0, modulus)) for _ in range(n - 1)]
+    return [*r, (secret - sum(r)) % modulus]
+"""
+
+#: A correct answer to 8.3; each wrong answer written as ``edited(LAGRANGE_RECONSTRUCT, ...)`` is
+#: it with one mistake.
+LAGRANGE_RECONSTRUCT = """
+def lagrange_reconstruct(points, *, prime):
+    total = 0
+    for j, (xj, yj) in enumerate(points):
+        num, den = 1, 1
+        for m, (xm, _) in enumerate(points):
+            if m != j:
+                num, den = num * xm % prime, den * (xm - xj) % prime
+        total += yj * num * pow(den, -1, prime)
+    return total % prime
+"""
+
 WRONG = {
     "8.1": [
         Wrong(
             "the last share not reduced: secret - sum(others) is negative",
             "reduce it with % modulus",
-            """
-            def additive_share(secret, n, *, modulus, rng):
-                r = [int(rng.integers(0, modulus)) for _ in range(n - 1)]
-                return [*r, secret - sum(r)]
-            """,
+            edited(ADDITIVE_SHARE, "(secret - sum(r)) % modulus]", "secret - sum(r)]"),
         ),
         Wrong(
             "only the n - 1 random shares (the completing share forgotten)",
@@ -32,11 +50,11 @@ WRONG = {
         Wrong(
             "random shares from a third of the field",
             "from the whole field",
-            """
-            def additive_share(secret, n, *, modulus, rng):
-                r = [int(rng.integers(0, max(modulus // 3, 1))) for _ in range(n - 1)]
-                return [*r, (secret - sum(r)) % modulus]
-            """,
+            edited(
+                ADDITIVE_SHARE,
+                "[int(rng.integers(0, modulus)) for",
+                "[int(rng.integers(0, max(modulus // 3, 1))) for",
+            ),
         ),
         Wrong(
             "a fixed seed instead of the rng argument",
@@ -51,11 +69,7 @@ WRONG = {
         Wrong(
             "shares of zero: the secret left out of the last share",
             "the shares sum to 0",
-            """
-            def additive_share(secret, n, *, modulus, rng):
-                r = [int(rng.integers(0, modulus)) for _ in range(n - 1)]
-                return [*r, (-sum(r)) % modulus]
-            """,
+            edited(ADDITIVE_SHARE, "(secret - sum(r))", "(-sum(r))"),
         ),
         Wrong(
             "the secret split evenly, no randomness",
@@ -76,11 +90,11 @@ WRONG = {
         Wrong(
             "returns the shares as floats",
             "a float cannot hold",
-            """
-            def additive_share(secret, n, *, modulus, rng):
-                r = [int(rng.integers(0, modulus)) for _ in range(n - 1)]
-                return [float(v) for v in [*r, (secret - sum(r)) % modulus]]
-            """,
+            edited(
+                ADDITIVE_SHARE,
+                "[*r, (secret - sum(r)) % modulus]",
+                "[float(v) for v in [*r, (secret - sum(r)) % modulus]]",
+            ),
         ),
     ],
     "8.2": [
@@ -160,47 +174,22 @@ WRONG = {
         Wrong(
             "integer floor division instead of the modular inverse",
             "modular inverse",
-            """
-            def lagrange_reconstruct(points, *, prime):
-                total = 0
-                for j, (xj, yj) in enumerate(points):
-                    num, den = 1, 1
-                    for m, (xm, _) in enumerate(points):
-                        if m != j:
-                            num, den = num * xm, den * (xm - xj)
-                    total += yj * num // den
-                return total % prime
-            """,
+            edited(
+                LAGRANGE_RECONSTRUCT,
+                "xm % prime, den * (xm - xj) % prime",
+                "xm, den * (xm - xj)",
+                ("* pow(den, -1, prime)", "// den"),
+            ),
         ),
         Wrong(
             "sign error: x_j - x_m in the denominator",
             "sign error",
-            """
-            def lagrange_reconstruct(points, *, prime):
-                total = 0
-                for j, (xj, yj) in enumerate(points):
-                    num, den = 1, 1
-                    for m, (xm, _) in enumerate(points):
-                        if m != j:
-                            num, den = num * xm % prime, den * (xj - xm) % prime
-                    total += yj * num * pow(den, -1, prime)
-                return total % prime
-            """,
+            edited(LAGRANGE_RECONSTRUCT, "* (xm - xj) %", "* (xj - xm) %"),
         ),
         Wrong(
             "the final sum not reduced % prime",
             "reduce the final sum % prime",
-            """
-            def lagrange_reconstruct(points, *, prime):
-                total = 0
-                for j, (xj, yj) in enumerate(points):
-                    num, den = 1, 1
-                    for m, (xm, _) in enumerate(points):
-                        if m != j:
-                            num, den = num * xm % prime, den * (xm - xj) % prime
-                    total += yj * num * pow(den, -1, prime)
-                return total
-            """,
+            edited(LAGRANGE_RECONSTRUCT, "total % prime", "total"),
         ),
         Wrong(
             "assumes the points are x = 1..t",
@@ -221,17 +210,11 @@ WRONG = {
         Wrong(
             "returns the whole polynomial's value at x = 1",
             "f(0) from",
-            """
-            def lagrange_reconstruct(points, *, prime):
-                total = 0
-                for j, (xj, yj) in enumerate(points):
-                    num, den = 1, 1
-                    for m, (xm, _) in enumerate(points):
-                        if m != j:
-                            num, den = num * (1 - xm) % prime, den * (xj - xm) % prime
-                    total += yj * num * pow(den, -1, prime)
-                return total % prime
-            """,
+            edited(
+                LAGRANGE_RECONSTRUCT,
+                "xm % prime, den * (xm - xj)",
+                "(1 - xm) % prime, den * (xj - xm)",
+            ),
         ),
     ],
     "8.4": [

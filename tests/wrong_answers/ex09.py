@@ -2,7 +2,7 @@
 
 import importlib
 
-from tests.wrong_answers import AnswerSet, Right, Wrong, with_challenge
+from tests.wrong_answers import AnswerSet, Right, Wrong, edited, with_challenge
 
 PRELUDE = """
 import math
@@ -12,6 +12,26 @@ import numpy as np
 
 def _lstsq(Q, answers):
     return np.linalg.lstsq(np.asarray(Q, float), np.asarray(answers, float), rcond=None)[0]
+"""
+
+#: A correct answer to 9.3; each wrong answer written as ``edited(GRR_ESTIMATE, ...)`` is it with
+#: one mistake.
+GRR_ESTIMATE = """
+def grr_estimate(reports, k, *, epsilon):
+    e = math.exp(epsilon)
+    p, q = e / (e + k - 1), 1 / (e + k - 1)
+    return (np.bincount(reports, minlength=k) - len(reports) * q) / (p - q)
+"""
+
+#: A correct answer to 9.4; each wrong answer written as ``edited(ABOVE_THRESHOLD, ...)`` is it
+#: with one mistake.
+ABOVE_THRESHOLD = """
+def above_threshold(answers, threshold, *, epsilon, rng):
+    noisy_threshold = threshold + rng.laplace(0.0, 2 / epsilon)
+    for i, a in enumerate(answers):
+        if a + rng.laplace(0.0, 4 / epsilon) >= noisy_threshold:
+            return i
+    return None
 """
 
 WRONG = {
@@ -161,12 +181,7 @@ WRONG = {
         Wrong(
             "fractions instead of counts",
             "not fractions",
-            """
-            def grr_estimate(reports, k, *, epsilon):
-                e = math.exp(epsilon)
-                p, q = e / (e + k - 1), 1 / (e + k - 1)
-                return (np.bincount(reports, minlength=k) / len(reports) - q) / (p - q)
-            """,
+            edited(GRR_ESTIMATE, "- len(reports) *", "/ len(reports) -"),
         ),
         Wrong(
             "binary randomized response's p = e^eps / (1 + e^eps)",
@@ -180,12 +195,12 @@ WRONG = {
         Wrong(
             "q = (1 - p) / k instead of (1 - p) / (k - 1)",
             "not (1 - p) / k",
-            """
-            def grr_estimate(reports, k, *, epsilon):
-                p = math.exp(epsilon) / (math.exp(epsilon) + k - 1)
-                q = (1 - p) / k
-                return (np.bincount(reports, minlength=k) - len(reports) * q) / (p - q)
-            """,
+            edited(
+                GRR_ESTIMATE,
+                "e = math.exp(epsilon)",
+                "p = math.exp(epsilon) / (math.exp(epsilon) + k - 1)",
+                ("p, q = e / (e + k - 1), 1 / (e + k - 1)", "q = (1 - p) / k"),
+            ),
         ),
         Wrong(
             "negative estimates clipped to 0",
@@ -201,12 +216,7 @@ WRONG = {
         Wrong(
             "np.bincount without minlength",
             "minlength=k",
-            """
-            def grr_estimate(reports, k, *, epsilon):
-                e = math.exp(epsilon)
-                p, q = e / (e + k - 1), 1 / (e + k - 1)
-                return (np.bincount(reports) - len(reports) * q) / (p - q)
-            """,
+            edited(GRR_ESTIMATE, "(np.bincount(reports, minlength=k)", "(np.bincount(reports)"),
         ),
         Wrong(
             "every estimate rounded up",
@@ -224,14 +234,7 @@ WRONG = {
         Wrong(
             "no noise on the answers (a published broken variant)",
             "no noise on the answers",
-            """
-            def above_threshold(answers, threshold, *, epsilon, rng):
-                noisy_threshold = threshold + rng.laplace(0.0, 2 / epsilon)
-                for i, a in enumerate(answers):
-                    if a >= noisy_threshold:
-                        return i
-                return None
-            """,
+            edited(ABOVE_THRESHOLD, "+ rng.laplace(0.0, 4 / epsilon) >=", ">="),
         ),
         Wrong(
             "no threshold noise",
@@ -259,26 +262,17 @@ WRONG = {
         Wrong(
             "answer noise of scale 2 / epsilon",
             "opposite directions",
-            """
-            def above_threshold(answers, threshold, *, epsilon, rng):
-                noisy_threshold = threshold + rng.laplace(0.0, 2 / epsilon)
-                for i, a in enumerate(answers):
-                    if a + rng.laplace(0.0, 2 / epsilon) >= noisy_threshold:
-                        return i
-                return None
-            """,
+            edited(ABOVE_THRESHOLD, "rng.laplace(0.0, 4 /", "rng.laplace(0.0, 2 /"),
         ),
         Wrong(
             "the two scales swapped",
             "the two scales swapped",
-            """
-            def above_threshold(answers, threshold, *, epsilon, rng):
-                noisy_threshold = threshold + rng.laplace(0.0, 4 / epsilon)
-                for i, a in enumerate(answers):
-                    if a + rng.laplace(0.0, 2 / epsilon) >= noisy_threshold:
-                        return i
-                return None
-            """,
+            edited(
+                ABOVE_THRESHOLD,
+                "rng.laplace(0.0, 2 /",
+                "rng.laplace(0.0, 4 /",
+                ("a + rng.laplace(0.0, 4 / epsilon) >=", "a + rng.laplace(0.0, 2 / epsilon) >="),
+            ),
         ),
         Wrong(
             "the largest noisy answer instead of the first",
@@ -303,14 +297,7 @@ WRONG = {
         Wrong(
             "-1 instead of None when nothing is above",
             "not -1 or len(answers)",
-            """
-            def above_threshold(answers, threshold, *, epsilon, rng):
-                noisy_threshold = threshold + rng.laplace(0.0, 2 / epsilon)
-                for i, a in enumerate(answers):
-                    if a + rng.laplace(0.0, 4 / epsilon) >= noisy_threshold:
-                        return i
-                return -1
-            """,
+            edited(ABOVE_THRESHOLD, "return None", "return -1"),
         ),
         Wrong(
             "a fresh default_rng() instead of the rng argument",
