@@ -32,6 +32,15 @@ def leaks_more(years, salary, i, j):
     return i if dev[i] > dev[j] else j
 """
 
+#: A correct answer to 1.2; each wrong answer written as ``edited(SLOPE_INFLUENCE, ...)`` is it
+#: with one mistake.
+SLOPE_INFLUENCE = """
+def slope_influence(x, y):
+    full = np.polyfit(x, y, 1)[0]
+    return np.array([full - np.polyfit(np.delete(x, i), np.delete(y, i), 1)[0]
+                     for i in range(len(x))])
+"""
+
 WRONG = {
     "1.1": [
         Wrong(
@@ -103,12 +112,11 @@ WRONG = {
         Wrong(
             "slope(without i) - slope(all): the sign flipped",
             "flip the sign",
-            """
-            def slope_influence(x, y):
-                full = np.polyfit(x, y, 1)[0]
-                return np.array([np.polyfit(np.delete(x, i), np.delete(y, i), 1)[0] - full
-                                 for i in range(len(x))])
-            """,
+            edited(
+                SLOPE_INFLUENCE,
+                "np.array([full - np.polyfit(np.delete(x, i), np.delete(y, i), 1)[0]",
+                "np.array([np.polyfit(np.delete(x, i), np.delete(y, i), 1)[0] - full",
+            ),
         ),
         Wrong(
             "the intercept instead of the slope",
@@ -135,22 +143,20 @@ WRONG = {
         Wrong(
             "drops nothing (x[:i] + x[i:] keeps point i)",
             "np.delete",
-            """
-            def slope_influence(x, y):
-                full = np.polyfit(x, y, 1)[0]
-                return np.array([full - np.polyfit(np.r_[x[:i], x[i:]], np.r_[y[:i], y[i:]], 1)[0]
-                                 for i in range(len(x))])
-            """,
+            edited(
+                SLOPE_INFLUENCE,
+                "np.polyfit(np.delete(x, i), np.delete(y, i),",
+                "np.polyfit(np.r_[x[:i], x[i:]], np.r_[y[:i], y[i:]],",
+            ),
         ),
         Wrong(
             "abs() of the influence",
             "do not take abs()",
-            """
-            def slope_influence(x, y):
-                full = np.polyfit(x, y, 1)[0]
-                return np.array([abs(full - np.polyfit(np.delete(x, i), np.delete(y, i), 1)[0])
-                                 for i in range(len(x))])
-            """,
+            edited(
+                SLOPE_INFLUENCE,
+                "np.array([full - np.polyfit(np.delete(x, i), np.delete(y, i), 1)[0]",
+                "np.array([abs(full - np.polyfit(np.delete(x, i), np.delete(y, i), 1)[0])",
+            ),
         ),
         Wrong(
             "returns slope(without i) instead of the difference",
@@ -174,12 +180,7 @@ WRONG = {
         Wrong(
             "deletes point i from x only (lengths differ)",
             "raised TypeError",
-            """
-            def slope_influence(x, y):
-                full = np.polyfit(x, y, 1)[0]
-                return np.array([full - np.polyfit(np.delete(x, i), y, 1)[0]
-                                 for i in range(len(x))])
-            """,
+            edited(SLOPE_INFLUENCE, "np.delete(y, i),", "y,"),
         ),
     ],
     "1.3": [

@@ -186,15 +186,7 @@ WRONG = {
         Wrong(
             "no ValueError for fpr outside (0, 1)",
             "raises valueerror",
-            """
-            def tpr_at_fpr(is_member, scores, *, fpr=0.01):
-                s, y = np.asarray(scores, float), np.asarray(is_member).astype(bool)
-                best = 0.0
-                for t in np.unique(s):
-                    if (s >= t)[~y].mean() <= fpr:
-                        best = max(best, (s >= t)[y].mean())
-                return float(best)
-            """,
+            edited(TPR_AT_FPR, '    if not 0 < fpr < 1:\n        raise ValueError("fpr")\n', ""),
         ),
         Wrong(
             "assert instead of raising ValueError",

@@ -49,6 +49,15 @@ def find_noise_multiplier(*, epsilon, delta, sample_rate, steps):
     return high
 """
 
+#: A correct answer to 4.1; each wrong answer written as ``edited(CLIP_GRADIENTS, ...)`` is it with
+#: one mistake.
+CLIP_GRADIENTS = """
+def clip_gradients(grads, *, max_grad_norm):
+    norms = _flat(grads).norm(dim=1)
+    factor = (max_grad_norm / (norms + 1e-6)).clamp(max=1.0)
+    return _scale(grads, factor), norms
+"""
+
 WRONG = {
     "4.1": [
         Wrong(
@@ -100,25 +109,17 @@ def clip_gradients(grads, *, max_grad_norm):
         Wrong(
             "returns the norms as a Python list",
             "expected a torch tensor, got list",
-            _CLIP
-            + """
-def clip_gradients(grads, *, max_grad_norm):
-    norms = _flat(grads).norm(dim=1)
-    factor = (max_grad_norm / (norms + 1e-6)).clamp(max=1.0)
-    return _scale(grads, factor), norms.tolist()
-""",
+            edited(_CLIP + CLIP_GRADIENTS, "factor), norms", "factor), norms.tolist()"),
             regression="#28",
         ),
         Wrong(
             "returns numpy arrays instead of tensors",
             "expected a torch tensor, got numpy.ndarray",
-            _CLIP
-            + """
-def clip_gradients(grads, *, max_grad_norm):
-    norms = _flat(grads).norm(dim=1)
-    factor = (max_grad_norm / (norms + 1e-6)).clamp(max=1.0)
-    return {k: v.numpy() for k, v in _scale(grads, factor).items()}, norms.numpy()
-""",
+            edited(
+                _CLIP + CLIP_GRADIENTS,
+                "_scale(grads, factor), norms",
+                "{k: v.numpy() for k, v in _scale(grads, factor).items()}, norms.numpy()",
+            ),
             regression="#28",
         ),
         Wrong(

@@ -163,13 +163,7 @@ WRONG = {
         Wrong(
             "counts each update's zero distance to itself",
             "zero distance to itself",
-            """
-            def krum_aggregate(updates, n_byzantine):
-                U = np.asarray(updates, float)
-                D = ((U[:, None] - U[None]) ** 2).sum(-1)
-                scores = np.sort(D, 1)[:, :len(U) - n_byzantine - 2].sum(1)
-                return U[np.argmin(scores)]
-            """,
+            edited(KRUM_AGGREGATE, "    np.fill_diagonal(D, np.inf)\n", ""),
         ),
         Wrong(
             "n - f neighbours instead of n - f - 2",

@@ -42,6 +42,16 @@ def bpda_gradient(model, transform, X, y):
     return torch.autograd.grad(loss, z)[0]
 """
 
+#: A correct answer to 6.4; each wrong answer written as ``edited(AGREEMENT, ...)`` is it with one
+#: mistake.
+AGREEMENT = """
+def agreement(victim_query, surrogate, X):
+    answers = np.asarray(victim_query(X))
+    top = answers.argmax(1) if answers.ndim == 2 else answers
+    with torch.no_grad():
+        return float(np.mean(surrogate(torch.tensor(X)).argmax(1).numpy() == top))
+"""
+
 WRONG = {
     "6.1": [
         Wrong(
@@ -310,13 +320,11 @@ WRONG = {
         Wrong(
             "the number of matching inputs, not the fraction",
             "divide the number of matching answers",
-            """
-            def agreement(victim_query, surrogate, X):
-                answers = np.asarray(victim_query(X))
-                top = answers.argmax(1) if answers.ndim == 2 else answers
-                with torch.no_grad():
-                    return int(np.sum(surrogate(torch.tensor(X)).argmax(1).numpy() == top))
-            """,
+            edited(
+                AGREEMENT,
+                "float(np.mean(surrogate(torch.tensor(X)).argmax(1).numpy()",
+                "int(np.sum(surrogate(torch.tensor(X)).argmax(1).numpy()",
+            ),
         ),
         Wrong(
             "compares probability values with ==",
@@ -334,24 +342,20 @@ WRONG = {
         Wrong(
             "a percentage",
             "not a percentage",
-            """
-            def agreement(victim_query, surrogate, X):
-                answers = np.asarray(victim_query(X))
-                top = answers.argmax(1) if answers.ndim == 2 else answers
-                with torch.no_grad():
-                    return 100 * float(np.mean(surrogate(torch.tensor(X)).argmax(1).numpy() == top))
-            """,
+            edited(
+                AGREEMENT,
+                "float(np.mean(surrogate(torch.tensor(X)).argmax(1).numpy()",
+                "100 * float(np.mean(surrogate(torch.tensor(X)).argmax(1).numpy()",
+            ),
         ),
         Wrong(
             "the disagreement",
             "disagreement",
-            """
-            def agreement(victim_query, surrogate, X):
-                answers = np.asarray(victim_query(X))
-                top = answers.argmax(1) if answers.ndim == 2 else answers
-                with torch.no_grad():
-                    return float(np.mean(surrogate(torch.tensor(X)).argmax(1).numpy() != top))
-            """,
+            edited(
+                AGREEMENT,
+                "float(np.mean(surrogate(torch.tensor(X)).argmax(1).numpy() == top))",
+                "float(np.mean(surrogate(torch.tensor(X)).argmax(1).numpy() != top))",
+            ),
         ),
         Wrong(
             "calls the surrogate on a numpy array",
@@ -368,12 +372,15 @@ WRONG = {
         Wrong(
             "includes the target class",
             "y != target",
-            """
-            def backdoor_success_rate(model, X, y, target, trigger):
-                with torch.no_grad():
-                    pred = model(torch.as_tensor(trigger(X))).argmax(1).numpy()
-                return float(np.mean(pred == target))
-            """,
+            edited(
+                BACKDOOR_SUCCESS_RATE,
+                "    keep = y != target\n",
+                "",
+                (
+                    "model(torch.as_tensor(trigger(X[keep]))).argmax(1).numpy()",
+                    "model(torch.as_tensor(trigger(X))).argmax(1).numpy()",
+                ),
+            ),
         ),
         Wrong(
             "forgets the trigger",

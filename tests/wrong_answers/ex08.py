@@ -32,6 +32,17 @@ def lagrange_reconstruct(points, *, prime):
     return total % prime
 """
 
+#: A correct answer to 8.5; each wrong answer written as ``edited(UNMASK_SUM, ...)`` is it with one
+#: mistake.
+UNMASK_SUM = """
+def unmask_sum(masked, self_masks, dropped_pair_masks, *, modulus):
+    dim = len(next(iter(masked.values())))
+    total = [sum(y[k] for y in masked.values()) for k in range(dim)]
+    total = [t - sum(s[k] for s in self_masks.values()) for k, t in enumerate(total)]
+    total = [t - sum(p[k] for p in dropped_pair_masks) for k, t in enumerate(total)]
+    return [t % modulus for t in total]
+"""
+
 WRONG = {
     "8.1": [
         Wrong(
@@ -292,14 +303,7 @@ WRONG = {
         Wrong(
             "adds the dropped clients' pair masks instead of subtracting them",
             "do not add them",
-            """
-            def unmask_sum(masked, self_masks, dropped_pair_masks, *, modulus):
-                dim = len(next(iter(masked.values())))
-                total = [sum(y[k] for y in masked.values()) for k in range(dim)]
-                total = [t - sum(s[k] for s in self_masks.values()) for k, t in enumerate(total)]
-                total = [t + sum(p[k] for p in dropped_pair_masks) for k, t in enumerate(total)]
-                return [t % modulus for t in total]
-            """,
+            edited(UNMASK_SUM, "[t - sum(p[k]", "[t + sum(p[k]"),
         ),
         Wrong(
             "ignores the dropped clients' pair masks",
@@ -337,14 +341,7 @@ WRONG = {
         Wrong(
             "the survivors' mean instead of their sum",
             "not the mean",
-            """
-            def unmask_sum(masked, self_masks, dropped_pair_masks, *, modulus):
-                dim = len(next(iter(masked.values())))
-                total = [sum(y[k] for y in masked.values()) for k in range(dim)]
-                total = [t - sum(s[k] for s in self_masks.values()) for k, t in enumerate(total)]
-                total = [t - sum(p[k] for p in dropped_pair_masks) for k, t in enumerate(total)]
-                return [(t % modulus) / len(masked) for t in total]
-            """,
+            edited(UNMASK_SUM, "[t % modulus", "[(t % modulus) / len(masked)"),
         ),
     ],
 }

@@ -34,6 +34,14 @@ def above_threshold(answers, threshold, *, epsilon, rng):
     return None
 """
 
+#: A correct answer to 9.2; each wrong answer written as ``edited(REPORT_NOISY_MAX, ...)`` is it
+#: with one mistake.
+REPORT_NOISY_MAX = """
+def report_noisy_max(scores, *, epsilon, sensitivity, rng):
+    s = np.asarray(scores, float)
+    return int(np.argmax(s + rng.laplace(0.0, 2 * sensitivity / epsilon, size=s.size)))
+"""
+
 WRONG = {
     "9.1": [
         Wrong(
@@ -125,38 +133,22 @@ WRONG = {
         Wrong(
             "scale sensitivity / epsilon (the factor 2 forgotten)",
             "only when all scores move in the same direction",
-            """
-            def report_noisy_max(scores, *, epsilon, sensitivity, rng):
-                s = np.asarray(scores, float)
-                return int(np.argmax(s + rng.laplace(0.0, sensitivity / epsilon, size=s.size)))
-            """,
+            edited(REPORT_NOISY_MAX, "2 * sensitivity", "sensitivity"),
         ),
         Wrong(
             "scale 2 * sensitivity * epsilon",
             "must give more noise",
-            """
-            def report_noisy_max(scores, *, epsilon, sensitivity, rng):
-                s = np.asarray(scores, float)
-                return int(np.argmax(s + rng.laplace(0.0, 2 * sensitivity * epsilon, size=s.size)))
-            """,
+            edited(REPORT_NOISY_MAX, "sensitivity / epsilon,", "sensitivity * epsilon,"),
         ),
         Wrong(
             "returns the largest noisy score, not its index",
             "not the noisy score itself",
-            """
-            def report_noisy_max(scores, *, epsilon, sensitivity, rng):
-                s = np.asarray(scores, float)
-                return float(np.max(s + rng.laplace(0.0, 2 * sensitivity / epsilon, size=s.size)))
-            """,
+            edited(REPORT_NOISY_MAX, "int(np.argmax(s", "float(np.max(s"),
         ),
         Wrong(
             "ten times too much noise",
             "too much noise",
-            """
-            def report_noisy_max(scores, *, epsilon, sensitivity, rng):
-                s = np.asarray(scores, float)
-                return int(np.argmax(s + rng.laplace(0.0, 20 * sensitivity / epsilon, size=s.size)))
-            """,
+            edited(REPORT_NOISY_MAX, "rng.laplace(0.0, 2 *", "rng.laplace(0.0, 20 *"),
         ),
         Wrong(
             "a fresh default_rng() instead of the rng argument",
@@ -239,13 +231,12 @@ WRONG = {
         Wrong(
             "no threshold noise",
             "no threshold noise",
-            """
-            def above_threshold(answers, threshold, *, epsilon, rng):
-                for i, a in enumerate(answers):
-                    if a + rng.laplace(0.0, 4 / epsilon) >= threshold:
-                        return i
-                return None
-            """,
+            edited(
+                ABOVE_THRESHOLD,
+                "    noisy_threshold = threshold + rng.laplace(0.0, 2 / epsilon)\n",
+                "",
+                ("noisy_threshold:", "threshold:"),
+            ),
         ),
         Wrong(
             "a new threshold noise for every answer",
