@@ -96,7 +96,7 @@ class Edited(str):
 
 
 def edited(base: str, old: str, new: str, *further: tuple[str, str]) -> Edited:
-    r"""``base`` with the text ``old`` replaced by ``new`` (then each ``(old, new)`` of ``further``).
+    r"""``base`` with the text ``old`` replaced by ``new``, then each ``(old, new)`` of ``further``.
 
     Each ``old`` must occur exactly once in the source it is replaced in, so an edit can neither
     miss (after the base changed) nor hit more than the one place it names.

@@ -42,6 +42,15 @@ def bpda_gradient(model, transform, X, y):
     return torch.autograd.grad(loss, z)[0]
 """
 
+#: The same, by backward() on an input whose forward value is the transform's (the identity's
+#: gradient): ``edited(BPDA_BY_BACKWARD, ...)`` is it with one mistake.
+BPDA_BY_BACKWARD = """
+def bpda_gradient(model, transform, X, y):
+    x = X.clone().requires_grad_(True)
+    torch.nn.functional.cross_entropy(model(x + (transform(x) - x).detach()), y).backward()
+    return x.grad
+"""
+
 #: A correct answer to 6.4; each wrong answer written as ``edited(AGREEMENT, ...)`` is it with one
 #: mistake.
 AGREEMENT = """
@@ -469,22 +478,14 @@ WRONG = {
         Wrong(
             "back-propagates through the rounding (gradient zero)",
             "rounding has derivative zero",
-            """
-            def bpda_gradient(model, transform, X, y):
-                x = X.clone().requires_grad_(True)
-                torch.nn.functional.cross_entropy(model(transform(x)), y).backward()
-                return x.grad
-            """,
+            edited(
+                BPDA_BY_BACKWARD, "model(x + (transform(x) - x).detach())", "model(transform(x))"
+            ),
         ),
         Wrong(
             "the defence left out of the forward pass (gradient at X)",
             "transform(X), not at X",
-            """
-            def bpda_gradient(model, transform, X, y):
-                x = X.clone().requires_grad_(True)
-                torch.nn.functional.cross_entropy(model(x), y).backward()
-                return x.grad
-            """,
+            edited(BPDA_BY_BACKWARD, "model(x + (transform(x) - x).detach())", "model(x)"),
         ),
         Wrong(
             "the gradient of the negative loss",
@@ -509,12 +510,11 @@ WRONG = {
         Wrong(
             "the transform's derivative leaks in next to the identity",
             "leaks in next to the identity",
-            """
-            def bpda_gradient(model, transform, X, y):
-                x = X.clone().requires_grad_(True)
-                torch.nn.functional.cross_entropy(model(transform(x) + x - x.detach()), y).backward()
-                return x.grad
-            """,
+            edited(
+                BPDA_BY_BACKWARD,
+                "model(x + (transform(x) - x).detach())",
+                "model(transform(x) + x - x.detach())",
+            ),
         ),
         Wrong(
             "overwrites X in place (X.data = transform(X))",

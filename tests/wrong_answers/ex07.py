@@ -332,31 +332,21 @@ WRONG = {
             "a correct 7.4 on top of a wrong 7.3 (it solves H z = delta)",
             "fix 7.3 first",
             """
-            def reconstruct_from_update(theta_before, theta_after, hessian):
-                u = np.linalg.solve(hessian, theta_after - theta_before)
-                return u[1:] / u[0], float(theta_after[0] - u[0])
-
-            def attack_cosine_under_noise(theta_before, theta_after, hessian, x_true, *, sigma, rng):
-                b = theta_before + rng.normal(0.0, sigma, size=theta_before.shape)
-                a = theta_after + rng.normal(0.0, sigma, size=theta_after.shape)
-                x_hat, _ = reconstruct_from_update(b, a, hessian)
-                return float(x_hat @ x_true / (np.linalg.norm(x_hat) * np.linalg.norm(x_true)))
-            """,
+def reconstruct_from_update(theta_before, theta_after, hessian):
+    u = np.linalg.solve(hessian, theta_after - theta_before)
+    return u[1:] / u[0], float(theta_after[0] - u[0])
+"""
+            + ATTACK_COSINE_UNDER_NOISE,
             regression="#23",
         ),
         Wrong(
             "a correct 7.4 while 7.3 is still not implemented",
             "fix 7.3 first",
             """
-            def reconstruct_from_update(theta_before, theta_after, hessian):
-                raise NotImplementedError("Exercise 7.3: return (x_hat, y_hat)")
-
-            def attack_cosine_under_noise(theta_before, theta_after, hessian, x_true, *, sigma, rng):
-                b = theta_before + rng.normal(0.0, sigma, size=theta_before.shape)
-                a = theta_after + rng.normal(0.0, sigma, size=theta_after.shape)
-                x_hat, _ = reconstruct_from_update(b, a, hessian)
-                return float(x_hat @ x_true / (np.linalg.norm(x_hat) * np.linalg.norm(x_true)))
-            """,
+def reconstruct_from_update(theta_before, theta_after, hessian):
+    raise NotImplementedError("Exercise 7.3: return (x_hat, y_hat)")
+"""
+            + ATTACK_COSINE_UNDER_NOISE,
             regression="#23",
         ),
         Wrong(

@@ -308,24 +308,20 @@ WRONG = {
         Wrong(
             "ignores the dropped clients' pair masks",
             "do not cancel",
-            """
-            def unmask_sum(masked, self_masks, dropped_pair_masks, *, modulus):
-                dim = len(next(iter(masked.values())))
-                total = [sum(y[k] for y in masked.values()) for k in range(dim)]
-                total = [t - sum(s[k] for s in self_masks.values()) for k, t in enumerate(total)]
-                return [t % modulus for t in total]
-            """,
+            edited(
+                UNMASK_SUM,
+                "    total = [t - sum(p[k] for p in dropped_pair_masks) for k, t in enumerate(total)]\n",
+                "",
+            ),
         ),
         Wrong(
             "self masks left in",
             "self mask",
-            """
-            def unmask_sum(masked, self_masks, dropped_pair_masks, *, modulus):
-                dim = len(next(iter(masked.values())))
-                total = [sum(y[k] for y in masked.values()) for k in range(dim)]
-                total = [t - sum(p[k] for p in dropped_pair_masks) for k, t in enumerate(total)]
-                return [t % modulus for t in total]
-            """,
+            edited(
+                UNMASK_SUM,
+                "    total = [t - sum(s[k] for s in self_masks.values()) for k, t in enumerate(total)]\n",
+                "",
+            ),
         ),
         Wrong(
             "the result not reduced % modulus",
