@@ -61,6 +61,16 @@ def agreement(victim_query, surrogate, X):
         return float(np.mean(surrogate(torch.tensor(X)).argmax(1).numpy() == top))
 """
 
+#: A correct answer to 6.2; each wrong answer written as ``edited(PROJECT, ...)`` is it with one
+#: mistake.
+PROJECT = """
+def project(X_adv, X, eps, norm):
+    d = X_adv - X
+    if norm == "linf":
+        return (X + d.clamp(-eps, eps)).clamp(0, 1)
+    return (X + d * (eps / d.norm(dim=1, keepdim=True)).clamp(max=1.0)).clamp(0, 1)
+"""
+
 WRONG = {
     "6.1": [
         Wrong(
@@ -169,35 +179,29 @@ WRONG = {
         Wrong(
             "always rescales to length eps",
             "only shrink delta",
-            """
-            def project(X_adv, X, eps, norm):
-                d = X_adv - X
-                if norm == "linf":
-                    return (X + d.clamp(-eps, eps)).clamp(0, 1)
-                return (X + d * eps / d.norm(dim=1, keepdim=True)).clamp(0, 1)
-            """,
+            edited(
+                PROJECT,
+                "(eps / d.norm(dim=1, keepdim=True)).clamp(max=1.0)).clamp(0,",
+                "eps / d.norm(dim=1, keepdim=True)).clamp(0,",
+            ),
         ),
         Wrong(
             "one norm for the whole batch",
             "not of the whole batch",
-            """
-            def project(X_adv, X, eps, norm):
-                d = X_adv - X
-                if norm == "linf":
-                    return (X + d.clamp(-eps, eps)).clamp(0, 1)
-                return (X + d * min(1.0, eps / float(d.norm()))).clamp(0, 1)
-            """,
+            edited(
+                PROJECT,
+                "(eps / d.norm(dim=1, keepdim=True)).clamp(max=1.0)).clamp(0,",
+                "min(1.0, eps / float(d.norm()))).clamp(0,",
+            ),
         ),
         Wrong(
             "the norm over dim=0",
             "not over the batch (dim=0)",
-            """
-            def project(X_adv, X, eps, norm):
-                d = X_adv - X
-                if norm == "linf":
-                    return (X + d.clamp(-eps, eps)).clamp(0, 1)
-                return (X + d * torch.clamp(eps / d.norm(dim=0, keepdim=True), max=1.0)).clamp(0, 1)
-            """,
+            edited(
+                PROJECT,
+                "(eps / d.norm(dim=1, keepdim=True)).clamp(max=1.0)).clamp(0,",
+                "torch.clamp(eps / d.norm(dim=0, keepdim=True), max=1.0)).clamp(0,",
+            ),
             regression="#28",
         ),
         Wrong(

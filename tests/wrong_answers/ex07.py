@@ -54,6 +54,17 @@ def attack_cosine_under_noise(theta_before, theta_after, hessian, x_true, *, sig
     return float(x_hat @ x_true / (np.linalg.norm(x_hat) * np.linalg.norm(x_true)))
 """
 
+#: A correct answer to 7.1; each wrong answer written as ``edited(REMOVE_RIDGE_ROW, ...)`` is it
+#: with one mistake.
+REMOVE_RIDGE_ROW = """
+def remove_ridge_row(theta, X, y, index, lam):
+    Xa = _design(X)
+    H = Xa.T @ Xa + _penalty(X.shape[1], lam)
+    a = Xa[index]
+    h = np.linalg.solve(H, a)
+    return theta + (a @ theta - y[index]) * h / (1 - a @ h)
+"""
+
 WRONG = {
     "7.1": [
         Wrong(
@@ -70,26 +81,12 @@ WRONG = {
         Wrong(
             "the step in the wrong direction",
             "points the wrong way",
-            """
-            def remove_ridge_row(theta, X, y, index, lam):
-                Xa = _design(X)
-                H = Xa.T @ Xa + _penalty(X.shape[1], lam)
-                a = Xa[index]
-                h = np.linalg.solve(H, a)
-                return theta - (a @ theta - y[index]) * h / (1 - a @ h)
-            """,
+            edited(REMOVE_RIDGE_ROW, "return theta + (a @", "return theta - (a @"),
         ),
         Wrong(
             "the intercept penalised (lam * I)",
             "penalised the intercept",
-            """
-            def remove_ridge_row(theta, X, y, index, lam):
-                Xa = _design(X)
-                H = Xa.T @ Xa + lam * np.eye(Xa.shape[1])
-                a = Xa[index]
-                h = np.linalg.solve(H, a)
-                return theta + (a @ theta - y[index]) * h / (1 - a @ h)
-            """,
+            edited(REMOVE_RIDGE_ROW, "_penalty(X.shape[1], lam)", "lam * np.eye(Xa.shape[1])"),
         ),
         Wrong(
             "refits without the row instead of the closed form",

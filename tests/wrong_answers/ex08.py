@@ -43,6 +43,18 @@ def unmask_sum(masked, self_masks, dropped_pair_masks, *, modulus):
     return [t % modulus for t in total]
 """
 
+#: A correct answer to 8.4; each wrong answer written as ``edited(BEAVER_MUL, ...)`` is it with one
+#: mistake.
+BEAVER_MUL = """
+def beaver_mul(x_shares, y_shares, triple, *, modulus):
+    a_s, b_s, c_s = triple
+    d = (sum(x_shares) - sum(a_s)) % modulus
+    e = (sum(y_shares) - sum(b_s)) % modulus
+    z = [(c + d * b + e * a) % modulus for a, b, c in zip(a_s, b_s, c_s)]
+    z[0] = (z[0] + d * e) % modulus
+    return z
+"""
+
 WRONG = {
     "8.1": [
         Wrong(
@@ -254,15 +266,7 @@ WRONG = {
         Wrong(
             "d and e multiply the wrong shares (d*a_i + e*b_i)",
             "d multiplies the shares of b",
-            """
-            def beaver_mul(x_shares, y_shares, triple, *, modulus):
-                a_s, b_s, c_s = triple
-                d = (sum(x_shares) - sum(a_s)) % modulus
-                e = (sum(y_shares) - sum(b_s)) % modulus
-                z = [(c + d * a + e * b) % modulus for a, b, c in zip(a_s, b_s, c_s)]
-                z[0] = (z[0] + d * e) % modulus
-                return z
-            """,
+            edited(BEAVER_MUL, "* b + e * a) %", "* a + e * b) %"),
         ),
         Wrong(
             "opens x and y and shares the product in the clear",
