@@ -131,11 +131,18 @@ def with_challenge(answer_set: AnswerSet, qid: str, challenge: Any) -> AnswerSet
     meta-test and the misconceptions table cover the challenge too. The challenge's own imports
     are put in front of each answer's source (its prelude may differ from the set's)."""
     prelude = textwrap.dedent(challenge.PRELUDE).strip() + "\n\n"
+
+    def with_prelude(source: str) -> str:
+        out = prelude + textwrap.dedent(source)
+        if not isinstance(source, Edited):
+            return out
+        edited_out = Edited(out)
+        edited_out.base = prelude + textwrap.dedent(source.base)
+        return edited_out
+
     wrong = dict(answer_set.wrong)
     right = dict(answer_set.right)
-    wrong[qid] = [
-        Wrong(w.mistake, w.phrase, prelude + textwrap.dedent(w.source)) for w in challenge.WRONG
-    ]
+    wrong[qid] = [Wrong(w.mistake, w.phrase, with_prelude(w.source)) for w in challenge.WRONG]
     right[qid] = [Right(r.how, prelude + textwrap.dedent(r.source)) for r in challenge.RIGHT]
     return AnswerSet(answer_set.number, answer_set.prelude, wrong, right)
 
