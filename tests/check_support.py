@@ -1,8 +1,9 @@
-"""Helpers shared by the exercise-check tests (``tests/test_exNN_checks.py``).
+"""Helpers shared by the exercise-check tests (``tests/test_every_question.py`` and
+``tests/test_exNN_checks.py``).
 
-Each of those tests runs the reference answers of one ``solutions/NN_topic.ipynb`` through its
-check (they must pass) and feeds it typical mistakes (they must fail, with a hint aimed at the
-mistake). The three helpers here do the repetitive part.
+Those tests run the reference answers of the ``solutions/NN_topic.ipynb`` notebooks through their
+checks (they must pass) and feed them particular answers (a correct one written another way must
+pass; a mistake must fail, with a hint aimed at it). The three helpers here do the repetitive part.
 """
 
 from __future__ import annotations

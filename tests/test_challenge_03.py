@@ -4,11 +4,22 @@ the usual mistakes fail with the hint naming them, and differently built correct
 from __future__ import annotations
 
 from tests.challenge_support import Right, Wrong, challenge_tests
+from tests.wrong_answers import edited
 
 PRELUDE = """
 import math
 
 import numpy as np
+"""
+
+# a correct DP mean (half the budget on the sum, half on the count); the wrong answers written as
+# ``edited(DP_MEAN, ...)`` are it with one mistake
+DP_MEAN = """
+def dp_mean(values, *, lower, upper, epsilon, rng):
+    x = np.clip(np.asarray(values, float), lower, upper)
+    s = x.sum() + rng.laplace(0.0, max(abs(lower), abs(upper)) / (epsilon / 2))
+    c = len(x) + rng.laplace(0.0, 2.0 / epsilon)
+    return float(np.clip(s / max(c, 1.0), lower, upper))
 """
 
 WRONG = [
@@ -27,13 +38,9 @@ WRONG = [
     Wrong(
         "no clipping of the values",
         "clip every value",
-        """
-        def dp_mean(values, *, lower, upper, epsilon, rng):
-            x = np.asarray(values, float)
-            s = x.sum() + rng.laplace(0.0, max(abs(lower), abs(upper)) / (epsilon / 2))
-            c = len(x) + rng.laplace(0.0, 2.0 / epsilon)
-            return float(np.clip(s / max(c, 1.0), lower, upper))
-        """,
+        edited(
+            DP_MEAN, "np.clip(np.asarray(values, float), lower, upper)", "np.asarray(values, float)"
+        ),
     ),
     Wrong(
         "Laplace noise of scale (upper - lower) / epsilon on the mean",
@@ -60,35 +67,22 @@ WRONG = [
     Wrong(
         "the inverted scale sensitivity * epsilon",
         "smaller epsilon",
-        """
-        def dp_mean(values, *, lower, upper, epsilon, rng):
-            x = np.clip(np.asarray(values, float), lower, upper)
-            s = x.sum() + rng.laplace(0.0, max(abs(lower), abs(upper)) * epsilon / 2)
-            c = len(x) + rng.laplace(0.0, epsilon / 2)
-            return float(np.clip(s / max(c, 1.0), lower, upper))
-        """,
+        edited(DP_MEAN, "/ (epsilon / 2))", "* epsilon / 2)", ("2.0 / epsilon", "epsilon / 2")),
     ),
     Wrong(
         "the global np.random instead of rng",
         "the `rng` you are given",
-        """
-        def dp_mean(values, *, lower, upper, epsilon, rng):
-            x = np.clip(np.asarray(values, float), lower, upper)
-            s = x.sum() + np.random.laplace(0.0, max(abs(lower), abs(upper)) / (epsilon / 2))
-            c = len(x) + np.random.laplace(0.0, 2.0 / epsilon)
-            return float(np.clip(s / max(c, 1.0), lower, upper))
-        """,
+        edited(
+            DP_MEAN,
+            "x.sum() + rng.laplace",
+            "x.sum() + np.random.laplace",
+            ("len(x) + rng.laplace", "len(x) + np.random.laplace"),
+        ),
     ),
     Wrong(
         "no clamp: a noisy count near 0 gives a wild number",
         "clamp the result",
-        """
-        def dp_mean(values, *, lower, upper, epsilon, rng):
-            x = np.clip(np.asarray(values, float), lower, upper)
-            s = x.sum() + rng.laplace(0.0, max(abs(lower), abs(upper)) / (epsilon / 2))
-            c = len(x) + rng.laplace(0.0, 2.0 / epsilon)
-            return float(s / c)
-        """,
+        edited(DP_MEAN, "float(np.clip(s / max(c, 1.0), lower, upper))", "float(s / c)"),
     ),
 ]
 

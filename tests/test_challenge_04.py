@@ -5,6 +5,7 @@ correct loops pass."""
 from __future__ import annotations
 
 from tests.challenge_support import Right, Wrong, challenge_tests
+from tests.wrong_answers import edited
 
 PRELUDE = """
 import numpy as np
@@ -24,69 +25,70 @@ def clip(g, C):
 """
 
 
-def _loop(
-    batch: str = "rng.random(n) < sample_rate",
-    grads: str = "clip(g, max_grad_norm)",
-    noise: str = "rng.normal(0.0, noise_multiplier * max_grad_norm, d)",
-    total: str = "grads.sum(0) + noise",
-    divide: str = "sample_rate * n",
-    step: str = "w - lr * total / divisor",
-) -> str:
-    return f"""
-        def dp_sgd_logistic(X, y, *, noise_multiplier, max_grad_norm, sample_rate, steps, lr, rng):
-            n, d = X.shape
-            w = np.zeros(d)
-            for _ in range(steps):
-                batch = {batch}
-                g = per_example(w, X[batch], y[batch])
-                grads = {grads}
-                noise = {noise}
-                total = {total}
-                divisor = {divide}
-                w = {step}
-            return w
-        """
+# a correct DP-SGD loop; the wrong answers written as ``edited(DP_SGD, ...)`` are it with one mistake
+DP_SGD = """
+def dp_sgd_logistic(X, y, *, noise_multiplier, max_grad_norm, sample_rate, steps, lr, rng):
+    n, d = X.shape
+    w = np.zeros(d)
+    for _ in range(steps):
+        batch = rng.random(n) < sample_rate
+        g = per_example(w, X[batch], y[batch])
+        grads = clip(g, max_grad_norm)
+        noise = rng.normal(0.0, noise_multiplier * max_grad_norm, d)
+        total = grads.sum(0) + noise
+        divisor = sample_rate * n
+        w = w - lr * total / divisor
+    return w
+"""
 
 
 WRONG = [
-    Wrong("no clipping", "clip every example", _loop(grads="g")),
+    Wrong("no clipping", "clip every example", edited(DP_SGD, "clip(g, max_grad_norm)", "g")),
     Wrong(
         "clipping the summed gradient",
         "clipping the sum",
-        _loop(grads="clip(g.sum(0, keepdims=True), max_grad_norm)"),
+        edited(
+            DP_SGD, "= clip(g, max_grad_norm)", "= clip(g.sum(0, keepdims=True), max_grad_norm)"
+        ),
     ),
     Wrong(
         "clamping each coordinate to [-C, C]",
         "clamping each coordinate",
-        _loop(grads="np.clip(g, -max_grad_norm, max_grad_norm)"),
+        edited(DP_SGD, "= clip(g, max_grad_norm)", "= np.clip(g, -max_grad_norm, max_grad_norm)"),
     ),
     Wrong(
         "a fixed batch size (shuffle and take sample_rate * n)",
         "poisson",
-        _loop(batch="rng.permutation(n)[: int(round(sample_rate * n))]"),
+        edited(
+            DP_SGD,
+            "rng.random(n) < sample_rate",
+            "rng.permutation(n)[: int(round(sample_rate * n))]",
+        ),
     ),
     Wrong(
         "dividing by the batch actually drawn",
         "expected size",
-        _loop(divide="max(int(batch.sum()), 1)"),
+        edited(DP_SGD, "sample_rate * n", "max(int(batch.sum()), 1)"),
     ),
     Wrong(
         "noise of standard deviation noise_multiplier (no max_grad_norm)",
         "noise_multiplier * max_grad_norm",
-        _loop(noise="rng.normal(0.0, noise_multiplier, d)"),
+        edited(DP_SGD, "noise_multiplier * max_grad_norm,", "noise_multiplier,"),
     ),
     Wrong(
         "noise added to every example's gradient",
         "once",
-        _loop(noise="rng.normal(0.0, noise_multiplier * max_grad_norm, grads.shape).sum(0)"),
+        edited(DP_SGD, "max_grad_norm, d)", "max_grad_norm, grads.shape).sum(0)"),
     ),
-    Wrong("a step up the loss", "down", _loop(step="w + lr * total / divisor")),
+    Wrong("a step up the loss", "down", edited(DP_SGD, "w = w - lr * total", "w = w + lr * total")),
     Wrong(
         "the global np.random",
         "the `rng` you are given",
-        _loop(
-            batch="np.random.random(n) < sample_rate",
-            noise="np.random.normal(0.0, noise_multiplier * max_grad_norm, d)",
+        edited(
+            DP_SGD,
+            "rng.random(n)",
+            "np.random.random(n)",
+            ("rng.normal(0.0,", "np.random.normal(0.0,"),
         ),
     ),
 ]

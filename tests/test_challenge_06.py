@@ -5,6 +5,7 @@ differently built adaptive attacks pass."""
 from __future__ import annotations
 
 from tests.challenge_support import Right, Wrong, challenge_tests
+from tests.wrong_answers import edited
 
 PRELUDE = """
 import numpy as np
@@ -31,36 +32,47 @@ def gradient(model, X_adv, y, loss, bpda):
 """
 
 
-def _pgd(
-    loss: str = "margin_loss",
-    bpda: str = "True",
-    step: str = "X_adv + eps / 8 * g.sign()",
-    project: str = "X + (X_new - X).clamp(-eps, eps)",
-    clip: str = "X_adv.clamp(0, 1)",
-) -> str:
-    return f"""
-        def adaptive_attack(model, X, y, eps):
-            X_adv = X.clone()
-            for _ in range(40):
-                g = gradient(model, X_adv, y, {loss}, {bpda})
-                X_new = {step}
-                X_adv = {project}
-                X_adv = {clip}
-            return X_adv.detach()
-        """
+# a correct adaptive attack (BPDA, margin loss); the wrong answers written as
+# ``edited(ADAPTIVE_PGD, ...)`` are it with one mistake
+ADAPTIVE_PGD = """
+def adaptive_attack(model, X, y, eps):
+    X_adv = X.clone()
+    for _ in range(40):
+        g = gradient(model, X_adv, y, margin_loss, True)
+        X_new = X_adv + eps / 8 * g.sign()
+        X_adv = X + (X_new - X).clamp(-eps, eps)
+        X_adv = X_adv.clamp(0, 1)
+    return X_adv.detach()
+"""
 
 
 WRONG = [
     Wrong(
         "PGD on the cross-entropy through the whole model",
         "saturates",
-        _pgd(loss="ce_loss", bpda="False"),
+        edited(ADAPTIVE_PGD, "margin_loss, True)", "ce_loss, False)"),
     ),
-    Wrong("BPDA, but the cross-entropy", "margin", _pgd(loss="ce_loss")),
-    Wrong("the margin loss, but no BPDA", "bpda", _pgd(bpda="False")),
-    Wrong("no projection into the eps-ball", "project back", _pgd(project="X_new")),
-    Wrong("no clipping to [0, 1]", "clamp(0, 1)", _pgd(clip="X_adv")),
-    Wrong("a step down the loss", "step up", _pgd(step="X_adv - eps / 8 * g.sign()")),
+    Wrong(
+        "BPDA, but the cross-entropy", "margin", edited(ADAPTIVE_PGD, "margin_loss,", "ce_loss,")
+    ),
+    Wrong(
+        "the margin loss, but no BPDA",
+        "bpda",
+        edited(ADAPTIVE_PGD, "margin_loss, True)", "margin_loss, False)"),
+    ),
+    Wrong(
+        "no projection into the eps-ball",
+        "project back",
+        edited(ADAPTIVE_PGD, "X + (X_new - X).clamp(-eps, eps)", "X_new"),
+    ),
+    Wrong(
+        "no clipping to [0, 1]", "clamp(0, 1)", edited(ADAPTIVE_PGD, "X_adv.clamp(0, 1)", "X_adv")
+    ),
+    Wrong(
+        "a step down the loss",
+        "step up",
+        edited(ADAPTIVE_PGD, "= X_adv + eps /", "= X_adv - eps /"),
+    ),
     Wrong(
         "changes X in place",
         "modified in place",

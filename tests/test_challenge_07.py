@@ -5,6 +5,7 @@ implementations pass."""
 from __future__ import annotations
 
 from tests.challenge_support import Right, Wrong, challenge_tests
+from tests.wrong_answers import edited
 
 PRELUDE = """
 import numpy as np
@@ -17,76 +18,90 @@ def ridge(X, y, rows, lam, penalise_intercept=False):
 """
 
 
-def _sisa(
-    assign: str = "np.array_split(rng.permutation(n), n_shards)",
-    fit: str = "ridge(X, y, rows, lam)",
-    remove: str = "kept[s] = [i for i in kept[s] if i != r]",
-    retrain: str = "[s]",
-    report: str = "kept[s]",
-) -> str:
-    return f"""
-        def sisa_unlearning(X, y, requests, *, n_shards, lam, rng):
-            n = len(y)
-            parts = {assign}
-            shard = np.empty(n, dtype=int)
-            for s, part in enumerate(parts):
-                shard[np.asarray(part, dtype=int)] = s
-            kept = [sorted(np.flatnonzero(shard == s).tolist()) for s in range(n_shards)]
-            original = [list(rows) for rows in kept]
-            models = [np.array([(lambda rows: {fit})(kept[s]) for s in range(n_shards)])]
-            retrained = []
-            for r in requests:
-                s = int(shard[r])
-                {remove}
-                current = models[-1].copy()
-                for q in {retrain}:
-                    current[q] = (lambda rows: {fit})(kept[q])
-                models.append(current)
-                retrained.append(np.array({report}))
-            return {{"shard": shard, "models": np.array(models), "retrained": retrained}}
-        """
+# a correct SISA; the wrong answers written as ``edited(SISA, ...)`` are it with one mistake
+SISA = """
+def sisa_unlearning(X, y, requests, *, n_shards, lam, rng):
+    n = len(y)
+    parts = np.array_split(rng.permutation(n), n_shards)
+    shard = np.empty(n, dtype=int)
+    for s, part in enumerate(parts):
+        shard[np.asarray(part, dtype=int)] = s
+    kept = [sorted(np.flatnonzero(shard == s).tolist()) for s in range(n_shards)]
+    original = [list(rows) for rows in kept]
+    models = [np.array([ridge(X, y, kept[s], lam) for s in range(n_shards)])]
+    retrained = []
+    for r in requests:
+        s = int(shard[r])
+        kept[s] = [i for i in kept[s] if i != r]
+        current = models[-1].copy()
+        for q in [s]:  # only the shard that lost a row
+            current[q] = ridge(X, y, kept[q], lam)
+        models.append(current)
+        retrained.append(np.array(kept[s]))
+    return {"shard": shard, "models": np.array(models), "retrained": retrained}
+"""
 
 
 WRONG = [
     Wrong(
         "retrains every shard after each request",
         "about n / n_shards rows",
-        _sisa(
-            retrain="range(n_shards)", report="sorted(i for q in range(n_shards) for i in kept[q])"
+        edited(
+            SISA,
+            "for q in [s]:",
+            "for q in range(n_shards):",
+            (
+                "retrained.append(np.array(kept[s]))",
+                "retrained.append(np.array(sorted(i for q in range(n_shards) for i in kept[q])))",
+            ),
         ),
     ),
     Wrong(
         "draws a shard for every row independently (unbalanced shards)",
         "equal size",
-        _sisa(
-            assign="[np.flatnonzero(labels == s) for labels in [rng.integers(0, n_shards, n)] "
-            "for s in range(n_shards)]"
+        edited(
+            SISA,
+            "np.array_split(rng.permutation(n), n_shards)",
+            "[np.flatnonzero(labels == s) for labels in [rng.integers(0, n_shards, n)] for s in range(n_shards)]",
         ),
     ),
     Wrong(
         "a fixed rule, row i in shard i % n_shards",
         "lets anyone predict",
-        _sisa(assign="[np.arange(s, n, n_shards) for s in range(n_shards)]"),
+        edited(
+            SISA,
+            "np.array_split(rng.permutation(n), n_shards)",
+            "[np.arange(s, n, n_shards) for s in range(n_shards)]",
+        ),
     ),
     Wrong(
         "penalises the intercept",
         "intercept is not penalised",
-        _sisa(fit="ridge(X, y, rows, lam, penalise_intercept=True)"),
+        edited(
+            SISA,
+            "kept[s], lam)",
+            "kept[s], lam, penalise_intercept=True)",
+            ("kept[q], lam)", "kept[q], lam, penalise_intercept=True)"),
+        ),
     ),
     Wrong(
         "earlier deletions come back (each request starts from the original shard)",
         "earlier deletions stay deleted",
-        _sisa(remove="kept[s] = [i for i in original[s] if i != r]"),
+        edited(SISA, "in kept[s] if", "in original[s] if"),
     ),
     Wrong(
         "removes the row at position r of the shortened shard instead of row r",
         "original x",
-        _sisa(remove="kept[s] = kept[s][: r % len(kept[s])] + kept[s][r % len(kept[s]) + 1 :]"),
+        edited(
+            SISA,
+            "[i for i in kept[s] if i != r]",
+            "kept[s][: r % len(kept[s])] + kept[s][r % len(kept[s]) + 1 :]",
+        ),
     ),
     Wrong(
         "retrains the shard but forgets to drop the row",
         "must not be among the rows",
-        _sisa(remove="pass"),
+        edited(SISA, "kept[s] = [i for i in kept[s] if i != r]", "pass"),
     ),
 ]
 

@@ -5,6 +5,7 @@ fail with the hint naming them, and differently built sandwiches pass."""
 from __future__ import annotations
 
 from tests.challenge_support import Right, Wrong, challenge_tests
+from tests.wrong_answers import edited
 
 PRELUDE = """
 import numpy as np
@@ -40,6 +41,13 @@ def pgd(W1, b1, W2, b2, X, y, eps, steps=50, project=True, clip=True):
     return X_adv.numpy()
 """
 
+# a correct sandwich; the wrong answers written as ``edited(SANDWICH, ...)`` are it with one mistake
+SANDWICH = """
+def robustness_sandwich(W1, b1, W2, b2, X, y, *, eps):
+    lo, hi = np.clip(X - eps, 0, 1), np.clip(X + eps, 0, 1)
+    return margin_certificate(W1, b1, W2, b2, y, lo, hi), pgd(W1, b1, W2, b2, X, y, eps)
+"""
+
 WRONG = [
     Wrong(
         "interval bounds W @ lower and W @ upper, ignoring negative weights",
@@ -73,31 +81,17 @@ WRONG = [
     Wrong(
         "no attack: the clean digits as the adversarial ones",
         "attack is too weak",
-        """
-        def robustness_sandwich(W1, b1, W2, b2, X, y, *, eps):
-            lo, hi = np.clip(X - eps, 0, 1), np.clip(X + eps, 0, 1)
-            return margin_certificate(W1, b1, W2, b2, y, lo, hi), X.copy()
-        """,
+        edited(SANDWICH, "pgd(W1, b1, W2, b2, X, y, eps)", "X.copy()"),
     ),
     Wrong(
         "PGD steps never projected into the eps-box",
         "project into the eps-box",
-        """
-        def robustness_sandwich(W1, b1, W2, b2, X, y, *, eps):
-            lo, hi = np.clip(X - eps, 0, 1), np.clip(X + eps, 0, 1)
-            return (margin_certificate(W1, b1, W2, b2, y, lo, hi),
-                    pgd(W1, b1, W2, b2, X, y, eps, project=False))
-        """,
+        edited(SANDWICH, "X, y, eps)", "X, y, eps, project=False)"),
     ),
     Wrong(
         "PGD steps never clipped to [0, 1]",
         "clip to [0, 1]",
-        """
-        def robustness_sandwich(W1, b1, W2, b2, X, y, *, eps):
-            lo, hi = np.clip(X - eps, 0, 1), np.clip(X + eps, 0, 1)
-            return (margin_certificate(W1, b1, W2, b2, y, lo, hi),
-                    pgd(W1, b1, W2, b2, X, y, eps, clip=False))
-        """,
+        edited(SANDWICH, "X, y, eps)", "X, y, eps, clip=False)"),
     ),
     Wrong(
         "certifies nothing",

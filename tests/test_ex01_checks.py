@@ -1,12 +1,12 @@
-"""Exercise set 01: the reference answers pass, unfinished ones are "not implemented", and the
-checks' inputs tell the wrong definitions apart. The wrong and unusual-but-correct answers
-themselves are in ``tests/wrong_answers/ex01.py`` (run by ``tests/test_wrong_answers.py``)."""
+"""Exercise set 01: the checks' inputs tell the wrong definitions apart. Registration, the
+reference answers and unfinished ones are tested for every set in ``tests/test_every_question.py``;
+the wrong and unusual-but-correct answers are in ``tests/wrong_answers/ex01.py`` (run by
+``tests/test_wrong_answers.py``)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from course_utils.checks import REGISTRY
 from course_utils.checks._ex01_cases import (
     LEAK_RULES,
     leak_cases,
@@ -14,21 +14,6 @@ from course_utils.checks._ex01_cases import (
     share,
     share_mistakes,
 )
-from tests.check_support import solution_namespace
-
-SOL = solution_namespace("01_motivation", np=np)
-ANSWERS = {
-    "1.1": "team0_share",
-    "1.2": "slope_influence",
-    "1.3": "infer_salary",
-    "1.4": "leaks_more",
-}
-
-
-def test_set01_is_registered_with_points_and_references() -> None:
-    assert [REGISTRY[q].points for q in ANSWERS] == [2, 2, 2, 1]
-    assert {q: REGISTRY[q].answer for q in ANSWERS} == ANSWERS
-    assert all(REGISTRY[q].reference for q in ANSWERS)
 
 
 def test_1_1_mistakes_differ_from_the_share_off_the_line() -> None:

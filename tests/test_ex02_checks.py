@@ -1,14 +1,13 @@
-"""Exercise set 02: the reference answers (and the course's own functions) pass, unfinished
-answers are "not implemented", and the checks' inputs tell the wrong definitions apart. The wrong
-and unusual-but-correct answers are in ``tests/wrong_answers/ex02.py``."""
+"""Exercise set 02: the course's own functions pass and the checks' inputs tell the wrong
+definitions apart. Registration, the reference answers and unfinished ones are tested for every
+set in ``tests/test_every_question.py``; the wrong and unusual-but-correct answers are in
+``tests/wrong_answers/ex02.py``."""
 
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
-import pytest
 
-from course_utils.checks import REGISTRY, run_check
+from course_utils.checks import run_check
 from course_utils.checks.ex02_threat_models import (
     _TPR_HINTS,
     _ranking_case,
@@ -17,21 +16,7 @@ from course_utils.checks.ex02_threat_models import (
     _tpr_cases,
     _tpr_variants,
 )
-from tests.check_support import passes, solution_namespace
-
-SOL = solution_namespace("02_threat_models", np=np, pd=pd)
-ANSWERS = {
-    "2.1": "membership_scores",
-    "2.2": "tpr_at_fpr",
-    "2.3": "k_anonymity",
-    "2.4": "rules_for_k5",
-}
-
-
-def test_set02_is_registered_with_points() -> None:
-    assert [REGISTRY[q].points for q in ANSWERS] == [2, 3, 2, 2]
-    assert {q: REGISTRY[q].answer for q in ANSWERS} == ANSWERS
-    assert all(REGISTRY[q].reference for q in ("2.1", "2.2", "2.3"))
+from tests.check_support import passes
 
 
 def test_the_course_implementations_pass() -> None:
@@ -44,14 +29,6 @@ def test_the_course_implementations_pass() -> None:
     )
     # the exercise asks for the library's own signature, scikit-learn's (y_true, y_score) order
     passes("2.2", lib_tpr)
-
-
-@pytest.mark.parametrize("qid", list(ANSWERS))
-def test_unfinished_answers_are_not_implemented(qid) -> None:
-    def unfinished(*args, **kwargs):
-        raise NotImplementedError(f"Exercise {qid}")
-
-    assert run_check(qid, unfinished).status == "not implemented"
 
 
 def test_2_1_ranking_case_orders_every_mistake_differently() -> None:

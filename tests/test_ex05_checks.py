@@ -1,29 +1,14 @@
-"""Exercise set 05: the reference answers pass, unfinished answers are "not implemented", and a
-correct pairwise construction never fails the masks' size test. The wrong and unusual-but-correct
-answers are in ``tests/wrong_answers/ex05.py``."""
+"""Exercise set 05: a correct pairwise construction never fails the masks' size test, and
+counting draws tells pairwise masks from centred ones. Registration, the reference answers and
+unfinished ones are tested for every set in ``tests/test_every_question.py``; the wrong and
+unusual-but-correct answers are in ``tests/wrong_answers/ex05.py``."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from course_utils.checks import REGISTRY
-from tests.check_support import passes, solution_namespace
-
-SOL = solution_namespace("05_federated_learning", np=np)
-ANSWERS = {
-    "5.1": "fedavg_aggregate",
-    "5.2": "trimmed_mean_agg",
-    "5.3": "krum_aggregate",
-    "5.4": "zero_sum_masks",
-    "5.5": "dp_fedavg_step",
-}
-
-
-def test_set05_is_registered_with_points_and_references() -> None:
-    assert [REGISTRY[q].points for q in ANSWERS] == [2, 2, 2, 1, 2]
-    assert {q: REGISTRY[q].answer for q in ANSWERS} == ANSWERS
-    assert all(REGISTRY[q].reference for q in ANSWERS)
+from tests.check_support import passes
 
 
 @pytest.mark.parametrize("scale", [0.1, 1.0, 1e4])

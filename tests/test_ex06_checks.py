@@ -1,16 +1,14 @@
-"""Exercise set 06: the reference answers pass, unfinished answers are "not implemented", and
-the checks' inputs tell the wrong definitions apart (issue #28: on 6.5's old model the wrong
-definitions and the right one coincided). The wrong and unusual-but-correct answers are in
-``tests/wrong_answers/ex06.py``."""
+"""Exercise set 06: the checks' inputs tell the wrong definitions apart (issue #28: on 6.5's old
+model the wrong definitions and the right one coincided). Registration, the reference answers and
+unfinished ones are tested for every set in ``tests/test_every_question.py``; the wrong and
+unusual-but-correct answers are in ``tests/wrong_answers/ex06.py``."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 import torch
-from scipy import stats
 
-from course_utils.checks import REGISTRY, run_check
 from course_utils.checks._ex06_cases import (
     BACKDOOR_HINTS,
     Backdoored,
@@ -18,32 +16,8 @@ from course_utils.checks._ex06_cases import (
     backdoor_definitions,
     stamp,
 )
-from tests.check_support import solution_namespace
 
 torch.set_num_threads(1)
-
-SOL = solution_namespace("06_robustness", np=np, torch=torch, stats=stats)
-ANSWERS = {
-    "6.1": "fgsm_attack",
-    "6.2": "project",
-    "6.3": "certified_radius",
-    "6.4": "agreement",
-    "6.5": "backdoor_success_rate",
-}
-
-
-def test_set06_is_registered_with_points_and_references() -> None:
-    assert [REGISTRY[q].points for q in ANSWERS] == [2, 2, 2, 1, 2]
-    assert {q: REGISTRY[q].answer for q in ANSWERS} == ANSWERS
-    assert all(REGISTRY[q].reference for q in ANSWERS)
-
-
-@pytest.mark.parametrize("qid", list(ANSWERS))
-def test_unfinished_answers_are_reported_not_implemented(qid) -> None:
-    def unfinished(*args, **kwargs):
-        raise NotImplementedError(f"Exercise {qid}")
-
-    assert run_check(qid, unfinished).status == "not implemented"
 
 
 @pytest.mark.parametrize("target, seed", [(3, 0), (7, 1)])

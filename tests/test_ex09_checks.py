@@ -1,6 +1,7 @@
-"""Exercise set 09: the reference answers and the course's own implementations pass, unfinished
-answers are "not implemented", and the randomness tests cannot be passed by luck. The wrong and
-unusual-but-correct answers are in ``tests/wrong_answers/ex09.py``."""
+"""Exercise set 09: the course's own implementations pass, and the randomness tests cannot be
+passed by luck. Registration, the reference answers and unfinished ones are tested for every set
+in ``tests/test_every_question.py``; the wrong and unusual-but-correct answers are in
+``tests/wrong_answers/ex09.py``."""
 
 from __future__ import annotations
 
@@ -10,24 +11,11 @@ from functools import partial
 import numpy as np
 
 from course_utils.attacks import aggregates
-from course_utils.checks import REGISTRY
 from course_utils.checks._ex09_support import _instance
 from course_utils.privacy import local, mechanisms
 from tests.check_support import fails_with, passes, solution_namespace
 
 SOL = solution_namespace("09_dp_in_the_wild", np=np, math=math)
-ANSWERS = {
-    "9.1": "reconstruct",
-    "9.2": "report_noisy_max",
-    "9.3": "grr_estimate",
-    "9.4": "above_threshold",
-}
-
-
-def test_set09_is_registered_with_points() -> None:
-    assert [REGISTRY[q].points for q in ANSWERS] == [2, 2, 2, 3]
-    assert {q: REGISTRY[q].answer for q in ANSWERS} == ANSWERS
-    assert all(REGISTRY[q].reference for q in ANSWERS)
 
 
 def test_the_course_implementations_pass() -> None:

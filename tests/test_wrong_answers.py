@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from course_utils.checks import get_question, questions, run_check
-from tests.wrong_answers import MIN_RIGHT, MIN_WRONG, build, load_sets
+from tests.wrong_answers import MIN_RIGHT, MIN_WRONG, Edited, build, load_sets
 
 SETS = load_sets()
 
@@ -36,6 +36,16 @@ RIGHT = [
     for k, r in enumerate(answers, start=1)
 ]
 
+#: The correct sources that wrong answers are edited from (``edited(BASE, old, new)``), once each.
+BASES = [
+    pytest.param(s, qid, base, id=f"{qid}-base{k}")
+    for s in SETS.values()
+    for qid, answers in s.wrong.items()
+    for k, base in enumerate(
+        dict.fromkeys(w.source.base for w in answers if isinstance(w.source, Edited)), start=1
+    )
+]
+
 
 @pytest.mark.parametrize("answer_set, qid, wrong", WRONG)
 def test_wrong_answer_is_rejected_with_its_hint(answer_set, qid, wrong) -> None:
@@ -55,6 +65,15 @@ def test_unusual_correct_answer_passes(answer_set, qid, right) -> None:
     answer = build(answer_set, q.answer, right.source, f"right answer {qid}")
     r = run_check(qid, answer)
     assert r.passed, f"{right.how}:\n{r}"
+
+
+@pytest.mark.parametrize("answer_set, qid, base", BASES)
+def test_the_answer_wrong_ones_are_edited_from_passes(answer_set, qid, base) -> None:
+    """A wrong answer written as ``edited(BASE, old, new)`` is a correct answer with one mistake:
+    BASE itself passes, so the edit is what the check catches."""
+    q = get_question(qid)
+    r = run_check(qid, build(answer_set, q.answer, base, f"base of wrong answers {qid}"))
+    assert r.passed, f"the base the wrong answers of {qid} are edited from:\n{r}"
 
 
 def test_every_question_has_its_suite() -> None:

@@ -7,6 +7,10 @@ answers written differently from ``solutions/``. Answers are Python source, exec
 set's ``prelude`` (the imports of the exercise notebook's setup cell), so they read like what a
 learner types and can be sent to a kernel as they are.
 
+Many wrong answers are a correct answer with one mistake; such an answer is written as
+``edited(BASE, old, new)`` - the correct source ``BASE`` with the text ``old`` replaced by ``new`` -
+which shows the mistake exactly, and the suite checks that ``BASE`` itself passes.
+
 ``tests/test_wrong_answers.py`` runs them all and fails when a registered question has fewer than
 four wrong or two right answers; ``tools/misconceptions.py`` turns the suite into the table of
 mistakes in INSTRUCTORS.md. To cover a new set 08, add ``tests/wrong_answers/ex08.py``.
@@ -22,7 +26,16 @@ import textwrap
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["AnswerSet", "Right", "Wrong", "build", "load_sets", "with_challenge"]
+__all__ = [
+    "AnswerSet",
+    "Edited",
+    "Right",
+    "Wrong",
+    "build",
+    "edited",
+    "load_sets",
+    "with_challenge",
+]
 
 MIN_WRONG = 4
 MIN_RIGHT = 2
@@ -75,17 +88,61 @@ class AnswerSet:
     right: dict[str, list[Right]] = field(default_factory=dict)
 
 
+class Edited(str):
+    """The source of a wrong answer made by :func:`edited`; ``base`` is the correct source it was
+    made from (the suite checks that it passes)."""
+
+    base: str
+
+
+def edited(base: str, old: str, new: str, *further: tuple[str, str]) -> Edited:
+    r"""``base`` with the text ``old`` replaced by ``new``, then each ``(old, new)`` of ``further``.
+
+    Each ``old`` must occur exactly once in the source it is replaced in, so an edit can neither
+    miss (after the base changed) nor hit more than the one place it names.
+
+    Examples
+    --------
+    >>> src = edited("def f(x):\n    return x + 1\n", "x + 1", "x - 1")
+    >>> print(src, end="")
+    def f(x):
+        return x - 1
+    >>> src.base
+    'def f(x):\n    return x + 1\n'
+    >>> edited("y = x + x", "x", "z")
+    Traceback (most recent call last):
+    ...
+    ValueError: 'x' occurs 2 times in the base source, not once
+    """
+    source = base
+    for o, n in ((old, new), *further):
+        count = source.count(o)
+        if count != 1 or not o:
+            raise ValueError(f"{o!r} occurs {count} times in the base source, not once")
+        source = source.replace(o, n)
+    out = Edited(source)
+    out.base = base
+    return out
+
+
 def with_challenge(answer_set: AnswerSet, qid: str, challenge: Any) -> AnswerSet:
     """``answer_set`` plus the answers of a challenge question, read from its test module
     (``tests/test_challenge_NN.py``: ``PRELUDE``, ``WRONG``, ``RIGHT``), so the suite, its
     meta-test and the misconceptions table cover the challenge too. The challenge's own imports
     are put in front of each answer's source (its prelude may differ from the set's)."""
     prelude = textwrap.dedent(challenge.PRELUDE).strip() + "\n\n"
+
+    def with_prelude(source: str) -> str:
+        out = prelude + textwrap.dedent(source)
+        if not isinstance(source, Edited):
+            return out
+        edited_out = Edited(out)
+        edited_out.base = prelude + textwrap.dedent(source.base)
+        return edited_out
+
     wrong = dict(answer_set.wrong)
     right = dict(answer_set.right)
-    wrong[qid] = [
-        Wrong(w.mistake, w.phrase, prelude + textwrap.dedent(w.source)) for w in challenge.WRONG
-    ]
+    wrong[qid] = [Wrong(w.mistake, w.phrase, with_prelude(w.source)) for w in challenge.WRONG]
     right[qid] = [Right(r.how, prelude + textwrap.dedent(r.source)) for r in challenge.RIGHT]
     return AnswerSet(answer_set.number, answer_set.prelude, wrong, right)
 

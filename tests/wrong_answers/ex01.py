@@ -2,10 +2,43 @@
 
 import importlib
 
-from tests.wrong_answers import AnswerSet, Right, Wrong, with_challenge
+from tests.wrong_answers import AnswerSet, Right, Wrong, edited, with_challenge
 
 PRELUDE = """
 import numpy as np
+"""
+
+#: A correct answer to 1.1; each wrong answer written as ``edited(TEAM0_SHARE, ...)`` is it with
+#: one mistake.
+TEAM0_SHARE = """
+def team0_share(positions, teams, point, power=3.0):
+    w = 1 / np.linalg.norm(positions - point, axis=1) ** power
+    return w[teams == 0].sum() / w.sum()
+"""
+
+#: A correct answer to 1.3; each wrong answer written as ``edited(INFER_SALARY, ...)`` is it with
+#: one mistake.
+INFER_SALARY = """
+def infer_salary(model, years):
+    grid = np.linspace(40_000, 90_000, 1001)
+    return float(grid[np.argmax([model(years, s) for s in grid])])
+"""
+
+#: A correct answer to 1.4; each wrong answer written as ``edited(LEAKS_MORE, ...)`` is it with one
+#: mistake.
+LEAKS_MORE = """
+def leaks_more(years, salary, i, j):
+    dev = np.abs(years - years.mean())
+    return i if dev[i] > dev[j] else j
+"""
+
+#: A correct answer to 1.2; each wrong answer written as ``edited(SLOPE_INFLUENCE, ...)`` is it
+#: with one mistake.
+SLOPE_INFLUENCE = """
+def slope_influence(x, y):
+    full = np.polyfit(x, y, 1)[0]
+    return np.array([full - np.polyfit(np.delete(x, i), np.delete(y, i), 1)[0]
+                     for i in range(len(x))])
 """
 
 WRONG = {
@@ -13,29 +46,21 @@ WRONG = {
         Wrong(
             "returns team 1's share",
             "team 1's share",
-            """
-            def team0_share(positions, teams, point, power=3.0):
-                w = 1 / np.linalg.norm(positions - point, axis=1) ** power
-                return w[teams == 1].sum() / w.sum()
-            """,
+            edited(TEAM0_SHARE, "== 0].sum() /", "== 1].sum() /"),
         ),
         Wrong(
             "weights d**power (far players dominate)",
             "not d**power",
-            """
-            def team0_share(positions, teams, point, power=3.0):
-                w = np.linalg.norm(positions - point, axis=1) ** power
-                return w[teams == 0].sum() / w.sum()
-            """,
+            edited(TEAM0_SHARE, "1 / np.linalg.norm(positions", "np.linalg.norm(positions"),
         ),
         Wrong(
             "squared distance raised to the power",
             "squared distance",
-            """
-            def team0_share(positions, teams, point, power=3.0):
-                w = 1 / ((positions - point) ** 2).sum(axis=1) ** power
-                return w[teams == 0].sum() / w.sum()
-            """,
+            edited(
+                TEAM0_SHARE,
+                "np.linalg.norm(positions - point, axis=1)",
+                "((positions - point) ** 2).sum(axis=1)",
+            ),
         ),
         Wrong(
             "Manhattan distance |dx| + |dy|",
@@ -50,38 +75,22 @@ WRONG = {
         Wrong(
             "team 0's total weight, not divided by everyone's",
             "divide it by the total weight",
-            """
-            def team0_share(positions, teams, point, power=3.0):
-                w = 1 / np.linalg.norm(positions - point, axis=1) ** power
-                return w[teams == 0].sum()
-            """,
+            edited(TEAM0_SHARE, "0].sum() / w.sum()", "0].sum()"),
         ),
         Wrong(
             "ratio of mean weights instead of sums",
             "sum the weights",
-            """
-            def team0_share(positions, teams, point, power=3.0):
-                w = 1 / np.linalg.norm(positions - point, axis=1) ** power
-                return w[teams == 0].mean() / w.mean()
-            """,
+            edited(TEAM0_SHARE, "0].sum() / w.sum()", "0].mean() / w.mean()"),
         ),
         Wrong(
             "a percentage instead of a fraction",
             "not a percentage",
-            """
-            def team0_share(positions, teams, point, power=3.0):
-                w = 1 / np.linalg.norm(positions - point, axis=1) ** power
-                return 100 * w[teams == 0].sum() / w.sum()
-            """,
+            edited(TEAM0_SHARE, "return w[teams ==", "return 100 * w[teams =="),
         ),
         Wrong(
             "ignores the power argument (always 3)",
             "use the `power` argument",
-            """
-            def team0_share(positions, teams, point, power=3.0):
-                w = 1 / np.linalg.norm(positions - point, axis=1) ** 3
-                return w[teams == 0].sum() / w.sum()
-            """,
+            edited(TEAM0_SHARE, "axis=1) ** power", "axis=1) ** 3"),
         ),
         Wrong(
             "moves the players in place (positions -= point)",
@@ -96,23 +105,18 @@ WRONG = {
         Wrong(
             "returns every player's weight instead of one share",
             "returns one number",
-            """
-            def team0_share(positions, teams, point, power=3.0):
-                w = 1 / np.linalg.norm(positions - point, axis=1) ** power
-                return w / w.sum()
-            """,
+            edited(TEAM0_SHARE, "w[teams == 0].sum()", "w"),
         ),
     ],
     "1.2": [
         Wrong(
             "slope(without i) - slope(all): the sign flipped",
             "flip the sign",
-            """
-            def slope_influence(x, y):
-                full = np.polyfit(x, y, 1)[0]
-                return np.array([np.polyfit(np.delete(x, i), np.delete(y, i), 1)[0] - full
-                                 for i in range(len(x))])
-            """,
+            edited(
+                SLOPE_INFLUENCE,
+                "np.array([full - np.polyfit(np.delete(x, i), np.delete(y, i), 1)[0]",
+                "np.array([np.polyfit(np.delete(x, i), np.delete(y, i), 1)[0] - full",
+            ),
         ),
         Wrong(
             "the intercept instead of the slope",
@@ -139,22 +143,20 @@ WRONG = {
         Wrong(
             "drops nothing (x[:i] + x[i:] keeps point i)",
             "np.delete",
-            """
-            def slope_influence(x, y):
-                full = np.polyfit(x, y, 1)[0]
-                return np.array([full - np.polyfit(np.r_[x[:i], x[i:]], np.r_[y[:i], y[i:]], 1)[0]
-                                 for i in range(len(x))])
-            """,
+            edited(
+                SLOPE_INFLUENCE,
+                "np.polyfit(np.delete(x, i), np.delete(y, i),",
+                "np.polyfit(np.r_[x[:i], x[i:]], np.r_[y[:i], y[i:]],",
+            ),
         ),
         Wrong(
             "abs() of the influence",
             "do not take abs()",
-            """
-            def slope_influence(x, y):
-                full = np.polyfit(x, y, 1)[0]
-                return np.array([abs(full - np.polyfit(np.delete(x, i), np.delete(y, i), 1)[0])
-                                 for i in range(len(x))])
-            """,
+            edited(
+                SLOPE_INFLUENCE,
+                "np.array([full - np.polyfit(np.delete(x, i), np.delete(y, i), 1)[0]",
+                "np.array([abs(full - np.polyfit(np.delete(x, i), np.delete(y, i), 1)[0])",
+            ),
         ),
         Wrong(
             "returns slope(without i) instead of the difference",
@@ -178,68 +180,59 @@ WRONG = {
         Wrong(
             "deletes point i from x only (lengths differ)",
             "raised TypeError",
-            """
-            def slope_influence(x, y):
-                full = np.polyfit(x, y, 1)[0]
-                return np.array([full - np.polyfit(np.delete(x, i), y, 1)[0]
-                                 for i in range(len(x))])
-            """,
+            edited(SLOPE_INFLUENCE, "np.delete(y, i),", "y,"),
         ),
     ],
     "1.3": [
         Wrong(
             "returns the grid index (np.argmax) instead of the salary",
             "grid[index]",
-            """
-            def infer_salary(model, years):
-                grid = np.linspace(40_000, 90_000, 1001)
-                return int(np.argmax([model(years, s) for s in grid]))
-            """,
+            edited(
+                INFER_SALARY,
+                "float(grid[np.argmax([model(years, s) for s in grid])])",
+                "int(np.argmax([model(years, s) for s in grid]))",
+            ),
         ),
         Wrong(
             "argmin: the salary where group 0 is weakest",
             "highest share",
-            """
-            def infer_salary(model, years):
-                grid = np.linspace(40_000, 90_000, 1001)
-                return float(grid[np.argmin([model(years, s) for s in grid])])
-            """,
+            edited(
+                INFER_SALARY,
+                "float(grid[np.argmax([model(years,",
+                "float(grid[np.argmin([model(years,",
+            ),
         ),
         Wrong(
             "a $10,000 grid, too coarse to resolve a person",
             "grid step",
-            """
-            def infer_salary(model, years):
-                grid = np.linspace(40_000, 90_000, 6)
-                return float(grid[np.argmax([model(years, s) for s in grid])])
-            """,
+            edited(INFER_SALARY, "90_000, 1001)", "90_000, 6)"),
         ),
         Wrong(
             "returns the highest share instead of the salary",
             "returned the highest share itself",
-            """
-            def infer_salary(model, years):
-                grid = np.linspace(40_000, 90_000, 1001)
-                return float(max(model(years, s) for s in grid))
-            """,
+            edited(
+                INFER_SALARY,
+                "float(grid[np.argmax([model(years, s) for s in grid])])",
+                "float(max(model(years, s) for s in grid))",
+            ),
         ),
         Wrong(
             "calls model(salary, years): arguments swapped",
             "tenure first",
-            """
-            def infer_salary(model, years):
-                grid = np.linspace(40_000, 90_000, 1001)
-                return float(grid[np.argmax([model(s, years) for s in grid])])
-            """,
+            edited(
+                INFER_SALARY,
+                "float(grid[np.argmax([model(years, s)",
+                "float(grid[np.argmax([model(s, years)",
+            ),
         ),
         Wrong(
             "queries the model at a fixed tenure instead of `years`",
             "not at a fixed tenure",
-            """
-            def infer_salary(model, years):
-                grid = np.linspace(40_000, 90_000, 1001)
-                return float(grid[np.argmax([model(0.5, s) for s in grid])])
-            """,
+            edited(
+                INFER_SALARY,
+                "float(grid[np.argmax([model(years,",
+                "float(grid[np.argmax([model(0.5,",
+            ),
         ),
         Wrong(
             "the share-weighted mean salary instead of the best salary",
@@ -256,29 +249,22 @@ WRONG = {
         Wrong(
             "returns the person who leaks less",
             "leaks less",
-            """
-            def leaks_more(years, salary, i, j):
-                dev = np.abs(years - years.mean())
-                return i if dev[i] < dev[j] else j
-            """,
+            edited(LEAKS_MORE, "dev[i] > dev[j]", "dev[i] < dev[j]"),
         ),
         Wrong(
             "the more unusual salary leaks more",
             "not how unusual the salary is",
-            """
-            def leaks_more(years, salary, i, j):
-                dev = np.abs(salary - salary.mean())
-                return i if dev[i] > dev[j] else j
-            """,
+            edited(LEAKS_MORE, "np.abs(years - years.mean())", "np.abs(salary - salary.mean())"),
         ),
         Wrong(
             "signed effect without abs()",
             "abs(...)",
-            """
-            def leaks_more(years, salary, i, j):
-                weight = (years - years.mean()) / ((years - years.mean()) ** 2).sum()
-                return i if weight[i] > weight[j] else j
-            """,
+            edited(
+                LEAKS_MORE,
+                "dev = np.abs(years - years.mean())",
+                "weight = (years - years.mean()) / ((years - years.mean()) ** 2).sum()",
+                ("dev[i] > dev[j]", "weight[i] > weight[j]"),
+            ),
         ),
         Wrong(
             "always the newest hire",
@@ -299,11 +285,7 @@ WRONG = {
         Wrong(
             "returns a bool (is i the one?)",
             "return the index itself",
-            """
-            def leaks_more(years, salary, i, j):
-                dev = np.abs(years - years.mean())
-                return bool(dev[i] > dev[j])
-            """,
+            edited(LEAKS_MORE, "i if dev[i] > dev[j] else j", "bool(dev[i] > dev[j])"),
         ),
         Wrong(
             "returns the changed slope instead of the index",

@@ -2,13 +2,27 @@
 
 import importlib
 
-from tests.wrong_answers import AnswerSet, Right, Wrong, with_challenge
+from tests.wrong_answers import AnswerSet, Right, Wrong, edited, with_challenge
 
 PRELUDE = """
 import numpy as np
 import pandas as pd
 
 from course_utils.privacy.anonymity import generalize
+"""
+
+#: A correct answer to 2.2; each wrong answer written as ``edited(TPR_AT_FPR, ...)`` is it with one
+#: mistake.
+TPR_AT_FPR = """
+def tpr_at_fpr(is_member, scores, *, fpr=0.01):
+    if not 0 < fpr < 1:
+        raise ValueError("fpr")
+    s, y = np.asarray(scores, float), np.asarray(is_member).astype(bool)
+    best = 0.0
+    for t in np.unique(s):
+        if (s >= t)[~y].mean() <= fpr:
+            best = max(best, (s >= t)[y].mean())
+    return float(best)
 """
 
 WRONG = {
@@ -88,17 +102,7 @@ WRONG = {
         Wrong(
             "the old (scores, is_member) order of the parameters",
             "the labels come first",
-            """
-            def tpr_at_fpr(scores, is_member, *, fpr=0.01):
-                if not 0 < fpr < 1:
-                    raise ValueError("fpr")
-                s, y = np.asarray(scores, float), np.asarray(is_member).astype(bool)
-                best = 0.0
-                for t in np.unique(s):
-                    if (s >= t)[~y].mean() <= fpr:
-                        best = max(best, (s >= t)[y].mean())
-                return float(best)
-            """,
+            edited(TPR_AT_FPR, "tpr_at_fpr(is_member, scores,", "tpr_at_fpr(scores, is_member,"),
         ),
         Wrong(
             "the old order with scikit-learn's roc_curve (which then raises)",
@@ -116,17 +120,7 @@ WRONG = {
         Wrong(
             "FPR < fpr instead of <=",
             "not fpr < fpr",
-            """
-            def tpr_at_fpr(is_member, scores, *, fpr=0.01):
-                if not 0 < fpr < 1:
-                    raise ValueError("fpr")
-                s, y = np.asarray(scores, float), np.asarray(is_member).astype(bool)
-                best = 0.0
-                for t in np.unique(s):
-                    if (s >= t)[~y].mean() < fpr:
-                        best = max(best, (s >= t)[y].mean())
-                return float(best)
-            """,
+            edited(TPR_AT_FPR, "t)[~y].mean() <= fpr:", "t)[~y].mean() < fpr:"),
         ),
         Wrong(
             "walks the sorted list one record at a time (splits ties)",
@@ -145,17 +139,12 @@ WRONG = {
         Wrong(
             "flags the lowest scores (score <= t)",
             "the highest scores",
-            """
-            def tpr_at_fpr(is_member, scores, *, fpr=0.01):
-                if not 0 < fpr < 1:
-                    raise ValueError("fpr")
-                s, y = np.asarray(scores, float), np.asarray(is_member).astype(bool)
-                best = 0.0
-                for t in np.unique(s):
-                    if (s <= t)[~y].mean() <= fpr:
-                        best = max(best, (s <= t)[y].mean())
-                return float(best)
-            """,
+            edited(
+                TPR_AT_FPR,
+                "(s >= t)[~y].mean()",
+                "(s <= t)[~y].mean()",
+                ("(s >= t)[y].mean())", "(s <= t)[y].mean())"),
+            ),
         ),
         Wrong(
             "returns the FPR of the best threshold",
@@ -176,17 +165,7 @@ WRONG = {
         Wrong(
             "TPR divided by all records instead of the members",
             "divide by the number of members",
-            """
-            def tpr_at_fpr(is_member, scores, *, fpr=0.01):
-                if not 0 < fpr < 1:
-                    raise ValueError("fpr")
-                s, y = np.asarray(scores, float), np.asarray(is_member).astype(bool)
-                best = 0.0
-                for t in np.unique(s):
-                    if (s >= t)[~y].mean() <= fpr:
-                        best = max(best, (s >= t)[y].sum() / len(s))
-                return float(best)
-            """,
+            edited(TPR_AT_FPR, "t)[y].mean())", "t)[y].sum() / len(s))"),
         ),
         Wrong(
             "~ on 0/1 integer labels",
@@ -207,15 +186,7 @@ WRONG = {
         Wrong(
             "no ValueError for fpr outside (0, 1)",
             "raises valueerror",
-            """
-            def tpr_at_fpr(is_member, scores, *, fpr=0.01):
-                s, y = np.asarray(scores, float), np.asarray(is_member).astype(bool)
-                best = 0.0
-                for t in np.unique(s):
-                    if (s >= t)[~y].mean() <= fpr:
-                        best = max(best, (s >= t)[y].mean())
-                return float(best)
-            """,
+            edited(TPR_AT_FPR, '    if not 0 < fpr < 1:\n        raise ValueError("fpr")\n', ""),
         ),
         Wrong(
             "assert instead of raising ValueError",

@@ -2,12 +2,37 @@
 
 import importlib
 
-from tests.wrong_answers import AnswerSet, Right, Wrong, with_challenge
+from tests.wrong_answers import AnswerSet, Right, Wrong, edited, with_challenge
 
 PRELUDE = """
 import math
 
 import numpy as np
+"""
+
+#: A correct answer to 3.3; each wrong answer written as ``edited(EXPONENTIAL_MECHANISM, ...)`` is
+#: it with one mistake.
+EXPONENTIAL_MECHANISM = """
+def exponential_mechanism(candidates, utilities, *, sensitivity, epsilon, rng):
+    u = np.asarray(utilities, float)
+    w = np.exp(epsilon * (u - u.max()) / (2 * sensitivity))
+    return candidates[rng.choice(len(candidates), p=w / w.sum())]
+"""
+
+#: A correct answer to 3.4; each wrong answer written as ``edited(RR_ESTIMATE, ...)`` is it with
+#: one mistake.
+RR_ESTIMATE = """
+def rr_estimate(responses, *, epsilon):
+    p = math.exp(epsilon) / (1 + math.exp(epsilon))
+    return float((np.mean(responses) - (1 - p)) / (2 * p - 1))
+"""
+
+#: A correct answer to 3.5; each wrong answer written as ``edited(SPLIT_BUDGET, ...)`` is it with
+#: one mistake.
+SPLIT_BUDGET = """
+def split_budget(sensitivities, *, epsilon):
+    w = np.asarray(sensitivities, float) ** (2 / 3)
+    return epsilon * w / w.sum()
 """
 
 WRONG = {
@@ -162,32 +187,21 @@ WRONG = {
         Wrong(
             "exp(-epsilon * u / 2s): favours low utility",
             "favour high utility",
-            """
-            def exponential_mechanism(candidates, utilities, *, sensitivity, epsilon, rng):
-                u = np.asarray(utilities, float)
-                w = np.exp(-epsilon * (u - u.min()) / (2 * sensitivity))
-                return candidates[rng.choice(len(candidates), p=w / w.sum())]
-            """,
+            edited(
+                EXPONENTIAL_MECHANISM,
+                "np.exp(epsilon * (u - u.max())",
+                "np.exp(-epsilon * (u - u.min())",
+            ),
         ),
         Wrong(
             "the factor 2 missing",
             "missing factor 2",
-            """
-            def exponential_mechanism(candidates, utilities, *, sensitivity, epsilon, rng):
-                u = np.asarray(utilities, float)
-                w = np.exp(epsilon * (u - u.max()) / sensitivity)
-                return candidates[rng.choice(len(candidates), p=w / w.sum())]
-            """,
+            edited(EXPONENTIAL_MECHANISM, "(2 * sensitivity))", "sensitivity)"),
         ),
         Wrong(
             "the sensitivity ignored",
             "ignoring the sensitivity",
-            """
-            def exponential_mechanism(candidates, utilities, *, sensitivity, epsilon, rng):
-                u = np.asarray(utilities, float)
-                w = np.exp(epsilon * (u - u.max()) / 2)
-                return candidates[rng.choice(len(candidates), p=w / w.sum())]
-            """,
+            edited(EXPONENTIAL_MECHANISM, "(2 * sensitivity))", "2)"),
         ),
         Wrong(
             "a uniform choice",
@@ -210,12 +224,11 @@ WRONG = {
         Wrong(
             "returns the index instead of the candidate",
             "not the index",
-            """
-            def exponential_mechanism(candidates, utilities, *, sensitivity, epsilon, rng):
-                u = np.asarray(utilities, float)
-                w = np.exp(epsilon * (u - u.max()) / (2 * sensitivity))
-                return int(rng.choice(len(candidates), p=w / w.sum()))
-            """,
+            edited(
+                EXPONENTIAL_MECHANISM,
+                "candidates[rng.choice(len(candidates), p=w / w.sum())]",
+                "int(rng.choice(len(candidates), p=w / w.sum()))",
+            ),
         ),
         Wrong(
             "the global random module instead of rng",
@@ -242,47 +255,39 @@ WRONG = {
         Wrong(
             "p = 1 / (1 + e^eps): the probability of lying",
             "telling the truth",
-            """
-            def rr_estimate(responses, *, epsilon):
-                p = 1 / (1 + math.exp(epsilon))
-                return float((np.mean(responses) - (1 - p)) / (2 * p - 1))
-            """,
+            edited(RR_ESTIMATE, "= math.exp(epsilon) /", "= 1 /"),
         ),
         Wrong(
             "clips the estimate to [0, 1]",
             "do not clip",
-            """
-            def rr_estimate(responses, *, epsilon):
-                p = math.exp(epsilon) / (1 + math.exp(epsilon))
-                return float(np.clip((np.mean(responses) - (1 - p)) / (2 * p - 1), 0, 1))
-            """,
+            edited(
+                RR_ESTIMATE,
+                "float((np.mean(responses) - (1 - p)) / (2 * p -",
+                "float(np.clip((np.mean(responses) - (1 - p)) / (2 * p - 1), 0,",
+            ),
         ),
         Wrong(
             "forgets to divide by 2p - 1",
             "divide by (2p - 1)",
-            """
-            def rr_estimate(responses, *, epsilon):
-                p = math.exp(epsilon) / (1 + math.exp(epsilon))
-                return float(np.mean(responses) - (1 - p))
-            """,
+            edited(
+                RR_ESTIMATE,
+                "float((np.mean(responses) - (1 - p)) / (2 * p - 1))",
+                "float(np.mean(responses) - (1 - p))",
+            ),
         ),
         Wrong(
             "returns one de-biased value per response",
             "returns one number",
-            """
-            def rr_estimate(responses, *, epsilon):
-                p = math.exp(epsilon) / (1 + math.exp(epsilon))
-                return (np.asarray(responses, float) - (1 - p)) / (2 * p - 1)
-            """,
+            edited(
+                RR_ESTIMATE,
+                "float((np.mean(responses) - (1 - p)) / (2 * p - 1))",
+                "(np.asarray(responses, float) - (1 - p)) / (2 * p - 1)",
+            ),
         ),
         Wrong(
             "divides by p instead of 2p - 1",
             "not by p",
-            """
-            def rr_estimate(responses, *, epsilon):
-                p = math.exp(epsilon) / (1 + math.exp(epsilon))
-                return float((np.mean(responses) - (1 - p)) / p)
-            """,
+            edited(RR_ESTIMATE, "(2 * p - 1))", "p)"),
         ),
     ],
     "3.5": [
@@ -297,11 +302,12 @@ WRONG = {
         Wrong(
             "proportional to the sensitivity",
             "proportional to the sensitivity",
-            """
-            def split_budget(sensitivities, *, epsilon):
-                s = np.asarray(sensitivities, float)
-                return epsilon * s / s.sum()
-            """,
+            edited(
+                SPLIT_BUDGET,
+                "w = np.asarray(sensitivities, float) ** (2 / 3)",
+                "s = np.asarray(sensitivities, float)",
+                ("* w / w.sum()", "* s / s.sum()"),
+            ),
         ),
         Wrong(
             "the whole budget for every query",
@@ -314,29 +320,25 @@ WRONG = {
         Wrong(
             "proportional to sqrt(sensitivity)",
             "s_i^0.5",
-            """
-            def split_budget(sensitivities, *, epsilon):
-                w = np.sqrt(np.asarray(sensitivities, float))
-                return epsilon * w / w.sum()
-            """,
+            edited(
+                SPLIT_BUDGET,
+                "np.asarray(sensitivities, float) ** (2 / 3)",
+                "np.sqrt(np.asarray(sensitivities, float))",
+            ),
         ),
         Wrong(
             "keeps 10 % of the budget back",
             "unspent",
-            """
-            def split_budget(sensitivities, *, epsilon):
-                w = np.asarray(sensitivities, float) ** (2 / 3)
-                return 0.9 * epsilon * w / w.sum()
-            """,
+            edited(SPLIT_BUDGET, "return epsilon *", "return 0.9 * epsilon *"),
         ),
         Wrong(
             "inversely proportional to the sensitivity",
             "s_i^-1",
-            """
-            def split_budget(sensitivities, *, epsilon):
-                w = 1 / np.asarray(sensitivities, float)
-                return epsilon * w / w.sum()
-            """,
+            edited(
+                SPLIT_BUDGET,
+                "np.asarray(sensitivities, float) ** (2 / 3)",
+                "1 / np.asarray(sensitivities, float)",
+            ),
         ),
     ],
 }

@@ -2,7 +2,7 @@
 
 import importlib
 
-from tests.wrong_answers import AnswerSet, Right, Wrong, with_challenge
+from tests.wrong_answers import AnswerSet, Right, Wrong, edited, with_challenge
 
 PRELUDE = """
 import math
@@ -22,6 +22,40 @@ def _flat(grads):
 
 def _scale(grads, factor):
     return {k: g * factor.view(-1, *[1] * (g.dim() - 1)) for k, g in grads.items()}
+"""
+
+#: A correct answer to 4.2; each wrong answer written as ``edited(NOISY_MEAN, ...)`` is it with one
+#: mistake.
+NOISY_MEAN = """
+def noisy_mean(clipped, *, noise_multiplier, max_grad_norm, expected_batch_size, generator):
+    std = noise_multiplier * max_grad_norm
+    return {k: g.sum(0) / expected_batch_size + std * torch.randn(g.shape[1:], generator=generator)
+            / expected_batch_size for k, g in clipped.items()}
+"""
+
+#: A correct answer to 4.3; each wrong answer written as ``edited(FIND_NOISE_MULTIPLIER, ...)`` is
+#: it with one mistake.
+FIND_NOISE_MULTIPLIER = """
+def find_noise_multiplier(*, epsilon, delta, sample_rate, steps):
+    def eps(s):
+        return gaussian_epsilon(noise_multiplier=s, steps=steps, delta=delta, sample_rate=sample_rate)
+
+    low, high = 0.1, 1.0
+    while eps(high) > epsilon:
+        low, high = high, 2 * high
+    while eps(high) < 0.99 * epsilon and high - low > 1e-4:
+        mid = (low + high) / 2
+        low, high = (low, mid) if eps(mid) <= epsilon else (mid, high)
+    return high
+"""
+
+#: A correct answer to 4.1; each wrong answer written as ``edited(CLIP_GRADIENTS, ...)`` is it with
+#: one mistake.
+CLIP_GRADIENTS = """
+def clip_gradients(grads, *, max_grad_norm):
+    norms = _flat(grads).norm(dim=1)
+    factor = (max_grad_norm / (norms + 1e-6)).clamp(max=1.0)
+    return _scale(grads, factor), norms
 """
 
 WRONG = {
@@ -75,25 +109,17 @@ def clip_gradients(grads, *, max_grad_norm):
         Wrong(
             "returns the norms as a Python list",
             "expected a torch tensor, got list",
-            _CLIP
-            + """
-def clip_gradients(grads, *, max_grad_norm):
-    norms = _flat(grads).norm(dim=1)
-    factor = (max_grad_norm / (norms + 1e-6)).clamp(max=1.0)
-    return _scale(grads, factor), norms.tolist()
-""",
+            edited(_CLIP + CLIP_GRADIENTS, "factor), norms", "factor), norms.tolist()"),
             regression="#28",
         ),
         Wrong(
             "returns numpy arrays instead of tensors",
             "expected a torch tensor, got numpy.ndarray",
-            _CLIP
-            + """
-def clip_gradients(grads, *, max_grad_norm):
-    norms = _flat(grads).norm(dim=1)
-    factor = (max_grad_norm / (norms + 1e-6)).clamp(max=1.0)
-    return {k: v.numpy() for k, v in _scale(grads, factor).items()}, norms.numpy()
-""",
+            edited(
+                _CLIP + CLIP_GRADIENTS,
+                "_scale(grads, factor), norms",
+                "{k: v.numpy() for k, v in _scale(grads, factor).items()}, norms.numpy()",
+            ),
             regression="#28",
         ),
         Wrong(
@@ -155,52 +181,49 @@ def noisy_mean(clipped, *, noise_multiplier, max_grad_norm, expected_batch_size,
         Wrong(
             "noise on every example",
             "not one per example",
-            """
-def noisy_mean(clipped, *, noise_multiplier, max_grad_norm, expected_batch_size, generator):
-    std = noise_multiplier * max_grad_norm
-    return {k: (g + std * torch.randn(g.shape, generator=generator)).sum(0)
-            / expected_batch_size for k, g in clipped.items()}
-""",
+            edited(
+                NOISY_MEAN,
+                "g.sum(0) / expected_batch_size + std * torch.randn(g.shape[1:], generator=generator)",
+                "(g + std * torch.randn(g.shape, generator=generator)).sum(0)",
+            ),
         ),
         Wrong(
             "divides by the realised batch size",
             "realised batch size",
-            """
-def noisy_mean(clipped, *, noise_multiplier, max_grad_norm, expected_batch_size, generator):
-    std = noise_multiplier * max_grad_norm
-    return {k: (g.sum(0) + std * torch.randn(g.shape[1:], generator=generator)) / len(g)
-            for k, g in clipped.items()}
-""",
+            edited(
+                NOISY_MEAN,
+                "g.sum(0) / expected_batch_size + std * torch.randn(g.shape[1:], generator=generator)",
+                "(g.sum(0) + std * torch.randn(g.shape[1:], generator=generator)) / len(g)",
+                ("/ expected_batch_size for", "for"),
+            ),
         ),
         Wrong(
             "the global torch generator",
             "generator=generator",
-            """
-def noisy_mean(clipped, *, noise_multiplier, max_grad_norm, expected_batch_size, generator):
-    std = noise_multiplier * max_grad_norm
-    return {k: (g.sum(0) + std * torch.randn(g.shape[1:])) / expected_batch_size
-            for k, g in clipped.items()}
-""",
+            edited(
+                NOISY_MEAN,
+                "g.sum(0) / expected_batch_size + std * torch.randn(g.shape[1:], generator=generator)",
+                "(g.sum(0) + std * torch.randn(g.shape[1:])) / expected_batch_size",
+                ("/ expected_batch_size for", "for"),
+            ),
         ),
         Wrong(
             "adds the noise after dividing",
             "divide the noise too",
-            """
-def noisy_mean(clipped, *, noise_multiplier, max_grad_norm, expected_batch_size, generator):
-    std = noise_multiplier * max_grad_norm
-    return {k: g.sum(0) / expected_batch_size + std * torch.randn(g.shape[1:], generator=generator)
-            for k, g in clipped.items()}
-""",
+            edited(NOISY_MEAN, "/ expected_batch_size for", "for"),
         ),
         Wrong(
             "(noise_multiplier * max_grad_norm)^2 used as the standard deviation",
             "not its variance",
-            """
-def noisy_mean(clipped, *, noise_multiplier, max_grad_norm, expected_batch_size, generator):
-    var = (noise_multiplier * max_grad_norm) ** 2
-    return {k: (g.sum(0) + var * torch.randn(g.shape[1:], generator=generator))
-            / expected_batch_size for k, g in clipped.items()}
-""",
+            edited(
+                NOISY_MEAN,
+                "std = noise_multiplier * max_grad_norm",
+                "var = (noise_multiplier * max_grad_norm) ** 2",
+                (
+                    "g.sum(0) / expected_batch_size + std * torch.randn(g.shape[1:], generator=generator)",
+                    "(g.sum(0) + var * torch.randn(g.shape[1:], generator=generator))",
+                ),
+            ),
         ),
         Wrong(
             "adds the noise into the caller's tensors",
@@ -230,19 +253,12 @@ def noisy_mean(clipped, *, noise_multiplier, max_grad_norm, expected_batch_size,
         Wrong(
             "returns the low end of the bracket (too little noise)",
             "too little noise",
-            """
-def find_noise_multiplier(*, epsilon, delta, sample_rate, steps):
-    def eps(s):
-        return gaussian_epsilon(noise_multiplier=s, steps=steps, delta=delta, sample_rate=sample_rate)
-
-    low, high = 0.1, 1.0
-    while eps(high) > epsilon:
-        low, high = high, 2 * high
-    while high - low > 1e-3:
-        mid = (low + high) / 2
-        low, high = (low, mid) if eps(mid) <= epsilon else (mid, high)
-    return low
-""",
+            edited(
+                FIND_NOISE_MULTIPLIER,
+                "eps(high) < 0.99 * epsilon and high - low > 1e-4:",
+                "high - low > 1e-3:",
+                ("return high", "return low"),
+            ),
         ),
         Wrong(
             "stops at the first power of two (too much noise)",
@@ -259,36 +275,12 @@ def find_noise_multiplier(*, epsilon, delta, sample_rate, steps):
         Wrong(
             "ignores sample_rate (a fixed 0.1)",
             "pass sample_rate through",
-            """
-def find_noise_multiplier(*, epsilon, delta, sample_rate, steps):
-    def eps(s):
-        return gaussian_epsilon(noise_multiplier=s, steps=steps, delta=delta, sample_rate=0.1)
-
-    low, high = 0.1, 1.0
-    while eps(high) > epsilon:
-        low, high = high, 2 * high
-    while eps(high) < 0.99 * epsilon and high - low > 1e-4:
-        mid = (low + high) / 2
-        low, high = (low, mid) if eps(mid) <= epsilon else (mid, high)
-    return high
-""",
+            edited(FIND_NOISE_MULTIPLIER, "sample_rate=sample_rate)", "sample_rate=0.1)"),
         ),
         Wrong(
             "ignores steps (one step)",
             "pass steps through",
-            """
-def find_noise_multiplier(*, epsilon, delta, sample_rate, steps):
-    def eps(s):
-        return gaussian_epsilon(noise_multiplier=s, steps=1, delta=delta, sample_rate=sample_rate)
-
-    low, high = 0.1, 1.0
-    while eps(high) > epsilon:
-        low, high = high, 2 * high
-    while eps(high) < 0.99 * epsilon and high - low > 1e-4:
-        mid = (low + high) / 2
-        low, high = (low, mid) if eps(mid) <= epsilon else (mid, high)
-    return high
-""",
+            edited(FIND_NOISE_MULTIPLIER, "steps=steps,", "steps=1,"),
         ),
         Wrong(
             "a bisection that never stops (epsilon == target)",
@@ -329,19 +321,7 @@ def find_noise_multiplier(*, epsilon, delta, sample_rate, steps):
         Wrong(
             "returns the epsilon spent instead of the noise multiplier",
             "not gaussian_epsilon(sigma)",
-            """
-def find_noise_multiplier(*, epsilon, delta, sample_rate, steps):
-    def eps(s):
-        return gaussian_epsilon(noise_multiplier=s, steps=steps, delta=delta, sample_rate=sample_rate)
-
-    low, high = 0.1, 1.0
-    while eps(high) > epsilon:
-        low, high = high, 2 * high
-    while eps(high) < 0.99 * epsilon and high - low > 1e-4:
-        mid = (low + high) / 2
-        low, high = (low, mid) if eps(mid) <= epsilon else (mid, high)
-    return eps(high)
-""",
+            edited(FIND_NOISE_MULTIPLIER, "return high", "return eps(high)"),
         ),
     ],
     "4.4": [

@@ -2,10 +2,53 @@
 
 import importlib
 
-from tests.wrong_answers import AnswerSet, Right, Wrong, with_challenge
+from tests.wrong_answers import AnswerSet, Right, Wrong, edited, with_challenge
 
 PRELUDE = """
 import numpy as np
+"""
+
+#: A correct answer to 5.2; each wrong answer written as ``edited(TRIMMED_MEAN_AGG, ...)`` is it
+#: with one mistake.
+TRIMMED_MEAN_AGG = """
+def trimmed_mean_agg(updates, trim_ratio):
+    U = np.sort(updates, axis=0)
+    k = int(np.floor(trim_ratio * len(U)))
+    return U[k:len(U) - k].mean(axis=0)
+"""
+
+#: A correct answer to 5.3; each wrong answer written as ``edited(KRUM_AGGREGATE, ...)`` is it with
+#: one mistake.
+KRUM_AGGREGATE = """
+def krum_aggregate(updates, n_byzantine):
+    U = np.asarray(updates, float)
+    D = ((U[:, None] - U[None]) ** 2).sum(-1)
+    np.fill_diagonal(D, np.inf)
+    scores = np.sort(D, 1)[:, :len(U) - n_byzantine - 2].sum(1)
+    return U[np.argmin(scores)]
+"""
+
+#: A correct answer to 5.4; each wrong answer written as ``edited(ZERO_SUM_MASKS, ...)`` is it with
+#: one mistake.
+ZERO_SUM_MASKS = """
+def zero_sum_masks(n_clients, dim, rng):
+    masks = np.zeros((n_clients, dim))
+    for i in range(n_clients):
+        for j in range(i + 1, n_clients):
+            m = rng.normal(0, 100, size=dim)
+            masks[i] += m
+            masks[j] -= m
+    return masks
+"""
+
+#: A correct answer to 5.5; each wrong answer written as ``edited(DP_FEDAVG_STEP, ...)`` is it with
+#: one mistake.
+DP_FEDAVG_STEP = """
+def dp_fedavg_step(updates, *, max_grad_norm, noise_multiplier, expected_clients, rng):
+    norms = np.linalg.norm(updates, axis=1, keepdims=True)
+    clipped = updates * np.minimum(1, max_grad_norm / np.maximum(norms, 1e-12))
+    total = clipped.sum(0) + rng.normal(0, noise_multiplier * max_grad_norm, updates.shape[1])
+    return total / expected_clients
 """
 
 WRONG = {
@@ -77,42 +120,26 @@ WRONG = {
         Wrong(
             "trims the top only",
             "the k smallest and the k largest",
-            """
-            def trimmed_mean_agg(updates, trim_ratio):
-                U = np.sort(updates, axis=0)
-                k = int(np.floor(trim_ratio * len(U)))
-                return U[:len(U) - k].mean(axis=0)
-            """,
+            edited(TRIMMED_MEAN_AGG, "return U[k:len(U) -", "return U[:len(U) -"),
         ),
         Wrong(
             "rounds trim_ratio * n instead of flooring",
             "you used round",
-            """
-            def trimmed_mean_agg(updates, trim_ratio):
-                U = np.sort(updates, axis=0)
-                k = int(round(trim_ratio * len(U)))
-                return U[k:len(U) - k].mean(axis=0)
-            """,
+            edited(TRIMMED_MEAN_AGG, "int(np.floor(trim_ratio", "int(round(trim_ratio"),
         ),
         Wrong(
             "k from the number of coordinates",
             "you used the number of coordinates",
-            """
-            def trimmed_mean_agg(updates, trim_ratio):
-                U = np.sort(updates, axis=0)
-                k = int(np.floor(trim_ratio * U.shape[1]))
-                return U[k:len(U) - k].mean(axis=0)
-            """,
+            edited(
+                TRIMMED_MEAN_AGG,
+                "int(np.floor(trim_ratio * len(U)))",
+                "int(np.floor(trim_ratio * U.shape[1]))",
+            ),
         ),
         Wrong(
             "2k values cut at the top",
             "not 2k at the top",
-            """
-            def trimmed_mean_agg(updates, trim_ratio):
-                U = np.sort(updates, axis=0)
-                k = int(np.floor(trim_ratio * len(U)))
-                return U[:len(U) - 2 * k].mean(axis=0)
-            """,
+            edited(TRIMMED_MEAN_AGG, "U[k:len(U) -", "U[:len(U) - 2 *"),
         ),
         Wrong(
             "the coordinate-wise median",
@@ -127,37 +154,21 @@ WRONG = {
         Wrong(
             "plain Euclidean distances (not squared)",
             "squared euclidean",
-            """
-            def krum_aggregate(updates, n_byzantine):
-                U = np.asarray(updates, float)
-                D = np.sqrt(((U[:, None] - U[None]) ** 2).sum(-1))
-                np.fill_diagonal(D, np.inf)
-                scores = np.sort(D, 1)[:, :len(U) - n_byzantine - 2].sum(1)
-                return U[np.argmin(scores)]
-            """,
+            edited(
+                KRUM_AGGREGATE,
+                "((U[:, None] - U[None]) ** 2).sum(-1)",
+                "np.sqrt(((U[:, None] - U[None]) ** 2).sum(-1))",
+            ),
         ),
         Wrong(
             "counts each update's zero distance to itself",
             "zero distance to itself",
-            """
-            def krum_aggregate(updates, n_byzantine):
-                U = np.asarray(updates, float)
-                D = ((U[:, None] - U[None]) ** 2).sum(-1)
-                scores = np.sort(D, 1)[:, :len(U) - n_byzantine - 2].sum(1)
-                return U[np.argmin(scores)]
-            """,
+            edited(KRUM_AGGREGATE, "    np.fill_diagonal(D, np.inf)\n", ""),
         ),
         Wrong(
             "n - f neighbours instead of n - f - 2",
             "not n - f.",
-            """
-            def krum_aggregate(updates, n_byzantine):
-                U = np.asarray(updates, float)
-                D = ((U[:, None] - U[None]) ** 2).sum(-1)
-                np.fill_diagonal(D, np.inf)
-                scores = np.sort(D, 1)[:, :len(U) - n_byzantine].sum(1)
-                return U[np.argmin(scores)]
-            """,
+            edited(KRUM_AGGREGATE, "n_byzantine - 2].sum(1)", "n_byzantine].sum(1)"),
         ),
         Wrong(
             "sums over all other updates",
@@ -172,26 +183,12 @@ WRONG = {
         Wrong(
             "picks the largest score (argmax)",
             "smallest",
-            """
-            def krum_aggregate(updates, n_byzantine):
-                U = np.asarray(updates, float)
-                D = ((U[:, None] - U[None]) ** 2).sum(-1)
-                np.fill_diagonal(D, np.inf)
-                scores = np.sort(D, 1)[:, :len(U) - n_byzantine - 2].sum(1)
-                return U[np.argmax(scores)]
-            """,
+            edited(KRUM_AGGREGATE, "U[np.argmin(scores)]", "U[np.argmax(scores)]"),
         ),
         Wrong(
             "averages the best updates (Multi-Krum)",
             "multi-krum",
-            """
-            def krum_aggregate(updates, n_byzantine):
-                U = np.asarray(updates, float)
-                D = ((U[:, None] - U[None]) ** 2).sum(-1)
-                np.fill_diagonal(D, np.inf)
-                scores = np.sort(D, 1)[:, :len(U) - n_byzantine - 2].sum(1)
-                return U[np.argsort(scores)[:3]].mean(0)
-            """,
+            edited(KRUM_AGGREGATE, "U[np.argmin(scores)]", "U[np.argsort(scores)[:3]].mean(0)"),
         ),
         Wrong(
             "returns the index of the chosen update",
@@ -260,16 +257,7 @@ WRONG = {
         Wrong(
             "the global np.random instead of rng",
             "no np.random",
-            """
-            def zero_sum_masks(n_clients, dim, rng):
-                masks = np.zeros((n_clients, dim))
-                for i in range(n_clients):
-                    for j in range(i + 1, n_clients):
-                        m = np.random.normal(0, 100, size=dim)
-                        masks[i] += m
-                        masks[j] -= m
-                return masks
-            """,
+            edited(ZERO_SUM_MASKS, "rng.normal(0,", "np.random.normal(0,"),
         ),
         Wrong(
             "masks shaped (dim, n_clients)",
@@ -309,13 +297,7 @@ WRONG = {
         Wrong(
             "divides by the number of updates received",
             "not by the number of updates",
-            """
-            def dp_fedavg_step(updates, *, max_grad_norm, noise_multiplier, expected_clients, rng):
-                norms = np.linalg.norm(updates, axis=1, keepdims=True)
-                clipped = updates * np.minimum(1, max_grad_norm / np.maximum(norms, 1e-12))
-                total = clipped.sum(0) + rng.normal(0, noise_multiplier * max_grad_norm, updates.shape[1])
-                return total / len(updates)
-            """,
+            edited(DP_FEDAVG_STEP, "/ expected_clients", "/ len(updates)"),
         ),
         Wrong(
             "clips each coordinate",
@@ -330,57 +312,41 @@ WRONG = {
         Wrong(
             "noise without the factor max_grad_norm",
             "noise scales with max_grad_norm",
-            """
-            def dp_fedavg_step(updates, *, max_grad_norm, noise_multiplier, expected_clients, rng):
-                norms = np.linalg.norm(updates, axis=1, keepdims=True)
-                clipped = updates * np.minimum(1, max_grad_norm / np.maximum(norms, 1e-12))
-                total = clipped.sum(0) + rng.normal(0, noise_multiplier, updates.shape[1])
-                return total / expected_clients
-            """,
+            edited(DP_FEDAVG_STEP, "noise_multiplier * max_grad_norm,", "noise_multiplier,"),
         ),
         Wrong(
             "noise added after dividing",
             "then divide by expected_clients",
-            """
-            def dp_fedavg_step(updates, *, max_grad_norm, noise_multiplier, expected_clients, rng):
-                norms = np.linalg.norm(updates, axis=1, keepdims=True)
-                clipped = updates * np.minimum(1, max_grad_norm / np.maximum(norms, 1e-12))
-                noise = rng.normal(0, noise_multiplier * max_grad_norm, updates.shape[1])
-                return clipped.sum(0) / expected_clients + noise
-            """,
+            edited(
+                DP_FEDAVG_STEP,
+                "total = clipped.sum(0) +",
+                "noise =",
+                ("total / expected_clients", "clipped.sum(0) / expected_clients + noise"),
+            ),
         ),
         Wrong(
             "noise on every client's update",
             "not one per client",
-            """
-            def dp_fedavg_step(updates, *, max_grad_norm, noise_multiplier, expected_clients, rng):
-                norms = np.linalg.norm(updates, axis=1, keepdims=True)
-                clipped = updates * np.minimum(1, max_grad_norm / np.maximum(norms, 1e-12))
-                noisy = clipped + rng.normal(0, noise_multiplier * max_grad_norm, updates.shape)
-                return noisy.sum(0) / expected_clients
-            """,
+            edited(
+                DP_FEDAVG_STEP,
+                "total = clipped.sum(0) + rng.normal(0, noise_multiplier * max_grad_norm, updates.shape[1])",
+                "noisy = clipped + rng.normal(0, noise_multiplier * max_grad_norm, updates.shape)",
+                ("return total /", "return noisy.sum(0) /"),
+            ),
         ),
         Wrong(
             "stretches every update to length max_grad_norm",
             "only shrink",
-            """
-            def dp_fedavg_step(updates, *, max_grad_norm, noise_multiplier, expected_clients, rng):
-                norms = np.linalg.norm(updates, axis=1, keepdims=True)
-                clipped = updates * max_grad_norm / np.maximum(norms, 1e-12)
-                total = clipped.sum(0) + rng.normal(0, noise_multiplier * max_grad_norm, updates.shape[1])
-                return total / expected_clients
-            """,
+            edited(
+                DP_FEDAVG_STEP,
+                "np.minimum(1, max_grad_norm / np.maximum(norms, 1e-12))",
+                "max_grad_norm / np.maximum(norms, 1e-12)",
+            ),
         ),
         Wrong(
             "the global np.random instead of rng",
             "not np.random.normal",
-            """
-            def dp_fedavg_step(updates, *, max_grad_norm, noise_multiplier, expected_clients, rng):
-                norms = np.linalg.norm(updates, axis=1, keepdims=True)
-                clipped = updates * np.minimum(1, max_grad_norm / np.maximum(norms, 1e-12))
-                total = clipped.sum(0) + np.random.normal(0, noise_multiplier * max_grad_norm, updates.shape[1])
-                return total / expected_clients
-            """,
+            edited(DP_FEDAVG_STEP, "rng.normal(0,", "np.random.normal(0,"),
         ),
     ],
 }

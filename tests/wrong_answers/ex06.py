@@ -2,7 +2,7 @@
 
 import importlib
 
-from tests.wrong_answers import AnswerSet, Right, Wrong, with_challenge
+from tests.wrong_answers import AnswerSet, Right, Wrong, edited, with_challenge
 
 PRELUDE = """
 import numpy as np
@@ -13,6 +13,62 @@ from scipy import stats
 def _input_grad(model, X, y):
     x = X.clone().requires_grad_(True)
     return torch.autograd.grad(torch.nn.functional.cross_entropy(model(x), y), x)[0]
+"""
+
+#: A correct answer to 6.3; each wrong answer written as ``edited(CERTIFIED_RADIUS, ...)`` is it
+#: with one mistake.
+CERTIFIED_RADIUS = """
+def certified_radius(n_a, n, sigma, alpha):
+    p = stats.beta.ppf(alpha, n_a, n - n_a + 1) if n_a else 0.0
+    return float(sigma * stats.norm.ppf(p)) if p > 0.5 else 0.0
+"""
+
+#: A correct answer to 6.5; each wrong answer written as ``edited(BACKDOOR_SUCCESS_RATE, ...)`` is
+#: it with one mistake.
+BACKDOOR_SUCCESS_RATE = """
+def backdoor_success_rate(model, X, y, target, trigger):
+    keep = y != target
+    with torch.no_grad():
+        pred = model(torch.as_tensor(trigger(X[keep]))).argmax(1).numpy()
+    return float(np.mean(pred == target))
+"""
+
+#: A correct answer to 6.6; each wrong answer written as ``edited(BPDA_GRADIENT, ...)`` is it with
+#: one mistake.
+BPDA_GRADIENT = """
+def bpda_gradient(model, transform, X, y):
+    z = transform(X).detach().requires_grad_(True)
+    loss = torch.nn.functional.cross_entropy(model(z), y)
+    return torch.autograd.grad(loss, z)[0]
+"""
+
+#: The same, by backward() on an input whose forward value is the transform's (the identity's
+#: gradient): ``edited(BPDA_BY_BACKWARD, ...)`` is it with one mistake.
+BPDA_BY_BACKWARD = """
+def bpda_gradient(model, transform, X, y):
+    x = X.clone().requires_grad_(True)
+    torch.nn.functional.cross_entropy(model(x + (transform(x) - x).detach()), y).backward()
+    return x.grad
+"""
+
+#: A correct answer to 6.4; each wrong answer written as ``edited(AGREEMENT, ...)`` is it with one
+#: mistake.
+AGREEMENT = """
+def agreement(victim_query, surrogate, X):
+    answers = np.asarray(victim_query(X))
+    top = answers.argmax(1) if answers.ndim == 2 else answers
+    with torch.no_grad():
+        return float(np.mean(surrogate(torch.tensor(X)).argmax(1).numpy() == top))
+"""
+
+#: A correct answer to 6.2; each wrong answer written as ``edited(PROJECT, ...)`` is it with one
+#: mistake.
+PROJECT = """
+def project(X_adv, X, eps, norm):
+    d = X_adv - X
+    if norm == "linf":
+        return (X + d.clamp(-eps, eps)).clamp(0, 1)
+    return (X + d * (eps / d.norm(dim=1, keepdim=True)).clamp(max=1.0)).clamp(0, 1)
 """
 
 WRONG = {
@@ -123,35 +179,29 @@ WRONG = {
         Wrong(
             "always rescales to length eps",
             "only shrink delta",
-            """
-            def project(X_adv, X, eps, norm):
-                d = X_adv - X
-                if norm == "linf":
-                    return (X + d.clamp(-eps, eps)).clamp(0, 1)
-                return (X + d * eps / d.norm(dim=1, keepdim=True)).clamp(0, 1)
-            """,
+            edited(
+                PROJECT,
+                "(eps / d.norm(dim=1, keepdim=True)).clamp(max=1.0)).clamp(0,",
+                "eps / d.norm(dim=1, keepdim=True)).clamp(0,",
+            ),
         ),
         Wrong(
             "one norm for the whole batch",
             "not of the whole batch",
-            """
-            def project(X_adv, X, eps, norm):
-                d = X_adv - X
-                if norm == "linf":
-                    return (X + d.clamp(-eps, eps)).clamp(0, 1)
-                return (X + d * min(1.0, eps / float(d.norm()))).clamp(0, 1)
-            """,
+            edited(
+                PROJECT,
+                "(eps / d.norm(dim=1, keepdim=True)).clamp(max=1.0)).clamp(0,",
+                "min(1.0, eps / float(d.norm()))).clamp(0,",
+            ),
         ),
         Wrong(
             "the norm over dim=0",
             "not over the batch (dim=0)",
-            """
-            def project(X_adv, X, eps, norm):
-                d = X_adv - X
-                if norm == "linf":
-                    return (X + d.clamp(-eps, eps)).clamp(0, 1)
-                return (X + d * torch.clamp(eps / d.norm(dim=0, keepdim=True), max=1.0)).clamp(0, 1)
-            """,
+            edited(
+                PROJECT,
+                "(eps / d.norm(dim=1, keepdim=True)).clamp(max=1.0)).clamp(0,",
+                "torch.clamp(eps / d.norm(dim=0, keepdim=True), max=1.0)).clamp(0,",
+            ),
             regression="#28",
         ),
         Wrong(
@@ -203,38 +253,33 @@ WRONG = {
         Wrong(
             "the point estimate n_a / n",
             "only an estimate",
-            """
-            def certified_radius(n_a, n, sigma, alpha):
-                p = n_a / n
-                return float(sigma * stats.norm.ppf(p)) if p > 0.5 else 0.0
-            """,
+            edited(
+                CERTIFIED_RADIUS,
+                "stats.beta.ppf(alpha, n_a, n - n_a + 1) if n_a else 0.0",
+                "n_a / n",
+            ),
         ),
         Wrong(
             "a two-sided interval (alpha / 2)",
             "one-sided",
-            """
-            def certified_radius(n_a, n, sigma, alpha):
-                p = stats.beta.ppf(alpha / 2, n_a, n - n_a + 1) if n_a else 0.0
-                return float(sigma * stats.norm.ppf(p)) if p > 0.5 else 0.0
-            """,
+            edited(CERTIFIED_RADIUS, "stats.beta.ppf(alpha,", "stats.beta.ppf(alpha / 2,"),
         ),
         Wrong(
             "sigma forgotten",
             "multiply by sigma",
-            """
-            def certified_radius(n_a, n, sigma, alpha):
-                p = stats.beta.ppf(alpha, n_a, n - n_a + 1) if n_a else 0.0
-                return float(stats.norm.ppf(p)) if p > 0.5 else 0.0
-            """,
+            edited(
+                CERTIFIED_RADIUS, "float(sigma * stats.norm.ppf(p))", "float(stats.norm.ppf(p))"
+            ),
         ),
         Wrong(
             "a negative radius instead of abstaining",
             "a negative radius certifies nothing",
-            """
-            def certified_radius(n_a, n, sigma, alpha):
-                p = stats.beta.ppf(alpha, max(n_a, 1), n - n_a + 1)
-                return float(sigma * stats.norm.ppf(p))
-            """,
+            edited(
+                CERTIFIED_RADIUS,
+                "n_a, n - n_a + 1) if n_a else 0.0",
+                "max(n_a, 1), n - n_a + 1)",
+                ("stats.norm.ppf(p)) if p > 0.5 else 0.0", "stats.norm.ppf(p))"),
+            ),
         ),
         Wrong(
             "NaN for n_a = 0",
@@ -251,11 +296,12 @@ WRONG = {
         Wrong(
             "the upper confidence bound",
             "upper confidence bound",
-            """
-            def certified_radius(n_a, n, sigma, alpha):
-                p = stats.beta.ppf(1 - alpha, n_a + 1, n - n_a) if n_a < n else 1.0
-                return float(sigma * stats.norm.ppf(p)) if 0.5 < p < 1 else 0.0
-            """,
+            edited(
+                CERTIFIED_RADIUS,
+                "stats.beta.ppf(alpha, n_a, n - n_a + 1) if n_a else 0.0",
+                "stats.beta.ppf(1 - alpha, n_a + 1, n - n_a) if n_a < n else 1.0",
+                ("if p > 0.5 else", "if 0.5 < p < 1 else"),
+            ),
         ),
         Wrong(
             "the normal approximation of the bound",
@@ -270,11 +316,7 @@ WRONG = {
         Wrong(
             "the normal CDF instead of its inverse",
             "not stats.norm.cdf",
-            """
-            def certified_radius(n_a, n, sigma, alpha):
-                p = stats.beta.ppf(alpha, n_a, n - n_a + 1) if n_a else 0.0
-                return float(sigma * stats.norm.cdf(p)) if p > 0.5 else 0.0
-            """,
+            edited(CERTIFIED_RADIUS, "stats.norm.ppf(p))", "stats.norm.cdf(p))"),
         ),
     ],
     "6.4": [
@@ -291,13 +333,11 @@ WRONG = {
         Wrong(
             "the number of matching inputs, not the fraction",
             "divide the number of matching answers",
-            """
-            def agreement(victim_query, surrogate, X):
-                answers = np.asarray(victim_query(X))
-                top = answers.argmax(1) if answers.ndim == 2 else answers
-                with torch.no_grad():
-                    return int(np.sum(surrogate(torch.tensor(X)).argmax(1).numpy() == top))
-            """,
+            edited(
+                AGREEMENT,
+                "float(np.mean(surrogate(torch.tensor(X)).argmax(1).numpy()",
+                "int(np.sum(surrogate(torch.tensor(X)).argmax(1).numpy()",
+            ),
         ),
         Wrong(
             "compares probability values with ==",
@@ -315,24 +355,20 @@ WRONG = {
         Wrong(
             "a percentage",
             "not a percentage",
-            """
-            def agreement(victim_query, surrogate, X):
-                answers = np.asarray(victim_query(X))
-                top = answers.argmax(1) if answers.ndim == 2 else answers
-                with torch.no_grad():
-                    return 100 * float(np.mean(surrogate(torch.tensor(X)).argmax(1).numpy() == top))
-            """,
+            edited(
+                AGREEMENT,
+                "float(np.mean(surrogate(torch.tensor(X)).argmax(1).numpy()",
+                "100 * float(np.mean(surrogate(torch.tensor(X)).argmax(1).numpy()",
+            ),
         ),
         Wrong(
             "the disagreement",
             "disagreement",
-            """
-            def agreement(victim_query, surrogate, X):
-                answers = np.asarray(victim_query(X))
-                top = answers.argmax(1) if answers.ndim == 2 else answers
-                with torch.no_grad():
-                    return float(np.mean(surrogate(torch.tensor(X)).argmax(1).numpy() != top))
-            """,
+            edited(
+                AGREEMENT,
+                "float(np.mean(surrogate(torch.tensor(X)).argmax(1).numpy() == top))",
+                "float(np.mean(surrogate(torch.tensor(X)).argmax(1).numpy() != top))",
+            ),
         ),
         Wrong(
             "calls the surrogate on a numpy array",
@@ -349,34 +385,29 @@ WRONG = {
         Wrong(
             "includes the target class",
             "y != target",
-            """
-            def backdoor_success_rate(model, X, y, target, trigger):
-                with torch.no_grad():
-                    pred = model(torch.as_tensor(trigger(X))).argmax(1).numpy()
-                return float(np.mean(pred == target))
-            """,
+            edited(
+                BACKDOOR_SUCCESS_RATE,
+                "    keep = y != target\n",
+                "",
+                (
+                    "model(torch.as_tensor(trigger(X[keep]))).argmax(1).numpy()",
+                    "model(torch.as_tensor(trigger(X))).argmax(1).numpy()",
+                ),
+            ),
         ),
         Wrong(
             "forgets the trigger",
             "stamp the trigger",
-            """
-            def backdoor_success_rate(model, X, y, target, trigger):
-                keep = y != target
-                with torch.no_grad():
-                    pred = model(torch.as_tensor(X[keep])).argmax(1).numpy()
-                return float(np.mean(pred == target))
-            """,
+            edited(
+                BACKDOOR_SUCCESS_RATE,
+                "model(torch.as_tensor(trigger(X[keep]))).argmax(1).numpy()",
+                "model(torch.as_tensor(X[keep])).argmax(1).numpy()",
+            ),
         ),
         Wrong(
             "the count, not the fraction",
             "return a fraction",
-            """
-            def backdoor_success_rate(model, X, y, target, trigger):
-                keep = y != target
-                with torch.no_grad():
-                    pred = model(torch.as_tensor(trigger(X[keep]))).argmax(1).numpy()
-                return int(np.sum(pred == target))
-            """,
+            edited(BACKDOOR_SUCCESS_RATE, "float(np.mean(pred", "int(np.sum(pred"),
         ),
         Wrong(
             "filters by the clean prediction instead of the true class",
@@ -407,13 +438,11 @@ WRONG = {
         Wrong(
             "the fraction misclassified under the trigger",
             "not every misclassification",
-            """
-            def backdoor_success_rate(model, X, y, target, trigger):
-                keep = y != target
-                with torch.no_grad():
-                    pred = model(torch.as_tensor(trigger(X[keep]))).argmax(1).numpy()
-                return float(np.mean(pred != y[keep]))
-            """,
+            edited(
+                BACKDOOR_SUCCESS_RATE,
+                "float(np.mean(pred == target))",
+                "float(np.mean(pred != y[keep]))",
+            ),
             regression="#28",
         ),
         Wrong(
@@ -432,57 +461,40 @@ WRONG = {
         Wrong(
             "compares the triggered prediction with y",
             "equal the true class y",
-            """
-            def backdoor_success_rate(model, X, y, target, trigger):
-                keep = y != target
-                with torch.no_grad():
-                    pred = model(torch.as_tensor(trigger(X[keep]))).argmax(1).numpy()
-                return float(np.mean(pred == y[keep]))
-            """,
+            edited(
+                BACKDOOR_SUCCESS_RATE,
+                "float(np.mean(pred == target))",
+                "float(np.mean(pred == y[keep]))",
+            ),
             regression="#28",
         ),
         Wrong(
             "divides by all examples",
             "not by all examples",
-            """
-            def backdoor_success_rate(model, X, y, target, trigger):
-                keep = y != target
-                with torch.no_grad():
-                    pred = model(torch.as_tensor(trigger(X[keep]))).argmax(1).numpy()
-                return float(np.sum(pred == target) / len(y))
-            """,
+            edited(
+                BACKDOOR_SUCCESS_RATE,
+                "float(np.mean(pred == target))",
+                "float(np.sum(pred == target) / len(y))",
+            ),
         ),
     ],
     "6.6": [
         Wrong(
             "back-propagates through the rounding (gradient zero)",
             "rounding has derivative zero",
-            """
-            def bpda_gradient(model, transform, X, y):
-                x = X.clone().requires_grad_(True)
-                torch.nn.functional.cross_entropy(model(transform(x)), y).backward()
-                return x.grad
-            """,
+            edited(
+                BPDA_BY_BACKWARD, "model(x + (transform(x) - x).detach())", "model(transform(x))"
+            ),
         ),
         Wrong(
             "the defence left out of the forward pass (gradient at X)",
             "transform(X), not at X",
-            """
-            def bpda_gradient(model, transform, X, y):
-                x = X.clone().requires_grad_(True)
-                torch.nn.functional.cross_entropy(model(x), y).backward()
-                return x.grad
-            """,
+            edited(BPDA_BY_BACKWARD, "model(x + (transform(x) - x).detach())", "model(x)"),
         ),
         Wrong(
             "the gradient of the negative loss",
             "not of its negative",
-            """
-            def bpda_gradient(model, transform, X, y):
-                z = transform(X).detach().requires_grad_(True)
-                loss = torch.nn.functional.cross_entropy(model(z), y)
-                return -torch.autograd.grad(loss, z)[0]
-            """,
+            edited(BPDA_GRADIENT, "torch.autograd.grad(loss,", "-torch.autograd.grad(loss,"),
         ),
         Wrong(
             "the chain rule through a differentiable transform",
@@ -502,12 +514,11 @@ WRONG = {
         Wrong(
             "the transform's derivative leaks in next to the identity",
             "leaks in next to the identity",
-            """
-            def bpda_gradient(model, transform, X, y):
-                x = X.clone().requires_grad_(True)
-                torch.nn.functional.cross_entropy(model(transform(x) + x - x.detach()), y).backward()
-                return x.grad
-            """,
+            edited(
+                BPDA_BY_BACKWARD,
+                "model(x + (transform(x) - x).detach())",
+                "model(transform(x) + x - x.detach())",
+            ),
         ),
         Wrong(
             "overwrites X in place (X.data = transform(X))",
@@ -523,32 +534,30 @@ WRONG = {
         Wrong(
             "one number per example (the gradient summed over pixels)",
             "shaped like x (not per example",
-            """
-            def bpda_gradient(model, transform, X, y):
-                z = transform(X).detach().requires_grad_(True)
-                loss = torch.nn.functional.cross_entropy(model(z), y)
-                return torch.autograd.grad(loss, z)[0].flatten(1).sum(1)
-            """,
+            edited(
+                BPDA_GRADIENT,
+                "torch.autograd.grad(loss, z)[0]",
+                "torch.autograd.grad(loss, z)[0].flatten(1).sum(1)",
+            ),
         ),
         Wrong(
             "nll_loss on softmax probabilities instead of log-probabilities",
             "nll_loss expects log-probabilities",
-            """
-            def bpda_gradient(model, transform, X, y):
-                z = transform(X).detach().requires_grad_(True)
-                loss = torch.nn.functional.nll_loss(torch.softmax(model(z), 1), y)
-                return torch.autograd.grad(loss, z)[0]
-            """,
+            edited(
+                BPDA_GRADIENT,
+                "torch.nn.functional.cross_entropy(model(z),",
+                "torch.nn.functional.nll_loss(torch.softmax(model(z), 1),",
+            ),
         ),
         Wrong(
             "backward() on the logits (not a scalar)",
             "raised RuntimeError",
-            """
-            def bpda_gradient(model, transform, X, y):
-                z = transform(X).detach().requires_grad_(True)
-                model(z).backward()
-                return z.grad
-            """,
+            edited(
+                BPDA_GRADIENT,
+                "loss = torch.nn.functional.cross_entropy(model(z), y)",
+                "model(z).backward()",
+                ("torch.autograd.grad(loss, z)[0]", "z.grad"),
+            ),
         ),
     ],
 }

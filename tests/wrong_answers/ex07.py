@@ -2,7 +2,7 @@
 
 import importlib
 
-from tests.wrong_answers import AnswerSet, Right, Wrong, with_challenge
+from tests.wrong_answers import AnswerSet, Right, Wrong, edited, with_challenge
 
 PRELUDE = """
 import numpy as np
@@ -22,6 +22,49 @@ def reconstruct_from_update(theta_before, theta_after, hessian):
     return x_hat, float(theta_after[0] + x_hat @ theta_after[1:] - v[0])
 """
 
+#: A correct answer to 7.2; each wrong answer written as ``edited(NEWTON_UNLEARN_LOGISTIC, ...)``
+#: is it with one mistake.
+NEWTON_UNLEARN_LOGISTIC = """
+def newton_unlearn_logistic(theta, X, y, index, lam):
+    keep = np.arange(len(X)) != index
+    Xa = _design(X)[keep]
+    D = _penalty(X.shape[1], 1.0)
+    p = 0.5 * (1 + np.tanh(0.5 * Xa @ theta))
+    grad = Xa.T @ (p - y[keep]) + lam * D @ theta
+    hess = (Xa * (p * (1 - p))[:, None]).T @ Xa + lam * D
+    return theta - np.linalg.solve(hess, grad)
+"""
+
+#: A correct answer to 7.3; each wrong answer written as ``edited(RECONSTRUCT_FROM_UPDATE, ...)``
+#: is it with one mistake.
+RECONSTRUCT_FROM_UPDATE = """
+def reconstruct_from_update(theta_before, theta_after, hessian):
+    v = hessian @ (theta_after - theta_before)
+    x_hat = v[1:] / v[0]
+    return x_hat, float(theta_after[0] + x_hat @ theta_after[1:] - v[0])
+"""
+
+#: A correct answer to 7.4; each wrong answer written as ``edited(ATTACK_COSINE_UNDER_NOISE, ...)``
+#: is it with one mistake.
+ATTACK_COSINE_UNDER_NOISE = """
+def attack_cosine_under_noise(theta_before, theta_after, hessian, x_true, *, sigma, rng):
+    b = theta_before + rng.normal(0.0, sigma, size=theta_before.shape)
+    a = theta_after + rng.normal(0.0, sigma, size=theta_after.shape)
+    x_hat, _ = reconstruct_from_update(b, a, hessian)
+    return float(x_hat @ x_true / (np.linalg.norm(x_hat) * np.linalg.norm(x_true)))
+"""
+
+#: A correct answer to 7.1; each wrong answer written as ``edited(REMOVE_RIDGE_ROW, ...)`` is it
+#: with one mistake.
+REMOVE_RIDGE_ROW = """
+def remove_ridge_row(theta, X, y, index, lam):
+    Xa = _design(X)
+    H = Xa.T @ Xa + _penalty(X.shape[1], lam)
+    a = Xa[index]
+    h = np.linalg.solve(H, a)
+    return theta + (a @ theta - y[index]) * h / (1 - a @ h)
+"""
+
 WRONG = {
     "7.1": [
         Wrong(
@@ -38,26 +81,12 @@ WRONG = {
         Wrong(
             "the step in the wrong direction",
             "points the wrong way",
-            """
-            def remove_ridge_row(theta, X, y, index, lam):
-                Xa = _design(X)
-                H = Xa.T @ Xa + _penalty(X.shape[1], lam)
-                a = Xa[index]
-                h = np.linalg.solve(H, a)
-                return theta - (a @ theta - y[index]) * h / (1 - a @ h)
-            """,
+            edited(REMOVE_RIDGE_ROW, "return theta + (a @", "return theta - (a @"),
         ),
         Wrong(
             "the intercept penalised (lam * I)",
             "penalised the intercept",
-            """
-            def remove_ridge_row(theta, X, y, index, lam):
-                Xa = _design(X)
-                H = Xa.T @ Xa + lam * np.eye(Xa.shape[1])
-                a = Xa[index]
-                h = np.linalg.solve(H, a)
-                return theta + (a @ theta - y[index]) * h / (1 - a @ h)
-            """,
+            edited(REMOVE_RIDGE_ROW, "_penalty(X.shape[1], lam)", "lam * np.eye(Xa.shape[1])"),
         ),
         Wrong(
             "refits without the row instead of the closed form",
@@ -133,44 +162,26 @@ WRONG = {
         Wrong(
             "the Hessian of all rows",
             "the hessian must be that of the remaining rows",
-            """
-            def newton_unlearn_logistic(theta, X, y, index, lam):
-                keep = np.arange(len(X)) != index
-                Xa = _design(X)
-                D = _penalty(X.shape[1], 1.0)
-                p = 0.5 * (1 + np.tanh(0.5 * Xa @ theta))
-                grad = Xa[keep].T @ (p[keep] - y[keep]) + lam * D @ theta
-                hess = (Xa * (p * (1 - p))[:, None]).T @ Xa + lam * D
-                return theta - np.linalg.solve(hess, grad)
-            """,
+            edited(
+                NEWTON_UNLEARN_LOGISTIC,
+                "_design(X)[keep]",
+                "_design(X)",
+                ("= Xa.T @ (p -", "= Xa[keep].T @ (p[keep] -"),
+            ),
         ),
         Wrong(
             "theta + H^-1 grad",
             "sign error",
-            """
-            def newton_unlearn_logistic(theta, X, y, index, lam):
-                keep = np.arange(len(X)) != index
-                Xa = _design(X)[keep]
-                D = _penalty(X.shape[1], 1.0)
-                p = 0.5 * (1 + np.tanh(0.5 * Xa @ theta))
-                grad = Xa.T @ (p - y[keep]) + lam * D @ theta
-                hess = (Xa * (p * (1 - p))[:, None]).T @ Xa + lam * D
-                return theta + np.linalg.solve(hess, grad)
-            """,
+            edited(
+                NEWTON_UNLEARN_LOGISTIC,
+                "theta - np.linalg.solve(hess,",
+                "theta + np.linalg.solve(hess,",
+            ),
         ),
         Wrong(
             "the penalty left out of the gradient",
             "+ lam * d @ theta",
-            """
-            def newton_unlearn_logistic(theta, X, y, index, lam):
-                keep = np.arange(len(X)) != index
-                Xa = _design(X)[keep]
-                D = _penalty(X.shape[1], 1.0)
-                p = 0.5 * (1 + np.tanh(0.5 * Xa @ theta))
-                grad = Xa.T @ (p - y[keep])
-                hess = (Xa * (p * (1 - p))[:, None]).T @ Xa + lam * D
-                return theta - np.linalg.solve(hess, grad)
-            """,
+            edited(NEWTON_UNLEARN_LOGISTIC, "y[keep]) + lam * D @ theta", "y[keep])"),
         ),
         Wrong(
             "the intercept penalised",
@@ -189,16 +200,7 @@ WRONG = {
         Wrong(
             "the gradient of lam * ||w||^2 (a factor 2 too many)",
             "not 2 * lam * w",
-            """
-            def newton_unlearn_logistic(theta, X, y, index, lam):
-                keep = np.arange(len(X)) != index
-                Xa = _design(X)[keep]
-                D = _penalty(X.shape[1], 1.0)
-                p = 0.5 * (1 + np.tanh(0.5 * Xa @ theta))
-                grad = Xa.T @ (p - y[keep]) + 2 * lam * D @ theta
-                hess = (Xa * (p * (1 - p))[:, None]).T @ Xa + lam * D
-                return theta - np.linalg.solve(hess, grad)
-            """,
+            edited(NEWTON_UNLEARN_LOGISTIC, "y[keep]) + lam * D", "y[keep]) + 2 * lam * D"),
         ),
         Wrong(
             "retrains to convergence instead of one step",
@@ -221,72 +223,62 @@ WRONG = {
         Wrong(
             "solves H z = delta instead of multiplying",
             "multiply: h @ delta",
-            """
-            def reconstruct_from_update(theta_before, theta_after, hessian):
-                v = np.linalg.solve(hessian, theta_after - theta_before)
-                x_hat = v[1:] / v[0]
-                return x_hat, float(theta_after[0] + x_hat @ theta_after[1:] - v[0])
-            """,
+            edited(
+                RECONSTRUCT_FROM_UPDATE,
+                "hessian @ (theta_after",
+                "np.linalg.solve(hessian, theta_after",
+            ),
         ),
         Wrong(
             "does not divide by the intercept entry",
             "wrong scale",
-            """
-            def reconstruct_from_update(theta_before, theta_after, hessian):
-                v = hessian @ (theta_after - theta_before)
-                x_hat = v[1:]
-                return x_hat, float(theta_after[0] + x_hat @ theta_after[1:] - v[0])
-            """,
+            edited(RECONSTRUCT_FROM_UPDATE, "v[1:] / v[0]", "v[1:]"),
         ),
         Wrong(
             "keeps the intercept's entry in x_hat",
             "features only",
-            """
-            def reconstruct_from_update(theta_before, theta_after, hessian):
-                v = hessian @ (theta_after - theta_before)
-                x_hat = v / v[0]
-                return x_hat, float(x_hat @ theta_after - v[0])
-            """,
+            edited(
+                RECONSTRUCT_FROM_UPDATE,
+                "x_hat = v[1:] / v[0]",
+                "x_hat = v / v[0]",
+                ("float(theta_after[0] + x_hat @ theta_after[1:]", "float(x_hat @ theta_after"),
+            ),
         ),
         Wrong(
             "the target from theta_before",
             "use theta_after, not theta_before",
-            """
-            def reconstruct_from_update(theta_before, theta_after, hessian):
-                v = hessian @ (theta_after - theta_before)
-                x_hat = v[1:] / v[0]
-                return x_hat, float(theta_before[0] + x_hat @ theta_before[1:] - v[0])
-            """,
+            edited(
+                RECONSTRUCT_FROM_UPDATE,
+                "float(theta_after[0] + x_hat @ theta_after[1:]",
+                "float(theta_before[0] + x_hat @ theta_before[1:]",
+            ),
         ),
         Wrong(
             "adds c instead of subtracting it",
             "sign: a . theta_after - y = c",
-            """
-            def reconstruct_from_update(theta_before, theta_after, hessian):
-                v = hessian @ (theta_after - theta_before)
-                x_hat = v[1:] / v[0]
-                return x_hat, float(theta_after[0] + x_hat @ theta_after[1:] + v[0])
-            """,
+            edited(RECONSTRUCT_FROM_UPDATE, "theta_after[1:] - v[0])", "theta_after[1:] + v[0])"),
         ),
         Wrong(
             "reads x from the last entries (intercept assumed last)",
             "theta[0] is the intercept",
-            """
-            def reconstruct_from_update(theta_before, theta_after, hessian):
-                v = hessian @ (theta_after - theta_before)
-                x_hat = v[:-1] / v[-1]
-                return x_hat, float(theta_after[-1] + x_hat @ theta_after[:-1] - v[-1])
-            """,
+            edited(
+                RECONSTRUCT_FROM_UPDATE,
+                "v[1:] / v[0]",
+                "v[:-1] / v[-1]",
+                (
+                    "float(theta_after[0] + x_hat @ theta_after[1:] - v[0])",
+                    "float(theta_after[-1] + x_hat @ theta_after[:-1] - v[-1])",
+                ),
+            ),
         ),
         Wrong(
             "returns x_hat and y_hat in one array",
             "returns a pair",
-            """
-            def reconstruct_from_update(theta_before, theta_after, hessian):
-                v = hessian @ (theta_after - theta_before)
-                x_hat = v[1:] / v[0]
-                return np.r_[x_hat, theta_after[0] + x_hat @ theta_after[1:] - v[0]]
-            """,
+            edited(
+                RECONSTRUCT_FROM_UPDATE,
+                "x_hat, float(theta_after[0] + x_hat @ theta_after[1:] - v[0])",
+                "np.r_[x_hat, theta_after[0] + x_hat @ theta_after[1:] - v[0]]",
+            ),
         ),
     ],
     "7.4": [
@@ -313,67 +305,56 @@ WRONG = {
         Wrong(
             "the absolute value of the cosine",
             "do not take abs()",
-            """
-            def attack_cosine_under_noise(theta_before, theta_after, hessian, x_true, *, sigma, rng):
-                b = theta_before + rng.normal(0.0, sigma, size=theta_before.shape)
-                a = theta_after + rng.normal(0.0, sigma, size=theta_after.shape)
-                x_hat, _ = reconstruct_from_update(b, a, hessian)
-                return abs(float(x_hat @ x_true / (np.linalg.norm(x_hat) * np.linalg.norm(x_true))))
-            """,
+            edited(
+                ATTACK_COSINE_UNDER_NOISE,
+                "float(x_hat @ x_true / (np.linalg.norm(x_hat) * np.linalg.norm(x_true)))",
+                "abs(float(x_hat @ x_true / (np.linalg.norm(x_hat) * np.linalg.norm(x_true))))",
+            ),
         ),
         Wrong(
             "independent noise, but sigma**2 used as the standard deviation",
             "fit noise of standard deviation sigma**2",
-            """
-            def attack_cosine_under_noise(theta_before, theta_after, hessian, x_true, *, sigma, rng):
-                b = theta_before + rng.normal(0.0, sigma**2, size=theta_before.shape)
-                a = theta_after + rng.normal(0.0, sigma**2, size=theta_after.shape)
-                x_hat, _ = reconstruct_from_update(b, a, hessian)
-                return float(x_hat @ x_true / (np.linalg.norm(x_hat) * np.linalg.norm(x_true)))
-            """,
+            edited(
+                ATTACK_COSINE_UNDER_NOISE,
+                "rng.normal(0.0, sigma, size=theta_before.shape)",
+                "rng.normal(0.0, sigma**2, size=theta_before.shape)",
+                (
+                    "rng.normal(0.0, sigma, size=theta_after.shape)",
+                    "rng.normal(0.0, sigma**2, size=theta_after.shape)",
+                ),
+            ),
             regression="#23",
         ),
         Wrong(
             "a correct 7.4 on top of a wrong 7.3 (it solves H z = delta)",
             "fix 7.3 first",
             """
-            def reconstruct_from_update(theta_before, theta_after, hessian):
-                u = np.linalg.solve(hessian, theta_after - theta_before)
-                return u[1:] / u[0], float(theta_after[0] - u[0])
-
-            def attack_cosine_under_noise(theta_before, theta_after, hessian, x_true, *, sigma, rng):
-                b = theta_before + rng.normal(0.0, sigma, size=theta_before.shape)
-                a = theta_after + rng.normal(0.0, sigma, size=theta_after.shape)
-                x_hat, _ = reconstruct_from_update(b, a, hessian)
-                return float(x_hat @ x_true / (np.linalg.norm(x_hat) * np.linalg.norm(x_true)))
-            """,
+def reconstruct_from_update(theta_before, theta_after, hessian):
+    u = np.linalg.solve(hessian, theta_after - theta_before)
+    return u[1:] / u[0], float(theta_after[0] - u[0])
+"""
+            + ATTACK_COSINE_UNDER_NOISE,
             regression="#23",
         ),
         Wrong(
             "a correct 7.4 while 7.3 is still not implemented",
             "fix 7.3 first",
             """
-            def reconstruct_from_update(theta_before, theta_after, hessian):
-                raise NotImplementedError("Exercise 7.3: return (x_hat, y_hat)")
-
-            def attack_cosine_under_noise(theta_before, theta_after, hessian, x_true, *, sigma, rng):
-                b = theta_before + rng.normal(0.0, sigma, size=theta_before.shape)
-                a = theta_after + rng.normal(0.0, sigma, size=theta_after.shape)
-                x_hat, _ = reconstruct_from_update(b, a, hessian)
-                return float(x_hat @ x_true / (np.linalg.norm(x_hat) * np.linalg.norm(x_true)))
-            """,
+def reconstruct_from_update(theta_before, theta_after, hessian):
+    raise NotImplementedError("Exercise 7.3: return (x_hat, y_hat)")
+"""
+            + ATTACK_COSINE_UNDER_NOISE,
             regression="#23",
         ),
         Wrong(
             "the global np.random instead of rng",
             "the `rng` argument",
-            """
-            def attack_cosine_under_noise(theta_before, theta_after, hessian, x_true, *, sigma, rng):
-                b = theta_before + np.random.normal(0.0, sigma, size=theta_before.shape)
-                a = theta_after + np.random.normal(0.0, sigma, size=theta_after.shape)
-                x_hat, _ = reconstruct_from_update(b, a, hessian)
-                return float(x_hat @ x_true / (np.linalg.norm(x_hat) * np.linalg.norm(x_true)))
-            """,
+            edited(
+                ATTACK_COSINE_UNDER_NOISE,
+                "theta_before + rng.normal(0.0, sigma, size=theta_before.shape)",
+                "theta_before + np.random.normal(0.0, sigma, size=theta_before.shape)",
+                ("rng.normal(0.0,", "np.random.normal(0.0,"),
+            ),
         ),
         Wrong(
             "returns the reconstruction instead of the cosine",
@@ -388,13 +369,11 @@ WRONG = {
         Wrong(
             "the dot product, not divided by the norms",
             "divide the dot product by both vectors' norms",
-            """
-            def attack_cosine_under_noise(theta_before, theta_after, hessian, x_true, *, sigma, rng):
-                b = theta_before + rng.normal(0.0, sigma, size=theta_before.shape)
-                a = theta_after + rng.normal(0.0, sigma, size=theta_after.shape)
-                x_hat, _ = reconstruct_from_update(b, a, hessian)
-                return float(x_hat @ x_true)
-            """,
+            edited(
+                ATTACK_COSINE_UNDER_NOISE,
+                "x_true / (np.linalg.norm(x_hat) * np.linalg.norm(x_true)))",
+                "x_true)",
+            ),
         ),
     ],
 }

@@ -2,7 +2,7 @@
 
 import importlib
 
-from tests.wrong_answers import AnswerSet, Right, Wrong, with_challenge
+from tests.wrong_answers import AnswerSet, Right, Wrong, edited, with_challenge
 
 PRELUDE = """
 import math
@@ -10,16 +10,57 @@ import math
 import numpy as np
 """
 
+#: A correct answer to 8.1; each wrong answer written as ``edited(ADDITIVE_SHARE, ...)`` is it with
+#: one mistake.
+ADDITIVE_SHARE = """
+def additive_share(secret, n, *, modulus, rng):
+    r = [int(rng.integers(0, modulus)) for _ in range(n - 1)]
+    return [*r, (secret - sum(r)) % modulus]
+"""
+
+#: A correct answer to 8.3; each wrong answer written as ``edited(LAGRANGE_RECONSTRUCT, ...)`` is
+#: it with one mistake.
+LAGRANGE_RECONSTRUCT = """
+def lagrange_reconstruct(points, *, prime):
+    total = 0
+    for j, (xj, yj) in enumerate(points):
+        num, den = 1, 1
+        for m, (xm, _) in enumerate(points):
+            if m != j:
+                num, den = num * xm % prime, den * (xm - xj) % prime
+        total += yj * num * pow(den, -1, prime)
+    return total % prime
+"""
+
+#: A correct answer to 8.5; each wrong answer written as ``edited(UNMASK_SUM, ...)`` is it with one
+#: mistake.
+UNMASK_SUM = """
+def unmask_sum(masked, self_masks, dropped_pair_masks, *, modulus):
+    dim = len(next(iter(masked.values())))
+    total = [sum(y[k] for y in masked.values()) for k in range(dim)]
+    total = [t - sum(s[k] for s in self_masks.values()) for k, t in enumerate(total)]
+    total = [t - sum(p[k] for p in dropped_pair_masks) for k, t in enumerate(total)]
+    return [t % modulus for t in total]
+"""
+
+#: A correct answer to 8.4; each wrong answer written as ``edited(BEAVER_MUL, ...)`` is it with one
+#: mistake.
+BEAVER_MUL = """
+def beaver_mul(x_shares, y_shares, triple, *, modulus):
+    a_s, b_s, c_s = triple
+    d = (sum(x_shares) - sum(a_s)) % modulus
+    e = (sum(y_shares) - sum(b_s)) % modulus
+    z = [(c + d * b + e * a) % modulus for a, b, c in zip(a_s, b_s, c_s)]
+    z[0] = (z[0] + d * e) % modulus
+    return z
+"""
+
 WRONG = {
     "8.1": [
         Wrong(
             "the last share not reduced: secret - sum(others) is negative",
             "reduce it with % modulus",
-            """
-            def additive_share(secret, n, *, modulus, rng):
-                r = [int(rng.integers(0, modulus)) for _ in range(n - 1)]
-                return [*r, secret - sum(r)]
-            """,
+            edited(ADDITIVE_SHARE, "(secret - sum(r)) % modulus]", "secret - sum(r)]"),
         ),
         Wrong(
             "only the n - 1 random shares (the completing share forgotten)",
@@ -32,11 +73,11 @@ WRONG = {
         Wrong(
             "random shares from a third of the field",
             "from the whole field",
-            """
-            def additive_share(secret, n, *, modulus, rng):
-                r = [int(rng.integers(0, max(modulus // 3, 1))) for _ in range(n - 1)]
-                return [*r, (secret - sum(r)) % modulus]
-            """,
+            edited(
+                ADDITIVE_SHARE,
+                "[int(rng.integers(0, modulus)) for",
+                "[int(rng.integers(0, max(modulus // 3, 1))) for",
+            ),
         ),
         Wrong(
             "a fixed seed instead of the rng argument",
@@ -51,11 +92,7 @@ WRONG = {
         Wrong(
             "shares of zero: the secret left out of the last share",
             "the shares sum to 0",
-            """
-            def additive_share(secret, n, *, modulus, rng):
-                r = [int(rng.integers(0, modulus)) for _ in range(n - 1)]
-                return [*r, (-sum(r)) % modulus]
-            """,
+            edited(ADDITIVE_SHARE, "(secret - sum(r))", "(-sum(r))"),
         ),
         Wrong(
             "the secret split evenly, no randomness",
@@ -76,11 +113,11 @@ WRONG = {
         Wrong(
             "returns the shares as floats",
             "a float cannot hold",
-            """
-            def additive_share(secret, n, *, modulus, rng):
-                r = [int(rng.integers(0, modulus)) for _ in range(n - 1)]
-                return [float(v) for v in [*r, (secret - sum(r)) % modulus]]
-            """,
+            edited(
+                ADDITIVE_SHARE,
+                "[*r, (secret - sum(r)) % modulus]",
+                "[float(v) for v in [*r, (secret - sum(r)) % modulus]]",
+            ),
         ),
     ],
     "8.2": [
@@ -160,47 +197,22 @@ WRONG = {
         Wrong(
             "integer floor division instead of the modular inverse",
             "modular inverse",
-            """
-            def lagrange_reconstruct(points, *, prime):
-                total = 0
-                for j, (xj, yj) in enumerate(points):
-                    num, den = 1, 1
-                    for m, (xm, _) in enumerate(points):
-                        if m != j:
-                            num, den = num * xm, den * (xm - xj)
-                    total += yj * num // den
-                return total % prime
-            """,
+            edited(
+                LAGRANGE_RECONSTRUCT,
+                "xm % prime, den * (xm - xj) % prime",
+                "xm, den * (xm - xj)",
+                ("* pow(den, -1, prime)", "// den"),
+            ),
         ),
         Wrong(
             "sign error: x_j - x_m in the denominator",
             "sign error",
-            """
-            def lagrange_reconstruct(points, *, prime):
-                total = 0
-                for j, (xj, yj) in enumerate(points):
-                    num, den = 1, 1
-                    for m, (xm, _) in enumerate(points):
-                        if m != j:
-                            num, den = num * xm % prime, den * (xj - xm) % prime
-                    total += yj * num * pow(den, -1, prime)
-                return total % prime
-            """,
+            edited(LAGRANGE_RECONSTRUCT, "* (xm - xj) %", "* (xj - xm) %"),
         ),
         Wrong(
             "the final sum not reduced % prime",
             "reduce the final sum % prime",
-            """
-            def lagrange_reconstruct(points, *, prime):
-                total = 0
-                for j, (xj, yj) in enumerate(points):
-                    num, den = 1, 1
-                    for m, (xm, _) in enumerate(points):
-                        if m != j:
-                            num, den = num * xm % prime, den * (xm - xj) % prime
-                    total += yj * num * pow(den, -1, prime)
-                return total
-            """,
+            edited(LAGRANGE_RECONSTRUCT, "total % prime", "total"),
         ),
         Wrong(
             "assumes the points are x = 1..t",
@@ -221,17 +233,11 @@ WRONG = {
         Wrong(
             "returns the whole polynomial's value at x = 1",
             "f(0) from",
-            """
-            def lagrange_reconstruct(points, *, prime):
-                total = 0
-                for j, (xj, yj) in enumerate(points):
-                    num, den = 1, 1
-                    for m, (xm, _) in enumerate(points):
-                        if m != j:
-                            num, den = num * (1 - xm) % prime, den * (xj - xm) % prime
-                    total += yj * num * pow(den, -1, prime)
-                return total % prime
-            """,
+            edited(
+                LAGRANGE_RECONSTRUCT,
+                "xm % prime, den * (xm - xj)",
+                "(1 - xm) % prime, den * (xj - xm)",
+            ),
         ),
     ],
     "8.4": [
@@ -260,15 +266,7 @@ WRONG = {
         Wrong(
             "d and e multiply the wrong shares (d*a_i + e*b_i)",
             "d multiplies the shares of b",
-            """
-            def beaver_mul(x_shares, y_shares, triple, *, modulus):
-                a_s, b_s, c_s = triple
-                d = (sum(x_shares) - sum(a_s)) % modulus
-                e = (sum(y_shares) - sum(b_s)) % modulus
-                z = [(c + d * a + e * b) % modulus for a, b, c in zip(a_s, b_s, c_s)]
-                z[0] = (z[0] + d * e) % modulus
-                return z
-            """,
+            edited(BEAVER_MUL, "* b + e * a) %", "* a + e * b) %"),
         ),
         Wrong(
             "opens x and y and shares the product in the clear",
@@ -309,36 +307,25 @@ WRONG = {
         Wrong(
             "adds the dropped clients' pair masks instead of subtracting them",
             "do not add them",
-            """
-            def unmask_sum(masked, self_masks, dropped_pair_masks, *, modulus):
-                dim = len(next(iter(masked.values())))
-                total = [sum(y[k] for y in masked.values()) for k in range(dim)]
-                total = [t - sum(s[k] for s in self_masks.values()) for k, t in enumerate(total)]
-                total = [t + sum(p[k] for p in dropped_pair_masks) for k, t in enumerate(total)]
-                return [t % modulus for t in total]
-            """,
+            edited(UNMASK_SUM, "[t - sum(p[k]", "[t + sum(p[k]"),
         ),
         Wrong(
             "ignores the dropped clients' pair masks",
             "do not cancel",
-            """
-            def unmask_sum(masked, self_masks, dropped_pair_masks, *, modulus):
-                dim = len(next(iter(masked.values())))
-                total = [sum(y[k] for y in masked.values()) for k in range(dim)]
-                total = [t - sum(s[k] for s in self_masks.values()) for k, t in enumerate(total)]
-                return [t % modulus for t in total]
-            """,
+            edited(
+                UNMASK_SUM,
+                "    total = [t - sum(p[k] for p in dropped_pair_masks) for k, t in enumerate(total)]\n",
+                "",
+            ),
         ),
         Wrong(
             "self masks left in",
             "self mask",
-            """
-            def unmask_sum(masked, self_masks, dropped_pair_masks, *, modulus):
-                dim = len(next(iter(masked.values())))
-                total = [sum(y[k] for y in masked.values()) for k in range(dim)]
-                total = [t - sum(p[k] for p in dropped_pair_masks) for k, t in enumerate(total)]
-                return [t % modulus for t in total]
-            """,
+            edited(
+                UNMASK_SUM,
+                "    total = [t - sum(s[k] for s in self_masks.values()) for k, t in enumerate(total)]\n",
+                "",
+            ),
         ),
         Wrong(
             "the result not reduced % modulus",
@@ -354,14 +341,7 @@ WRONG = {
         Wrong(
             "the survivors' mean instead of their sum",
             "not the mean",
-            """
-            def unmask_sum(masked, self_masks, dropped_pair_masks, *, modulus):
-                dim = len(next(iter(masked.values())))
-                total = [sum(y[k] for y in masked.values()) for k in range(dim)]
-                total = [t - sum(s[k] for s in self_masks.values()) for k, t in enumerate(total)]
-                total = [t - sum(p[k] for p in dropped_pair_masks) for k, t in enumerate(total)]
-                return [(t % modulus) / len(masked) for t in total]
-            """,
+            edited(UNMASK_SUM, "[t % modulus", "[(t % modulus) / len(masked)"),
         ),
     ],
 }

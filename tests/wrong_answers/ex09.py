@@ -2,7 +2,7 @@
 
 import importlib
 
-from tests.wrong_answers import AnswerSet, Right, Wrong, with_challenge
+from tests.wrong_answers import AnswerSet, Right, Wrong, edited, with_challenge
 
 PRELUDE = """
 import math
@@ -12,6 +12,34 @@ import numpy as np
 
 def _lstsq(Q, answers):
     return np.linalg.lstsq(np.asarray(Q, float), np.asarray(answers, float), rcond=None)[0]
+"""
+
+#: A correct answer to 9.3; each wrong answer written as ``edited(GRR_ESTIMATE, ...)`` is it with
+#: one mistake.
+GRR_ESTIMATE = """
+def grr_estimate(reports, k, *, epsilon):
+    e = math.exp(epsilon)
+    p, q = e / (e + k - 1), 1 / (e + k - 1)
+    return (np.bincount(reports, minlength=k) - len(reports) * q) / (p - q)
+"""
+
+#: A correct answer to 9.4; each wrong answer written as ``edited(ABOVE_THRESHOLD, ...)`` is it
+#: with one mistake.
+ABOVE_THRESHOLD = """
+def above_threshold(answers, threshold, *, epsilon, rng):
+    noisy_threshold = threshold + rng.laplace(0.0, 2 / epsilon)
+    for i, a in enumerate(answers):
+        if a + rng.laplace(0.0, 4 / epsilon) >= noisy_threshold:
+            return i
+    return None
+"""
+
+#: A correct answer to 9.2; each wrong answer written as ``edited(REPORT_NOISY_MAX, ...)`` is it
+#: with one mistake.
+REPORT_NOISY_MAX = """
+def report_noisy_max(scores, *, epsilon, sensitivity, rng):
+    s = np.asarray(scores, float)
+    return int(np.argmax(s + rng.laplace(0.0, 2 * sensitivity / epsilon, size=s.size)))
 """
 
 WRONG = {
@@ -105,38 +133,22 @@ WRONG = {
         Wrong(
             "scale sensitivity / epsilon (the factor 2 forgotten)",
             "only when all scores move in the same direction",
-            """
-            def report_noisy_max(scores, *, epsilon, sensitivity, rng):
-                s = np.asarray(scores, float)
-                return int(np.argmax(s + rng.laplace(0.0, sensitivity / epsilon, size=s.size)))
-            """,
+            edited(REPORT_NOISY_MAX, "2 * sensitivity", "sensitivity"),
         ),
         Wrong(
             "scale 2 * sensitivity * epsilon",
             "must give more noise",
-            """
-            def report_noisy_max(scores, *, epsilon, sensitivity, rng):
-                s = np.asarray(scores, float)
-                return int(np.argmax(s + rng.laplace(0.0, 2 * sensitivity * epsilon, size=s.size)))
-            """,
+            edited(REPORT_NOISY_MAX, "sensitivity / epsilon,", "sensitivity * epsilon,"),
         ),
         Wrong(
             "returns the largest noisy score, not its index",
             "not the noisy score itself",
-            """
-            def report_noisy_max(scores, *, epsilon, sensitivity, rng):
-                s = np.asarray(scores, float)
-                return float(np.max(s + rng.laplace(0.0, 2 * sensitivity / epsilon, size=s.size)))
-            """,
+            edited(REPORT_NOISY_MAX, "int(np.argmax(s", "float(np.max(s"),
         ),
         Wrong(
             "ten times too much noise",
             "too much noise",
-            """
-            def report_noisy_max(scores, *, epsilon, sensitivity, rng):
-                s = np.asarray(scores, float)
-                return int(np.argmax(s + rng.laplace(0.0, 20 * sensitivity / epsilon, size=s.size)))
-            """,
+            edited(REPORT_NOISY_MAX, "rng.laplace(0.0, 2 *", "rng.laplace(0.0, 20 *"),
         ),
         Wrong(
             "a fresh default_rng() instead of the rng argument",
@@ -161,12 +173,7 @@ WRONG = {
         Wrong(
             "fractions instead of counts",
             "not fractions",
-            """
-            def grr_estimate(reports, k, *, epsilon):
-                e = math.exp(epsilon)
-                p, q = e / (e + k - 1), 1 / (e + k - 1)
-                return (np.bincount(reports, minlength=k) / len(reports) - q) / (p - q)
-            """,
+            edited(GRR_ESTIMATE, "- len(reports) *", "/ len(reports) -"),
         ),
         Wrong(
             "binary randomized response's p = e^eps / (1 + e^eps)",
@@ -180,12 +187,12 @@ WRONG = {
         Wrong(
             "q = (1 - p) / k instead of (1 - p) / (k - 1)",
             "not (1 - p) / k",
-            """
-            def grr_estimate(reports, k, *, epsilon):
-                p = math.exp(epsilon) / (math.exp(epsilon) + k - 1)
-                q = (1 - p) / k
-                return (np.bincount(reports, minlength=k) - len(reports) * q) / (p - q)
-            """,
+            edited(
+                GRR_ESTIMATE,
+                "e = math.exp(epsilon)",
+                "p = math.exp(epsilon) / (math.exp(epsilon) + k - 1)",
+                ("p, q = e / (e + k - 1), 1 / (e + k - 1)", "q = (1 - p) / k"),
+            ),
         ),
         Wrong(
             "negative estimates clipped to 0",
@@ -201,12 +208,7 @@ WRONG = {
         Wrong(
             "np.bincount without minlength",
             "minlength=k",
-            """
-            def grr_estimate(reports, k, *, epsilon):
-                e = math.exp(epsilon)
-                p, q = e / (e + k - 1), 1 / (e + k - 1)
-                return (np.bincount(reports) - len(reports) * q) / (p - q)
-            """,
+            edited(GRR_ESTIMATE, "(np.bincount(reports, minlength=k)", "(np.bincount(reports)"),
         ),
         Wrong(
             "every estimate rounded up",
@@ -224,25 +226,17 @@ WRONG = {
         Wrong(
             "no noise on the answers (a published broken variant)",
             "no noise on the answers",
-            """
-            def above_threshold(answers, threshold, *, epsilon, rng):
-                noisy_threshold = threshold + rng.laplace(0.0, 2 / epsilon)
-                for i, a in enumerate(answers):
-                    if a >= noisy_threshold:
-                        return i
-                return None
-            """,
+            edited(ABOVE_THRESHOLD, "+ rng.laplace(0.0, 4 / epsilon) >=", ">="),
         ),
         Wrong(
             "no threshold noise",
             "no threshold noise",
-            """
-            def above_threshold(answers, threshold, *, epsilon, rng):
-                for i, a in enumerate(answers):
-                    if a + rng.laplace(0.0, 4 / epsilon) >= threshold:
-                        return i
-                return None
-            """,
+            edited(
+                ABOVE_THRESHOLD,
+                "    noisy_threshold = threshold + rng.laplace(0.0, 2 / epsilon)\n",
+                "",
+                ("noisy_threshold:", "threshold:"),
+            ),
         ),
         Wrong(
             "a new threshold noise for every answer",
@@ -259,26 +253,17 @@ WRONG = {
         Wrong(
             "answer noise of scale 2 / epsilon",
             "opposite directions",
-            """
-            def above_threshold(answers, threshold, *, epsilon, rng):
-                noisy_threshold = threshold + rng.laplace(0.0, 2 / epsilon)
-                for i, a in enumerate(answers):
-                    if a + rng.laplace(0.0, 2 / epsilon) >= noisy_threshold:
-                        return i
-                return None
-            """,
+            edited(ABOVE_THRESHOLD, "rng.laplace(0.0, 4 /", "rng.laplace(0.0, 2 /"),
         ),
         Wrong(
             "the two scales swapped",
             "the two scales swapped",
-            """
-            def above_threshold(answers, threshold, *, epsilon, rng):
-                noisy_threshold = threshold + rng.laplace(0.0, 4 / epsilon)
-                for i, a in enumerate(answers):
-                    if a + rng.laplace(0.0, 2 / epsilon) >= noisy_threshold:
-                        return i
-                return None
-            """,
+            edited(
+                ABOVE_THRESHOLD,
+                "rng.laplace(0.0, 2 /",
+                "rng.laplace(0.0, 4 /",
+                ("a + rng.laplace(0.0, 4 / epsilon) >=", "a + rng.laplace(0.0, 2 / epsilon) >="),
+            ),
         ),
         Wrong(
             "the largest noisy answer instead of the first",
@@ -303,14 +288,7 @@ WRONG = {
         Wrong(
             "-1 instead of None when nothing is above",
             "not -1 or len(answers)",
-            """
-            def above_threshold(answers, threshold, *, epsilon, rng):
-                noisy_threshold = threshold + rng.laplace(0.0, 2 / epsilon)
-                for i, a in enumerate(answers):
-                    if a + rng.laplace(0.0, 4 / epsilon) >= noisy_threshold:
-                        return i
-                return -1
-            """,
+            edited(ABOVE_THRESHOLD, "return None", "return -1"),
         ),
         Wrong(
             "a fresh default_rng() instead of the rng argument",
