@@ -7,6 +7,27 @@ import time
 import numpy as np
 
 
+def _drag_40_times(toy) -> tuple[list[float], int]:
+    """Drag player 3 forty times after a warm-up draw: each update's seconds, and how many of the
+    forty were fast repaints."""
+    toy.drag(3, 10, 10)  # warm-up draw
+    times = []
+    for k in range(40):
+        toy.drag(3, 10 + k, 20 + k % 7)
+        times.append(toy.update_seconds)
+    return times, toy.blitter.fast_draws
+
+
+def _update_row(what: str, times: list[float], fast: int) -> dict:
+    """One toy update's median latency against the 50 ms target."""
+    return {
+        "name": f"{what}, median of {len(times)}",
+        "value": 1e3 * float(np.median(times)),
+        "unit": "ms",
+        "note": f"target < 50 ms; {fast} of {len(times)} were fast repaints",
+    }
+
+
 def run() -> list[dict]:
     import matplotlib
 
@@ -17,26 +38,14 @@ def run() -> list[dict]:
 
     rows = []
     toy = SoccerToy()
-    toy.drag(3, 10, 10)  # warm-up draw
-    times = []
-    for k in range(40):
-        toy.drag(3, 10 + k, 20 + k % 7)
-        times.append(toy.update_seconds)
+    times, fast = _drag_40_times(toy)
     full = []
     for _ in range(10):  # what every update cost before the fast repaints (Blitter)
         start = time.perf_counter()
         toy.fig.canvas.draw()
         full.append(time.perf_counter() - start)
-    fast = toy.blitter.fast_draws
     toy.close()
-    rows.append(
-        {
-            "name": "soccer toy update (model + redraw), median of 40",
-            "value": 1e3 * float(np.median(times)),
-            "unit": "ms",
-            "note": f"target < 50 ms; {fast} of 40 were fast repaints",
-        }
-    )
+    rows.append(_update_row("soccer toy update (model + redraw)", times, fast))
     rows.append(
         {
             "name": "soccer toy full redraw, median of 10",
@@ -47,21 +56,9 @@ def run() -> list[dict]:
     )
     toy = SoccerToy()
     toy.controls()  # with its widgets: every update also rewrites the text read-out
-    toy.drag(3, 10, 10)
-    times = []
-    for k in range(40):
-        toy.drag(3, 10 + k, 20 + k % 7)
-        times.append(toy.update_seconds)
-    fast = toy.blitter.fast_draws
+    times, fast = _drag_40_times(toy)
     toy.close()
-    rows.append(
-        {
-            "name": "soccer toy update with controls and text read-out, median of 40",
-            "value": 1e3 * float(np.median(times)),
-            "unit": "ms",
-            "note": f"target < 50 ms; {fast} of 40 were fast repaints",
-        }
-    )
+    rows.append(_update_row("soccer toy update with controls and text read-out", times, fast))
     positions, teams = pair_players()
     xs, ys = cell_centres()
     start = time.perf_counter()
@@ -84,14 +81,7 @@ def run() -> list[dict]:
         times.append(time.perf_counter() - start)
     fast = salary_toy.blitter.fast_draws
     salary_toy.close()
-    rows.append(
-        {
-            "name": "salary toy slider update (lines + redraw), median of 20",
-            "value": 1e3 * float(np.median(times)),
-            "unit": "ms",
-            "note": f"target < 50 ms; {fast} of 20 were fast repaints",
-        }
-    )
+    rows.append(_update_row("salary toy slider update (lines + redraw)", times, fast))
     years, salary = salary_view(pair_players("playersleaklow")[0])
     rng = np.random.default_rng(0)
     for eps in (1.0, 1000.0):

@@ -40,37 +40,34 @@ def _timed(f, repeat: int = 5) -> float:
 def _reconstruction_rows() -> list[dict]:
     X, X_pub, y, _ = diabetes_split(rng=0)
     n = len(X)
-    rows = []
     X_hat, _ = rec.attack_every_deletion(X, y, lam=LAM)
     cos = rec.cosine_similarity(X_hat, X)
-    rows.append(
-        {
-            "name": "reconstruction cosine, oracle Hessian (median)",
-            "value": float(np.median(cos)),
-            "unit": "",
-            "note": f"diabetes ridge lam={LAM}, all {n} deletions",
-        }
-    )
     H_pub = rec.estimate_hessian(X_pub, lam=LAM, n_total=n)
     X_hat, y_hat = rec.attack_every_deletion(X, y, lam=LAM, hessian=H_pub)
     cos_pub = rec.cosine_similarity(X_hat, X)
-    rows.append(
-        {
-            "name": "reconstruction cosine, public Hessian (median)",
-            "value": float(np.median(cos_pub)),
-            "unit": "",
-            "note": f"Hessian from 100 public rows; 10th percentile {np.percentile(cos_pub, 10):.3f}",
-        }
-    )
     base = np.array([rec.cosine_similarity(X_pub, x).max() for x in X])
-    rows.append(
+    cosines = [  # (which guess, its cosines with the true rows, note)
+        ("oracle Hessian", cos, f"diabetes ridge lam={LAM}, all {n} deletions"),
+        (
+            "public Hessian",
+            cos_pub,
+            f"Hessian from 100 public rows; 10th percentile {np.percentile(cos_pub, 10):.3f}",
+        ),
+        (
+            "closest public person",
+            base,
+            "baseline told which public row is most similar to the truth",
+        ),
+    ]
+    rows = [
         {
-            "name": "reconstruction cosine, closest public person (median)",
-            "value": float(np.median(base)),
+            "name": f"reconstruction cosine, {what} (median)",
+            "value": float(np.median(values)),
             "unit": "",
-            "note": "baseline told which public row is most similar to the truth",
+            "note": note,
         }
-    )
+        for what, values, note in cosines
+    ]
     rows.append(
         {
             "name": "reconstructed target error, public Hessian (median)",

@@ -13,25 +13,14 @@ import pytest
 import torch
 from torch import nn
 
-from course_utils.data import digits_split
 from course_utils.robustness import art_classifier, fgsm
-from course_utils.training import mlp, train
+from course_utils.training import mlp
+from tests.digits_support import digits_fixtures
 
 torch.set_num_threads(1)
 
 
-@pytest.fixture(scope="module")
-def digits():
-    X_train, X_test, y_train, y_test = digits_split()
-    return X_train, X_test[:100], y_train, y_test[:100]
-
-
-@pytest.fixture(scope="module")
-def trained(digits):
-    X_train, _, y_train, _ = digits
-    model = mlp(64, 32, 10)
-    train(model, X_train, y_train, epochs=5, lr=2e-2, batch_size=128)
-    return model
+digits, trained = digits_fixtures(n_test=100, hidden=32, epochs=5)
 
 
 def _logits(model, X):

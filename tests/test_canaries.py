@@ -34,20 +34,19 @@ def _plain_gd(X, y, steps, lr, c):
     return W
 
 
+def _runs(Xr: np.ndarray = X, yr: np.ndarray = y, **kwargs) -> TrainingRuns:
+    """dp_sgd_runs on (Xr, yr), by default the two examples above: one run of one noiseless
+    full-batch step at lr 0.1 clipped to 1, seed 0, unless the test says otherwise."""
+    settings = dict(
+        n_runs=1, noise_multiplier=0.0, max_grad_norm=1.0, sample_rate=1.0, steps=1, lr=0.1, rng=0
+    )
+    return dp_sgd_runs(Xr, yr, **{**settings, **kwargs})
+
+
 def test_no_noise_no_clipping_full_batch_is_gradient_descent() -> None:
     g = np.random.default_rng(0)
     Xr, yr = g.normal(size=(30, 4)), g.integers(0, 3, 30)
-    runs = dp_sgd_runs(
-        Xr,
-        yr,
-        n_runs=2,
-        noise_multiplier=0.0,
-        max_grad_norm=np.inf,
-        sample_rate=1.0,
-        steps=25,
-        lr=0.3,
-        rng=0,
-    )
+    runs = _runs(Xr, yr, n_runs=2, max_grad_norm=np.inf, steps=25, lr=0.3)
     want = _plain_gd(Xr, yr, 25, 0.3, 3)
     np.testing.assert_allclose(runs.weights[0], want, atol=1e-5)  # float32 inside
     np.testing.assert_allclose(runs.weights[1], want, atol=1e-5)
@@ -57,18 +56,7 @@ def test_no_noise_no_clipping_full_batch_is_gradient_descent() -> None:
 def test_per_example_clipping_by_hand() -> None:
     # one example x = (3, 4), label 0 of 2; at W = 0: p - onehot = (-1/2, 1/2), so the
     # gradient is (p - onehot) outer [3, 4, 1]: norm sqrt(1/2) * sqrt(26) = 3.606 > C = 1
-    runs = dp_sgd_runs(
-        np.array([[3.0, 4.0]]),
-        np.array([0]),
-        n_runs=1,
-        noise_multiplier=0.0,
-        max_grad_norm=1.0,
-        sample_rate=1.0,
-        steps=1,
-        lr=1.0,
-        n_classes=2,
-        rng=0,
-    )
+    runs = _runs(np.array([[3.0, 4.0]]), np.array([0]), lr=1.0, n_classes=2)
     grad = np.outer([3.0, 4.0, 1.0], [-0.5, 0.5])
     want = -grad / np.linalg.norm(grad)  # clipped to norm 1, divided by the batch of 1
     np.testing.assert_allclose(runs.weights[0], want, atol=1e-6)
@@ -77,18 +65,7 @@ def test_per_example_clipping_by_hand() -> None:
 def test_canary_moves_its_weight_by_the_clipped_gradient() -> None:
     # sample rate 1, no noise: every step the canary adds min(norm, C) = 0.5 to the sum of a
     # batch of expected size 2, so its weight moves by -lr * 0.5 / 2 per step, exactly
-    runs = dp_sgd_runs(
-        X,
-        y,
-        n_runs=3,
-        noise_multiplier=0.0,
-        max_grad_norm=0.5,
-        sample_rate=1.0,
-        steps=4,
-        lr=0.2,
-        canary=CANARY,
-        rng=0,
-    )
+    runs = _runs(n_runs=3, max_grad_norm=0.5, steps=4, lr=0.2, canary=CANARY)
     np.testing.assert_allclose(np.diff(runs.path, axis=1), -0.2 * 0.5 / 2, rtol=1e-6)
     np.testing.assert_allclose(runs.scores(), 4 * 0.2 * 0.5 / 2, rtol=1e-6)
     assert runs.canary_in.all()
@@ -98,36 +75,21 @@ def test_clip_after_average_lets_one_record_move_the_model_by_C() -> None:
     # at W = 0 the two real examples give gradient entries of +-1/2 on four weights; averaged over
     # the expected batch of 2 they are +-1/4, while the canary's raw 100 becomes 50. Clipping the
     # AVERAGE to C = 1 leaves the canary almost all of it: a step of lr * 50 / |average|
-    kwargs = dict(
-        n_runs=1,
-        noise_multiplier=1e-9,
-        max_grad_norm=1.0,
-        sample_rate=1.0,
-        steps=1,
-        lr=0.1,
-        canary=CANARY,
-        rng=0,
-    )
-    good = dp_sgd_runs(X, y, **kwargs)
-    bad = dp_sgd_runs(X, y, bug="clip_after_average", **kwargs)
+    good = _runs(noise_multiplier=1e-9, canary=CANARY)
+    bad = _runs(noise_multiplier=1e-9, canary=CANARY, bug="clip_after_average")
     assert good.path[0, 1] == pytest.approx(-0.1 * 1.0 / 2, rel=1e-6)  # clipped to C, over 2
     assert bad.path[0, 1] == pytest.approx(-0.1 * 50 / np.sqrt(50**2 + 4 * 0.25**2), rel=1e-6)
 
 
 def test_noise_every_other_step_leaves_odd_steps_noiseless() -> None:
-    runs = dp_sgd_runs(
-        X,
-        y,
+    runs = _runs(
         n_runs=50,
         noise_multiplier=1.0,
-        max_grad_norm=1.0,
-        sample_rate=1.0,
         steps=6,
         lr=1.0,
         canary=CANARY,
         canary_in=np.zeros(50, bool),
         bug="noise_every_other_step",
-        rng=0,
     )
     moves = np.diff(runs.path, axis=1)  # nothing but noise ever touches the canary's weight
     assert (moves[:, 1::2] == 0).all() and (moves[:, 0::2] != 0).all()
@@ -135,14 +97,11 @@ def test_noise_every_other_step_leaves_odd_steps_noiseless() -> None:
 
 def test_noise_has_the_right_scale() -> None:
     sigma, C, lr, n = 2.0, 0.5, 1.0, 2
-    runs = dp_sgd_runs(
-        X,
-        y,
+    runs = _runs(
         n_runs=20_000,
         noise_multiplier=sigma,
         max_grad_norm=C,
         sample_rate=0.5,
-        steps=1,
         lr=lr,
         canary=CANARY,
         canary_in=np.zeros(20_000, bool),
@@ -153,45 +112,22 @@ def test_noise_has_the_right_scale() -> None:
 
 
 def test_canary_joins_with_the_sample_rate() -> None:
-    runs = dp_sgd_runs(
-        X,
-        y,
-        n_runs=500,
-        noise_multiplier=0.0,
-        max_grad_norm=1.0,
-        sample_rate=0.3,
-        steps=20,
-        lr=1.0,
-        canary=CANARY,
-        rng=2,
-    )
+    runs = _runs(n_runs=500, sample_rate=0.3, steps=20, lr=1.0, canary=CANARY, rng=2)
     joined = np.isclose(np.diff(runs.path, axis=1), -1.0 / (0.3 * 2))
     assert 0.28 < joined.mean() < 0.32  # 10,000 Bernoulli(0.3) draws: sd 0.005
 
 
 def test_seeds() -> None:
-    kwargs = dict(
-        n_runs=5, noise_multiplier=1.0, max_grad_norm=1.0, sample_rate=0.5, steps=3, lr=0.1
-    )
-    a, b = dp_sgd_runs(X, y, rng=3, **kwargs), dp_sgd_runs(X, y, rng=3, **kwargs)
-    c = dp_sgd_runs(X, y, rng=4, **kwargs)
+    kwargs = dict(n_runs=5, noise_multiplier=1.0, sample_rate=0.5, steps=3)
+    a, b = _runs(rng=3, **kwargs), _runs(rng=3, **kwargs)
+    c = _runs(rng=4, **kwargs)
     np.testing.assert_array_equal(a.weights, b.weights)
     assert not np.allclose(a.weights, c.weights)
     assert not np.allclose(a.weights[0], a.weights[1])  # runs do not share randomness
 
 
 def test_logits_and_scores() -> None:
-    runs = dp_sgd_runs(
-        X,
-        y,
-        n_runs=4,
-        noise_multiplier=0.0,
-        max_grad_norm=1.0,
-        sample_rate=1.0,
-        steps=2,
-        lr=0.5,
-        rng=0,
-    )
+    runs = _runs(n_runs=4, steps=2, lr=0.5)
     assert isinstance(runs, TrainingRuns) and runs.weights.shape == (4, 4, 2)
     assert runs.logits(X).shape == (4, 2, 2)
     assert (runs.logits(X)[0].argmax(1) == y).all()
@@ -224,9 +160,9 @@ def test_logits_and_scores() -> None:
     ],
 )
 def test_bad_input(kwargs, word) -> None:
-    args = dict(n_runs=3, noise_multiplier=1.0, max_grad_norm=1.0, sample_rate=0.5, steps=2, lr=0.1)
+    args = dict(n_runs=3, noise_multiplier=1.0, sample_rate=0.5, steps=2)
     with pytest.raises(ValueError, match=word):
-        dp_sgd_runs(X, y, **{**args, **kwargs})
+        _runs(**{**args, **kwargs})
 
 
 @pytest.mark.parametrize(
@@ -234,16 +170,7 @@ def test_bad_input(kwargs, word) -> None:
 )
 def test_bad_data(Xb, yb, word) -> None:
     with pytest.raises(ValueError, match=word):
-        dp_sgd_runs(
-            Xb,
-            yb,
-            n_runs=1,
-            noise_multiplier=0.0,
-            max_grad_norm=1.0,
-            sample_rate=1.0,
-            steps=1,
-            lr=0.1,
-        )
+        _runs(Xb, yb)
 
 
 def test_bugs_listed() -> None:

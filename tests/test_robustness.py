@@ -11,7 +11,6 @@ import torch
 from scipy import stats
 from torch import nn
 
-from course_utils.data import digits_split
 from course_utils.robustness import (
     Preprocessed,
     Temperature,
@@ -42,22 +41,12 @@ from course_utils.robustness import (
     spectral_signature_scores,
 )
 from course_utils.training import evaluate, mlp, train
+from tests.digits_support import digits_fixtures
 
 torch.set_num_threads(1)
 
 
-@pytest.fixture(scope="module")
-def digits():
-    X_train, X_test, y_train, y_test = digits_split()
-    return X_train, X_test[:200], y_train, y_test[:200]
-
-
-@pytest.fixture(scope="module")
-def trained(digits):
-    X_train, _, y_train, _ = digits
-    model = mlp(64, 64, 10, rng=0)
-    train(model, X_train, y_train, epochs=10, lr=2e-2, batch_size=128)
-    return model
+digits, trained = digits_fixtures(n_test=200, hidden=64, epochs=10)
 
 
 def _linf(a, b):

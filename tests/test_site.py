@@ -57,6 +57,23 @@ def tiny_notebook(title: str, *cells) -> nbformat.NotebookNode:
     return nb
 
 
+def course_of_one(tmp_path: Path, monkeypatch, name: str, title: str, *cells) -> Path:
+    """Write ``tmp_path/notebooks/<name>``, titled "01. <title>", and make it the whole course map
+    (5 minutes); return the notebooks folder."""
+    nbdir = tmp_path / "notebooks"
+    nbdir.mkdir()
+    nbformat.write(tiny_notebook(f"01. {title}", *cells), nbdir / name)
+    monkeypatch.setattr(nav, "COURSE", [(name, title, 5)])
+    return nbdir
+
+
+def displaying(source: str, data: dict) -> nbformat.NotebookNode:
+    """A code cell whose saved output displays ``data`` (mime type -> content)."""
+    cell = new_code_cell(source)
+    cell.outputs = [new_output("display_data", data=data)]
+    return cell
+
+
 @pytest.mark.parametrize("module", [build_site, site_html, site_math], ids=lambda m: m.__name__)
 def test_doctests(module) -> None:
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
@@ -198,17 +215,9 @@ def test_external_references_finds_every_kind() -> None:
 
 
 def test_a_page_that_would_load_a_cdn_script_fails_the_build(tmp_path: Path, monkeypatch) -> None:
-    nbdir = tmp_path / "notebooks"
-    nbdir.mkdir()
-    cell = new_code_cell("show()")
-    cell.outputs = [
-        new_output(
-            "display_data",
-            data={"text/html": '<script src="https://cdn.plot.ly/plotly.min.js"></script>'},
-        )
-    ]
-    nbformat.write(tiny_notebook("01. CDN", cell), nbdir / "01_cdn.ipynb")
-    monkeypatch.setattr(nav, "COURSE", [("01_cdn.ipynb", "CDN", 5)])
+    script = '<script src="https://cdn.plot.ly/plotly.min.js"></script>'
+    cell = displaying("show()", {"text/html": script})
+    nbdir = course_of_one(tmp_path, monkeypatch, "01_cdn.ipynb", "CDN", cell)
     with pytest.raises(RuntimeError, match="plotly.min.js"):
         build_site.build(
             tmp_path / "site",
@@ -280,14 +289,8 @@ def test_bad_tex_raises_math_error(tex: str, reason: str) -> None:
 
 
 def test_a_bad_formula_is_reported_and_kept_readable(tmp_path: Path, monkeypatch, capsys) -> None:
-    nbdir = tmp_path / "notebooks"
-    nbdir.mkdir()
-    nb = tiny_notebook(
-        "01. Bad math",
-        new_markdown_cell("Good $\\varepsilon$, bad $\\frac{a$ and $$\\frobnicate{x}$$"),
-    )
-    nbformat.write(nb, nbdir / "01_bad.ipynb")
-    monkeypatch.setattr(nav, "COURSE", [("01_bad.ipynb", "Bad math", 5)])
+    cell = new_markdown_cell("Good $\\varepsilon$, bad $\\frac{a$ and $$\\frobnicate{x}$$")
+    nbdir = course_of_one(tmp_path, monkeypatch, "01_bad.ipynb", "Bad math", cell)
     out = tmp_path / "site"
     args = ["--out", str(out), "--no-execute", "--notebooks", str(nbdir)]
     assert build_site.main([*args, "--exercises", str(tmp_path)]) == 0
@@ -303,16 +306,9 @@ def test_a_bad_formula_is_reported_and_kept_readable(tmp_path: Path, monkeypatch
 
 
 def test_text_latex_outputs_become_mathml(tmp_path: Path, monkeypatch) -> None:
-    nbdir = tmp_path / "notebooks"
-    nbdir.mkdir()
-    cell = new_code_cell("Math(r'\\sigma^2')")
-    cell.outputs = [
-        new_output(
-            "display_data", data={"text/latex": "$\\displaystyle \\sigma^2$", "text/plain": "<M>"}
-        )
-    ]
-    nbformat.write(tiny_notebook("01. Latex", cell), nbdir / "01_latex.ipynb")
-    monkeypatch.setattr(nav, "COURSE", [("01_latex.ipynb", "Latex", 5)])
+    latex = {"text/latex": "$\\displaystyle \\sigma^2$", "text/plain": "<M>"}
+    cell = displaying("Math(r'\\sigma^2')", latex)
+    nbdir = course_of_one(tmp_path, monkeypatch, "01_latex.ipynb", "Latex", cell)
     build_site.build(
         tmp_path / "s",
         execute_notebooks=False,
@@ -375,8 +371,6 @@ def test_figures_show_and_are_described_whatever_the_backend(tmp_path: Path, mon
     """No %matplotlib line and MPLBACKEND=Agg (as in the tests): the figures still reach the
     page, each described by its own labels, and the kernel's hook leaves no trace."""
     monkeypatch.setenv("MPLBACKEND", "Agg")
-    nbdir = tmp_path / "notebooks"
-    nbdir.mkdir()
     code = (
         "import matplotlib.pyplot as plt\n"
         "fig, ax = plt.subplots()\n"
@@ -385,11 +379,8 @@ def test_figures_show_and_are_described_whatever_the_backend(tmp_path: Path, mon
     )
     show = "plt.subplots()[1].plot([0, 1]); plt.show()\n"
     show += "print(sorted(k for k in globals() if 'course' in k.lower()))"
-    nb = tiny_notebook(
-        "01. Figures", new_markdown_cell("## 2. Noise"), new_code_cell(code), new_code_cell(show)
-    )
-    nbformat.write(nb, nbdir / "01_figures.ipynb")
-    monkeypatch.setattr(nav, "COURSE", [("01_figures.ipynb", "Figures", 5)])
+    cells = new_markdown_cell("## 2. Noise"), new_code_cell(code), new_code_cell(show)
+    nbdir = course_of_one(tmp_path, monkeypatch, "01_figures.ipynb", "Figures", *cells)
     build_site.build(tmp_path / "s", notebooks_dir=nbdir, exercises_dir=tmp_path, **QUIET)
     soup = BeautifulSoup((tmp_path / "s" / "01_figures.html").read_text("utf-8"), "html.parser")
     alts = [img.get("alt") for img in soup.find_all("img")]

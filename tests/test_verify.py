@@ -12,7 +12,6 @@ import pytest
 import torch
 from torch import nn
 
-from course_utils.data import digits_split
 from course_utils.robustness import (
     Preprocessed,
     feature_squeeze,
@@ -21,8 +20,9 @@ from course_utils.robustness import (
     pgd,
     robust_accuracy,
 )
-from course_utils.training import evaluate, mlp, train
+from course_utils.training import evaluate, mlp
 from course_utils.validation import as_rng
+from tests.digits_support import digits_fixtures
 
 torch.set_num_threads(1)
 
@@ -45,18 +45,7 @@ def _deep_image_model(seed: int) -> nn.Sequential:
     )
 
 
-@pytest.fixture(scope="module")
-def digits():
-    X_train, X_test, y_train, y_test = digits_split()
-    return X_train, X_test[:150], y_train, y_test[:150]
-
-
-@pytest.fixture(scope="module")
-def trained(digits):
-    X_train, _, y_train, _ = digits
-    model = mlp(64, 64, 10)
-    train(model, X_train, y_train, epochs=10, lr=2e-2, batch_size=128)
-    return model
+digits, trained = digits_fixtures(n_test=150, hidden=64, epochs=10)
 
 
 def _ball_points(x: np.ndarray, eps: float, n: int, rng: np.random.Generator) -> np.ndarray:
