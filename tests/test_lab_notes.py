@@ -132,6 +132,36 @@ def test_every_form_of_hint_is_found_and_glue_is_dropped() -> None:
     assert len(texts) == len(set(texts))
 
 
+LATE_TABLE_SOURCE = """
+@question("9.2", points=1, answer="g", task="return three times x")
+def _check_g(g):
+    def fail(what, hint):
+        expect(False, what, hint=hint)
+
+    mistakes = [(1, "first", "From the literal table.")]
+    mistakes += [(2, "second", "From an augmented assignment.")]
+    mistakes.append((3, "third", "From an append."))
+    for wrong, what, hint in mistakes:
+        if g(1) == wrong:
+            expect(False, what, hint=hint)
+    fail("the value", "Through a local helper.")
+"""
+
+
+def test_hints_from_tables_built_in_steps_and_local_helpers_are_found() -> None:
+    """A table grown by ``+=`` or ``.append`` and a check's nested ``fail(what, hint)`` still give
+    their hints to the lab notes (the checks refactor of issue 17 writes both)."""
+    (q,) = lab_notes.question_notes(LATE_TABLE_SOURCE)
+    pairs = [(h.case, h.text) for h in q.hints]
+    for want in [
+        ("first", "From the literal table."),
+        ("second", "From an augmented assignment."),
+        ("third", "From an append."),
+    ]:
+        assert want in pairs, want
+    assert "Through a local helper." in [h.text for h in q.hints]
+
+
 def test_docstring_example() -> None:
     import doctest
 

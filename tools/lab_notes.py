@@ -116,9 +116,10 @@ def _too_short(text: str) -> bool:
 
 # ------------------------------------------------------------------------------ one check module
 def _hint_params(tree: ast.Module) -> dict[str, int]:
-    """Module-level helpers taking a hint argument: name -> position of that argument."""
+    """Helpers of the module (nested ones too, e.g. a check's local ``fail(what, hint)``) taking a
+    hint argument: name -> position of that argument."""
     found = dict(FRAMEWORK_HINT_ARGS)
-    for node in tree.body:
+    for node in ast.walk(tree):
         if isinstance(node, ast.FunctionDef):
             names = [a.arg for a in node.args.posonlyargs + node.args.args]
             for i, name in enumerate(names):
@@ -144,12 +145,27 @@ def _question_kwargs(func: ast.FunctionDef) -> dict | None:
 
 
 def _assignments(func: ast.AST) -> dict[str, list[ast.AST]]:
+    """Every value a name is given in ``func``: ``x = v``, ``x += v``, ``x.extend(v)`` and
+    ``x.append(item)`` (recorded as the one-item list ``[item]``)."""
     out: dict[str, list[ast.AST]] = {}
     for node in ast.walk(func):
         if isinstance(node, ast.Assign):
             for target in node.targets:
                 if isinstance(target, ast.Name):
                     out.setdefault(target.id, []).append(node.value)
+        elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+            out.setdefault(node.target.id, []).append(node.value)
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and isinstance(node.func.value, ast.Name)
+            and node.func.attr in ("append", "extend")
+            and len(node.args) == 1
+        ):
+            value = node.args[0]
+            if node.func.attr == "append":
+                value = ast.List(elts=[value], ctx=ast.Load())
+            out.setdefault(node.func.value.id, []).append(value)
     return out
 
 
