@@ -170,18 +170,7 @@ WRONG = {
         Wrong(
             "~ on 0/1 integer labels",
             "astype(bool)",
-            """
-            def tpr_at_fpr(is_member, scores, *, fpr=0.01):
-                if not 0 < fpr < 1:
-                    raise ValueError("fpr")
-                s, y = np.asarray(scores, float), np.asarray(is_member)
-                best = 0.0
-                for t in np.unique(s):
-                    flagged = s >= t
-                    if flagged[~y].mean() <= fpr:
-                        best = max(best, flagged[y].mean())
-                return float(best)
-            """,
+            edited(TPR_AT_FPR, "np.asarray(is_member).astype(bool)", "np.asarray(is_member)"),
         ),
         Wrong(
             "no ValueError for fpr outside (0, 1)",
@@ -191,16 +180,11 @@ WRONG = {
         Wrong(
             "assert instead of raising ValueError",
             "got AssertionError",
-            """
-            def tpr_at_fpr(is_member, scores, *, fpr=0.01):
-                assert 0 < fpr < 1, "fpr must be in (0, 1)"
-                s, y = np.asarray(scores, float), np.asarray(is_member).astype(bool)
-                best = 0.0
-                for t in np.unique(s):
-                    if (s >= t)[~y].mean() <= fpr:
-                        best = max(best, (s >= t)[y].mean())
-                return float(best)
-            """,
+            edited(
+                TPR_AT_FPR,
+                '    if not 0 < fpr < 1:\n        raise ValueError("fpr")\n',
+                '    assert 0 < fpr < 1, "fpr must be in (0, 1)"\n',
+            ),
         ),
     ],
     "2.3": [
