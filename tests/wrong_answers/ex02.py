@@ -11,6 +11,13 @@ import pandas as pd
 from course_utils.privacy.anonymity import generalize
 """
 
+#: A correct answer to 2.1; each wrong answer written as ``edited(MEMBERSHIP_SCORES, ...)`` is it
+#: with one mistake.
+MEMBERSHIP_SCORES = """
+def membership_scores(probs, labels):
+    return np.log(np.clip(probs[np.arange(len(labels)), labels], 1e-12, 1))
+"""
+
 #: A correct answer to 2.2; each wrong answer written as ``edited(TPR_AT_FPR, ...)`` is it with one
 #: mistake.
 TPR_AT_FPR = """
@@ -30,11 +37,7 @@ WRONG = {
         Wrong(
             "returns the loss itself (higher = non-member)",
             "reversed",
-            """
-            def membership_scores(probs, labels):
-                p = np.clip(probs[np.arange(len(labels)), labels], 1e-12, 1)
-                return -np.log(p)
-            """,
+            edited(MEMBERSHIP_SCORES, "return np.log(", "return -np.log("),
         ),
         Wrong(
             "the largest probability, ignoring the label",
@@ -47,20 +50,17 @@ WRONG = {
         Wrong(
             "a fixed column of probs (the wrong label column)",
             "fixed column",
-            """
-            def membership_scores(probs, labels):
-                return np.log(np.clip(probs[:, 1], 1e-12, 1))
-            """,
+            edited(MEMBERSHIP_SCORES, "probs[np.arange(len(labels)), labels]", "probs[:, 1]"),
             regression="#28",
         ),
         Wrong(
             "the probability of another label (labels shifted by one)",
             "another label",
-            """
-            def membership_scores(probs, labels):
-                other = (labels + 1) % probs.shape[1]
-                return np.log(np.clip(probs[np.arange(len(labels)), other], 1e-12, 1))
-            """,
+            edited(
+                MEMBERSHIP_SCORES,
+                "probs[np.arange(len(labels)), labels]",
+                "probs[np.arange(len(labels)), (labels + 1) % probs.shape[1]]",
+            ),
         ),
         Wrong(
             "log of an unclipped probability (-inf for p = 0)",
@@ -74,10 +74,7 @@ WRONG = {
         Wrong(
             "probs[:, labels]: a matrix instead of one score per record",
             "one score per record",
-            """
-            def membership_scores(probs, labels):
-                return np.log(np.clip(probs[:, labels], 1e-12, 1))
-            """,
+            edited(MEMBERSHIP_SCORES, "probs[np.arange(len(labels)), labels]", "probs[:, labels]"),
         ),
         Wrong(
             "clips probs in place",

@@ -8,6 +8,14 @@ PRELUDE = """
 import numpy as np
 """
 
+#: A correct answer to 5.1; each wrong answer written as ``edited(FEDAVG_AGGREGATE, ...)`` is it
+#: with one mistake.
+FEDAVG_AGGREGATE = """
+def fedavg_aggregate(updates, weights):
+    w = np.asarray(weights, float)
+    return w @ np.asarray(updates, float) / w.sum()
+"""
+
 #: A correct answer to 5.2; each wrong answer written as ``edited(TRIMMED_MEAN_AGG, ...)`` is it
 #: with one mistake.
 TRIMMED_MEAN_AGG = """
@@ -64,28 +72,21 @@ WRONG = {
         Wrong(
             "the weighted sum, not divided",
             "divide the weighted sum by the total weight",
-            """
-            def fedavg_aggregate(updates, weights):
-                return np.asarray(weights, float) @ np.asarray(updates, float)
-            """,
+            edited(FEDAVG_AGGREGATE, " / w.sum()", ""),
         ),
         Wrong(
             "divides by the number of clients",
             "not by the number of clients",
-            """
-            def fedavg_aggregate(updates, weights):
-                w = np.asarray(weights, float)
-                return w @ updates / len(w)
-            """,
+            edited(FEDAVG_AGGREGATE, "/ w.sum()", "/ len(w)"),
         ),
         Wrong(
             "averages over the wrong axis (one value per client)",
             "axis 0",
-            """
-            def fedavg_aggregate(updates, weights):
-                w = np.asarray(weights, float)
-                return (updates * w[:, None]).sum(axis=1) / w.sum()
-            """,
+            edited(
+                FEDAVG_AGGREGATE,
+                "w @ np.asarray(updates, float)",
+                "(np.asarray(updates, float) * w[:, None]).sum(axis=1)",
+            ),
         ),
         Wrong(
             "weights.sum() on a list of weights",
@@ -98,11 +99,11 @@ WRONG = {
         Wrong(
             "weights normalised by the largest weight",
             "divide by the weights' sum",
-            """
-            def fedavg_aggregate(updates, weights):
-                w = np.asarray(weights, float)
-                return (w / w.max()) @ np.asarray(updates, float)
-            """,
+            edited(
+                FEDAVG_AGGREGATE,
+                "w @ np.asarray(updates, float) / w.sum()",
+                "(w / w.max()) @ np.asarray(updates, float)",
+            ),
         ),
     ],
     "5.2": [

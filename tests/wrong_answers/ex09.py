@@ -14,6 +14,13 @@ def _lstsq(Q, answers):
     return np.linalg.lstsq(np.asarray(Q, float), np.asarray(answers, float), rcond=None)[0]
 """
 
+#: A correct answer to 9.1; each wrong answer written as ``edited(RECONSTRUCT, ...)`` is it with
+#: one mistake.
+RECONSTRUCT = """
+def reconstruct(Q, answers):
+    return (_lstsq(Q, answers) > 0.5).astype(int)
+"""
+
 #: A correct answer to 9.3; each wrong answer written as ``edited(GRR_ESTIMATE, ...)`` is it with
 #: one mistake.
 GRR_ESTIMATE = """
@@ -47,10 +54,7 @@ WRONG = {
         Wrong(
             "the least-squares solution without rounding",
             "round each entry",
-            """
-            def reconstruct(Q, answers):
-                return _lstsq(Q, answers)
-            """,
+            edited(RECONSTRUCT, "(_lstsq(Q, answers) > 0.5).astype(int)", "_lstsq(Q, answers)"),
         ),
         Wrong(
             "np.round of values outside [0, 1]",
@@ -97,11 +101,7 @@ WRONG = {
         Wrong(
             "changes the answers in place",
             "are not modified",
-            """
-            def reconstruct(Q, answers):
-                answers += 1e-9
-                return (_lstsq(Q, answers) > 0.5).astype(int)
-            """,
+            edited(RECONSTRUCT, "    return", "    answers += 1e-9\n    return"),
         ),
         Wrong(
             "returns booleans as strings",
