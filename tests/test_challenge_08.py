@@ -5,6 +5,7 @@ decoders pass."""
 from __future__ import annotations
 
 from tests.challenge_support import Right, Wrong, challenge_tests
+from tests.wrong_answers import edited
 
 PRELUDE = """
 import itertools
@@ -23,6 +24,18 @@ def value_at(points, x0, p):
                 den = den * (xj - xm) % p
         total = (total + yj * num * pow(den, -1, p)) % p
     return total
+"""
+
+# a correct decoder (the polynomial through the first threshold-subset that agrees with all but at
+# most max_cheaters shares); the wrong answers written as ``edited(ROBUST_RECONSTRUCT, ...)`` are it
+# with one mistake
+ROBUST_RECONSTRUCT = """
+def robust_reconstruct(shares, *, threshold, max_cheaters, modulus):
+    for subset in itertools.combinations(shares, threshold):
+        wrong = [x for x, y in shares if value_at(subset, x, modulus) != y]
+        if len(wrong) <= max_cheaters:
+            return value_at(subset, 0, modulus), sorted(wrong)
+    raise ValueError("more than max_cheaters shares are wrong")
 """
 
 WRONG = [
@@ -86,24 +99,17 @@ WRONG = [
     Wrong(
         "cheaters reported by their position in the list",
         "not their positions",
-        """
-        def robust_reconstruct(shares, *, threshold, max_cheaters, modulus):
-            for subset in itertools.combinations(shares, threshold):
-                wrong = [k for k, (x, y) in enumerate(shares) if value_at(subset, x, modulus) != y]
-                if len(wrong) <= max_cheaters:
-                    return value_at(subset, 0, modulus), wrong
-        """,
+        edited(
+            ROBUST_RECONSTRUCT,
+            "[x for x, y in shares if",
+            "[k for k, (x, y) in enumerate(shares) if",
+            ("sorted(wrong)", "wrong"),
+        ),
     ),
     Wrong(
         "the right secret, but no cheaters reported",
         "report every party",
-        """
-        def robust_reconstruct(shares, *, threshold, max_cheaters, modulus):
-            for subset in itertools.combinations(shares, threshold):
-                wrong = [x for x, y in shares if value_at(subset, x, modulus) != y]
-                if len(wrong) <= max_cheaters:
-                    return value_at(subset, 0, modulus), []
-        """,
+        edited(ROBUST_RECONSTRUCT, "sorted(wrong)", "[]"),
     ),
 ]
 

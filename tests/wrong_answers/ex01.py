@@ -65,12 +65,11 @@ WRONG = {
         Wrong(
             "Manhattan distance |dx| + |dy|",
             "|dx| + |dy|",
-            """
-            def team0_share(positions, teams, point, power=3.0):
-                d = np.abs(positions - point).sum(axis=1)
-                w = 1 / d**power
-                return w[teams == 0].sum() / w.sum()
-            """,
+            edited(
+                TEAM0_SHARE,
+                "np.linalg.norm(positions - point, axis=1)",
+                "np.abs(positions - point).sum(axis=1)",
+            ),
         ),
         Wrong(
             "team 0's total weight, not divided by everyone's",
@@ -95,12 +94,11 @@ WRONG = {
         Wrong(
             "moves the players in place (positions -= point)",
             "left unchanged",
-            """
-            def team0_share(positions, teams, point, power=3.0):
-                positions -= point
-                w = 1 / np.linalg.norm(positions, axis=1) ** power
-                return w[teams == 0].sum() / w.sum()
-            """,
+            edited(
+                TEAM0_SHARE,
+                "    w = 1 / np.linalg.norm(positions - point,",
+                "    positions -= point\n    w = 1 / np.linalg.norm(positions,",
+            ),
         ),
         Wrong(
             "returns every player's weight instead of one share",
@@ -121,12 +119,12 @@ WRONG = {
         Wrong(
             "the intercept instead of the slope",
             "take element 0",
-            """
-            def slope_influence(x, y):
-                full = np.polyfit(x, y, 1)[1]
-                return np.array([full - np.polyfit(np.delete(x, i), np.delete(y, i), 1)[1]
-                                 for i in range(len(x))])
-            """,
+            edited(
+                SLOPE_INFLUENCE,
+                "np.polyfit(x, y, 1)[0]",
+                "np.polyfit(x, y, 1)[1]",
+                ("np.delete(y, i), 1)[0]", "np.delete(y, i), 1)[1]"),
+            ),
         ),
         Wrong(
             "entry i leaves out point i + 1 (off by one)",
@@ -161,21 +159,22 @@ WRONG = {
         Wrong(
             "returns slope(without i) instead of the difference",
             "subtract it from slope(all",
-            """
-            def slope_influence(x, y):
-                return np.array([np.polyfit(np.delete(x, i), np.delete(y, i), 1)[0]
-                                 for i in range(len(x))])
-            """,
+            edited(
+                SLOPE_INFLUENCE,
+                "    full = np.polyfit(x, y, 1)[0]\n",
+                "",
+                ("[full - np.polyfit", "[np.polyfit"),
+            ),
         ),
         Wrong(
             "returns a Python list, not a numpy array",
             "expected a numpy array, got list",
-            """
-            def slope_influence(x, y):
-                full = np.polyfit(x, y, 1)[0]
-                return [full - np.polyfit(np.delete(x, i), np.delete(y, i), 1)[0]
-                        for i in range(len(x))]
-            """,
+            edited(
+                SLOPE_INFLUENCE,
+                "return np.array([full",
+                "return [full",
+                ("for i in range(len(x))])", "for i in range(len(x))]"),
+            ),
         ),
         Wrong(
             "deletes point i from x only (lengths differ)",

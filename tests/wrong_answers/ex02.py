@@ -11,6 +11,13 @@ import pandas as pd
 from course_utils.privacy.anonymity import generalize
 """
 
+#: A correct answer to 2.1; each wrong answer written as ``edited(MEMBERSHIP_SCORES, ...)`` is it
+#: with one mistake.
+MEMBERSHIP_SCORES = """
+def membership_scores(probs, labels):
+    return np.log(np.clip(probs[np.arange(len(labels)), labels], 1e-12, 1))
+"""
+
 #: A correct answer to 2.2; each wrong answer written as ``edited(TPR_AT_FPR, ...)`` is it with one
 #: mistake.
 TPR_AT_FPR = """
@@ -30,11 +37,7 @@ WRONG = {
         Wrong(
             "returns the loss itself (higher = non-member)",
             "reversed",
-            """
-            def membership_scores(probs, labels):
-                p = np.clip(probs[np.arange(len(labels)), labels], 1e-12, 1)
-                return -np.log(p)
-            """,
+            edited(MEMBERSHIP_SCORES, "return np.log(", "return -np.log("),
         ),
         Wrong(
             "the largest probability, ignoring the label",
@@ -47,20 +50,17 @@ WRONG = {
         Wrong(
             "a fixed column of probs (the wrong label column)",
             "fixed column",
-            """
-            def membership_scores(probs, labels):
-                return np.log(np.clip(probs[:, 1], 1e-12, 1))
-            """,
+            edited(MEMBERSHIP_SCORES, "probs[np.arange(len(labels)), labels]", "probs[:, 1]"),
             regression="#28",
         ),
         Wrong(
             "the probability of another label (labels shifted by one)",
             "another label",
-            """
-            def membership_scores(probs, labels):
-                other = (labels + 1) % probs.shape[1]
-                return np.log(np.clip(probs[np.arange(len(labels)), other], 1e-12, 1))
-            """,
+            edited(
+                MEMBERSHIP_SCORES,
+                "probs[np.arange(len(labels)), labels]",
+                "probs[np.arange(len(labels)), (labels + 1) % probs.shape[1]]",
+            ),
         ),
         Wrong(
             "log of an unclipped probability (-inf for p = 0)",
@@ -74,10 +74,7 @@ WRONG = {
         Wrong(
             "probs[:, labels]: a matrix instead of one score per record",
             "one score per record",
-            """
-            def membership_scores(probs, labels):
-                return np.log(np.clip(probs[:, labels], 1e-12, 1))
-            """,
+            edited(MEMBERSHIP_SCORES, "probs[np.arange(len(labels)), labels]", "probs[:, labels]"),
         ),
         Wrong(
             "clips probs in place",
@@ -170,18 +167,7 @@ WRONG = {
         Wrong(
             "~ on 0/1 integer labels",
             "astype(bool)",
-            """
-            def tpr_at_fpr(is_member, scores, *, fpr=0.01):
-                if not 0 < fpr < 1:
-                    raise ValueError("fpr")
-                s, y = np.asarray(scores, float), np.asarray(is_member)
-                best = 0.0
-                for t in np.unique(s):
-                    flagged = s >= t
-                    if flagged[~y].mean() <= fpr:
-                        best = max(best, flagged[y].mean())
-                return float(best)
-            """,
+            edited(TPR_AT_FPR, "np.asarray(is_member).astype(bool)", "np.asarray(is_member)"),
         ),
         Wrong(
             "no ValueError for fpr outside (0, 1)",
@@ -191,16 +177,11 @@ WRONG = {
         Wrong(
             "assert instead of raising ValueError",
             "got AssertionError",
-            """
-            def tpr_at_fpr(is_member, scores, *, fpr=0.01):
-                assert 0 < fpr < 1, "fpr must be in (0, 1)"
-                s, y = np.asarray(scores, float), np.asarray(is_member).astype(bool)
-                best = 0.0
-                for t in np.unique(s):
-                    if (s >= t)[~y].mean() <= fpr:
-                        best = max(best, (s >= t)[y].mean())
-                return float(best)
-            """,
+            edited(
+                TPR_AT_FPR,
+                '    if not 0 < fpr < 1:\n        raise ValueError("fpr")\n',
+                '    assert 0 < fpr < 1, "fpr must be in (0, 1)"\n',
+            ),
         ),
     ],
     "2.3": [

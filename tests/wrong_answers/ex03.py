@@ -10,6 +10,20 @@ import math
 import numpy as np
 """
 
+#: A correct answer to 3.1; each wrong answer written as ``edited(LAPLACE_MECHANISM, ...)`` is it
+#: with one mistake.
+LAPLACE_MECHANISM = """
+def laplace_mechanism(value, *, sensitivity, epsilon, rng):
+    return value + rng.laplace(0.0, sensitivity / epsilon, size=np.shape(value))
+"""
+
+#: A correct answer to 3.2; each wrong answer written as ``edited(GAUSSIAN_SIGMA, ...)`` is it with
+#: one mistake.
+GAUSSIAN_SIGMA = """
+def gaussian_sigma(*, sensitivity, epsilon, delta):
+    return math.sqrt(2 * math.log(1.25 / delta)) * sensitivity / epsilon
+"""
+
 #: A correct answer to 3.3; each wrong answer written as ``edited(EXPONENTIAL_MECHANISM, ...)`` is
 #: it with one mistake.
 EXPONENTIAL_MECHANISM = """
@@ -40,42 +54,27 @@ WRONG = {
         Wrong(
             "scale sensitivity * epsilon",
             "smaller epsilon (more privacy) must give more noise",
-            """
-            def laplace_mechanism(value, *, sensitivity, epsilon, rng):
-                return value + rng.laplace(0.0, sensitivity * epsilon, size=np.shape(value))
-            """,
+            edited(LAPLACE_MECHANISM, "sensitivity / epsilon", "sensitivity * epsilon"),
         ),
         Wrong(
             "scale 1 / epsilon (sensitivity forgotten)",
             "by the sensitivity too",
-            """
-            def laplace_mechanism(value, *, sensitivity, epsilon, rng):
-                return value + rng.laplace(0.0, 1.0 / epsilon, size=np.shape(value))
-            """,
+            edited(LAPLACE_MECHANISM, "sensitivity / epsilon", "1.0 / epsilon"),
         ),
         Wrong(
             "Gaussian noise instead of Laplace",
             "not gaussian",
-            """
-            def laplace_mechanism(value, *, sensitivity, epsilon, rng):
-                return value + rng.normal(0.0, sensitivity / epsilon, size=np.shape(value))
-            """,
+            edited(LAPLACE_MECHANISM, "rng.laplace(", "rng.normal("),
         ),
         Wrong(
             "the global np.random instead of rng",
             "the `rng` you are given",
-            """
-            def laplace_mechanism(value, *, sensitivity, epsilon, rng):
-                return value + np.random.laplace(0.0, sensitivity / epsilon, size=np.shape(value))
-            """,
+            edited(LAPLACE_MECHANISM, "rng.laplace(", "np.random.laplace("),
         ),
         Wrong(
             "one noise draw shared by every entry",
             "every entry gets its own noise",
-            """
-            def laplace_mechanism(value, *, sensitivity, epsilon, rng):
-                return value + rng.laplace(0.0, sensitivity / epsilon)
-            """,
+            edited(LAPLACE_MECHANISM, ", size=np.shape(value))", ")"),
         ),
         Wrong(
             "adds the noise in place (value += noise)",
@@ -101,77 +100,60 @@ WRONG = {
         Wrong(
             "passes the variance 2 b^2 as numpy's scale",
             "not the variance",
-            """
-            def laplace_mechanism(value, *, sensitivity, epsilon, rng):
-                b = sensitivity / epsilon
-                return value + rng.laplace(0.0, 2 * b**2, size=np.shape(value))
-            """,
+            edited(LAPLACE_MECHANISM, "sensitivity / epsilon", "2 * (sensitivity / epsilon) ** 2"),
         ),
         Wrong(
             "noise located at the value, added to the value again",
             "location 0",
-            """
-            def laplace_mechanism(value, *, sensitivity, epsilon, rng):
-                return value + rng.laplace(value, sensitivity / epsilon, size=np.shape(value))
-            """,
+            edited(LAPLACE_MECHANISM, "rng.laplace(0.0,", "rng.laplace(value,"),
         ),
     ],
     "3.2": [
         Wrong(
             "multiplies by epsilon",
             "divide by epsilon",
-            """
-            def gaussian_sigma(*, sensitivity, epsilon, delta):
-                return math.sqrt(2 * math.log(1.25 / delta)) * sensitivity * epsilon
-            """,
+            edited(GAUSSIAN_SIGMA, "sensitivity / epsilon", "sensitivity * epsilon"),
         ),
         Wrong(
             "no square root",
             "square root",
-            """
-            def gaussian_sigma(*, sensitivity, epsilon, delta):
-                return 2 * math.log(1.25 / delta) * sensitivity / epsilon
-            """,
+            edited(
+                GAUSSIAN_SIGMA,
+                "math.sqrt(2 * math.log(1.25 / delta))",
+                "2 * math.log(1.25 / delta)",
+            ),
         ),
         Wrong(
             "sensitivity forgotten",
             "multiply by the sensitivity",
-            """
-            def gaussian_sigma(*, sensitivity, epsilon, delta):
-                return math.sqrt(2 * math.log(1.25 / delta)) / epsilon
-            """,
+            edited(GAUSSIAN_SIGMA, " * sensitivity / epsilon", " / epsilon"),
         ),
         Wrong(
             "log10 instead of the natural log",
             "log10",
-            """
-            def gaussian_sigma(*, sensitivity, epsilon, delta):
-                return math.sqrt(2 * math.log10(1.25 / delta)) * sensitivity / epsilon
-            """,
+            edited(GAUSSIAN_SIGMA, "math.log(", "math.log10("),
         ),
         Wrong(
             "epsilon and delta swapped",
             "swapped epsilon and delta",
-            """
-            def gaussian_sigma(*, sensitivity, epsilon, delta):
-                return math.sqrt(2 * math.log(1.25 / epsilon)) * sensitivity / delta
-            """,
+            edited(
+                GAUSSIAN_SIGMA,
+                "1.25 / delta",
+                "1.25 / epsilon",
+                ("sensitivity / epsilon", "sensitivity / delta"),
+            ),
         ),
         Wrong(
             "returns the variance sigma^2",
             "not the variance",
-            """
-            def gaussian_sigma(*, sensitivity, epsilon, delta):
-                return (math.sqrt(2 * math.log(1.25 / delta)) * sensitivity / epsilon) ** 2
-            """,
+            edited(GAUSSIAN_SIGMA, "return math", "return (math", ("/ epsilon", "/ epsilon) ** 2")),
         ),
         Wrong(
             "returns a formatted string",
             "one number",
-            """
-            def gaussian_sigma(*, sensitivity, epsilon, delta):
-                return f"{math.sqrt(2 * math.log(1.25 / delta)) * sensitivity / epsilon:.4f}"
-            """,
+            edited(
+                GAUSSIAN_SIGMA, "return math", 'return f"{math', ("/ epsilon", '/ epsilon:.4f}"')
+            ),
         ),
     ],
     "3.3": [
@@ -206,10 +188,7 @@ WRONG = {
         Wrong(
             "a uniform choice",
             "uniform choice",
-            """
-            def exponential_mechanism(candidates, utilities, *, sensitivity, epsilon, rng):
-                return candidates[rng.choice(len(candidates))]
-            """,
+            edited(EXPONENTIAL_MECHANISM, ", p=w / w.sum())]", ")]"),
         ),
         Wrong(
             "no max subtraction: exp(5000) overflows",
@@ -233,14 +212,15 @@ WRONG = {
         Wrong(
             "the global random module instead of rng",
             "the `rng` you are given",
-            """
-            import random
-
-            def exponential_mechanism(candidates, utilities, *, sensitivity, epsilon, rng):
-                u = np.asarray(utilities, float)
-                w = np.exp(epsilon * (u - u.max()) / (2 * sensitivity))
-                return random.choices(candidates, weights=w)[0]
-            """,
+            edited(
+                EXPONENTIAL_MECHANISM,
+                "def exponential_mechanism(",
+                "import random\n\n\ndef exponential_mechanism(",
+                (
+                    "return candidates[rng.choice(len(candidates), p=w / w.sum())]",
+                    "return random.choices(candidates, weights=w)[0]",
+                ),
+            ),
         ),
     ],
     "3.4": [

@@ -76,12 +76,7 @@ def clip_gradients(grads, *, max_grad_norm):
         Wrong(
             "stretches every gradient to length C",
             "does not stretch short ones",
-            _CLIP
-            + """
-def clip_gradients(grads, *, max_grad_norm):
-    norms = _flat(grads).norm(dim=1)
-    return _scale(grads, max_grad_norm / (norms + 1e-6)), norms
-""",
+            edited(_CLIP + CLIP_GRADIENTS, ".clamp(max=1.0)", ""),
         ),
         Wrong(
             "one factor for the whole batch",
@@ -125,15 +120,13 @@ def clip_gradients(grads, *, max_grad_norm):
         Wrong(
             "scales the caller's gradients in place",
             "not modified in place",
-            _CLIP
-            + """
-def clip_gradients(grads, *, max_grad_norm):
-    norms = _flat(grads).norm(dim=1)
-    factor = (max_grad_norm / (norms + 1e-6)).clamp(max=1.0)
-    for g in grads.values():
-        g.mul_(factor.view(-1, *[1] * (g.dim() - 1)))
-    return grads, norms
-""",
+            edited(
+                _CLIP + CLIP_GRADIENTS,
+                "return _scale(grads, factor), norms",
+                "for g in grads.values():\n"
+                "        g.mul_(factor.view(-1, *[1] * (g.dim() - 1)))\n"
+                "    return grads, norms",
+            ),
             regression="#28",
         ),
         Wrong(
@@ -150,33 +143,23 @@ def clip_gradients(grads, *, max_grad_norm):
         Wrong(
             "direction times clipped length: 0 / 0 = NaN for a zero gradient",
             "add 1e-6",
-            _CLIP
-            + """
-def clip_gradients(grads, *, max_grad_norm):
-    norms = _flat(grads).norm(dim=1)
-    return _scale(grads, norms.clamp(max=max_grad_norm) / norms), norms
-""",
+            edited(
+                _CLIP + CLIP_GRADIENTS,
+                "(max_grad_norm / (norms + 1e-6)).clamp(max=1.0)",
+                "norms.clamp(max=max_grad_norm) / norms",
+            ),
         ),
         Wrong(
             "hard-coded C = 1",
             "not a hard-coded 1",
-            _CLIP
-            + """
-def clip_gradients(grads, *, max_grad_norm):
-    norms = _flat(grads).norm(dim=1)
-    return _scale(grads, (1.0 / (norms + 1e-6)).clamp(max=1.0)), norms
-""",
+            edited(_CLIP + CLIP_GRADIENTS, "(max_grad_norm / (norms", "(1.0 / (norms"),
         ),
     ],
     "4.2": [
         Wrong(
             "noise without the factor max_grad_norm",
             "left out max_grad_norm",
-            """
-def noisy_mean(clipped, *, noise_multiplier, max_grad_norm, expected_batch_size, generator):
-    return {k: (g.sum(0) + noise_multiplier * torch.randn(g.shape[1:], generator=generator))
-            / expected_batch_size for k, g in clipped.items()}
-""",
+            edited(NOISY_MEAN, "std = noise_multiplier * max_grad_norm", "std = noise_multiplier"),
         ),
         Wrong(
             "noise on every example",
@@ -241,12 +224,12 @@ def noisy_mean(clipped, *, noise_multiplier, max_grad_norm, expected_batch_size,
         Wrong(
             "returns numpy arrays",
             "expected a torch tensor, got numpy.ndarray",
-            """
-def noisy_mean(clipped, *, noise_multiplier, max_grad_norm, expected_batch_size, generator):
-    std = noise_multiplier * max_grad_norm
-    return {k: ((g.sum(0) + std * torch.randn(g.shape[1:], generator=generator))
-                / expected_batch_size).numpy() for k, g in clipped.items()}
-""",
+            edited(
+                NOISY_MEAN,
+                "{k: g.sum(0)",
+                "{k: (g.sum(0)",
+                ("/ expected_batch_size for", "/ expected_batch_size).numpy() for"),
+            ),
         ),
     ],
     "4.3": [

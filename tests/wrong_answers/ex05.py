@@ -8,6 +8,14 @@ PRELUDE = """
 import numpy as np
 """
 
+#: A correct answer to 5.1; each wrong answer written as ``edited(FEDAVG_AGGREGATE, ...)`` is it
+#: with one mistake.
+FEDAVG_AGGREGATE = """
+def fedavg_aggregate(updates, weights):
+    w = np.asarray(weights, float)
+    return w @ np.asarray(updates, float) / w.sum()
+"""
+
 #: A correct answer to 5.2; each wrong answer written as ``edited(TRIMMED_MEAN_AGG, ...)`` is it
 #: with one mistake.
 TRIMMED_MEAN_AGG = """
@@ -64,28 +72,21 @@ WRONG = {
         Wrong(
             "the weighted sum, not divided",
             "divide the weighted sum by the total weight",
-            """
-            def fedavg_aggregate(updates, weights):
-                return np.asarray(weights, float) @ np.asarray(updates, float)
-            """,
+            edited(FEDAVG_AGGREGATE, " / w.sum()", ""),
         ),
         Wrong(
             "divides by the number of clients",
             "not by the number of clients",
-            """
-            def fedavg_aggregate(updates, weights):
-                w = np.asarray(weights, float)
-                return w @ updates / len(w)
-            """,
+            edited(FEDAVG_AGGREGATE, "/ w.sum()", "/ len(w)"),
         ),
         Wrong(
             "averages over the wrong axis (one value per client)",
             "axis 0",
-            """
-            def fedavg_aggregate(updates, weights):
-                w = np.asarray(weights, float)
-                return (updates * w[:, None]).sum(axis=1) / w.sum()
-            """,
+            edited(
+                FEDAVG_AGGREGATE,
+                "w @ np.asarray(updates, float)",
+                "(np.asarray(updates, float) * w[:, None]).sum(axis=1)",
+            ),
         ),
         Wrong(
             "weights.sum() on a list of weights",
@@ -98,11 +99,11 @@ WRONG = {
         Wrong(
             "weights normalised by the largest weight",
             "divide by the weights' sum",
-            """
-            def fedavg_aggregate(updates, weights):
-                w = np.asarray(weights, float)
-                return (w / w.max()) @ np.asarray(updates, float)
-            """,
+            edited(
+                FEDAVG_AGGREGATE,
+                "w @ np.asarray(updates, float) / w.sum()",
+                "(w / w.max()) @ np.asarray(updates, float)",
+            ),
         ),
     ],
     "5.2": [
@@ -173,12 +174,12 @@ WRONG = {
         Wrong(
             "sums over all other updates",
             "not over all other updates",
-            """
-            def krum_aggregate(updates, n_byzantine):
-                U = np.asarray(updates, float)
-                D = ((U[:, None] - U[None]) ** 2).sum(-1)
-                return U[np.argmin(D.sum(1))]
-            """,
+            edited(
+                KRUM_AGGREGATE,
+                "    np.fill_diagonal(D, np.inf)\n",
+                "",
+                ("np.sort(D, 1)[:, :len(U) - n_byzantine - 2].sum(1)", "D.sum(1)"),
+            ),
         ),
         Wrong(
             "picks the largest score (argmax)",
@@ -193,13 +194,7 @@ WRONG = {
         Wrong(
             "returns the index of the chosen update",
             "the selected client's update itself",
-            """
-            def krum_aggregate(updates, n_byzantine):
-                U = np.asarray(updates, float)
-                D = ((U[:, None] - U[None]) ** 2).sum(-1)
-                np.fill_diagonal(D, np.inf)
-                return int(np.argmin(np.sort(D, 1)[:, :len(U) - n_byzantine - 2].sum(1)))
-            """,
+            edited(KRUM_AGGREGATE, "U[np.argmin(scores)]", "int(np.argmin(scores))"),
         ),
     ],
     "5.4": [
@@ -223,16 +218,15 @@ WRONG = {
         Wrong(
             "one random vector shared by every pair",
             "for every pair",
-            """
-            def zero_sum_masks(n_clients, dim, rng):
-                m = rng.normal(0, 100, size=dim)
-                masks = np.zeros((n_clients, dim))
-                for i in range(n_clients):
-                    for j in range(i + 1, n_clients):
-                        masks[i] += m
-                        masks[j] -= m
-                return masks
-            """,
+            edited(
+                ZERO_SUM_MASKS,
+                "            m = rng.normal(0, 100, size=dim)\n",
+                "",
+                (
+                    "    masks = np.zeros",
+                    "    m = rng.normal(0, 100, size=dim)\n    masks = np.zeros",
+                ),
+            ),
         ),
         Wrong(
             "the last client gets minus the sum of the others",
@@ -262,27 +256,26 @@ WRONG = {
         Wrong(
             "masks shaped (dim, n_clients)",
             "one row per client",
-            """
-            def zero_sum_masks(n_clients, dim, rng):
-                masks = np.zeros((dim, n_clients))
-                for i in range(n_clients):
-                    for j in range(i + 1, n_clients):
-                        m = rng.normal(0, 100, size=dim)
-                        masks[:, i] += m
-                        masks[:, j] -= m
-                return masks
-            """,
+            edited(
+                ZERO_SUM_MASKS,
+                "np.zeros((n_clients, dim))",
+                "np.zeros((dim, n_clients))",
+                ("masks[i] += m", "masks[:, i] += m"),
+                ("masks[j] -= m", "masks[:, j] -= m"),
+            ),
         ),
     ],
     "5.5": [
         Wrong(
             "no clipping",
             "clip every client's update",
-            """
-            def dp_fedavg_step(updates, *, max_grad_norm, noise_multiplier, expected_clients, rng):
-                total = updates.sum(0) + rng.normal(0, noise_multiplier * max_grad_norm, updates.shape[1])
-                return total / expected_clients
-            """,
+            edited(
+                DP_FEDAVG_STEP,
+                "    norms = np.linalg.norm(updates, axis=1, keepdims=True)\n"
+                "    clipped = updates * np.minimum(1, max_grad_norm / np.maximum(norms, 1e-12))\n",
+                "",
+                ("clipped.sum(0)", "updates.sum(0)"),
+            ),
         ),
         Wrong(
             "clips the sum instead of each update",
@@ -302,12 +295,12 @@ WRONG = {
         Wrong(
             "clips each coordinate",
             "not each coordinate",
-            """
-            def dp_fedavg_step(updates, *, max_grad_norm, noise_multiplier, expected_clients, rng):
-                total = np.clip(updates, -max_grad_norm, max_grad_norm).sum(0)
-                total = total + rng.normal(0, noise_multiplier * max_grad_norm, updates.shape[1])
-                return total / expected_clients
-            """,
+            edited(
+                DP_FEDAVG_STEP,
+                "    norms = np.linalg.norm(updates, axis=1, keepdims=True)\n"
+                "    clipped = updates * np.minimum(1, max_grad_norm / np.maximum(norms, 1e-12))\n",
+                "    clipped = np.clip(updates, -max_grad_norm, max_grad_norm)\n",
+            ),
         ),
         Wrong(
             "noise without the factor max_grad_norm",

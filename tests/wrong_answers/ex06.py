@@ -207,33 +207,37 @@ WRONG = {
         Wrong(
             "no clipping to [0, 1]",
             "clip to [0, 1]",
-            """
-            def project(X_adv, X, eps, norm):
-                d = X_adv - X
-                if norm == "linf":
-                    return X + d.clamp(-eps, eps)
-                return X + d * torch.clamp(eps / d.norm(dim=1, keepdim=True), max=1.0)
-            """,
+            edited(
+                PROJECT,
+                "return (X + d.clamp(-eps, eps)).clamp(0, 1)",
+                "return X + d.clamp(-eps, eps)",
+                (
+                    "return (X + d * (eps / d.norm(dim=1, keepdim=True)).clamp(max=1.0)).clamp(0, 1)",
+                    "return X + d * (eps / d.norm(dim=1, keepdim=True)).clamp(max=1.0)",
+                ),
+            ),
         ),
         Wrong(
             "returns delta instead of X + delta",
             "not delta itself",
-            """
-            def project(X_adv, X, eps, norm):
-                d = X_adv - X
-                if norm == "linf":
-                    return d.clamp(-eps, eps)
-                return d * torch.clamp(eps / d.norm(dim=1, keepdim=True), max=1.0)
-            """,
+            edited(
+                PROJECT,
+                "return (X + d.clamp(-eps, eps)).clamp(0, 1)",
+                "return d.clamp(-eps, eps)",
+                (
+                    "return (X + d * (eps / d.norm(dim=1, keepdim=True)).clamp(max=1.0)).clamp(0, 1)",
+                    "return d * (eps / d.norm(dim=1, keepdim=True)).clamp(max=1.0)",
+                ),
+            ),
         ),
         Wrong(
             "ignores the norm argument (always L2)",
             "use the `norm` argument",
-            """
-            def project(X_adv, X, eps, norm):
-                d = X_adv - X
-                return (X + d * torch.clamp(eps / d.norm(dim=1, keepdim=True), max=1.0)).clamp(0, 1)
-            """,
+            edited(
+                PROJECT,
+                '    if norm == "linf":\n        return (X + d.clamp(-eps, eps)).clamp(0, 1)\n',
+                "",
+            ),
         ),
         Wrong(
             "returns a numpy array",
@@ -306,12 +310,12 @@ WRONG = {
         Wrong(
             "the normal approximation of the bound",
             "not the normal approximation",
-            """
-            def certified_radius(n_a, n, sigma, alpha):
-                p_hat = n_a / n
-                p = p_hat - stats.norm.ppf(1 - alpha) * np.sqrt(p_hat * (1 - p_hat) / n)
-                return float(sigma * stats.norm.ppf(p)) if p > 0.5 else 0.0
-            """,
+            edited(
+                CERTIFIED_RADIUS,
+                "    p = stats.beta.ppf(alpha, n_a, n - n_a + 1) if n_a else 0.0\n",
+                "    p_hat = n_a / n\n"
+                "    p = p_hat - stats.norm.ppf(1 - alpha) * np.sqrt(p_hat * (1 - p_hat) / n)\n",
+            ),
         ),
         Wrong(
             "the normal CDF instead of its inverse",
@@ -323,12 +327,11 @@ WRONG = {
         Wrong(
             "assumes probabilities (argmax of 1-d labels fails)",
             "take argmax only when 2-d",
-            """
-            def agreement(victim_query, surrogate, X):
-                top = np.asarray(victim_query(X)).argmax(1)
-                with torch.no_grad():
-                    return float(np.mean(surrogate(torch.tensor(X)).argmax(1).numpy() == top))
-            """,
+            edited(
+                AGREEMENT,
+                "answers.argmax(1) if answers.ndim == 2 else answers",
+                "answers.argmax(1)",
+            ),
         ),
         Wrong(
             "the number of matching inputs, not the fraction",
@@ -373,12 +376,7 @@ WRONG = {
         Wrong(
             "calls the surrogate on a numpy array",
             "must be tensor",
-            """
-            def agreement(victim_query, surrogate, X):
-                answers = np.asarray(victim_query(X))
-                top = answers.argmax(1) if answers.ndim == 2 else answers
-                return float(np.mean(surrogate(X).argmax(1) == top))
-            """,
+            edited(AGREEMENT, "surrogate(torch.tensor(X))", "surrogate(X)"),
         ),
     ],
     "6.5": [
@@ -412,27 +410,25 @@ WRONG = {
         Wrong(
             "filters by the clean prediction instead of the true class",
             "by their true class",
-            """
-            def backdoor_success_rate(model, X, y, target, trigger):
-                with torch.no_grad():
-                    clean = model(torch.as_tensor(X)).argmax(1).numpy()
-                    keep = clean != target
-                    pred = model(torch.as_tensor(trigger(X[keep]))).argmax(1).numpy()
-                return float(np.mean(pred == target))
-            """,
+            edited(
+                BACKDOOR_SUCCESS_RATE,
+                "    keep = y != target\n    with torch.no_grad():\n",
+                "    with torch.no_grad():\n"
+                "        clean = model(torch.as_tensor(X)).argmax(1).numpy()\n"
+                "        keep = clean != target\n",
+            ),
             regression="#28",
         ),
         Wrong(
             "only the correctly classified clean examples",
             "also those the model gets wrong",
-            """
-            def backdoor_success_rate(model, X, y, target, trigger):
-                with torch.no_grad():
-                    clean = model(torch.as_tensor(X)).argmax(1).numpy()
-                    keep = (y != target) & (clean == y)
-                    pred = model(torch.as_tensor(trigger(X[keep]))).argmax(1).numpy()
-                return float(np.mean(pred == target))
-            """,
+            edited(
+                BACKDOOR_SUCCESS_RATE,
+                "    keep = y != target\n    with torch.no_grad():\n",
+                "    with torch.no_grad():\n"
+                "        clean = model(torch.as_tensor(X)).argmax(1).numpy()\n"
+                "        keep = (y != target) & (clean == y)\n",
+            ),
             regression="#28",
         ),
         Wrong(
@@ -448,14 +444,13 @@ WRONG = {
         Wrong(
             "the fraction whose prediction changes under the trigger",
             "not every prediction that changes",
-            """
-            def backdoor_success_rate(model, X, y, target, trigger):
-                keep = y != target
-                with torch.no_grad():
-                    before = model(torch.as_tensor(X[keep])).argmax(1).numpy()
-                    after = model(torch.as_tensor(trigger(X[keep]))).argmax(1).numpy()
-                return float(np.mean(before != after))
-            """,
+            edited(
+                BACKDOOR_SUCCESS_RATE,
+                "    with torch.no_grad():\n",
+                "    with torch.no_grad():\n"
+                "        before = model(torch.as_tensor(X[keep])).argmax(1).numpy()\n",
+                ("float(np.mean(pred == target))", "float(np.mean(pred != before))"),
+            ),
             regression="#28",
         ),
         Wrong(

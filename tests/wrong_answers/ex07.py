@@ -70,13 +70,7 @@ WRONG = {
         Wrong(
             "the Hessian of the full data (no leverage correction)",
             "hessian of the full data",
-            """
-            def remove_ridge_row(theta, X, y, index, lam):
-                Xa = _design(X)
-                H = Xa.T @ Xa + _penalty(X.shape[1], lam)
-                a = Xa[index]
-                return theta + (a @ theta - y[index]) * np.linalg.solve(H, a)
-            """,
+            edited(REMOVE_RIDGE_ROW, " * h / (1 - a @ h)", " * h"),
         ),
         Wrong(
             "the step in the wrong direction",
@@ -115,15 +109,11 @@ WRONG = {
         Wrong(
             "updates theta in place (theta += ...)",
             "left unchanged",
-            """
-            def remove_ridge_row(theta, X, y, index, lam):
-                Xa = _design(X)
-                H = Xa.T @ Xa + _penalty(X.shape[1], lam)
-                a = Xa[index]
-                h = np.linalg.solve(H, a)
-                theta += (a @ theta - y[index]) * h / (1 - a @ h)
-                return theta
-            """,
+            edited(
+                REMOVE_RIDGE_ROW,
+                "    return theta + (a @ theta - y[index]) * h / (1 - a @ h)",
+                "    theta += (a @ theta - y[index]) * h / (1 - a @ h)\n    return theta",
+            ),
         ),
         Wrong(
             "returns theta unchanged",
@@ -149,15 +139,13 @@ WRONG = {
         Wrong(
             "the gradient of all rows (zero at the fit)",
             "theta unchanged",
-            """
-            def newton_unlearn_logistic(theta, X, y, index, lam):
-                Xa = _design(X)
-                D = _penalty(X.shape[1], 1.0)
-                p = 0.5 * (1 + np.tanh(0.5 * Xa @ theta))
-                grad = Xa.T @ (p - y) + lam * D @ theta
-                hess = (Xa * (p * (1 - p))[:, None]).T @ Xa + lam * D
-                return theta - np.linalg.solve(hess, grad)
-            """,
+            edited(
+                NEWTON_UNLEARN_LOGISTIC,
+                "    keep = np.arange(len(X)) != index\n",
+                "",
+                ("_design(X)[keep]", "_design(X)"),
+                ("(p - y[keep])", "(p - y)"),
+            ),
         ),
         Wrong(
             "the Hessian of all rows",
@@ -186,16 +174,9 @@ WRONG = {
         Wrong(
             "the intercept penalised",
             "penalised the intercept",
-            """
-            def newton_unlearn_logistic(theta, X, y, index, lam):
-                keep = np.arange(len(X)) != index
-                Xa = _design(X)[keep]
-                I = np.eye(Xa.shape[1])
-                p = 0.5 * (1 + np.tanh(0.5 * Xa @ theta))
-                grad = Xa.T @ (p - y[keep]) + lam * I @ theta
-                hess = (Xa * (p * (1 - p))[:, None]).T @ Xa + lam * I
-                return theta - np.linalg.solve(hess, grad)
-            """,
+            edited(
+                NEWTON_UNLEARN_LOGISTIC, "D = _penalty(X.shape[1], 1.0)", "D = np.eye(Xa.shape[1])"
+            ),
         ),
         Wrong(
             "the gradient of lam * ||w||^2 (a factor 2 too many)",
@@ -285,22 +266,22 @@ WRONG = {
         Wrong(
             "the same noise vector on both releases",
             "own noise draw",
-            """
-            def attack_cosine_under_noise(theta_before, theta_after, hessian, x_true, *, sigma, rng):
-                noise = rng.normal(0.0, sigma, size=theta_before.shape)
-                x_hat, _ = reconstruct_from_update(theta_before + noise, theta_after + noise, hessian)
-                return float(x_hat @ x_true / (np.linalg.norm(x_hat) * np.linalg.norm(x_true)))
-            """,
+            edited(
+                ATTACK_COSINE_UNDER_NOISE,
+                "    b = theta_before + rng.normal(0.0, sigma, size=theta_before.shape)\n"
+                "    a = theta_after + rng.normal(0.0, sigma, size=theta_after.shape)\n",
+                "    noise = rng.normal(0.0, sigma, size=theta_before.shape)\n"
+                "    b, a = theta_before + noise, theta_after + noise\n",
+            ),
         ),
         Wrong(
             "noise on one release only",
             "noise on only one of the releases",
-            """
-            def attack_cosine_under_noise(theta_before, theta_after, hessian, x_true, *, sigma, rng):
-                noisy_after = theta_after + rng.normal(0.0, sigma, size=theta_after.shape)
-                x_hat, _ = reconstruct_from_update(theta_before, noisy_after, hessian)
-                return float(x_hat @ x_true / (np.linalg.norm(x_hat) * np.linalg.norm(x_true)))
-            """,
+            edited(
+                ATTACK_COSINE_UNDER_NOISE,
+                "b = theta_before + rng.normal(0.0, sigma, size=theta_before.shape)",
+                "b = theta_before",
+            ),
         ),
         Wrong(
             "the absolute value of the cosine",
@@ -359,12 +340,11 @@ def reconstruct_from_update(theta_before, theta_after, hessian):
         Wrong(
             "returns the reconstruction instead of the cosine",
             "returns one number",
-            """
-            def attack_cosine_under_noise(theta_before, theta_after, hessian, x_true, *, sigma, rng):
-                b = theta_before + rng.normal(0.0, sigma, size=theta_before.shape)
-                a = theta_after + rng.normal(0.0, sigma, size=theta_after.shape)
-                return reconstruct_from_update(b, a, hessian)[0]
-            """,
+            edited(
+                ATTACK_COSINE_UNDER_NOISE,
+                "return float(x_hat @ x_true / (np.linalg.norm(x_hat) * np.linalg.norm(x_true)))",
+                "return x_hat",
+            ),
         ),
         Wrong(
             "the dot product, not divided by the norms",

@@ -43,6 +43,13 @@ def unmask_sum(masked, self_masks, dropped_pair_masks, *, modulus):
     return [t % modulus for t in total]
 """
 
+#: A correct answer to 8.2; each wrong answer written as ``edited(DECODE_FIXED_POINT, ...)`` is it
+#: with one mistake.
+DECODE_FIXED_POINT = """
+def decode_fixed_point(v, *, frac_bits, modulus):
+    return (v - modulus if v > modulus // 2 else v) / 2**frac_bits
+"""
+
 #: A correct answer to 8.4; each wrong answer written as ``edited(BEAVER_MUL, ...)`` is it with one
 #: mistake.
 BEAVER_MUL = """
@@ -65,10 +72,7 @@ WRONG = {
         Wrong(
             "only the n - 1 random shares (the completing share forgotten)",
             "append the last share",
-            """
-            def additive_share(secret, n, *, modulus, rng):
-                return [int(rng.integers(0, modulus)) for _ in range(n - 1)]
-            """,
+            edited(ADDITIVE_SHARE, "return [*r, (secret - sum(r)) % modulus]", "return r"),
         ),
         Wrong(
             "random shares from a third of the field",
@@ -82,12 +86,11 @@ WRONG = {
         Wrong(
             "a fixed seed instead of the rng argument",
             "from the rng argument",
-            """
-            def additive_share(secret, n, *, modulus, rng):
-                g = np.random.default_rng(0)
-                r = [int(g.integers(0, modulus)) for _ in range(n - 1)]
-                return [*r, (secret - sum(r)) % modulus]
-            """,
+            edited(
+                ADDITIVE_SHARE,
+                "    r = [int(rng.integers(",
+                "    g = np.random.default_rng(0)\n    r = [int(g.integers(",
+            ),
         ),
         Wrong(
             "shares of zero: the secret left out of the last share",
@@ -105,10 +108,12 @@ WRONG = {
         Wrong(
             "every share drawn at random, the last one too",
             "make the last share secret - (sum of the others)",
-            """
-            def additive_share(secret, n, *, modulus, rng):
-                return [int(rng.integers(0, modulus)) for _ in range(n)]
-            """,
+            edited(
+                ADDITIVE_SHARE,
+                "range(n - 1)",
+                "range(n)",
+                ("return [*r, (secret - sum(r)) % modulus]", "return r"),
+            ),
         ),
         Wrong(
             "returns the shares as floats",
@@ -124,58 +129,44 @@ WRONG = {
         Wrong(
             "no sign: the upper half of the field read as positive",
             "subtract modulus before scaling",
-            """
-            def decode_fixed_point(v, *, frac_bits, modulus):
-                return v / 2**frac_bits
-            """,
+            edited(DECODE_FIXED_POINT, "(v - modulus if v > modulus // 2 else v)", "v"),
         ),
         Wrong(
             "the scale 2 * frac_bits instead of 2**frac_bits",
             "not 2 * frac_bits",
-            """
-            def decode_fixed_point(v, *, frac_bits, modulus):
-                return (v - modulus if v > modulus // 2 else v) / (2 * frac_bits)
-            """,
+            edited(DECODE_FIXED_POINT, "/ 2**frac_bits", "/ (2 * frac_bits)"),
         ),
         Wrong(
             "floor division",
             "floor division // throws away the fraction",
-            """
-            def decode_fixed_point(v, *, frac_bits, modulus):
-                return (v - modulus if v > modulus // 2 else v) // 2**frac_bits
-            """,
+            edited(DECODE_FIXED_POINT, "/ 2**frac_bits", "// 2**frac_bits"),
         ),
         Wrong(
             "decimal fixed point: 10**frac_bits",
             "not 10**frac_bits",
-            """
-            def decode_fixed_point(v, *, frac_bits, modulus):
-                return (v - modulus if v > modulus // 2 else v) / 10**frac_bits
-            """,
+            edited(DECODE_FIXED_POINT, "/ 2**frac_bits", "/ 10**frac_bits"),
         ),
         Wrong(
             "modulus // 2 itself read as negative (>= instead of >)",
             "strictly above modulus // 2",
-            """
-            def decode_fixed_point(v, *, frac_bits, modulus):
-                return (v - modulus if v >= modulus // 2 else v) / 2**frac_bits
-            """,
+            edited(DECODE_FIXED_POINT, "v > modulus // 2", "v >= modulus // 2"),
         ),
         Wrong(
             "multiplies by the scale (encodes again)",
             "encoding multiplies",
-            """
-            def decode_fixed_point(v, *, frac_bits, modulus):
-                return float((v - modulus if v > modulus // 2 else v) * 2**frac_bits)
-            """,
+            edited(
+                DECODE_FIXED_POINT,
+                "return (v",
+                "return float((v",
+                ("/ 2**frac_bits", "* 2**frac_bits)"),
+            ),
         ),
         Wrong(
             "returns the result as a string",
             "one number",
-            """
-            def decode_fixed_point(v, *, frac_bits, modulus):
-                return str((v - modulus if v > modulus // 2 else v) / 2**frac_bits)
-            """,
+            edited(
+                DECODE_FIXED_POINT, "return (v", "return str((v", ("2**frac_bits", "2**frac_bits)")
+            ),
         ),
     ],
     "8.3": [
@@ -244,24 +235,17 @@ WRONG = {
         Wrong(
             "every party adds d*e",
             "only one party adds d*e",
-            """
-            def beaver_mul(x_shares, y_shares, triple, *, modulus):
-                a_s, b_s, c_s = triple
-                d = (sum(x_shares) - sum(a_s)) % modulus
-                e = (sum(y_shares) - sum(b_s)) % modulus
-                return [(c + d * b + e * a + d * e) % modulus for a, b, c in zip(a_s, b_s, c_s)]
-            """,
+            edited(
+                BEAVER_MUL,
+                "e * a) % modulus for",
+                "e * a + d * e) % modulus for",
+                ("    z[0] = (z[0] + d * e) % modulus\n", ""),
+            ),
         ),
         Wrong(
             "the d*e term forgotten",
             "the d*e term is missing",
-            """
-            def beaver_mul(x_shares, y_shares, triple, *, modulus):
-                a_s, b_s, c_s = triple
-                d = (sum(x_shares) - sum(a_s)) % modulus
-                e = (sum(y_shares) - sum(b_s)) % modulus
-                return [(c + d * b + e * a) % modulus for a, b, c in zip(a_s, b_s, c_s)]
-            """,
+            edited(BEAVER_MUL, "    z[0] = (z[0] + d * e) % modulus\n", ""),
         ),
         Wrong(
             "d and e multiply the wrong shares (d*a_i + e*b_i)",
@@ -280,27 +264,21 @@ WRONG = {
         Wrong(
             "shares not reduced % modulus",
             "reduce every share % modulus",
-            """
-            def beaver_mul(x_shares, y_shares, triple, *, modulus):
-                a_s, b_s, c_s = triple
-                d = (sum(x_shares) - sum(a_s)) % modulus
-                e = (sum(y_shares) - sum(b_s)) % modulus
-                z = [c + d * b + e * a for a, b, c in zip(a_s, b_s, c_s)]
-                z[0] += d * e
-                return z
-            """,
+            edited(
+                BEAVER_MUL,
+                "(c + d * b + e * a) % modulus for",
+                "c + d * b + e * a for",
+                ("z[0] = (z[0] + d * e) % modulus", "z[0] += d * e"),
+            ),
         ),
         Wrong(
             "returns the opened product instead of shares",
             "one share per party",
-            """
-            def beaver_mul(x_shares, y_shares, triple, *, modulus):
-                a_s, b_s, c_s = triple
-                d = (sum(x_shares) - sum(a_s)) % modulus
-                e = (sum(y_shares) - sum(b_s)) % modulus
-                z = [(c + d * b + e * a) % modulus for a, b, c in zip(a_s, b_s, c_s)]
-                return (sum(z) + d * e) % modulus
-            """,
+            edited(
+                BEAVER_MUL,
+                "    z[0] = (z[0] + d * e) % modulus\n    return z",
+                "    return (sum(z) + d * e) % modulus",
+            ),
         ),
     ],
     "8.5": [
@@ -330,13 +308,7 @@ WRONG = {
         Wrong(
             "the result not reduced % modulus",
             "reduce the result % modulus",
-            """
-            def unmask_sum(masked, self_masks, dropped_pair_masks, *, modulus):
-                dim = len(next(iter(masked.values())))
-                total = [sum(y[k] for y in masked.values()) for k in range(dim)]
-                total = [t - sum(s[k] for s in self_masks.values()) for k, t in enumerate(total)]
-                return [t - sum(p[k] for p in dropped_pair_masks) for k, t in enumerate(total)]
-            """,
+            edited(UNMASK_SUM, "return [t % modulus for t in total]", "return total"),
         ),
         Wrong(
             "the survivors' mean instead of their sum",

@@ -14,6 +14,13 @@ def _lstsq(Q, answers):
     return np.linalg.lstsq(np.asarray(Q, float), np.asarray(answers, float), rcond=None)[0]
 """
 
+#: A correct answer to 9.1; each wrong answer written as ``edited(RECONSTRUCT, ...)`` is it with
+#: one mistake.
+RECONSTRUCT = """
+def reconstruct(Q, answers):
+    return (_lstsq(Q, answers) > 0.5).astype(int)
+"""
+
 #: A correct answer to 9.3; each wrong answer written as ``edited(GRR_ESTIMATE, ...)`` is it with
 #: one mistake.
 GRR_ESTIMATE = """
@@ -47,10 +54,7 @@ WRONG = {
         Wrong(
             "the least-squares solution without rounding",
             "round each entry",
-            """
-            def reconstruct(Q, answers):
-                return _lstsq(Q, answers)
-            """,
+            edited(RECONSTRUCT, "(_lstsq(Q, answers) > 0.5).astype(int)", "_lstsq(Q, answers)"),
         ),
         Wrong(
             "np.round of values outside [0, 1]",
@@ -97,11 +101,7 @@ WRONG = {
         Wrong(
             "changes the answers in place",
             "are not modified",
-            """
-            def reconstruct(Q, answers):
-                answers += 1e-9
-                return (_lstsq(Q, answers) > 0.5).astype(int)
-            """,
+            edited(RECONSTRUCT, "    return", "    answers += 1e-9\n    return"),
         ),
         Wrong(
             "returns booleans as strings",
@@ -124,11 +124,7 @@ WRONG = {
         Wrong(
             "one noise draw shared by every score",
             "fresh noise to every score",
-            """
-            def report_noisy_max(scores, *, epsilon, sensitivity, rng):
-                noise = rng.laplace(0.0, 2 * sensitivity / epsilon)
-                return int(np.argmax(np.asarray(scores, float) + noise))
-            """,
+            edited(REPORT_NOISY_MAX, ", size=s.size)", ")"),
         ),
         Wrong(
             "scale sensitivity / epsilon (the factor 2 forgotten)",
@@ -153,12 +149,7 @@ WRONG = {
         Wrong(
             "a fresh default_rng() instead of the rng argument",
             "the `rng` you are given",
-            """
-            def report_noisy_max(scores, *, epsilon, sensitivity, rng):
-                s = np.asarray(scores, float)
-                noise = np.random.default_rng().laplace(0.0, 2 * sensitivity / epsilon, size=s.size)
-                return int(np.argmax(s + noise))
-            """,
+            edited(REPORT_NOISY_MAX, "s + rng.laplace(", "s + np.random.default_rng().laplace("),
         ),
     ],
     "9.3": [
@@ -197,13 +188,12 @@ WRONG = {
         Wrong(
             "negative estimates clipped to 0",
             "do not clip negative estimates",
-            """
-            def grr_estimate(reports, k, *, epsilon):
-                e = math.exp(epsilon)
-                p, q = e / (e + k - 1), 1 / (e + k - 1)
-                est = (np.bincount(reports, minlength=k) - len(reports) * q) / (p - q)
-                return np.clip(est, 0, None)
-            """,
+            edited(
+                GRR_ESTIMATE,
+                "return (np.bincount",
+                "return np.clip((np.bincount",
+                ("/ (p - q)", "/ (p - q), 0, None)"),
+            ),
         ),
         Wrong(
             "np.bincount without minlength",
@@ -213,13 +203,12 @@ WRONG = {
         Wrong(
             "every estimate rounded up",
             "look rounded",
-            """
-            def grr_estimate(reports, k, *, epsilon):
-                e = math.exp(epsilon)
-                p, q = e / (e + k - 1), 1 / (e + k - 1)
-                est = (np.bincount(reports, minlength=k) - len(reports) * q) / (p - q)
-                return np.ceil(est + 0.5)
-            """,
+            edited(
+                GRR_ESTIMATE,
+                "return (np.bincount",
+                "return np.ceil(0.5 + (np.bincount",
+                ("/ (p - q)", "/ (p - q))"),
+            ),
         ),
     ],
     "9.4": [
@@ -241,14 +230,16 @@ WRONG = {
         Wrong(
             "a new threshold noise for every answer",
             "a new one for every answer",
-            """
-            def above_threshold(answers, threshold, *, epsilon, rng):
-                for i, a in enumerate(answers):
-                    noisy_threshold = threshold + rng.laplace(0.0, 2 / epsilon)
-                    if a + rng.laplace(0.0, 4 / epsilon) >= noisy_threshold:
-                        return i
-                return None
-            """,
+            edited(
+                ABOVE_THRESHOLD,
+                "    noisy_threshold = threshold + rng.laplace(0.0, 2 / epsilon)\n",
+                "",
+                (
+                    "    for i, a in enumerate(answers):\n",
+                    "    for i, a in enumerate(answers):\n"
+                    "        noisy_threshold = threshold + rng.laplace(0.0, 2 / epsilon)\n",
+                ),
+            ),
         ),
         Wrong(
             "answer noise of scale 2 / epsilon",
@@ -293,15 +284,12 @@ WRONG = {
         Wrong(
             "a fresh default_rng() instead of the rng argument",
             "the `rng` you are given",
-            """
-            def above_threshold(answers, threshold, *, epsilon, rng):
-                g = np.random.default_rng()
-                noisy_threshold = threshold + g.laplace(0.0, 2 / epsilon)
-                for i, a in enumerate(answers):
-                    if a + g.laplace(0.0, 4 / epsilon) >= noisy_threshold:
-                        return i
-                return None
-            """,
+            edited(
+                ABOVE_THRESHOLD,
+                "    noisy_threshold = threshold + rng.laplace(",
+                "    g = np.random.default_rng()\n    noisy_threshold = threshold + g.laplace(",
+                ("a + rng.laplace(", "a + g.laplace("),
+            ),
         ),
     ],
 }
