@@ -13,10 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from course_utils.checks import CheckResult, run_check
+from tests.repo_support import ROOT
 
 __all__ = ["ROOT", "fails_with", "passes", "solution_namespace"]
-
-ROOT = Path(__file__).resolve().parents[1]
 
 _MARKER = "# BEGIN SOLUTION"
 

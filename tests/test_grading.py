@@ -35,8 +35,8 @@ from course_utils.grading import (
 from course_utils.grading import files as grading_files
 from course_utils.grading.cli import summary
 from course_utils.grading.files import cap, escape_name
+from tests.repo_support import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = ROOT / "solutions" / "01_motivation.ipynb"
 
 

@@ -26,8 +26,8 @@ from course_utils.grading import (
     main,
 )
 from course_utils.grading.sandbox import resolve_sandbox
+from tests.repo_support import ROOT, set_notebook
 
-ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
 SANDBOX = resolve_sandbox("auto")[0]
 
@@ -78,7 +78,7 @@ def _full(
 
 def _one_answer(set_number: int, qid: str) -> nbformat.NotebookNode:
     """A notebook of another set answering only ``qid`` (with its solution)."""
-    path = next((ROOT / "solutions").glob(f"{set_number:02d}_*.ipynb"))
+    path = set_notebook(set_number)
     imports = "import math\nimport numpy as np\nimport torch\nfrom course_utils.checks import check"
     return _nb(imports, _answers(path)[qid], meta_set=set_number)
 

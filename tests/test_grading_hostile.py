@@ -35,8 +35,8 @@ from nbformat.v4 import new_code_cell, new_notebook
 from course_utils import checks
 from course_utils.grading import grade_paths
 from course_utils.grading.sandbox import bwrap_problem
+from tests.repo_support import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "course_utils"
 SOLUTION = ROOT / "solutions" / "01_motivation.ipynb"
 #: Set 01's total (the reference answers score all of it), read from the registry.

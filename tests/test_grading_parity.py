@@ -21,8 +21,8 @@ from course_utils import checks
 from course_utils.grading.kernel import AnswerChannel, Kernel
 from course_utils.grading.proxy import AnswerProxy, AnswerSession
 from course_utils.grading.sandbox import resolve_sandbox
+from tests.repo_support import set_notebook
 
-ROOT = Path(__file__).resolve().parents[1]
 SETS = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10)
 pytestmark = pytest.mark.slow
 
@@ -84,7 +84,7 @@ KINDS = ("", "__neg", "__raises", "__none", "__list", "__mutates")
 
 
 def _source(set_number: int) -> str:
-    path = next((ROOT / "solutions").glob(f"{set_number:02d}_*.ipynb"))
+    path = set_notebook(set_number)
     nb = nbformat.read(path, as_version=4)
     code = [c.source for c in nb.cells if c.cell_type == "code"]
     imports = [
