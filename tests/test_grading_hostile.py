@@ -35,6 +35,7 @@ from nbformat.v4 import new_code_cell, new_notebook
 from course_utils import checks
 from course_utils.grading import grade_paths
 from course_utils.grading.sandbox import bwrap_problem
+from tests.check_support import answer_cells
 from tests.repo_support import ROOT
 
 PACKAGE = ROOT / "course_utils"
@@ -56,8 +57,7 @@ if bwrap_problem() is not None and os.environ.get("CI") != "true":  # in CI: run
 
 def _solution_cells() -> tuple[list[str], list[str]]:
     """The answer cells of solutions/01, and the same with every answer blanked."""
-    nb = nbformat.read(SOLUTION, as_version=4)
-    full = [c.source for c in nb.cells if c.cell_type == "code" and "# BEGIN SOLUTION" in c.source]
+    full = answer_cells(SOLUTION)
     blank = [
         re.sub(
             r"# BEGIN SOLUTION.*?# END SOLUTION",
