@@ -15,7 +15,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from nbformat.v4 import new_notebook
 
 from course_utils import checks
 from course_utils.grading import (
@@ -26,6 +26,7 @@ from course_utils.grading import (
     main,
 )
 from course_utils.grading.sandbox import resolve_sandbox
+from tests.grading_support import submission
 from tests.repo_support import ROOT, set_notebook
 
 pytestmark = pytest.mark.slow
@@ -51,12 +52,8 @@ HEAD = "import numpy as np\nfrom course_utils.checks import check"
 
 
 def _nb(*sources: str, meta_set: int | None = 1) -> nbformat.NotebookNode:
-    """A small submission of set 01: no setup() so it runs fast; markdown in between for realism."""
-    cells = [new_markdown_cell("# 01 exercises")] + [new_code_cell(s) for s in sources]
-    md = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
-    if meta_set is not None:
-        md["course_grade"] = {"set": meta_set}
-    return new_notebook(cells=cells, metadata=md)
+    """A small submission of set 01: no setup() so it runs fast; a markdown title for realism."""
+    return submission(*sources, set_number=meta_set, title="01 exercises")
 
 
 def _full(
