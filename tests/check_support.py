@@ -1,9 +1,11 @@
 """Helpers shared by the exercise-check tests (``tests/test_every_question.py`` and
-``tests/test_exNN_checks.py``).
+``tests/test_exNN_checks.py``) and the grading tests that build submissions from the solutions.
 
-Those tests run the reference answers of the ``solutions/NN_topic.ipynb`` notebooks through their
-checks (they must pass) and feed them particular answers (a correct one written another way must
-pass; a mistake must fail, with a hint aimed at it). The three helpers here do the repetitive part.
+The check tests run the reference answers of the ``solutions/NN_topic.ipynb`` notebooks through
+their checks (they must pass) and feed them particular answers (a correct one written another way
+must pass; a mistake must fail, with a hint aimed at it). ``solution_namespace``, ``passes`` and
+``fails_with`` do the repetitive part; ``answer_cells`` and ``import_lines`` are what a solutions
+notebook's reference answers are, as text.
 """
 
 from __future__ import annotations
@@ -13,12 +15,62 @@ from pathlib import Path
 from typing import Any
 
 from course_utils.checks import CheckResult, run_check
+from tests.repo_support import ROOT
 
-__all__ = ["ROOT", "fails_with", "passes", "solution_namespace"]
-
-ROOT = Path(__file__).resolve().parents[1]
+__all__ = ["ROOT", "answer_cells", "fails_with", "import_lines", "passes", "solution_namespace"]
 
 _MARKER = "# BEGIN SOLUTION"
+
+
+def _code_cells(set_name_or_path: str | Path) -> list[str]:
+    """The sources of a solutions notebook's code cells, in order."""
+    path = Path(set_name_or_path)
+    if not path.is_file():
+        name = path.name if path.suffix == ".ipynb" else f"{path.name}.ipynb"
+        path = ROOT / "solutions" / name
+    if not path.is_file():
+        raise ValueError(
+            f"set_name_or_path must name a solutions notebook such as '01_motivation' or a path "
+            f"to an .ipynb file, got {str(set_name_or_path)!r}"
+        )
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    return ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
+
+
+def answer_cells(set_name_or_path: str | Path) -> list[str]:
+    """The reference answers of a solutions notebook: every code cell holding
+    ``# BEGIN SOLUTION``, in notebook order, markers included.
+
+    ``set_name_or_path`` is as for :func:`solution_namespace`.
+
+    Examples
+    --------
+    >>> cells = answer_cells("01_motivation")
+    >>> all("# BEGIN SOLUTION" in c for c in cells) and "def team0_share(" in cells[0]
+    True
+    """
+    return [src for src in _code_cells(set_name_or_path) if _MARKER in src]
+
+
+def import_lines(set_name_or_path: str | Path) -> list[str]:
+    """A solutions notebook's one-line ``import`` / ``from`` lines, from every code cell in order
+    (the first line of a multi-line import, ending in ``(``, is left out): what its setup cell
+    gives the answer cells.
+
+    ``set_name_or_path`` is as for :func:`solution_namespace`.
+
+    Examples
+    --------
+    >>> "import numpy as np" in import_lines("01_motivation")
+    True
+    """
+    lines = [
+        line
+        for src in _code_cells(set_name_or_path)
+        for line in src.splitlines()
+        if line.startswith(("import ", "from "))
+    ]
+    return [line for line in lines if not line.rstrip().endswith("(")]
 
 
 def solution_namespace(
@@ -58,25 +110,12 @@ def solution_namespace(
     >>> callable(sol["team0_share"])
     True
     """
-    path = Path(set_name_or_path)
-    if not path.is_file():
-        name = path.name if path.suffix == ".ipynb" else f"{path.name}.ipynb"
-        path = ROOT / "solutions" / name
-    if not path.is_file():
-        raise ValueError(
-            f"set_name_or_path must name a solutions notebook such as '01_motivation' or a path "
-            f"to an .ipynb file, got {str(set_name_or_path)!r}"
-        )
-    nb = json.loads(path.read_text(encoding="utf-8"))
+    answers = answer_cells(set_name_or_path)
     ns: dict[str, Any] = dict(preloaded)
     if with_imports:  # the notebook's own import lines, as its setup cell runs them
-        code = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
-        lines = [ln for c in code for ln in c.splitlines() if ln.startswith(("import ", "from "))]
-        exec("\n".join(line for line in lines if not line.rstrip().endswith("(")), ns)
-    for cell in nb["cells"]:
-        src = "".join(cell["source"])
-        if cell["cell_type"] == "code" and _MARKER in src:
-            exec(src, ns)
+        exec("\n".join(import_lines(set_name_or_path)), ns)
+    for src in answers:
+        exec(src, ns)
     return ns
 
 

@@ -37,12 +37,8 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
+from tests.repo_support import ROOT, pyproject, set_notebook, tracked_copy, tracked_files
 
-ROOT = Path(__file__).resolve().parents[1]
 BINDER = ROOT / "binder"
 CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 #: An absolute path into this machine's checkout (spelt so that this file does not match itself);
@@ -88,20 +84,6 @@ def pins(path: Path) -> dict[str, str]:
         if exact:
             out[req.name.lower().replace("_", "-")] = exact[0]
     return out
-
-
-def tracked_copy(dest: Path) -> Path:
-    """Copy the git-tracked files (what a Binder clone gets, with local edits) to ``dest``."""
-    files = subprocess.run(
-        ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True
-    ).stdout.split(b"\0")
-    for name in filter(None, files):
-        rel = name.decode()
-        src = ROOT / rel
-        if src.is_file():  # a tracked file deleted in the working tree is skipped
-            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, dest / rel)
-    return dest
 
 
 def pip_dry_run(repo: Path, tmp: Path) -> subprocess.CompletedProcess:
@@ -165,9 +147,7 @@ def test_the_hub_extra_is_pinned_and_installed_by_make_test() -> None:
     """The image installs ``.[hub]``; nbgitpuller is pinned in constraints.txt within the
     extra's range, and ``.[dev]`` includes the extra, so CI has it installed and the offline
     dry run below can resolve the image's requirements."""
-    extras = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"][
-        "optional-dependencies"
-    ]
+    extras = pyproject()["project"]["optional-dependencies"]
     hub = {Requirement(r).name: Requirement(r).specifier for r in extras["hub"]}
     constraints = pins(ROOT / "constraints.txt")
     assert set(hub) == {"nbgitpuller"}
@@ -181,9 +161,7 @@ def test_runtime_matches_pyproject_and_ci() -> None:
     runtime = (BINDER / "runtime.txt").read_text(encoding="utf-8").strip()
     m = re.fullmatch(r"python-(3\.\d+)", runtime)
     assert m, f"binder/runtime.txt should read like python-3.11, got {runtime!r}"
-    requires = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"][
-        "requires-python"
-    ]
+    requires = pyproject()["project"]["requires-python"]
     assert f"{m.group(1)}.0" in SpecifierSet(requires), (runtime, requires)
     tested = re.search(r"Python (3\.\d+)", (ROOT / "constraints.txt").read_text("utf-8"))
     assert tested and tested.group(1) == m.group(1), "runtime.txt differs from the CI Python"
@@ -216,9 +194,7 @@ def test_pins_agree_with_constraints_and_pyproject() -> None:
         assert constraints.get(name) == version, (
             f"{name}=={version} but constraints say {constraints.get(name)}"
         )
-    deps = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"][
-        "dependencies"
-    ]
+    deps = pyproject()["project"]["dependencies"]
     torch_spec = next(Requirement(d).specifier for d in deps if Requirement(d).name == "torch")
     assert binder["torch"] in torch_spec
 
@@ -226,20 +202,14 @@ def test_pins_agree_with_constraints_and_pyproject() -> None:
 def test_no_tracked_file_hard_codes_this_machine() -> None:
     """No absolute path to this checkout (or /work) in a tracked text file: a hub clones the
     repository elsewhere."""
-    files = subprocess.run(
-        ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True
-    ).stdout.split(b"\0")
     hits = []
-    for name in filter(None, files):
-        path = ROOT / name.decode()
-        if not path.is_file():
-            continue
+    for rel in tracked_files():
         try:
-            text = path.read_text(encoding="utf-8")
+            text = (ROOT / rel).read_text(encoding="utf-8")
         except UnicodeDecodeError:
             continue  # binary
         hits += [
-            f"{name.decode()}:{i}: {line.strip()}"
+            f"{rel.as_posix()}:{i}: {line.strip()}"
             for i, line in enumerate(text.splitlines(), 1)
             if MACHINE_PATH.search(line)
         ]
@@ -324,7 +294,7 @@ def image_distributions() -> dict[str, str]:
     brings ``ray``, which ``course-grade --ray`` and notebook 05b use)."""
     import importlib.metadata as md
 
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    project = pyproject()["project"]
     reqs = [
         Requirement(r) for r in project["dependencies"] + project["optional-dependencies"]["hub"]
     ]
@@ -416,7 +386,7 @@ def test_gitpuller_hands_out_the_course_and_keeps_a_students_work(tmp_path: Path
     assert gitpuller.exists(), "nbgitpuller's command is missing"
     origin = tmp_path / "handout"
     (origin / "exercises").mkdir(parents=True)
-    exercise = next((ROOT / "exercises").glob("01_*.ipynb"))
+    exercise = set_notebook(1, "exercises")
     shutil.copy(exercise, origin / "exercises" / exercise.name)
     (origin / "README.md").write_text("Private & Robust ML\n", encoding="utf-8")
     _git("init", "-q", "-b", "main", cwd=origin)

@@ -4,12 +4,9 @@ challenge questions and the instructor-only checks; the command line lists its o
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from course_utils import checks
 from course_utils.grading.cli import _parser
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.repo_support import ROOT
 
 
 def test_readme_points_learners_to_the_check_box_not_the_checks_code() -> None:

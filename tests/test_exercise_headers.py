@@ -15,8 +15,8 @@ import nbformat
 import pytest
 
 from course_utils.checks import GradedQuestion, questions
+from tests.repo_support import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 SETS = sorted(p.name for p in (ROOT / "solutions").glob("[0-9][0-9]_*.ipynb"))
 HEADER = re.compile(r"^Time: about (\d+) minutes\. Points: (.+)\.$", re.M)
 POINT = re.compile(r"(\d+\.\d+) \((\d+)\)")

@@ -22,9 +22,9 @@ from course_utils.grading import (
     exercise_notebook,
     grade_paths,
 )
+from tests.repo_support import ROOT, notebooks
 
-ROOT = Path(__file__).resolve().parents[1]
-SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
+SOLUTIONS = notebooks("solutions")
 IDS = [p.name for p in SOLUTIONS]
 
 pytestmark = pytest.mark.skipif(not SOLUTIONS, reason="no exercise sets yet")

@@ -35,16 +35,10 @@ from course_utils.grading import (
 from course_utils.grading import files as grading_files
 from course_utils.grading.cli import summary
 from course_utils.grading.files import cap, escape_name
+from tests.grading_support import submission
+from tests.repo_support import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = ROOT / "solutions" / "01_motivation.ipynb"
-
-
-def _nb(*sources: str, meta_set: int | None = 1) -> nbformat.NotebookNode:
-    md = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
-    if meta_set is not None:
-        md["course_grade"] = {"set": meta_set}
-    return new_notebook(cells=[new_code_cell(s) for s in sources], metadata=md)
 
 
 # --- the generator ---------------------------------------------------------------------------------
@@ -86,12 +80,12 @@ def test_generate_check_mode_and_stale_files(tmp_path) -> None:
 
 # --- reading a submission ------------------------------------------------------------------------
 def test_detect_set_order_of_evidence() -> None:
-    nb = _nb('check("4.2", f)', meta_set=None)
+    nb = submission('check("4.2", f)', set_number=None)
     assert detect_set(nb, "09_x.ipynb") == 4
     nb.metadata["course_grade"] = {"set": 5}
     assert detect_set(nb) == 5
-    assert detect_set(_nb("x = 1", meta_set=None), "09_x.ipynb") == 9
-    assert detect_set(_nb("x = 1", meta_set=None), "notes.ipynb") is None
+    assert detect_set(submission("x = 1", set_number=None), "09_x.ipynb") == 9
+    assert detect_set(submission("x = 1", set_number=None), "notes.ipynb") is None
 
 
 def test_read_notebook_garbage() -> None:

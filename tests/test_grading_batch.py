@@ -15,7 +15,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from nbformat.v4 import new_notebook
 
 from course_utils import checks
 from course_utils.grading import (
@@ -26,8 +26,9 @@ from course_utils.grading import (
     main,
 )
 from course_utils.grading.sandbox import resolve_sandbox
+from tests.grading_support import submission
+from tests.repo_support import ROOT, set_notebook
 
-ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
 SANDBOX = resolve_sandbox("auto")[0]
 
@@ -51,12 +52,8 @@ HEAD = "import numpy as np\nfrom course_utils.checks import check"
 
 
 def _nb(*sources: str, meta_set: int | None = 1) -> nbformat.NotebookNode:
-    """A small submission of set 01: no setup() so it runs fast; markdown in between for realism."""
-    cells = [new_markdown_cell("# 01 exercises")] + [new_code_cell(s) for s in sources]
-    md = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
-    if meta_set is not None:
-        md["course_grade"] = {"set": meta_set}
-    return new_notebook(cells=cells, metadata=md)
+    """A small submission of set 01: no setup() so it runs fast; a markdown title for realism."""
+    return submission(*sources, set_number=meta_set, title="01 exercises")
 
 
 def _full(
@@ -78,7 +75,7 @@ def _full(
 
 def _one_answer(set_number: int, qid: str) -> nbformat.NotebookNode:
     """A notebook of another set answering only ``qid`` (with its solution)."""
-    path = next((ROOT / "solutions").glob(f"{set_number:02d}_*.ipynb"))
+    path = set_notebook(set_number)
     imports = "import math\nimport numpy as np\nimport torch\nfrom course_utils.checks import check"
     return _nb(imports, _answers(path)[qid], meta_set=set_number)
 

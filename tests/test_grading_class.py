@@ -20,8 +20,7 @@ from course_utils.grading.identity import identify, infer_root, match
 from course_utils.grading.late import LatePolicy, final_score, parse_late
 from course_utils.grading.results import QuestionGrade, SubmissionGrade
 from course_utils.grading.roster import Roster, name_key
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.repo_support import ROOT
 
 ROSTER = """id,name,email,canvas_id,section
 S1,Ada Lovelace,ada@uni.edu,101,A

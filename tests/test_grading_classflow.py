@@ -16,10 +16,10 @@ import pytest
 from course_utils.checks import questions
 from course_utils.grading import main
 from course_utils.grading.late import format_points
+from tests.repo_support import ROOT
 
 FULL = sum(q.points for q in questions(1))  # set 01's total, read from the registry
 
-ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "tests" / "sample_submissions"
 pytestmark = pytest.mark.slow
 

@@ -29,10 +29,10 @@ from course_utils.checks import questions
 from course_utils.grading import checks_version, grade_paths, main
 from course_utils.grading import distributed as dist
 from course_utils.grading.files import short_tempdir
+from tests.repo_support import ROOT
 
 FULL = sum(q.points for q in questions(1))  # set 01's total, read from the registry
 
-ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "tests" / "sample_submissions"
 LOOPBACK = {"127.0.0.1", "::1", "::ffff:127.0.0.1"}
 

@@ -17,8 +17,8 @@ from course_utils.grading import grade_paths, main
 from course_utils.grading.extra import extra_version, load_extra_checks, registered
 from course_utils.grading.gradebook import Gradebook
 from course_utils.grading.results import QuestionGrade, SubmissionGrade
+from tests.repo_support import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "tests" / "extra_checks" / "set01_hidden.py"
 SAMPLES = ROOT / "tests" / "sample_submissions"
 

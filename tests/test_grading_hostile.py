@@ -30,13 +30,14 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbformat.v4 import new_code_cell, new_notebook
 
 from course_utils import checks
 from course_utils.grading import grade_paths
 from course_utils.grading.sandbox import bwrap_problem
+from tests.check_support import answer_cells
+from tests.grading_support import submission
+from tests.repo_support import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "course_utils"
 SOLUTION = ROOT / "solutions" / "01_motivation.ipynb"
 #: Set 01's total (the reference answers score all of it), read from the registry.
@@ -56,8 +57,7 @@ if bwrap_problem() is not None and os.environ.get("CI") != "true":  # in CI: run
 
 def _solution_cells() -> tuple[list[str], list[str]]:
     """The answer cells of solutions/01, and the same with every answer blanked."""
-    nb = nbformat.read(SOLUTION, as_version=4)
-    full = [c.source for c in nb.cells if c.cell_type == "code" and "# BEGIN SOLUTION" in c.source]
+    full = answer_cells(SOLUTION)
     blank = [
         re.sub(
             r"# BEGIN SOLUTION.*?# END SOLUTION",
@@ -74,16 +74,8 @@ FULL, BLANK = _solution_cells()
 HEAD = "import numpy as np\nfrom course_utils.checks import check"
 
 
-def _nb(*cells: str) -> nbformat.NotebookNode:
-    md = {
-        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
-        "course_grade": {"set": 1},
-    }
-    return new_notebook(cells=[new_code_cell(c) for c in cells], metadata=md)
-
-
 def _blank(*attack: str) -> nbformat.NotebookNode:
-    return _nb(HEAD, *BLANK, *attack)
+    return submission(HEAD, *BLANK, *attack)
 
 
 # A process meant to outlive grading and overwrite the gradebook every 0.1 s.
@@ -224,7 +216,7 @@ def _attacks(folder: Path, port: int, canary: Path, book: Path) -> dict[str, nbf
             "        print(e)\n"
         ),
         # 9. swallow the interrupt in an answer (the other answers are right)
-        "swallows": _nb(
+        "swallows": submission(
             HEAD,
             "def team0_share(positions, teams, point, power=3.0):\n"
             "    while True:\n"
@@ -290,7 +282,7 @@ def hostile(tmp_path_factory) -> dict:
     for name, nb in _attacks(folder, helper.port, canary, book).items():
         nbformat.write(nb, folder / f"{name}.ipynb")
     for name in ("honest", "zz_honest"):  # graded before and after the attackers
-        nbformat.write(_nb(HEAD, *FULL), folder / f"{name}.ipynb")
+        nbformat.write(submission(HEAD, *FULL), folder / f"{name}.ipynb")
     before, course_before = _hashes(folder), _hashes(PACKAGE)
     old_tempdir = tempfile.tempdir
     tempfile.tempdir = base
@@ -406,10 +398,10 @@ def test_the_class_grades_in_reasonable_time(hostile) -> None:
 def test_ctrl_c_keeps_every_row_and_the_files_mode(tmp_path, jobs) -> None:
     folder = tmp_path / "class"
     folder.mkdir()
-    slow = _nb(HEAD, *FULL, "import time\ntime.sleep(60)")
+    slow = submission(HEAD, *FULL, "import time\ntime.sleep(60)")
     for i in range(3):
         nbformat.write(slow, folder / f"late_{i}.ipynb")
-    nbformat.write(_nb(HEAD, *FULL), folder / "a_fast.ipynb")
+    nbformat.write(submission(HEAD, *FULL), folder / "a_fast.ipynb")
     book = tmp_path / "grades.csv"
     old_rows = [
         f"earlier_{i:02d}.ipynb,earlier_{i:02d},1,2,2,2,1,7,7,,,1.0,x,bwrap,v" for i in range(19)

@@ -14,15 +14,15 @@ import re
 import tempfile
 from pathlib import Path
 
-import nbformat
 import pytest
 
 from course_utils import checks
 from course_utils.grading.kernel import AnswerChannel, Kernel
 from course_utils.grading.proxy import AnswerProxy, AnswerSession
 from course_utils.grading.sandbox import resolve_sandbox
+from tests.check_support import answer_cells, import_lines
+from tests.repo_support import set_notebook
 
-ROOT = Path(__file__).resolve().parents[1]
 SETS = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10)
 pytestmark = pytest.mark.slow
 
@@ -84,15 +84,9 @@ KINDS = ("", "__neg", "__raises", "__none", "__list", "__mutates")
 
 
 def _source(set_number: int) -> str:
-    path = next((ROOT / "solutions").glob(f"{set_number:02d}_*.ipynb"))
-    nb = nbformat.read(path, as_version=4)
-    code = [c.source for c in nb.cells if c.cell_type == "code"]
-    imports = [
-        line for c in code for line in c.splitlines() if line.startswith(("import ", "from "))
-    ]
-    cells = [c for c in code if "# BEGIN SOLUTION" in c]
-    answers = "\n".join(imports) + "\n\n"
-    answers += "\n\n".join(re.sub(r"\s*# (BEGIN|END) SOLUTION", "", c) for c in cells)
+    path = set_notebook(set_number)
+    answers = "\n".join(import_lines(path)) + "\n\n"
+    answers += "\n\n".join(re.sub(r"\s*# (BEGIN|END) SOLUTION", "", c) for c in answer_cells(path))
     variants = "".join(VARIANTS.format(name=q.answer) for q in checks.questions(set_number))
     return PRELUDE.lstrip() + answers + "\n" + variants  # IPython drops leading blank lines
 

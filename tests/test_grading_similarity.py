@@ -24,8 +24,8 @@ from course_utils.grading.similarity import (
 )
 from course_utils.grading.similarity_report import widely_shared
 from course_utils.toys import salary
+from tests.repo_support import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "exercises" / "01_motivation.ipynb"
 NAMES = ("team0_share", "slope_influence", "infer_salary", "leaks_more")
 

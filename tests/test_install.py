@@ -8,7 +8,6 @@ opens an exercise and the footer-linked files through the JupyterLab server they
 from __future__ import annotations
 
 import ast
-import importlib.util
 import json
 import os
 import posixpath
@@ -35,13 +34,8 @@ from packaging.specifiers import SpecifierSet
 
 from course_utils import doctor
 from course_utils.nav import FOOTER_MARK
+from tests.repo_support import ROOT, load_tool, pyproject, tracked_copy
 
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python 3.10
-    import tomli as tomllib
-
-ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 #: Developer tools: in the `dev` extra only, never in what a learner installs.
 DEV_TOOLS = {"pytest", "nbval", "playwright", "ruff", "pytest-xdist", "latex2mathml"}
@@ -57,10 +51,6 @@ def readme_commands(kind: str) -> list[str]:
     return [line.strip() for line in block.group(1).splitlines() if line.strip()]
 
 
-def pyproject() -> dict:
-    return tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-
-
 def names(requirements: list[str]) -> set[str]:
     return {Requirement(r).name.lower() for r in requirements}
 
@@ -71,14 +61,6 @@ def pip_arguments(args: list[str]) -> set[tuple[str, ...]]:
     for arg in it:
         units.add((arg, next(it)) if arg in ("-c", "-e", "-r", "--extra-index-url") else (arg,))
     return units
-
-
-def load_tool(name: str):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "tools" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    assert spec.loader is not None
-    spec.loader.exec_module(module)
-    return module
 
 
 # -------------------------------------------------------------------------------- README / conda
@@ -285,17 +267,6 @@ def test_machines_without_installers_are_told_before_installing(
 
 
 # -------------------------------------------------------------------------------- the real thing
-def tracked_copy(dest: Path) -> Path:
-    """The git-tracked files (a fresh clone, with local edits) copied to ``dest``."""
-    listed = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True)
-    for name in filter(None, listed.stdout.split(b"\0")):
-        src = ROOT / name.decode()
-        if src.is_file():
-            (dest / name.decode()).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, dest / name.decode())
-    return dest
-
-
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -10,7 +10,6 @@ user settings) reports news fetching and update checks as off.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import secrets
@@ -27,7 +26,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.repo_support import ROOT, load_tool
+
 OVERRIDES = ROOT / "jupyter" / "overrides.json"
 PLUGIN = "@jupyterlab/apputils-extension:notification"
 
@@ -186,12 +186,7 @@ def test_lab_started_on_the_installed_overrides_does_not_fetch_news(tmp_path: Pa
 
 def test_the_no_make_step_installs_the_same_overrides(tmp_path: Path) -> None:
     """README's path without make runs tools/lab_settings.py: same file, same place."""
-    spec = importlib.util.spec_from_file_location(
-        "lab_settings", ROOT / "tools" / "lab_settings.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    target = module.install(tmp_path)
+    target = load_tool("lab_settings").install(tmp_path)
     assert target == tmp_path / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
     assert target.read_text(encoding="utf-8") == OVERRIDES.read_text(encoding="utf-8")
     readme = (ROOT / "README.md").read_text(encoding="utf-8")

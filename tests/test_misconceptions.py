@@ -3,23 +3,11 @@ from the wrong-answer suite (run ``python tools/misconceptions.py --write`` afte
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _tool():
-    spec = importlib.util.spec_from_file_location(
-        "misconceptions", ROOT / "tools" / "misconceptions.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests.repo_support import load_tool
 
 
 def test_instructors_table_is_up_to_date() -> None:
-    tool = _tool()
+    tool = load_tool("misconceptions")
     assert tool.current() is not None, "INSTRUCTORS.md lost the misconceptions markers"
     assert tool.current() == tool.render(), (
         "INSTRUCTORS.md is stale: run `python tools/misconceptions.py --write`"
@@ -32,7 +20,7 @@ def test_the_table_lists_every_wrong_answer_once() -> None:
 
     rows = [
         line
-        for line in _tool().render().splitlines()
+        for line in load_tool("misconceptions").render().splitlines()
         if line.startswith("| ") and "|---" not in line
     ]
     rows = [r for r in rows if not r.startswith("| Q |")]

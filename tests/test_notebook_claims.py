@@ -17,8 +17,9 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+from tests.repo_support import notebooks
+
+NOTEBOOKS = notebooks("notebooks")
 #: Source fragments that mean "this value is a wall-clock measurement".
 CLOCK = re.compile(
     r"perf_counter|process_time|monotonic\(|time\.time\(|_seconds\(|\.seconds\b|round_seconds|"

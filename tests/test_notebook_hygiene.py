@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 
 from course_utils.nav import COURSE, FOOTER_MARK, footer, present_notebooks
+from tests.repo_support import ROOT, load_tool, notebooks
 
-ROOT = Path(__file__).resolve().parents[1]
 ALL_NOTEBOOKS = sorted(
-    p for folder in ("notebooks", "solutions", "exercises") for p in (ROOT / folder).glob("*.ipynb")
+    p for folder in ("notebooks", "solutions", "exercises") for p in notebooks(folder)
 )
-COURSE_NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+COURSE_NOTEBOOKS = notebooks("notebooks")
 
 
 def _ids(paths):
@@ -103,9 +103,7 @@ def test_footer_numbers_with_a_letter() -> None:
 def test_footer_check_detects_stale(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import nbformat
 
-    sys.path.insert(0, str(ROOT / "tools"))
-    import footers  # type: ignore[import-not-found]
-
+    footers = load_tool("footers")
     folder = tmp_path / "notebooks"
     folder.mkdir()
     for name in ("01_motivation.ipynb", "02_threat_models.ipynb"):

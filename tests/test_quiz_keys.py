@@ -21,9 +21,9 @@ from course_utils.quiz import (
     main,
     questions_in,
 )
+from tests.repo_support import ROOT, notebooks
 
-ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+NOTEBOOKS = notebooks("notebooks")
 
 
 def test_a_key_names_an_option_wherever_it_stands() -> None:

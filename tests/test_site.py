@@ -8,10 +8,8 @@ site. Small made-up notebooks cover the index, the navigation bar and the failur
 from __future__ import annotations
 
 import doctest
-import importlib.util
 import json
 import re
-import sys
 from pathlib import Path
 
 import nbformat
@@ -20,19 +18,9 @@ from bs4 import BeautifulSoup
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from course_utils import nav
+from tests.repo_support import ROOT, load_tool, notebooks
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _load():
-    spec = importlib.util.spec_from_file_location("build_site", ROOT / "tools" / "build_site.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["build_site"] = module
-    spec.loader.exec_module(module)  # also puts tools/ on sys.path for its two helpers
-    return module
-
-
-build_site = _load()
+build_site = load_tool("build_site")  # it puts tools/ on sys.path for its two helpers
 import site_html  # noqa: E402
 import site_math  # noqa: E402
 
@@ -170,7 +158,7 @@ def test_index_lists_every_notebook_of_the_course_map(course) -> None:
     for name in present:
         assert f'href="{Path(name).stem}.html"' in index, name
         assert (out / f"{Path(name).stem}.html").exists()
-    for ex in sorted((ROOT / "exercises").glob("*.ipynb")):
+    for ex in notebooks("exercises"):
         assert f'href="exercises-{ex.stem}.html"' in index, ex.name
     # the 05b page links both ways (its number has a letter)
     page = (out / "05b_flower.html").read_text(encoding="utf-8")

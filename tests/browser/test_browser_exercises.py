@@ -7,17 +7,16 @@ says "not yet" and shows the hint), then a right one (the box says "passed").
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from course_utils.checks import questions
+from tests.repo_support import ROOT
 
 pytestmark = pytest.mark.browser
 
 NB = "exercises/01_motivation.ipynb"
-ROOT = Path(__file__).resolve().parents[2]
 
 WRONG = """def leaks_more(years, salary, i, j):
     dev = np.abs(years - years.mean())

@@ -13,7 +13,6 @@ import inspect
 import io
 import json
 import re
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,11 +20,11 @@ import pytest
 
 from course_utils.plotting import figure_with_controls
 from course_utils.quiz import questions_in
+from tests.repo_support import ROOT
 
 pytestmark = pytest.mark.browser
 
 NB = "notebooks/01_motivation.ipynb"
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")

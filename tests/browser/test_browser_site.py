@@ -15,16 +15,15 @@ On failure, a full-page screenshot is saved in the test's tmp dir (path in the r
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-pytestmark = pytest.mark.browser
+from tests.repo_support import load_tool
 
-ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.browser
 PAGES = ("03_dp_mechanisms.html", "06_robustness.html", "exercises-06_robustness.html")
 
 _MATH_STATE = """() => Array.from(document.querySelectorAll('math'), (m) => {
@@ -49,21 +48,9 @@ _VISIBLE_TEXT = """() => {
 }"""
 
 
-def _build_site():
-    # Reuse the copy tests/test_site.py loaded: a second copy under the same name in sys.modules
-    # would make doctest (which finds functions through sys.modules) see none of the first's.
-    if "build_site" in sys.modules:
-        return sys.modules["build_site"]
-    spec = importlib.util.spec_from_file_location("build_site", ROOT / "tools" / "build_site.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["build_site"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    build_site = _build_site()
+    build_site = load_tool("build_site")  # the copy tests/test_site.py loaded, if it ran here
     out = tmp_path_factory.mktemp("site")
     log = sys.modules["site_math"].MathLog()
     names = ["03_dp_mechanisms.ipynb", "06_robustness.ipynb"]
