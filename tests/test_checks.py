@@ -338,6 +338,43 @@ def test_expect_raises_reads_the_answer_error() -> None:
         expect_raises("ValueError", ans, 1, what="x = 1 raises ValueError")
 
 
+def test_expect_reproducible_tells_rng_driven_answers_from_the_rest() -> None:
+    from course_utils.checks._values import expect_reproducible
+
+    global_state = np.random.default_rng(99)  # stands for np.random's global generator
+
+    def answers(kind):
+        def draw(seed):
+            rng = np.random.default_rng(seed)
+            if kind == "own seed":
+                rng = np.random.default_rng(0)
+            elif kind == "global" or (kind == "global above 5" and seed > 5):
+                rng = global_state
+            return rng.laplace(size=3) if kind != "list" else rng.integers(0, 9, 4).tolist()
+
+        return draw
+
+    what, hint = "same seed, same output", "Use the rng you are given."
+    for kind in ("rng", "list"):
+        expect_reproducible(answers(kind), what, seeds=range(3), other_seed=7, hint=hint)
+    expect_reproducible(answers("own seed"), what, seeds=[5], hint=hint)  # no other_seed
+    expect_reproducible(lambda seed: np.full(2, np.nan), what, seeds=[1])  # NaN is NaN again
+    for kind, seeds, other in [
+        ("global", [5], None),
+        ("global above 5", range(4, 8), None),
+        ("own seed", [5], 6),
+    ]:
+        with pytest.raises(CheckFailure) as info:
+            expect_reproducible(answers(kind), what, seeds=seeds, other_seed=other, hint=hint)
+        assert (info.value.what, info.value.hint, info.value.got) == (what, hint, None), kind
+    with pytest.raises(CheckFailure) as info:
+        expect_reproducible(answers("global"), what, seeds=[5], describe=lambda v: "x")
+    assert info.value.got == "seed 5: x, again: x"
+    with pytest.raises(CheckFailure) as info:
+        expect_reproducible(answers("own seed"), what, seeds=[5], other_seed=6, describe=len)
+    assert info.value.got == "seed 5: 3, seed 6: 3"
+
+
 # ---------------------------------------------------------------------------------------------
 # the time limit (issue #28: check() must not hang on an endless answer)
 # ---------------------------------------------------------------------------------------------

@@ -44,6 +44,8 @@ END = "<!-- end of generated misconceptions -->"
 MIN_TEXT = 12
 #: Known helpers of course_utils.checks that take a hint positionally: name -> argument index.
 FRAMEWORK_HINT_ARGS = {"expect_number": 2}
+#: Helpers of course_utils.checks whose second argument is the failed case their ``hint=`` is for.
+CASE_CALLS = {"expect", "expect_reproducible"}
 
 
 @dataclass
@@ -240,7 +242,7 @@ def question_notes(source: str) -> list[QuestionNotes]:
                 for kw in node.keywords:
                     if kw.arg is not None and _has_hint_name(kw.arg):
                         texts = strings_of(kw.value)
-                        case = _what_of(node) if name == "expect" and len(texts) == 1 else None
+                        case = _what_of(node) if name in CASE_CALLS and len(texts) == 1 else None
                         found += [(where, Hint(t, case)) for t in texts]
                 if name in positional and len(node.args) > positional[name]:
                     found += [(where, Hint(t)) for t in strings_of(node.args[positional[name]])]
