@@ -32,6 +32,7 @@ from ._ex07_cases import (
     _ridge_problem,
     _sigmoid,
 )
+from ._values import expect_reproducible
 
 __all__: list[str] = []
 
@@ -421,9 +422,10 @@ def _check_attack_cosine_under_noise(attack_cosine_under_noise: Any) -> None:
             got=round(clean, 6),
             hint=hint,
         )
-    expect(
-        run(0.3 * size, 7) == run(0.3 * size, 7),
+    expect_reproducible(
+        lambda seed: run(0.3 * size, seed),
         "the same seed gives the same result",
+        seeds=[7],
         hint="Draw the noise only from the `rng` argument (rng.normal), not from np.random.",
     )
     # the distribution of the cosine over 200 seeds, against our own simulation (two-sample KS),
