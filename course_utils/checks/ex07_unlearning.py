@@ -29,6 +29,7 @@ from ._ex07_cases import (
     _pen,
     _reconstruction_slips,
     _ridge,
+    _ridge_penalised_intercept,
     _ridge_problem,
     _sigmoid,
 )
@@ -167,11 +168,6 @@ def _check_remove_ridge_row(remove_ridge_row: Any) -> None:
             otherwise="Use H = Xa^T Xa + lam diag(0, 1, ..., 1) with Xa = [1, X], a = Xa[index], "
             "r = a.theta - y[index]; then theta_after = theta + (H - a a^T)^-1 a r.",
         )
-
-
-def _ridge_penalised_intercept(X: np.ndarray, y: np.ndarray, lam: float) -> np.ndarray:
-    A = _aug(X)
-    return np.linalg.solve(A.T @ A + lam * np.eye(A.shape[1]), A.T @ y)
 
 
 # ---------------------------------------------------------------------------------------------
