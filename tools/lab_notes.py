@@ -16,7 +16,8 @@ What counts as a hint (inside a function decorated with ``@question``): a string
 same module; a string assigned to a name containing ``hint`` (plain, in a dict, in either branch of
 ``... if ... else ...``); and the element a ``for ..., hint in cases:`` loop takes from a literal list
 or dict of cases. f-string fields are shown as ``...``; a string that only wraps another hint adds
-nothing and is dropped.
+nothing and is dropped. A hint passed to ``expect`` or ``expect_reproducible`` is shown with the
+case it is for (their second argument, when it is a plain string).
 """
 
 from __future__ import annotations
