@@ -25,8 +25,19 @@ from course_utils.checks import (
 
 
 @pytest.fixture
-def toy_question():
-    """Register a throw-away question 98.1 (answer: ``double``) and remove it afterwards."""
+def scratch_registry():
+    """The questions a test registers (throw-away sets 9x) are removed afterwards, with their
+    failure counts."""
+    before = set(REGISTRY)
+    yield REGISTRY
+    for qid in set(REGISTRY) - before:
+        del REGISTRY[qid]
+        checks.FAILED_ATTEMPTS.pop(qid, None)
+
+
+@pytest.fixture
+def toy_question(scratch_registry):
+    """Register a throw-away question 98.1 (answer: ``double``); it is removed afterwards."""
 
     @question("98.1", points=3, answer="double", task="return twice the input")
     def _check_double(double):
@@ -36,8 +47,7 @@ def toy_question():
         )
         expect(double(-1) == -2, "double(-1) is -2", hint="negative numbers too")
 
-    yield REGISTRY["98.1"]
-    REGISTRY.pop("98.1", None)
+    return REGISTRY["98.1"]
 
 
 def test_pass_and_points(toy_question) -> None:
@@ -172,7 +182,7 @@ def test_lookup_helpers(toy_question) -> None:
 
 
 def test_autodiscovery_imports_every_module_and_survives_a_broken_one(
-    tmp_path, monkeypatch
+    tmp_path, monkeypatch, scratch_registry
 ) -> None:
     """Every ``exNN_*.py`` of the package registers itself; a broken module is reported, not fatal."""
     assert not checks.LOAD_ERRORS, checks.LOAD_ERRORS
@@ -196,7 +206,6 @@ def test_autodiscovery_imports_every_module_and_survives_a_broken_one(
             checks._discover()
         assert "97.1" in REGISTRY and "fakechecks.ex96_broken" in errors
     finally:
-        REGISTRY.pop("97.1", None)
         sys.modules.pop("fakechecks.ex97_good", None)
         sys.modules.pop("fakechecks.ex96_broken", None)
 
@@ -272,13 +281,10 @@ def test_a_check_that_crashes_is_an_error_not_the_learners_fault(toy_question) -
     def _buggy(f):
         f(1).detach()
 
-    try:
-        r = run_check("98.2", lambda x: np.zeros(2))
-        assert r.status == "error" and "the check itself failed" in r.message
-        assert "AttributeError" in r.message and "your" not in r.message.split("(")[0]
-        assert "signature" not in r.hint.lower()
-    finally:
-        REGISTRY.pop("98.2", None)
+    r = run_check("98.2", lambda x: np.zeros(2))
+    assert r.status == "error" and "the check itself failed" in r.message
+    assert "AttributeError" in r.message and "your" not in r.message.split("(")[0]
+    assert "signature" not in r.hint.lower()
 
 
 def test_an_answer_that_is_not_a_function(toy_question) -> None:
@@ -336,6 +342,43 @@ def test_expect_raises_reads_the_answer_error() -> None:
         expect_raises("ValueError", ans, 0, what="x = 0 raises ValueError")
     with pytest.raises(CheckFailure, match="got no error"):
         expect_raises("ValueError", ans, 1, what="x = 1 raises ValueError")
+
+
+def test_expect_reproducible_tells_rng_driven_answers_from_the_rest() -> None:
+    from course_utils.checks._values import expect_reproducible
+
+    global_state = np.random.default_rng(99)  # stands for np.random's global generator
+
+    def answers(kind):
+        def draw(seed):
+            rng = np.random.default_rng(seed)
+            if kind == "own seed":
+                rng = np.random.default_rng(0)
+            elif kind == "global" or (kind == "global above 5" and seed > 5):
+                rng = global_state
+            return rng.laplace(size=3) if kind != "list" else rng.integers(0, 9, 4).tolist()
+
+        return draw
+
+    what, hint = "same seed, same output", "Use the rng you are given."
+    for kind in ("rng", "list"):
+        expect_reproducible(answers(kind), what, seeds=range(3), other_seed=7, hint=hint)
+    expect_reproducible(answers("own seed"), what, seeds=[5], hint=hint)  # no other_seed
+    expect_reproducible(lambda seed: np.full(2, np.nan), what, seeds=[1])  # NaN is NaN again
+    for kind, seeds, other in [
+        ("global", [5], None),
+        ("global above 5", range(4, 8), None),
+        ("own seed", [5], 6),
+    ]:
+        with pytest.raises(CheckFailure) as info:
+            expect_reproducible(answers(kind), what, seeds=seeds, other_seed=other, hint=hint)
+        assert (info.value.what, info.value.hint, info.value.got) == (what, hint, None), kind
+    with pytest.raises(CheckFailure) as info:
+        expect_reproducible(answers("global"), what, seeds=[5], describe=lambda v: "x")
+    assert info.value.got == "seed 5: x, again: x"
+    with pytest.raises(CheckFailure) as info:
+        expect_reproducible(answers("own seed"), what, seeds=[5], other_seed=6, describe=len)
+    assert info.value.got == "seed 5: 3, seed 6: 3"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -436,11 +479,8 @@ def test_a_slow_check_says_where_the_time_went(toy_question) -> None:
             f(1)  # 0.9 s inside the answer...
         time.sleep(2)  # ...and the limit runs out in the check's own code
 
-    try:
-        r = run_check("98.3", slow, timeout=1.0)
-        assert r.status == "timeout" and "inside your `f`" in r.message, str(r)
-    finally:
-        REGISTRY.pop("98.3", None)
+    r = run_check("98.3", slow, timeout=1.0)
+    assert r.status == "timeout" and "inside your `f`" in r.message, str(r)
 
 
 def test_nested_time_limits_keep_the_outer_one() -> None:
@@ -553,7 +593,7 @@ def test_a_timed_out_answer_still_leaves_its_with_blocks(toy_question) -> None:
 
 # --- tiered hints (#23): a nudge first, the full hint after repeated failures in the notebook ---
 @pytest.fixture
-def tiered_question():
+def tiered_question(scratch_registry):
     """Question 98.2 (answer: ``halve``) whose failure has a nudge and a full hint."""
 
     @question("98.2", points=1, answer="halve", task="return half the input")
@@ -569,9 +609,7 @@ def tiered_question():
         )
 
     checks.FAILED_ATTEMPTS.pop("98.2", None)
-    yield REGISTRY["98.2"]
-    REGISTRY.pop("98.2", None)
-    checks.FAILED_ATTEMPTS.pop("98.2", None)
+    return REGISTRY["98.2"]
 
 
 def test_the_grader_shows_the_nudge_only(tiered_question) -> None:

@@ -41,3 +41,18 @@ def test_6_5_edge_cases_are_zero_and_one() -> None:
     assert backdoor_definitions(y, clean, trig, 4)["right"] == 0.0
     X, y, clean, trig = backdoor_case(5, 3, "all")
     assert backdoor_definitions(y, clean, trig, 5)["right"] == 1.0
+
+
+def test_the_margin_loss_of_the_challenges_reference_attacks() -> None:
+    """6.7's and 10.5's reference attacks climb the margin: positive exactly on the misclassified
+    examples, and still informative where a softmax saturates (logits times 1,000)."""
+    from course_utils.checks._challenge_models import margin_loss
+
+    logits = torch.randn(200, 10, generator=torch.Generator().manual_seed(0))
+    y = torch.randint(0, 10, (200,), generator=torch.Generator().manual_seed(1))
+    margin = margin_loss(logits, y)
+    assert torch.equal(margin > 0, logits.argmax(1) != y)
+    top2 = logits.topk(2, dim=1).values
+    right = logits.argmax(1) == y
+    assert torch.allclose(margin[right], (top2[:, 1] - top2[:, 0])[right])
+    assert torch.allclose(margin_loss(1000 * logits, y), 1000 * margin, atol=1e-3)

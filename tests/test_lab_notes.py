@@ -162,6 +162,19 @@ def test_hints_from_tables_built_in_steps_and_local_helpers_are_found() -> None:
     assert "Through a local helper." in [h.text for h in q.hints]
 
 
+def test_a_reproducibility_hint_keeps_its_case() -> None:
+    """``expect_reproducible(draw, what, ..., hint=...)`` names its failed case as ``expect`` does."""
+    source = """
+@question("9.3", points=1, answer="h", task="return noise")
+def _check_h(h):
+    expect_reproducible(h, "same seed, same output", seeds=[1], hint="Use the rng you are given.")
+"""
+    (q,) = lab_notes.question_notes(source)
+    assert [(h.case, h.text) for h in q.hints] == [
+        ("same seed, same output", "Use the rng you are given.")
+    ]
+
+
 def test_docstring_example() -> None:
     import doctest
 

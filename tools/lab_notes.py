@@ -16,7 +16,8 @@ What counts as a hint (inside a function decorated with ``@question``): a string
 same module; a string assigned to a name containing ``hint`` (plain, in a dict, in either branch of
 ``... if ... else ...``); and the element a ``for ..., hint in cases:`` loop takes from a literal list
 or dict of cases. f-string fields are shown as ``...``; a string that only wraps another hint adds
-nothing and is dropped.
+nothing and is dropped. A hint passed to ``expect`` or ``expect_reproducible`` is shown with the
+case it is for (their second argument, when it is a plain string).
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ END = "<!-- end of generated misconceptions -->"
 MIN_TEXT = 12
 #: Known helpers of course_utils.checks that take a hint positionally: name -> argument index.
 FRAMEWORK_HINT_ARGS = {"expect_number": 2}
+#: Helpers of course_utils.checks whose second argument is the failed case their ``hint=`` is for.
+CASE_CALLS = {"expect", "expect_reproducible"}
 
 
 @dataclass
@@ -240,7 +243,7 @@ def question_notes(source: str) -> list[QuestionNotes]:
                 for kw in node.keywords:
                     if kw.arg is not None and _has_hint_name(kw.arg):
                         texts = strings_of(kw.value)
-                        case = _what_of(node) if name == "expect" and len(texts) == 1 else None
+                        case = _what_of(node) if name in CASE_CALLS and len(texts) == 1 else None
                         found += [(where, Hint(t, case)) for t in texts]
                 if name in positional and len(node.args) > positional[name]:
                     found += [(where, Hint(t)) for t in strings_of(node.args[positional[name]])]

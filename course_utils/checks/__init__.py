@@ -34,8 +34,8 @@ keep working.
 The framework lives in private modules whose public names are re-exported here: ``_registry``
 (the :func:`question` decorator, :data:`REGISTRY`, :class:`GradedQuestion`), ``_expect``
 (:func:`expect`, :class:`CheckFailure`, :class:`AnswerError`), ``_values`` (the ``expect_*``
-readers; also ``call_unchanged`` and ``as_floats``, which only the check modules use),
-``_answer`` (:func:`as_answer`, :class:`TimeLimit`), ``_run`` (:func:`run_check`,
+readers; also ``call_unchanged``, ``as_floats`` and ``expect_reproducible``, which only the check
+modules use), ``_answer`` (:func:`as_answer`, :class:`TimeLimit`), ``_run`` (:func:`run_check`,
 :func:`check`) and ``_results`` (:class:`CheckResult`). Modules named ``_exNN_*`` hold one
 set's cases and support code.
 """

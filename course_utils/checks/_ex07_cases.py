@@ -3,7 +3,8 @@ the closed-form removal, a deletion to reconstruct, and the cosines of the recon
 under noise on the two releases.
 
 Private to :mod:`course_utils.checks.ex07_unlearning` (kept apart so that each module stays
-short); independent of :mod:`course_utils.unlearning` and :mod:`course_utils.attacks`.
+short) and :mod:`course_utils.checks.ex07_challenge` (the ridge fits); independent of
+:mod:`course_utils.unlearning` and :mod:`course_utils.attacks`.
 """
 
 from __future__ import annotations
@@ -22,6 +23,12 @@ def _pen(dim: int, lam: float) -> np.ndarray:
 def _ridge(X: np.ndarray, y: np.ndarray, lam: float) -> np.ndarray:
     A = _aug(X)
     return np.linalg.solve(A.T @ A + _pen(A.shape[1], lam), A.T @ y)
+
+
+def _ridge_penalised_intercept(X: np.ndarray, y: np.ndarray, lam: float) -> np.ndarray:
+    """The usual slip: ``lam * I`` also shrinks the intercept (the task leaves it unpenalised)."""
+    A = _aug(X)
+    return np.linalg.solve(A.T @ A + lam * np.eye(A.shape[1]), A.T @ y)
 
 
 def _ridge_problem(seed: int, n: int, d: int) -> tuple[np.ndarray, np.ndarray]:

@@ -7,15 +7,16 @@ fail the case with a message that says what was expected and what came back (``"
 torch tensor, got numpy.ndarray"``). They only *read* values: no method of a returned object is
 called except the plain data accessors of numpy arrays and torch tensors.
 
-Two helpers are shared by the check modules without being part of the package's public API:
+Three helpers are shared by the check modules without being part of the package's public API:
 :func:`call_unchanged` (call the answer, then fail unless its positional arguments are
-unchanged) and :func:`as_floats` (a float array, or a failed case with the check's own message).
+unchanged), :func:`as_floats` (a float array, or a failed case with the check's own message) and
+:func:`expect_reproducible` (the answer's randomness comes from its ``rng`` argument).
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
@@ -29,6 +30,7 @@ __all__ = [
     "expect_integer",
     "expect_number",
     "expect_raises",
+    "expect_reproducible",
     "expect_tensor",
     "expect_unchanged",
     "snapshot",
@@ -308,6 +310,75 @@ def call_unchanged(
     out = func(*args, **kwargs)
     expect_unchanged(saved, args, what, hint)
     return out
+
+
+def expect_reproducible(
+    draw: Callable[[int], Any],
+    what: str,
+    *,
+    seeds: Iterable[int],
+    other_seed: int | None = None,
+    hint: str = "",
+    describe: Callable[[Any], str] | None = None,
+) -> None:
+    """Fail the case ``what`` unless the answer's randomness comes from the seed it is given.
+
+    ``draw(seed)`` runs the answer with a generator made from ``seed``
+    (``np.random.default_rng(seed)``, or a seeded torch generator) and returns what it gave back. For every seed of ``seeds``,
+    in order, two runs must give the same output (an answer that draws from ``np.random``'s global
+    state or a fresh ``default_rng()`` does not); with ``other_seed``, that seed must then give a
+    different output than the first of ``seeds`` (an answer that ignores ``rng`` and seeds its
+    own generator does not). Outputs are compared as :func:`expect_unchanged` compares values.
+
+    Parameters
+    ----------
+    draw : callable
+        ``seed -> output``; it calls the learner's answer.
+    what : str
+        The case, e.g. ``"the noise comes from the rng argument (same seed, same output)"``.
+    seeds : iterable of int
+        Each is run twice.
+    other_seed : int, optional
+        A seed whose output must differ from that of the first of ``seeds``.
+    hint : str
+        Shown when either test fails.
+    describe : callable, optional
+        ``output -> str``: with it, a failure shows the two outputs it compared as ``got``
+        (``"seed 5: ..., again: ..."`` or ``"seed 5: ..., seed 6: ..."``); without it, no ``got``.
+
+    Examples
+    --------
+    >>> def noisy(x, rng):
+    ...     return x + rng.laplace()
+    >>> expect_reproducible(
+    ...     lambda seed: noisy(3.0, np.random.default_rng(seed)), "seeded", seeds=[7], other_seed=8
+    ... )
+    >>> expect_reproducible(
+    ...     lambda seed: noisy(3.0, np.random.default_rng()), "seeded", seeds=[7], hint="use rng"
+    ... )
+    Traceback (most recent call last):
+    ...
+    course_utils.checks.CheckFailure: seeded
+    """
+
+    def got(seed: int, a: Any, label: str, b: Any) -> str | None:
+        return f"seed {seed}: {describe(a)}, {label}: {describe(b)}" if describe else None
+
+    first = None
+    for seed in seeds:
+        out, again = draw(seed), draw(seed)
+        expect(_same(out, again), what, got=got(seed, out, "again", again), hint=hint)
+        if first is None:
+            first = (seed, out)
+    if other_seed is not None and first is not None:
+        seed, out = first
+        other = draw(other_seed)
+        expect(
+            not _same(out, other),
+            what,
+            got=got(seed, out, f"seed {other_seed}", other),
+            hint=hint,
+        )
 
 
 def expect_raises(

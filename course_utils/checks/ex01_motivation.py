@@ -321,22 +321,19 @@ def _check_leaks_more(leaks_more: Any) -> None:
     want = [leak_truth(*case) for case in cases]
     if got == want:
         return
-    for rule, hint in LEAK_RULES:
+    hint = (
+        "Nudge salary i by $1,000, refit the slope, measure the change; do the same for j, "
+        "and return the one whose change is larger in size."
+    )
+    for rule, rule_hint in LEAK_RULES:  # a known wrong rule that gives all the answers got
         if got == [rule(*case) for case in cases]:
-            k = next(n for n in range(len(cases)) if got[n] != want[n])
-            expect(
-                False,
-                f"people {cases[k][2]} and {cases[k][3]}: who leaks more",
-                expected=want[k],
-                got=got[k],
-                hint=hint,
-            )
-    k = next(n for n in range(len(cases)) if got[n] != want[n])
+            hint = rule_hint
+            break
+    k = next(n for n in range(len(cases)) if got[n] != want[n])  # the first case it gets wrong
     expect(
         False,
         f"people {cases[k][2]} and {cases[k][3]}: who leaks more",
         expected=want[k],
         got=got[k],
-        hint="Nudge salary i by $1,000, refit the slope, measure the change; do the same for j, "
-        "and return the one whose change is larger in size.",
+        hint=hint,
     )

@@ -34,6 +34,7 @@ from ._ex03_cases import (
     split_shape,
     total_variance,
 )
+from ._values import expect_reproducible
 
 __all__: list[str] = []
 
@@ -83,9 +84,11 @@ def _check_laplace(laplace_mechanism: Any) -> None:
         got=first,
         hint="Add rng.laplace(0.0, scale) to the value.",
     )
-    expect(
-        one(7) == one(7) and one(7) != one(8),
+    expect_reproducible(
+        one,
         "the noise comes from the rng argument (same seed, same output)",
+        seeds=[7],
+        other_seed=8,
         hint="Draw the noise with the `rng` you are given (rng.laplace), not np.random.laplace "
         "or a new default_rng().",
     )
@@ -348,11 +351,12 @@ def _check_exponential(exponential_mechanism: Any) -> None:
         rng = _rng(seed)  # one generator for 12 picks: the sequence is the seed's fingerprint
         return [pick([3.0, 1.0, 0.0, 2.0], 1.0, 1.0, rng) for _ in range(12)]
 
-    a, b, c = sequence(5), sequence(5), sequence(6)
-    expect(
-        a == b and a != c,
+    expect_reproducible(
+        sequence,
         "the choices come from the rng argument (same seed, same choices)",
-        got=f"seed 5: {a[:6]}..., again: {b[:6]}...",
+        seeds=[5],
+        other_seed=6,
+        describe=lambda picks: f"{picks[:6]}...",
         hint="Sample with the `rng` you are given (rng.choice(len(candidates), p=probs)), not "
         "np.random or random.",
     )

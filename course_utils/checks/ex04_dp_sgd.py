@@ -29,7 +29,7 @@ from . import (
     question,
     type_name,
 )
-from ._values import call_unchanged
+from ._values import call_unchanged, expect_reproducible
 
 __all__: list[str] = []
 
@@ -332,12 +332,11 @@ def _check_noisy_mean(noisy_mean: Any) -> None:
         got=round(float(noise.mean()), 6),
         hint="Use torch.randn (mean 0), scaled by the standard deviation.",
     )
-    a = run(zeros, sigma, C, E, 7)["w"].numpy()
-    b = run(zeros, sigma, C, E, 7)["w"].numpy()
-    c = run(zeros, sigma, C, E, 8)["w"].numpy()
-    expect(
-        np.array_equal(a, b) and not np.array_equal(a, c),
+    expect_reproducible(
+        lambda seed: run(zeros, sigma, C, E, seed)["w"].numpy(),
         "the noise comes from the generator argument",
+        seeds=[7],
+        other_seed=8,
         hint="Pass generator=generator to torch.randn so that a seeded generator reproduces the "
         "noise.",
     )

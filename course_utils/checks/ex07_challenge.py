@@ -21,19 +21,9 @@ from typing import Any
 import numpy as np
 
 from . import expect, question
+from ._ex07_cases import _ridge, _ridge_penalised_intercept
 
 __all__: list[str] = []
-
-
-def _ridge(X: np.ndarray, y: np.ndarray, lam: float) -> np.ndarray:
-    Xa = np.column_stack([np.ones(len(X)), X])
-    D = np.diag(np.r_[0.0, np.ones(X.shape[1])])
-    return np.linalg.solve(Xa.T @ Xa + lam * D, Xa.T @ y)
-
-
-def _ridge_penalising_intercept(X: np.ndarray, y: np.ndarray, lam: float) -> np.ndarray:
-    Xa = np.column_stack([np.ones(len(X)), X])
-    return np.linalg.solve(Xa.T @ Xa + lam * np.eye(Xa.shape[1]), Xa.T @ y)
 
 
 def _problem(seed: int, n: int = 60, d: int = 4):
@@ -154,7 +144,7 @@ def _check_sisa(sisa_unlearning: Any) -> None:
                 "D = diag(0, 1, ..., 1)."
             )
             if np.allclose(
-                models[0, s], _ridge_penalising_intercept(X[rows], y[rows], lam), rtol=1e-6
+                models[0, s], _ridge_penalised_intercept(X[rows], y[rows], lam), rtol=1e-6
             ):
                 hint = (
                     "The intercept is not penalised: use D = diag(0, 1, ..., 1), not the "

@@ -22,30 +22,9 @@ from typing import Any
 import numpy as np
 
 from . import expect, question
+from ._ex08_support import P61, P127, lagrange_at, poly_at
 
 __all__: list[str] = []
-
-P61 = 2**61 - 1
-P127 = 2**127 - 1
-
-
-def _poly(coeffs: list[int], x: int, p: int) -> int:
-    out = 0
-    for c in reversed(coeffs):
-        out = (out * x + c) % p
-    return out
-
-
-def _lagrange_at(points: list[tuple[int, int]], x0: int, p: int) -> int:
-    total = 0
-    for i, (xi, yi) in enumerate(points):
-        num, den = 1, 1
-        for j, (xj, _) in enumerate(points):
-            if i != j:
-                num = num * (x0 - xj) % p
-                den = den * (xi - xj) % p
-        total = (total + yi * num * pow(den, -1, p)) % p
-    return total
 
 
 def _case(seed: int, *, t: int, e: int, n: int, cheat: int, p: int, collude: bool):
@@ -55,14 +34,14 @@ def _case(seed: int, *, t: int, e: int, n: int, cheat: int, p: int, collude: boo
     coeffs = [int(c) for c in rng.integers(0, 2**62, size=t)]
     coeffs = [(c * 2**65 + 12345) % p for c in coeffs]
     secret = coeffs[0]
-    shares = [(x, _poly(coeffs, x, p)) for x in xs]
+    shares = [(x, poly_at(coeffs, x, p)) for x in xs]
     if collude:  # a fake polynomial through t - 1 honest shares (right after the cheaters)
         honest = shares[cheat : cheat + t - 1]
         fake_secret = (secret + 1 + int(rng.integers(1, 2**40))) % p
         anchor = [(0, fake_secret), *honest]
         for k in range(cheat):
             x = shares[k][0]
-            shares[k] = (x, _lagrange_at(anchor, x, p))
+            shares[k] = (x, lagrange_at(anchor, x, p))
     else:
         for k in range(cheat):
             x, y = shares[k]
@@ -140,7 +119,7 @@ def _check_robust_reconstruct(robust_reconstruct: Any) -> None:
         )
         got_secret = int(got_secret)
         if got_secret != secret:
-            first = _lagrange_at(shares[:t], 0, p)
+            first = lagrange_at(shares[:t], 0, p)
             hint = (
                 "Find the polynomial of degree threshold - 1 that agrees with at least "
                 "n - max_cheaters shares (try the polynomials through every set of threshold "
@@ -158,7 +137,7 @@ def _check_robust_reconstruct(robust_reconstruct: Any) -> None:
                     "each candidate polynomial against the OTHER shares, and keep one that "
                     "agrees with at least n - max_cheaters of them. " + hint
                 )
-            elif collude and got_secret == _lagrange_at(shares[: t - 1 + cheat][-t:], 0, p):
+            elif collude and got_secret == lagrange_at(shares[: t - 1 + cheat][-t:], 0, p):
                 hint = (
                     "The colluding cheaters' shares lie on a second polynomial that also passes "
                     "through threshold - 1 honest shares: it agrees with threshold - 1 + "

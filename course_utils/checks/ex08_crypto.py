@@ -20,11 +20,10 @@ import numpy as np
 from scipy import stats
 
 from . import expect, expect_number, question
+from ._ex08_support import P61, P127, lagrange_at, poly_at
 
 __all__: list[str] = []
 
-P61 = 2**61 - 1
-P127 = 2**127 - 1
 #: A correct answer fails one chi-square test with probability P_MIN (seeds are fixed, so for one
 #: implementation the outcome is deterministic).
 P_MIN = 1e-4
@@ -56,21 +55,9 @@ def _ints(value: Any, n: int | None, what: str, hint: str) -> list[int]:
     return out
 
 
-def _lagrange0(points: list[tuple[int, int]], p: int, *, sign_error: bool = False) -> int:
-    total = 0
-    for j, (xj, yj) in enumerate(points):
-        num, den = 1, 1
-        for m, (xm, _) in enumerate(points):
-            if m != j:
-                num = num * xm % p
-                den = den * ((xj - xm) if sign_error else (xm - xj)) % p
-        total += yj * num * pow(den, -1, p)
-    return total % p
-
-
 def _shamir(secret: int, n: int, t: int, p: int, rng: np.random.Generator) -> list[tuple[int, int]]:
     coeffs = [secret] + [int.from_bytes(rng.bytes(24), "big") % p for _ in range(t - 1)]
-    return [(x, sum(c * x**k for k, c in enumerate(coeffs)) % p) for x in range(1, n + 1)]
+    return [(x, poly_at(coeffs, x, p)) for x in range(1, n + 1)]
 
 
 def _additive(secret: int, n: int, p: int, rng: np.random.Generator) -> list[int]:
@@ -266,7 +253,7 @@ def _check_lagrange(lagrange_reconstruct: Any) -> None:
             expect(
                 False, "the result is in [0, prime)", got=got, hint="Reduce the final sum % prime."
             )
-        if t % 2 == 0 and got == _lagrange0(pick, prime, sign_error=True) != secret:
+        if t % 2 == 0 and got == lagrange_at(pick, 0, prime, sign_error=True) != secret:
             expect(
                 False,
                 f"f(0) from {t} points (prime {prime})",

@@ -27,7 +27,7 @@ from scipy import stats
 
 from . import expect, expect_integer, question
 from ._ex09_support import _above_threshold_law, _grr, _instance, _rng
-from ._values import _plain, as_floats, call_unchanged
+from ._values import _plain, as_floats, call_unchanged, expect_reproducible
 
 __all__: list[str] = []
 
@@ -181,12 +181,10 @@ def _check_report_noisy_max(report_noisy_max: Any) -> None:
 
     pick([1.0, 5.0, 2.0], 1.0, 1.0, _rng(0))
     ten = np.zeros(10)
-    expect(
-        all(
-            pick(ten, 1.0, 1.0, _rng(seed)) == pick(ten, 1.0, 1.0, _rng(seed))
-            for seed in range(5, 10)
-        ),
+    expect_reproducible(
+        lambda seed: pick(ten, 1.0, 1.0, _rng(seed)),
         "the noise comes from the rng argument (same seed, same pick)",
+        seeds=range(5, 10),
         hint="Draw the noise with the `rng` you are given, not np.random or a new default_rng().",
     )
 
@@ -434,12 +432,10 @@ def _check_above_threshold(above_threshold: Any) -> None:
         hint="Return None when no noisy answer reaches the noisy threshold (not -1 or len(answers)).",
     )
     zeros = [0.0] * 8
-    expect(
-        all(
-            run(zeros, 0.5, 1.0, _rng(seed)) == run(zeros, 0.5, 1.0, _rng(seed))
-            for seed in range(5, 15)
-        ),
+    expect_reproducible(
+        lambda seed: run(zeros, 0.5, 1.0, _rng(seed)),
         "the noise comes from the rng argument (same seed, same output)",
+        seeds=range(5, 15),
         hint="Draw every noise value with the `rng` you are given.",
     )
 
