@@ -8,6 +8,7 @@ stated with their spread, never in an assert.
 
 from __future__ import annotations
 
+import math
 import time
 import warnings
 from collections.abc import Callable
@@ -132,6 +133,23 @@ def _timing_data(
     return torch.utils.data.TensorDataset(X_t, y_t)
 
 
+def _fastest(run: Callable[[], object], times: int) -> float:
+    """Seconds of the fastest of ``times`` calls of ``run``, after one untimed warm-up call.
+
+    The warm-up fills caches and lets Opacus attach its hooks; the fastest call is the one least
+    disturbed by other processes (as :mod:`timeit` advises). Warnings are silenced throughout.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        run()
+        best = math.inf
+        for _ in range(times):
+            start = time.perf_counter()
+            run()
+            best = min(best, time.perf_counter() - start)
+    return best
+
+
 def gradient_step_seconds(
     make_model: Callable[[], nn.Module],
     X: np.ndarray | torch.Tensor,
@@ -185,15 +203,7 @@ def gradient_step_seconds(
         poisson_sampling=False,
         seed=seed,
     )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        step(xb, yb)
-        times = []
-        for _ in range(repeats):
-            start = time.perf_counter()
-            step(xb, yb)
-            times.append(time.perf_counter() - start)
-    return float(min(times))  # best of: the least disturbed by other processes (as timeit advises)
+    return _fastest(lambda: step(xb, yb), repeats)
 
 
 def epoch_seconds(
@@ -258,13 +268,10 @@ def epoch_seconds(
         loader = DPDataLoader.from_data_loader(
             loader, generator=torch.Generator().manual_seed(seed)
         )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        times = []
-        for _ in range(epochs + 1):
-            start = time.perf_counter()
-            for xb, yb in loader:
-                if len(xb) > 0:  # an empty Poisson batch: nothing to learn, and vmap needs a batch
-                    step(xb, yb)
-            times.append(time.perf_counter() - start)
-    return float(min(times[1:]))  # the first epoch warms up caches and Opacus's hooks
+
+    def one_epoch() -> None:
+        for xb, yb in loader:
+            if len(xb) > 0:  # an empty Poisson batch: nothing to learn, and vmap needs a batch
+                step(xb, yb)
+
+    return _fastest(one_epoch, epochs)
