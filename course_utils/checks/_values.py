@@ -324,11 +324,12 @@ def expect_reproducible(
     """Fail the case ``what`` unless the answer's randomness comes from the seed it is given.
 
     ``draw(seed)`` runs the answer with a generator made from ``seed``
-    (``np.random.default_rng(seed)``, or a seeded torch generator) and returns what it gave back. For every seed of ``seeds``,
-    in order, two runs must give the same output (an answer that draws from ``np.random``'s global
-    state or a fresh ``default_rng()`` does not); with ``other_seed``, that seed must then give a
-    different output than the first of ``seeds`` (an answer that ignores ``rng`` and seeds its
-    own generator does not). Outputs are compared as :func:`expect_unchanged` compares values.
+    (``np.random.default_rng(seed)``, or a seeded torch generator) and returns what it gave back.
+    For every seed of ``seeds``, in order, two runs must give the same output (an answer that
+    draws from ``np.random``'s global state or a fresh ``default_rng()`` does not); with
+    ``other_seed``, that seed must then give a different output than the first of ``seeds`` (an
+    answer that ignores ``rng`` and seeds its own generator does not). Outputs are compared as
+    :func:`expect_unchanged` compares values.
 
     Parameters
     ----------
