@@ -3,7 +3,6 @@ list matches the checks' hints today."""
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -12,12 +11,9 @@ import pytest
 
 from course_utils.checks import questions
 from course_utils.nav import COURSE
+from tests.repo_support import ROOT, load_tool
 
-ROOT = Path(__file__).resolve().parents[1]
-spec = importlib.util.spec_from_file_location("lab_notes", ROOT / "tools" / "lab_notes.py")
-lab_notes = importlib.util.module_from_spec(spec)
-sys.modules.setdefault("lab_notes", lab_notes)  # dataclasses look their module up there
-spec.loader.exec_module(lab_notes)
+lab_notes = load_tool("lab_notes")
 
 
 def test_every_notebook_has_up_to_date_lab_notes() -> None:
