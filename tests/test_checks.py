@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 import sys
 import types
 
@@ -21,6 +22,7 @@ from course_utils.checks import (
     question,
     questions,
     run_check,
+    task_from_docstring,
 )
 
 
@@ -161,6 +163,50 @@ def test_expect_number_reads_one_number_or_fails_with_what_came_back() -> None:
 def test_question_rejects_bad_arguments(kwargs, needle) -> None:
     with pytest.raises(ValueError, match=needle):
         question(**kwargs)
+
+
+def test_answer_and_task_default_to_the_parameter_and_the_docstring(scratch_registry) -> None:
+    @question("97.2", points=1)
+    def _check_halve(halve):
+        """Return half
+        the input.
+
+        The first paragraph is the task; this one is not.
+        """
+
+    @question("97.3", points=1, answer="third", task="return a third")
+    def _check_other(x):
+        """Not the task: task= wins."""
+
+    assert (get_question("97.2").answer, get_question("97.2").task) == (
+        "halve",
+        "Return half the input",
+    )
+    assert (get_question("97.3").answer, get_question("97.3").task) == ("third", "return a third")
+
+
+def test_a_check_without_parameter_or_docstring_says_what_to_add(scratch_registry) -> None:
+    with pytest.raises(ValueError, match="one parameter, named like it"):
+
+        @question("97.4", points=1, task="t")
+        def _no_parameter():
+            pass
+
+    with pytest.raises(ValueError, match="in the check's docstring"):
+
+        @question("97.4", points=1)
+        def _no_docstring(f):
+            pass
+
+    assert "97.4" not in REGISTRY
+
+
+def test_every_course_check_is_documented_by_its_task() -> None:
+    """The course's checks leave answer= and task= out: the parameter and docstring say them."""
+    for q in questions():
+        if q.func.__module__.startswith("course_utils.checks."):
+            assert list(inspect.signature(q.func).parameters) == [q.answer], q.qid
+            assert task_from_docstring(q.func.__doc__) == q.task, q.qid
 
 
 def test_duplicate_qid_from_another_function_is_an_error(toy_question) -> None:

@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(ROOT))
 
+from course_utils.checks import task_from_docstring  # noqa: E402
 from course_utils.nav import COURSE, notebook_number  # noqa: E402
 
 CHECKS = ROOT / "course_utils" / "checks"
@@ -135,12 +136,18 @@ def _question_kwargs(func: ast.FunctionDef) -> dict | None:
     for dec in func.decorator_list:
         if isinstance(dec, ast.Call) and getattr(dec.func, "id", None) == "question":
             kw = {k.arg: k.value for k in dec.keywords}
-            try:
+            try:  # as the decorator does: answer and task default to the parameter and docstring
                 return {
                     "qid": ast.literal_eval(dec.args[0]),
                     "points": ast.literal_eval(kw["points"]),
-                    "answer": ast.literal_eval(kw["answer"]),
-                    "task": _clean(" ".join(strings_of(kw["task"]))),
+                    "answer": (
+                        ast.literal_eval(kw["answer"]) if "answer" in kw else func.args.args[0].arg
+                    ),
+                    "task": (
+                        _clean(" ".join(strings_of(kw["task"])))
+                        if "task" in kw
+                        else task_from_docstring(ast.get_docstring(func))
+                    ),
                 }
             except (KeyError, IndexError, ValueError) as exc:
                 raise ValueError(f"@question on {func.name} is not literal: {exc}") from None

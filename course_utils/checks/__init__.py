@@ -3,10 +3,13 @@
 A check is a plain function that receives the learner's answer (usually a function), tries it on
 several cases and calls :func:`expect` for every property it wants. It returns ``None`` on pass;
 the first failed :func:`expect` raises :class:`CheckFailure`, which the framework turns into a
-friendly result. Registering it takes one decorator::
+friendly result. Registering it takes one decorator; the check's parameter is named after the
+object the learner defines, and its docstring is the task (``answer=`` and ``task=`` may be given
+instead)::
 
-    @question("3.2", points=2, answer="laplace_mechanism", task="add Laplace noise of scale ...")
+    @question("3.2", points=2)
     def _check_laplace(laplace_mechanism):
+        "Add Laplace noise of scale sensitivity / epsilon to value."
         out = laplace_mechanism(0.0, sensitivity=1.0, epsilon=1.0)
         expect(np.isfinite(out), "returns a finite number", got=out)
 
@@ -32,7 +35,8 @@ module that fails to import is reported in :data:`LOAD_ERRORS` and as a warning;
 keep working.
 
 The framework lives in private modules whose public names are re-exported here: ``_registry``
-(the :func:`question` decorator, :data:`REGISTRY`, :class:`GradedQuestion`), ``_expect``
+(the :func:`question` decorator, :data:`REGISTRY`, :class:`GradedQuestion`,
+:func:`task_from_docstring`), ``_expect``
 (:func:`expect`, :class:`CheckFailure`, :class:`AnswerError`), ``_values`` (the ``expect_*``
 readers; also ``call_unchanged``, ``as_floats`` and ``expect_reproducible``, which only the check
 modules use), ``_answer`` (:func:`as_answer`, :class:`TimeLimit`), ``_run`` (:func:`run_check`,
@@ -50,7 +54,15 @@ import warnings
 
 from ._answer import TimeLimit, as_answer, describe_call
 from ._expect import AnswerError, CheckFailure, expect, is_guarded
-from ._registry import REGISTRY, GradedQuestion, exercise_set, get_question, question, questions
+from ._registry import (
+    REGISTRY,
+    GradedQuestion,
+    exercise_set,
+    get_question,
+    question,
+    questions,
+    task_from_docstring,
+)
 from ._results import CheckResult
 from ._run import CHECK_TIMEOUT, FAILED_ATTEMPTS, FULL_HINT_AFTER, check, run_check
 from ._values import (
@@ -92,6 +104,7 @@ __all__ = [
     "questions",
     "run_check",
     "snapshot",
+    "task_from_docstring",
     "type_name",
 ]
 

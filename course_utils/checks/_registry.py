@@ -4,6 +4,7 @@ that fills :data:`REGISTRY`, and the look-ups :func:`get_question`, :func:`quest
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -57,15 +58,70 @@ def _qid_key(qid: str) -> tuple[int, int]:
     return int(a), int(b)
 
 
+def _check_answer(answer: Any) -> str:
+    if not isinstance(answer, str) or not _IDENTIFIER.match(answer):
+        raise ValueError(
+            f"answer must be a Python identifier naming the learner's object, got {answer!r}"
+        )
+    return answer
+
+
+def _check_task(task: Any) -> str:
+    if not isinstance(task, str) or not task.strip() or "\n" in task.strip():
+        raise ValueError(f"task must be one non-empty line, got {task!r}")
+    return task.strip()
+
+
+def _first_parameter(qid: str, func: Callable[..., Any]) -> str:
+    """The name of ``func``'s first parameter: the learner's object the check receives."""
+    try:
+        params = list(inspect.signature(func).parameters)
+    except (TypeError, ValueError):
+        params = []
+    if not params:
+        raise ValueError(
+            f"@question({qid!r}): the check takes the learner's object as its one parameter, "
+            f"named like it (or pass answer=); {func!r} has no parameter"
+        )
+    return params[0]
+
+
+def task_from_docstring(doc: str | None) -> str:
+    """The task line a check's docstring gives: its first paragraph as one line, without a final
+    full stop (``""`` for no docstring). ``tools/lab_notes.py`` reads the checks' source with it.
+
+    Examples
+    --------
+    >>> task_from_docstring("Return twice\\n    the input.\\n\\n    More detail.")
+    'Return twice the input'
+    """
+    first = " ".join(inspect.cleandoc(doc or "").split("\n\n")[0].split())
+    return first.removesuffix(".")
+
+
+def _docstring_task(qid: str, func: Callable[..., Any]) -> str:
+    first = task_from_docstring(func.__doc__)
+    if not first:
+        raise ValueError(
+            f"@question({qid!r}): say what to implement in the check's docstring (or pass task=)"
+        )
+    return first
+
+
 def question(
     qid: str,
     *,
     points: int,
-    answer: str,
-    task: str,
+    answer: str | None = None,
+    task: str | None = None,
     reference: str | tuple[str, ...] | list[str] = (),
 ) -> Callable[[Callable[[Any], None]], Callable[[Any], None]]:
     """Decorator registering a check function under ``qid``.
+
+    The check function is written as the learner's object would be used: its one parameter is
+    named after the object the exercise notebook defines, and its docstring says what to
+    implement. So ``answer`` and ``task`` are usually left out (the course's own checks leave them
+    out); given, they win.
 
     Parameters
     ----------
@@ -73,10 +129,12 @@ def question(
         ``"N.k"`` with ``N`` the exercise set number and ``k`` the question number.
     points : int
         Positive number of points for a passing answer.
-    answer : str
+    answer : str, optional
         The name (a Python identifier) the exercise notebook defines, e.g. ``"team0_share"``.
-    task : str
-        One non-empty line saying what to implement.
+        Default: the name of the check function's first parameter.
+    task : str, optional
+        One non-empty line saying what to implement. Default: the first paragraph of the check
+        function's docstring, as one line, without its final full stop.
     reference : str or tuple of str, optional
         Dotted path(s) of the course's implementation of the same thing; importing it in a
         submission is flagged by the autograder.
@@ -89,9 +147,13 @@ def question(
     Examples
     --------
     >>> from course_utils.checks import expect, run_check
-    >>> @question("99.1", points=1, answer="double", task="return twice the input")
+    >>> @question("99.1", points=1)
     ... def _check_double(double):
+    ...     "Return twice the input."
     ...     expect(double(2) == 4, "double(2) == 4", expected=4, got=double(2))
+    >>> q = get_question("99.1")
+    >>> q.answer, q.task
+    ('double', 'Return twice the input')
     >>> run_check("99.1", lambda x: 2 * x).passed
     True
     >>> del REGISTRY["99.1"]
@@ -100,12 +162,10 @@ def question(
         raise ValueError(f"qid must look like 'N.k' (e.g. '1.2'), got {qid!r}")
     if isinstance(points, bool) or not isinstance(points, int) or points <= 0:
         raise ValueError(f"points must be a positive integer, got {points!r}")
-    if not isinstance(answer, str) or not _IDENTIFIER.match(answer):
-        raise ValueError(
-            f"answer must be a Python identifier naming the learner's object, got {answer!r}"
-        )
-    if not isinstance(task, str) or not task.strip() or "\n" in task.strip():
-        raise ValueError(f"task must be one non-empty line, got {task!r}")
+    if answer is not None:
+        _check_answer(answer)
+    if task is not None:
+        _check_task(task)
     refs = (reference,) if isinstance(reference, str) else tuple(reference)
     for ref in refs:
         if not isinstance(ref, str) or "." not in ref:
@@ -123,7 +183,9 @@ def question(
                 f"question {qid!r} is registered twice: by {old.func.__module__}.{old.func.__qualname__} "
                 f"and {func.__module__}.{func.__qualname__}"
             )
-        REGISTRY[qid] = GradedQuestion(qid, points, answer, task.strip(), func, refs)
+        name = _check_answer(_first_parameter(qid, func) if answer is None else answer)
+        what = _check_task(_docstring_task(qid, func) if task is None else task)
+        REGISTRY[qid] = GradedQuestion(qid, points, name, what, func, refs)
         return func
 
     return register

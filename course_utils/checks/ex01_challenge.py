@@ -117,13 +117,9 @@ def _fmt(points: np.ndarray) -> str:
     return ", ".join(f"({x:.1f}, {y:.1f})" for x, y in np.asarray(points)[:4])
 
 
-@question(
-    "1.5",
-    points=4,
-    answer="find_team0",
-    task="return the (x, y) positions, in metres, of all n team-0 players from the model share(x, y)",
-)
+@question("1.5", points=4)
 def _check_find_team0(find_team0: Any) -> None:
+    """Return the (x, y) positions, in metres, of all n team-0 players from the model share(x, y)."""
     for label, pos, teams in _cases():
         truth = pos[teams == 0]
         n = len(truth)

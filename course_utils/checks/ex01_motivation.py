@@ -40,14 +40,10 @@ __all__: list[str] = []
 # ---------------------------------------------------------------------------------------------
 
 
-@question(
-    "1.1",
-    points=2,
-    answer="team0_share",
-    task="return team 0's share of the 1/d**power weighted vote at one point",
-    reference="course_utils.toys.soccer.team_share",
-)
+@question("1.1", points=2, reference="course_utils.toys.soccer.team_share")
 def _check_team0_share(team0_share: Any) -> None:
+    """Return team 0's share of the 1/d**power weighted vote at one point."""
+
     def call(positions, teams, point, power=3.0):
         return expect_number(
             team0_share(positions, teams, point, power=power),
@@ -138,14 +134,10 @@ def _check_team0_share(team0_share: Any) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-@question(
-    "1.2",
-    points=2,
-    answer="slope_influence",
-    task="return slope(all points) - slope(all but point i) for every point i",
-    reference="course_utils.toys.salary.loo_slope_influence",
-)
+@question("1.2", points=2, reference="course_utils.toys.salary.loo_slope_influence")
 def _check_slope_influence(slope_influence: Any) -> None:
+    """Return slope(all points) - slope(all but point i) for every point i."""
+
     def call(x, y):
         x, y = np.array(x, float), np.array(y, float)
         return expect_array(
@@ -207,14 +199,10 @@ def _check_slope_influence(slope_influence: Any) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-@question(
-    "1.3",
-    points=2,
-    answer="infer_salary",
-    task="return the salary in [40000, 90000] where model(years, salary) gives group 0 the highest share",
-    reference="course_utils.toys.salary.patch_salary_readout",
-)
+@question("1.3", points=2, reference="course_utils.toys.salary.patch_salary_readout")
 def _check_infer_salary(infer_salary: Any) -> None:
+    """Return the salary in [40000, 90000] where model(years, salary) gives group 0 the highest
+    share."""
     for target_years, target_salary, model in salary_cases():
         got = expect_number(
             infer_salary(model, target_years),
@@ -290,14 +278,10 @@ def _check_infer_salary(infer_salary: Any) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-@question(
-    "1.4",
-    points=1,
-    answer="leaks_more",
-    task="return i or j: the person whose salary moves the fitted slope more per dollar",
-    reference="course_utils.toys.salary.slope_weights",
-)
+@question("1.4", points=1, reference="course_utils.toys.salary.slope_weights")
 def _check_leaks_more(leaks_more: Any) -> None:
+    """Return i or j: the person whose salary moves the fitted slope more per dollar."""
+
     def call(years, salary, i, j):
         out = leaks_more(years.copy(), salary.copy(), i, j)
         if isinstance(out, bool | np.bool_):

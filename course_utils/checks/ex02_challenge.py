@@ -94,16 +94,11 @@ def _scores(value: Any, n: int) -> np.ndarray:
     return arr
 
 
-@question(
-    "2.5",
-    points=4,
-    answer="lira_offline",
-    task="return offline-LiRA membership scores (higher = member) from the target's and the OUT "
-    "shadow models' logits",
-    reference="course_utils.attacks.membership.lira_scores",
-)
+@question("2.5", points=4, reference="course_utils.attacks.membership.lira_scores")
 def _check_lira_offline(lira_offline: Any) -> None:
     # 1. very confident models: the confidence must be computed without overflow
+    """Return offline-LiRA membership scores (higher = member) from the target's and the OUT shadow
+    models' logits."""
     target, shadow, labels, _ = _data(7, n=300, far=True)
     got = _scores(lira_offline(target, shadow, labels), len(labels))
     expect(

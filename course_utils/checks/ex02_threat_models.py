@@ -166,14 +166,9 @@ def _score_mistakes(probs: np.ndarray, labels: np.ndarray) -> list[tuple[np.ndar
     ]
 
 
-@question(
-    "2.1",
-    points=2,
-    answer="membership_scores",
-    task="return one membership score per record from the model's probabilities, higher = member",
-    reference="course_utils.attacks.membership.loss_threshold_scores",
-)
+@question("2.1", points=2, reference="course_utils.attacks.membership.loss_threshold_scores")
 def _check_membership_scores(membership_scores: Any) -> None:
+    """Return one membership score per record from the model's probabilities, higher = member."""
     shape_hint = (
         "Return one score per record: pick each record's probability of its true label with "
         "probs[np.arange(len(labels)), labels]."
@@ -291,14 +286,10 @@ def _tpr_cases() -> list[tuple[np.ndarray, np.ndarray, float, str, str]]:
     return cases
 
 
-@question(
-    "2.2",
-    points=3,
-    answer="tpr_at_fpr",
-    task="return the largest true-positive rate of a threshold whose false-positive rate is at most fpr",
-    reference="course_utils.attacks.membership.tpr_at_fpr",
-)
+@question("2.2", points=3, reference="course_utils.attacks.membership.tpr_at_fpr")
 def _check_tpr_at_fpr(tpr_at_fpr: Any) -> None:
+    """Return the largest true-positive rate of a threshold whose false-positive rate is at most
+    fpr."""
     cases = _tpr_cases()
     variants = [_tpr_variants(s, y, f) for s, y, f, _, _ in cases]
     got = []
@@ -348,14 +339,9 @@ def _check_tpr_at_fpr(tpr_at_fpr: Any) -> None:
 # ---------------------------------------------------------------------------------------------
 # 2.3  k of a table
 # ---------------------------------------------------------------------------------------------
-@question(
-    "2.3",
-    points=2,
-    answer="k_anonymity",
-    task="return the size of the smallest group of rows sharing all quasi-identifier values",
-    reference="course_utils.privacy.anonymity.k_anonymity",
-)
+@question("2.3", points=2, reference="course_utils.privacy.anonymity.k_anonymity")
 def _check_k_anonymity(k_anonymity: Any) -> None:
+    """Return the size of the smallest group of rows sharing all quasi-identifier values."""
     hint_general = (
         "Group the rows by ALL quasi-identifiers together and return the smallest group's size."
     )
@@ -439,13 +425,9 @@ def _check_k_anonymity(k_anonymity: Any) -> None:
 MIN_CLASSES = 12
 
 
-@question(
-    "2.4",
-    points=2,
-    answer="rules_for_k5",
-    task="return generalize() rules that make the clinic 5-anonymous with at least 12 classes",
-)
+@question("2.4", points=2)
 def _check_rules_for_k5(rules_for_k5: Any) -> None:
+    """Return generalize() rules that make the clinic 5-anonymous with at least 12 classes."""
     from ..privacy.anonymity import generalize
 
     rules = rules_for_k5()

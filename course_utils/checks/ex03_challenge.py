@@ -81,14 +81,11 @@ def _audit(a: np.ndarray, b: np.ndarray) -> tuple[float, str]:
     return bound, what
 
 
-@question(
-    "3.6",
-    points=4,
-    answer="dp_mean",
-    task="release the mean of values clipped to [lower, upper] with epsilon-DP (add/remove-one), "
-    "noise calibrated to the bounds, the count private too",
-)
+@question("3.6", points=4)
 def _check_dp_mean(dp_mean: Any) -> None:
+    """Release the mean of values clipped to [lower, upper] with epsilon-DP (add/remove-one), noise
+    calibrated to the bounds, the count private too."""
+
     def run(values, seed, epsilon=1.0, lower=LOWER, upper=UPPER, what=None):
         out = dp_mean(
             np.asarray(values, float),

@@ -57,14 +57,10 @@ def _floats(value: Any, n: int, what: str, hint: str) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------
 # 3.1  the Laplace mechanism
 # ---------------------------------------------------------------------------------------------
-@question(
-    "3.1",
-    points=2,
-    answer="laplace_mechanism",
-    task="add Laplace noise of scale sensitivity / epsilon to value (scalar or array), drawn from rng",
-    reference="course_utils.privacy.mechanisms.laplace_mechanism",
-)
+@question("3.1", points=2, reference="course_utils.privacy.mechanisms.laplace_mechanism")
 def _check_laplace(laplace_mechanism: Any) -> None:
+    """Add Laplace noise of scale sensitivity / epsilon to value (scalar or array), drawn from rng."""
+
     def draw(value, sensitivity, epsilon, seed):
         return laplace_mechanism(value, sensitivity=sensitivity, epsilon=epsilon, rng=_rng(seed))
 
@@ -206,14 +202,10 @@ def _check_laplace(laplace_mechanism: Any) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-@question(
-    "3.2",
-    points=1,
-    answer="gaussian_sigma",
-    task="return a noise sigma that makes the Gaussian mechanism (epsilon, delta)-DP (classic calibration)",
-    reference="course_utils.privacy.mechanisms.gaussian_sigma",
-)
+@question("3.2", points=1, reference="course_utils.privacy.mechanisms.gaussian_sigma")
 def _check_gaussian_sigma(gaussian_sigma: Any) -> None:
+    """Return a noise sigma that makes the Gaussian mechanism (epsilon, delta)-DP (classic
+    calibration)."""
     cases = [
         (1.0, 0.5, 1e-5),
         (1.0, 0.1, 1e-6),
@@ -262,14 +254,14 @@ def _check_gaussian_sigma(gaussian_sigma: Any) -> None:
 @question(
     "3.3",
     points=2,
-    answer="exponential_mechanism",
-    task="pick one candidate with probability proportional to exp(epsilon * utility / (2 * sensitivity))",
     reference=(
         "course_utils.privacy.mechanisms.exponential_mechanism",
         "course_utils.privacy.mechanisms.exponential_probabilities",
     ),
 )
 def _check_exponential(exponential_mechanism: Any) -> None:
+    """Pick one candidate with probability proportional to exp(epsilon * utility / (2 *
+    sensitivity))."""
     cands = ["flu", "cold", "covid", "allergy"]
 
     def pick(u, sensitivity, epsilon, rng):
@@ -383,14 +375,10 @@ def _check_exponential(exponential_mechanism: Any) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-@question(
-    "3.4",
-    points=2,
-    answer="rr_estimate",
-    task="return the unbiased estimate of the true fraction of 1s from randomized responses",
-    reference="course_utils.privacy.mechanisms.rr_estimate",
-)
+@question("3.4", points=2, reference="course_utils.privacy.mechanisms.rr_estimate")
 def _check_rr_estimate(rr_estimate: Any) -> None:
+    """Return the unbiased estimate of the true fraction of 1s from randomized responses."""
+
     def est(responses, epsilon: float, shown: str) -> tuple[str, float]:
         call = f"rr_estimate({shown}, epsilon={epsilon:.4g})"
         out = rr_estimate(responses, epsilon=epsilon)
@@ -459,13 +447,10 @@ def _check_rr_estimate(rr_estimate: Any) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-@question(
-    "3.5",
-    points=2,
-    answer="split_budget",
-    task="split a total epsilon over Laplace queries (basic composition) to minimise the total noise variance",
-)
+@question("3.5", points=2)
 def _check_split_budget(split_budget: Any) -> None:
+    """Split a total epsilon over Laplace queries (basic composition) to minimise the total noise
+    variance."""
     cases = [
         ([1.0, 1.0, 1.0], 1.0),
         ([1.0, 8.0], 2.0),

@@ -85,15 +85,11 @@ def _weights(value: Any, d: int, what: str) -> np.ndarray:
     return w
 
 
-@question(
-    "4.5",
-    points=5,
-    answer="dp_sgd_logistic",
-    task="train logistic regression (no intercept, w = 0 at the start) with DP-SGD: Poisson "
-    "sampling, per-example clipping, Gaussian noise on the sum, expected batch size; return w",
-    reference="course_utils.privacy.dpsgd.train_dp_sgd",
-)
+@question("4.5", points=5, reference="course_utils.privacy.dpsgd.train_dp_sgd")
 def _check_dp_sgd_logistic(dp_sgd_logistic: Any) -> None:
+    """Train logistic regression (no intercept, w = 0 at the start) with DP-SGD: Poisson sampling,
+    per-example clipping, Gaussian noise on the sum, expected batch size; return w."""
+
     def train(X, y, seed, **knobs):
         out = dp_sgd_logistic(X.copy(), y.copy(), rng=np.random.default_rng(seed), **knobs)
         return _weights(out, X.shape[1], f"dp_sgd_logistic returns {X.shape[1]} weights")

@@ -111,15 +111,10 @@ def _clip_mistakes(before: np.ndarray, shapes: dict, C: float) -> list[tuple[np.
     ]
 
 
-@question(
-    "4.1",
-    points=2,
-    answer="clip_gradients",
-    task="scale each example's whole gradient (all tensors together) to L2 norm at most max_grad_norm; "
-    "return (clipped, norms_before)",
-    reference="course_utils.privacy.dpsgd.clip_per_sample",
-)
+@question("4.1", points=2, reference="course_utils.privacy.dpsgd.clip_per_sample")
 def _check_clip(clip_gradients: Any) -> None:
+    """Scale each example's whole gradient (all tensors together) to L2 norm at most max_grad_norm;
+    return (clipped, norms_before)."""
     grads = _grads(0)
     names = set(grads)
     before = _flat(grads, _BATCH)
@@ -249,15 +244,10 @@ def _check_clip(clip_gradients: Any) -> None:
 # ---------------------------------------------------------------------------------------------
 # 4.2  calibrated noise on the sum
 # ---------------------------------------------------------------------------------------------
-@question(
-    "4.2",
-    points=2,
-    answer="noisy_mean",
-    task="sum the clipped gradients over the batch, add N(0, (noise_multiplier * max_grad_norm)^2) "
-    "noise from generator, divide by expected_batch_size",
-    reference="course_utils.privacy.dpsgd.noisy_aggregate",
-)
+@question("4.2", points=2, reference="course_utils.privacy.dpsgd.noisy_aggregate")
 def _check_noisy_mean(noisy_mean: Any) -> None:
+    """Sum the clipped gradients over the batch, add N(0, (noise_multiplier * max_grad_norm)^2)
+    noise from generator, divide by expected_batch_size."""
     import torch
 
     def run(clipped, sigma, C, E, seed):
@@ -358,9 +348,6 @@ def _rdp_epsilon(sigma: float, q: float, steps: int, delta: float) -> float:
 @question(
     "4.3",
     points=2,
-    answer="find_noise_multiplier",
-    task="search for the noise multiplier whose RDP epsilon (gaussian_epsilon) is at most epsilon and "
-    "within 3% of it",
     reference=(
         "course_utils.privacy.dpsgd.noise_multiplier_for",
         "course_utils.privacy.accounting.gaussian_noise_multiplier",
@@ -368,6 +355,9 @@ def _rdp_epsilon(sigma: float, q: float, steps: int, delta: float) -> float:
     ),
 )
 def _check_noise_multiplier(find_noise_multiplier: Any) -> None:
+    """Search for the noise multiplier whose RDP epsilon (gaussian_epsilon) is at most epsilon and
+    within 3% of it."""
+
     def call(epsilon, delta, q, steps):
         sigma = expect_number(
             find_noise_multiplier(epsilon=epsilon, delta=delta, sample_rate=q, steps=steps),
@@ -441,13 +431,9 @@ def _check_noise_multiplier(find_noise_multiplier: Any) -> None:
 # ---------------------------------------------------------------------------------------------
 # 4.4  a preprocessing step that leaks
 # ---------------------------------------------------------------------------------------------
-@question(
-    "4.4",
-    points=1,
-    answer="scale_pixels",
-    task="divide raw digit pixels (0..16) by the public constant 16 - never by statistics of X",
-)
+@question("4.4", points=1)
 def _check_scale_pixels(scale_pixels: Any) -> None:
+    """Divide raw digit pixels (0..16) by the public constant 16 - never by statistics of X."""
     rng = np.random.default_rng(0)
     X = rng.integers(0, 17, size=(50, 64)).astype(float)
     X[0, :2] = [0, 16]  # the full range occurs

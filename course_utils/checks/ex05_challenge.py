@@ -78,14 +78,10 @@ def _coordinate_median(U: np.ndarray, w: np.ndarray) -> np.ndarray:
     return np.median(U, axis=0)
 
 
-@question(
-    "5.6",
-    points=4,
-    answer="geometric_median_agg",
-    task="return the weighted geometric median argmin_z sum_k weights[k] * ||z - updates[k]|| "
-    "(RFA), e.g. by Weiszfeld's algorithm",
-)
+@question("5.6", points=4)
 def _check_geometric_median(geometric_median_agg: Any) -> None:
+    """Return the weighted geometric median argmin_z sum_k weights[k] * ||z - updates[k]|| (RFA),
+    e.g. by Weiszfeld's algorithm."""
     for label, U, w in _cases():
         out = call_unchanged(
             geometric_median_agg,

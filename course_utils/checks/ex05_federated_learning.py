@@ -47,14 +47,9 @@ def _head(v: np.ndarray, k: int = 4) -> str:
 # ---------------------------------------------------------------------------------------------
 # 5.1  FedAvg's server step
 # ---------------------------------------------------------------------------------------------
-@question(
-    "5.1",
-    points=2,
-    answer="fedavg_aggregate",
-    task="return the average of the client updates weighted by the clients' example counts",
-    reference="course_utils.federated.fedavg",
-)
+@question("5.1", points=2, reference="course_utils.federated.fedavg")
 def _check_fedavg(fedavg_aggregate: Any) -> None:
+    """Return the average of the client updates weighted by the clients' example counts."""
     shape_hint = "Average over clients (axis 0): one number per parameter, shape (dim,)."
     for seed in range(3):
         U = _updates(seed)
@@ -130,14 +125,10 @@ def _check_fedavg(fedavg_aggregate: Any) -> None:
 # ---------------------------------------------------------------------------------------------
 # 5.2  coordinate-wise trimmed mean
 # ---------------------------------------------------------------------------------------------
-@question(
-    "5.2",
-    points=2,
-    answer="trimmed_mean_agg",
-    task="per coordinate, drop the floor(trim_ratio * n) largest and smallest values and average the rest",
-    reference="course_utils.federated.trimmed_mean",
-)
+@question("5.2", points=2, reference="course_utils.federated.trimmed_mean")
 def _check_trimmed_mean(trimmed_mean_agg: Any) -> None:
+    """Per coordinate, drop the floor(trim_ratio * n) largest and smallest values and average the
+    rest."""
     shape_hint = "Work per coordinate (axis 0) and return one value per parameter."
     for seed, n, ratio in ((0, 10, 0.1), (1, 10, 0.2), (2, 9, 0.3), (3, 7, 0.0), (4, 12, 0.25)):
         U = _updates(seed, n=n, dim=8)
@@ -210,14 +201,10 @@ def _row_of(got: np.ndarray, U: np.ndarray) -> str:
     return f"row {rows[0]} of U, {_head(got)}" if rows else f"{_head(got)} (no row of U)"
 
 
-@question(
-    "5.3",
-    points=2,
-    answer="krum_aggregate",
-    task="return the update whose summed squared distance to its n - f - 2 nearest other updates is smallest",
-    reference="course_utils.federated.krum",
-)
+@question("5.3", points=2, reference="course_utils.federated.krum")
 def _check_krum(krum_aggregate: Any) -> None:
+    """Return the update whose summed squared distance to its n - f - 2 nearest other updates is
+    smallest."""
     shape_hint = "Return the selected client's update itself, a vector of shape (dim,)."
     # 1. the honest cluster wins against far-away attackers
     rng = np.random.default_rng(5)
@@ -309,14 +296,10 @@ def _check_krum(krum_aggregate: Any) -> None:
 # ---------------------------------------------------------------------------------------------
 # 5.4  zero-sum masks
 # ---------------------------------------------------------------------------------------------
-@question(
-    "5.4",
-    points=1,
-    answer="zero_sum_masks",
-    task="return random float masks of shape (n_clients, dim) that sum to zero over the clients",
-    reference="course_utils.federated.secure_aggregation_masks",
-)
+@question("5.4", points=1, reference="course_utils.federated.secure_aggregation_masks")
 def _check_masks(zero_sum_masks: Any) -> None:
+    """Return random float masks of shape (n_clients, dim) that sum to zero over the clients."""
+
     def masks(n, dim, seed):
         return expect_array(
             zero_sum_masks(n, dim, np.random.default_rng(seed)),
@@ -402,14 +385,11 @@ def _clip_rows(U: np.ndarray, S: float) -> np.ndarray:
     return U * np.minimum(1.0, S / np.maximum(norms, 1e-12))
 
 
-@question(
-    "5.5",
-    points=2,
-    answer="dp_fedavg_step",
-    task="clip each update to max_grad_norm, sum, add N(0, (noise_multiplier*max_grad_norm)^2) noise, divide by expected_clients",
-    reference="course_utils.federated.clip_update",
-)
+@question("5.5", points=2, reference="course_utils.federated.clip_update")
 def _check_dp_step(dp_fedavg_step: Any) -> None:
+    """Clip each update to max_grad_norm, sum, add N(0, (noise_multiplier*max_grad_norm)^2) noise,
+    divide by expected_clients."""
+
     def call(U, S, z, m, seed=0):
         out = dp_fedavg_step(
             U.copy(),

@@ -102,12 +102,11 @@ _HINTS = {
 @question(
     "6.7",
     points=5,
-    answer="adaptive_attack",
-    task="return adversarial examples in the L-infinity eps-ball (and [0, 1]) that fool models "
-    "whose gradients are masked by a saturated softmax or a rounding preprocessing",
     reference=("course_utils.robustness.evasion.pgd", "course_utils.robustness.evasion.bpda_pgd"),
 )
 def _check_adaptive_attack(adaptive_attack: Any) -> None:
+    """Return adversarial examples in the L-infinity eps-ball (and [0, 1]) that fool models whose
+    gradients are masked by a saturated softmax or a rounding preprocessing."""
     models, X, y = _setting()
     results = {}
     for name, model in models.items():

@@ -56,14 +56,10 @@ __all__: list[str] = []
 # ---------------------------------------------------------------------------------------------
 # 6.1  FGSM
 # ---------------------------------------------------------------------------------------------
-@question(
-    "6.1",
-    points=2,
-    answer="fgsm_attack",
-    task="return clip(X + eps * sign(grad_X cross-entropy), 0, 1) for a batch X",
-    reference="course_utils.robustness.fgsm",
-)
+@question("6.1", points=2, reference="course_utils.robustness.fgsm")
 def _check_fgsm(fgsm_attack: Any) -> None:
+    """Return clip(X + eps * sign(grad_X cross-entropy), 0, 1) for a batch X."""
+
     def call(model, X, y, eps):
         X_in, y_in = X.clone(), y.clone()
         out = fgsm_attack(model, X_in, y_in, eps)
@@ -181,14 +177,9 @@ def _check_fgsm(fgsm_attack: Any) -> None:
 # ---------------------------------------------------------------------------------------------
 # 6.2  the PGD projection step
 # ---------------------------------------------------------------------------------------------
-@question(
-    "6.2",
-    points=2,
-    answer="project",
-    task="project X_adv onto the eps-ball around X (norm 'linf' or 'l2') and into [0, 1]",
-    reference="course_utils.robustness.pgd",
-)
+@question("6.2", points=2, reference="course_utils.robustness.pgd")
 def _check_project(project: Any) -> None:
+    """Project X_adv onto the eps-ball around X (norm 'linf' or 'l2') and into [0, 1]."""
     gen = torch.Generator().manual_seed(6)
 
     def call(X_adv, X, eps, norm):
@@ -287,11 +278,12 @@ def _check_project(project: Any) -> None:
 @question(
     "6.3",
     points=2,
-    answer="certified_radius",
-    task="return sigma * Phi^-1(p_lower), p_lower the one-sided Clopper-Pearson bound of n_a / n (0 if <= 1/2)",
     reference=("course_utils.robustness.certified_radius", "course_utils.robustness.certify"),
 )
 def _check_certified_radius(certified_radius: Any) -> None:
+    """Return sigma * Phi^-1(p_lower), p_lower the one-sided Clopper-Pearson bound of n_a / n (0 if
+    <= 1/2)."""
+
     def call(n_a, n, sigma, alpha):
         return expect_number(
             certified_radius(n_a, n, sigma, alpha),
@@ -353,14 +345,9 @@ def _check_certified_radius(certified_radius: Any) -> None:
 # ---------------------------------------------------------------------------------------------
 # 6.4  extraction agreement
 # ---------------------------------------------------------------------------------------------
-@question(
-    "6.4",
-    points=1,
-    answer="agreement",
-    task="return the fraction of inputs X on which the surrogate's top class equals the victim API's",
-    reference="course_utils.attacks.extraction.agreement",
-)
+@question("6.4", points=1, reference="course_utils.attacks.extraction.agreement")
 def _check_agreement(agreement: Any) -> None:
+    """Return the fraction of inputs X on which the surrogate's top class equals the victim API's."""
     X, _ = batch(11, n=200)
     victim, other = mlp(11), mlp(12)
 
@@ -446,14 +433,9 @@ def _check_agreement(agreement: Any) -> None:
 # ---------------------------------------------------------------------------------------------
 # 6.5  backdoor attack success rate
 # ---------------------------------------------------------------------------------------------
-@question(
-    "6.5",
-    points=2,
-    answer="backdoor_success_rate",
-    task="return the fraction of non-target examples classified as target once the trigger is applied",
-    reference="course_utils.robustness.attack_success_rate",
-)
+@question("6.5", points=2, reference="course_utils.robustness.attack_success_rate")
 def _check_backdoor_success_rate(backdoor_success_rate: Any) -> None:
+    """Return the fraction of non-target examples classified as target once the trigger is applied."""
     model = Backdoored()
     for target, seed, kind in ((3, 0, "mixed"), (7, 1, "mixed"), (4, 2, "none"), (5, 3, "all")):
         X, y, clean, trig = backdoor_case(target, seed, kind)

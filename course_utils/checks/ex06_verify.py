@@ -112,9 +112,6 @@ def _scale(got: torch.Tensor, ref: torch.Tensor) -> tuple[float, float]:
 @question(
     "6.6",
     points=2,
-    answer="bpda_gradient",
-    task="return the BPDA input gradient of the cross-entropy of model(transform(X)): transform in "
-    "the forward pass, the identity in the backward pass",
     reference=(
         "course_utils.robustness.bpda_pgd",
         "course_utils.robustness.evasion.bpda_pgd",
@@ -122,6 +119,8 @@ def _scale(got: torch.Tensor, ref: torch.Tensor) -> tuple[float, float]:
     ),
 )
 def _check_bpda_gradient(bpda_gradient: Any) -> None:
+    """Return the BPDA input gradient of the cross-entropy of model(transform(X)): transform in the
+    forward pass, the identity in the backward pass."""
     cases = [
         (squeeze_8_levels, "feature squeezing (torch.round)", False),
         (numpy_quantise, "a transform computed in numpy", False),

@@ -79,15 +79,14 @@ def _read(out: Any, n: int, d1: int, n_shards: int, k: int):
 @question(
     "7.5",
     points=4,
-    answer="sisa_unlearning",
-    task="SISA for ridge: random balanced shards, one model per shard, and serve deletion "
-    "requests by retraining only the shard that held the row",
     reference=(
         "course_utils.unlearning.sisa.sisa_train",
         "course_utils.unlearning.sisa.sisa_remove",
     ),
 )
 def _check_sisa(sisa_unlearning: Any) -> None:
+    """SISA for ridge: random balanced shards, one model per shard, and serve deletion requests by
+    retraining only the shard that held the row."""
     n_shards, lam = 4, 2.0
     X, y, requests = _problem(7)
     n, d1, k = len(y), X.shape[1] + 1, len(requests)

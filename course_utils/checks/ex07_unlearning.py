@@ -78,16 +78,11 @@ def _fail_naming_mistake(
 # ---------------------------------------------------------------------------------------------
 # 7.1  closed-form removal of one row from ridge regression
 # ---------------------------------------------------------------------------------------------
-@question(
-    "7.1",
-    points=3,
-    answer="remove_ridge_row",
-    task="return the ridge parameters after removing row `index`, in closed form (no refit)",
-    reference="course_utils.unlearning.ridge_remove",
-)
+@question("7.1", points=3, reference="course_utils.unlearning.ridge_remove")
 def _check_remove_ridge_row(remove_ridge_row: Any) -> None:
     # the last case starts from a theta that is NOT the exact fit: the closed-form update of the
     # task then differs from refitting without the row (which ignores theta)
+    """Return the ridge parameters after removing row `index`, in closed form (no refit)."""
     cases = [
         (0, 30, 3, 1.0, 4, 0.0),
         (1, 12, 5, 0.5, 0, 0.0),
@@ -183,14 +178,9 @@ def _newton_step(theta, X, y, i, P, *, grad_penalty=None, rows=None) -> np.ndarr
     return theta - np.linalg.solve(H, g)
 
 
-@question(
-    "7.2",
-    points=2,
-    answer="newton_unlearn_logistic",
-    task="return theta after one Newton step on the logistic objective without row `index`",
-    reference="course_utils.unlearning.newton_remove_logistic",
-)
+@question("7.2", points=2, reference="course_utils.unlearning.newton_remove_logistic")
 def _check_newton_unlearn_logistic(newton_unlearn_logistic: Any) -> None:
+    """Return theta after one Newton step on the logistic objective without row `index`."""
     cases = [(0, 120, 3, 1.0, 5), (1, 60, 4, 0.3, 0), (2, 200, 2, 3.0, 199)]
     for seed, n, d, lam, i in cases:
         X, y = _logistic_problem(seed, n, d)
@@ -259,14 +249,9 @@ def _check_newton_unlearn_logistic(newton_unlearn_logistic: Any) -> None:
 # ---------------------------------------------------------------------------------------------
 # 7.3  reconstruct the deleted row from the parameter change
 # ---------------------------------------------------------------------------------------------
-@question(
-    "7.3",
-    points=3,
-    answer="reconstruct_from_update",
-    task="return (x_hat, y_hat), the deleted row recovered from theta_before, theta_after and H",
-    reference="course_utils.attacks.reconstruction.reconstruct_deleted",
-)
+@question("7.3", points=3, reference="course_utils.attacks.reconstruction.reconstruct_deleted")
 def _check_reconstruct_from_update(reconstruct_from_update: Any) -> None:
+    """Return (x_hat, y_hat), the deleted row recovered from theta_before, theta_after and H."""
     for seed, n, d, lam, i in [(0, 40, 3, 1.0, 7), (1, 25, 6, 0.1, 0), (2, 80, 2, 5.0, 79)]:
         X, y, before, after, H = _deletion(seed, n, d, lam, i)
         out = reconstruct_from_update(before.copy(), after.copy(), H.copy())
@@ -336,15 +321,14 @@ def _check_reconstruct_from_update(reconstruct_from_update: Any) -> None:
 @question(
     "7.4",
     points=2,
-    answer="attack_cosine_under_noise",
-    task="add independent N(0, sigma^2) noise to both releases, reconstruct with your "
-    "reconstruct_from_update of exercise 7.3, return the cosine with x_true",
     reference=(
         "course_utils.attacks.reconstruction.noisy_release",
         "course_utils.attacks.reconstruction.attack_every_deletion",
     ),
 )
 def _check_attack_cosine_under_noise(attack_cosine_under_noise: Any) -> None:
+    """Add independent N(0, sigma^2) noise to both releases, reconstruct with your
+    reconstruct_from_update of exercise 7.3, return the cosine with x_true."""
     X, y, before, after, H = _deletion(5, 60, 4, 1.0, 3)
     x_true = X[3]
     size = float(np.linalg.norm(after - before))

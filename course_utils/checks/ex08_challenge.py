@@ -94,14 +94,10 @@ def _read(out: Any, what: str) -> tuple[Any, list]:
     return secret, cheaters
 
 
-@question(
-    "8.6",
-    points=4,
-    answer="robust_reconstruct",
-    task="return (secret, cheaters) from Shamir shares of which at most max_cheaters are wrong "
-    "(n >= threshold + 2 * max_cheaters)",
-)
+@question("8.6", points=4)
 def _check_robust_reconstruct(robust_reconstruct: Any) -> None:
+    """Return (secret, cheaters) from Shamir shares of which at most max_cheaters are wrong (n >=
+    threshold + 2 * max_cheaters)."""
     for label, seed, t, e, n, cheat, p, collude in _CASES:
         shares, secret, cheaters = _case(seed, t=t, e=e, n=n, cheat=cheat, p=p, collude=collude)
         sent = [tuple(s) for s in shares]

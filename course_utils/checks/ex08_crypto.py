@@ -68,14 +68,9 @@ def _additive(secret: int, n: int, p: int, rng: np.random.Generator) -> list[int
 # ---------------------------------------------------------------------------------------------
 # 8.1  additive shares
 # ---------------------------------------------------------------------------------------------
-@question(
-    "8.1",
-    points=2,
-    answer="additive_share",
-    task="split secret into n additive shares modulo modulus (uniform, summing to secret), using rng",
-    reference="course_utils.crypto.sharing.share",
-)
+@question("8.1", points=2, reference="course_utils.crypto.sharing.share")
 def _check_additive(additive_share: Any) -> None:
+    """Split secret into n additive shares modulo modulus (uniform, summing to secret), using rng."""
     count_hint = (
         "Return a list of exactly n shares: n - 1 random ones and the one that completes the sum."
     )
@@ -154,14 +149,14 @@ def _check_additive(additive_share: Any) -> None:
 @question(
     "8.2",
     points=2,
-    answer="decode_fixed_point",
-    task="turn a field element back into a real: upper half of the field is negative, divide by 2**frac_bits",
     reference=(
         "course_utils.crypto.sharing.decode_fixed",
         "course_utils.crypto.field.decode_fixed",
     ),
 )
 def _check_decode(decode_fixed_point: Any) -> None:
+    """Turn a field element back into a real: upper half of the field is negative, divide by
+    2**frac_bits."""
     cases = [
         (1.5, 16, P61),
         (-1.5, 16, P61),
@@ -221,14 +216,10 @@ def _check_decode(decode_fixed_point: Any) -> None:
 # ---------------------------------------------------------------------------------------------
 # 8.3  Shamir reconstruction
 # ---------------------------------------------------------------------------------------------
-@question(
-    "8.3",
-    points=2,
-    answer="lagrange_reconstruct",
-    task="recover the secret f(0) from t points (x, y) of a Shamir sharing by Lagrange interpolation mod prime",
-    reference="course_utils.crypto.sharing.shamir_reconstruct",
-)
+@question("8.3", points=2, reference="course_utils.crypto.sharing.shamir_reconstruct")
 def _check_lagrange(lagrange_reconstruct: Any) -> None:
+    """Recover the secret f(0) from t points (x, y) of a Shamir sharing by Lagrange interpolation
+    mod prime."""
     gen = np.random.default_rng(8)
     for prime, secret, n, t in (
         (11, 3, 3, 2),
@@ -287,14 +278,10 @@ def _beaver_case(x: int, y: int, n: int, p: int, seed: int) -> tuple[list[int], 
     )
 
 
-@question(
-    "8.4",
-    points=2,
-    answer="beaver_mul",
-    task="from shares of x, y and a triple (a, b, c=ab), return shares of x*y: open d=x-a, e=y-b; z_i = c_i + d b_i + e a_i, one party adds d e",
-    reference="course_utils.crypto.sharing.beaver_multiply",
-)
+@question("8.4", points=2, reference="course_utils.crypto.sharing.beaver_multiply")
 def _check_beaver(beaver_mul: Any) -> None:
+    """From shares of x, y and a triple (a, b, c=ab), return shares of x*y: open d=x-a, e=y-b; z_i =
+    c_i + d b_i + e a_i, one party adds d e."""
     for seed, (x, y, n, p) in enumerate(
         (
             (6, 7, 3, 101),
@@ -407,14 +394,10 @@ def _variants(
     return variant
 
 
-@question(
-    "8.5",
-    points=2,
-    answer="unmask_sum",
-    task="sum the survivors' masked inputs, subtract their self masks and the pair masks they added for dropped clients, mod modulus",
-    reference="course_utils.crypto.secagg.secure_aggregate",
-)
+@question("8.5", points=2, reference="course_utils.crypto.secagg.secure_aggregate")
 def _check_unmask(unmask_sum: Any) -> None:
+    """Sum the survivors' masked inputs, subtract their self masks and the pair masks they added for
+    dropped clients, mod modulus."""
     for seed, (n, d, dropped, p) in enumerate(
         ((4, 3, {2}, 101), (6, 5, {0, 4}, P61), (5, 4, set(), P61), (7, 2, {1, 3, 6}, P61))
     ):

@@ -86,14 +86,11 @@ def _top(law: dict, n: int = 3) -> str:
     return ", ".join(f"{list(o)}: {p:.3f}" for o, p in best)
 
 
-@question(
-    "9.5",
-    points=4,
-    answer="private_top_k",
-    task="return k distinct indices, in the order chosen, by k rounds of the exponential "
-    "mechanism with epsilon / k each (or the equivalent one-shot Gumbel noise)",
-)
+@question("9.5", points=4)
 def _check_private_top_k(private_top_k: Any) -> None:
+    """Return k distinct indices, in the order chosen, by k rounds of the exponential mechanism with
+    epsilon / k each (or the equivalent one-shot Gumbel noise)."""
+
     def pick(scores, k, epsilon, sensitivity, rng):
         out = private_top_k(scores.copy(), k, epsilon=epsilon, sensitivity=sensitivity, rng=rng)
         hint = "Return a list of k candidate indices (ints), in the order they were chosen."

@@ -70,14 +70,10 @@ def _diagnose_reconstruction(guess: np.ndarray, Q: np.ndarray, answers: np.ndarr
     )
 
 
-@question(
-    "9.1",
-    points=2,
-    answer="reconstruct",
-    task="guess every secret bit from the query matrix Q and the noisy answers (least squares, then round at 1/2)",
-    reference="course_utils.attacks.aggregates.reconstruct_bits",
-)
+@question("9.1", points=2, reference="course_utils.attacks.aggregates.reconstruct_bits")
 def _check_reconstruct(reconstruct: Any) -> None:
+    """Guess every secret bit from the query matrix Q and the noisy answers (least squares, then
+    round at 1/2)."""
     cases = [
         (100, 400, 1.0, 0, 0.5),
         (100, 400, 1.0, 1, 0.5),
@@ -165,14 +161,11 @@ def _index(value: Any, k: int, what: str, hint: str = _RNM_INDEX) -> int:
     return int(f)
 
 
-@question(
-    "9.2",
-    points=2,
-    answer="report_noisy_max",
-    task="return the index of the largest score after adding Laplace noise of scale 2 * sensitivity / epsilon to every score",
-    reference="course_utils.privacy.mechanisms.report_noisy_max",
-)
+@question("9.2", points=2, reference="course_utils.privacy.mechanisms.report_noisy_max")
 def _check_report_noisy_max(report_noisy_max: Any) -> None:
+    """Return the index of the largest score after adding Laplace noise of scale 2 * sensitivity /
+    epsilon to every score."""
+
     def pick(scores, epsilon, sensitivity, rng, what="returns the index of one candidate"):
         out = report_noisy_max(
             np.asarray(scores, dtype=float), epsilon=epsilon, sensitivity=sensitivity, rng=rng
@@ -253,14 +246,11 @@ def _check_report_noisy_max(report_noisy_max: Any) -> None:
 # ---------------------------------------------------------------------------------------------
 # 9.3  de-biasing generalized randomized response
 # ---------------------------------------------------------------------------------------------
-@question(
-    "9.3",
-    points=2,
-    answer="grr_estimate",
-    task="return unbiased estimates of how many users hold each of the k values, from generalized randomized response reports",
-    reference="course_utils.privacy.local.grr_estimate",
-)
+@question("9.3", points=2, reference="course_utils.privacy.local.grr_estimate")
 def _check_grr_estimate(grr_estimate: Any) -> None:
+    """Return unbiased estimates of how many users hold each of the k values, from generalized
+    randomized response reports."""
+
     def estimate(reports, k, epsilon, what):
         out = call_unchanged(
             grr_estimate,
@@ -377,14 +367,11 @@ _SHARED_THRESHOLD = (
 )
 
 
-@question(
-    "9.4",
-    points=3,
-    answer="above_threshold",
-    task="return the index of the first answer whose noisy value reaches the noisy threshold (Laplace 2/epsilon on the threshold, 4/epsilon on each answer), or None",
-    reference=("course_utils.privacy.mechanisms.sparse_vector",),
-)
+@question("9.4", points=3, reference=("course_utils.privacy.mechanisms.sparse_vector",))
 def _check_above_threshold(above_threshold: Any) -> None:
+    """Return the index of the first answer whose noisy value reaches the noisy threshold (Laplace
+    2/epsilon on the threshold, 4/epsilon on each answer), or None."""
+
     def run(answers, threshold, epsilon, rng):
         out = above_threshold(
             np.asarray(answers, dtype=float), float(threshold), epsilon=epsilon, rng=rng

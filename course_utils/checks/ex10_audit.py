@@ -67,14 +67,15 @@ _CASES_10_1 = [
 @question(
     "10.1",
     points=2,
-    answer="epsilon_from_attack",
-    task="return the epsilon lower bound implied by tp of n_pos and fp of n_neg, both directions, with Clopper-Pearson bounds",
     reference=(
         "course_utils.privacy.audit.attack_epsilon_lower_bound",
         "course_utils.privacy.audit.epsilon_lower_bound",
     ),
 )
 def _check_epsilon_from_attack(epsilon_from_attack: Any) -> None:
+    """Return the epsilon lower bound implied by tp of n_pos and fp of n_neg, both directions, with
+    Clopper-Pearson bounds."""
+
     def call(tp: int, fp: int, P: int, N: int, delta: float, confidence: float) -> float:
         out = epsilon_from_attack(tp, fp, P, N, delta=delta, confidence=confidence)
         return expect_number(
@@ -134,8 +135,6 @@ _HINT_SPLIT = (
 @question(
     "10.2",
     points=3,
-    answer="audit_canary_runs",
-    task="return a valid epsilon lower bound from canary-run scores: pick a threshold on half the runs, count on the other half",
     reference=(
         "course_utils.privacy.canaries.threshold_audit",
         "course_utils.privacy.audit.audit_samples",
@@ -143,6 +142,9 @@ _HINT_SPLIT = (
     ),
 )
 def _check_audit_canary_runs(audit_canary_runs: Any) -> None:
+    """Return a valid epsilon lower bound from canary-run scores: pick a threshold on half the runs,
+    count on the other half."""
+
     def call(
         a: np.ndarray, b: np.ndarray, *, delta: float = 0.0, confidence: float = 0.95
     ) -> float:
@@ -279,14 +281,9 @@ def _check_audit_canary_runs(audit_canary_runs: Any) -> None:
 # ---------------------------------------------------------------------------------------------
 # 10.3  the most exposed records
 # ---------------------------------------------------------------------------------------------
-@question(
-    "10.3",
-    points=2,
-    answer="most_exposed",
-    task="return the indices of the k audited records most likely to be members (e.g. by RMIA)",
-    reference="course_utils.attacks.membership.rmia_scores",
-)
+@question("10.3", points=2, reference="course_utils.attacks.membership.rmia_scores")
 def _check_most_exposed(most_exposed: Any) -> None:
+    """Return the indices of the k audited records most likely to be members (e.g. by RMIA)."""
     m = mystery()
     members = _members()
     n = len(m.y_audit)
@@ -362,13 +359,10 @@ def _check_most_exposed(most_exposed: Any) -> None:
 # ---------------------------------------------------------------------------------------------
 # 10.4  an upper confidence bound on robust accuracy
 # ---------------------------------------------------------------------------------------------
-@question(
-    "10.4",
-    points=3,
-    answer="robust_accuracy_upper",
-    task="return an upper confidence bound on the robust accuracy (L-inf ball of radius eps in [0, 1]) from a sample of test images",
-)
+@question("10.4", points=3)
 def _check_robust_accuracy_upper(robust_accuracy_upper: Any) -> None:
+    """Return an upper confidence bound on the robust accuracy (L-inf ball of radius eps in [0, 1])
+    from a sample of test images."""
     m = mystery()
     W, b = np.array(m.weights), np.array(m.bias)
     X_all, y_all = np.array(m.X_test), np.array(m.y_test)

@@ -109,15 +109,14 @@ def _strong_attack(params, X, y, eps, restarts: int = 4, steps: int = 60) -> np.
 @question(
     "10.5",
     points=5,
-    answer="robustness_sandwich",
-    task="return (certified, X_adv): an IBP certificate per digit and adversarial digits, "
-    "bounding a ReLU network's robust accuracy from below and above",
     reference=(
         "course_utils.robustness.verify.ibp_bounds",
         "course_utils.robustness.verify.ibp_certified_accuracy",
     ),
 )
 def _check_sandwich(robustness_sandwich: Any) -> None:
+    """Return (certified, X_adv): an IBP certificate per digit and adversarial digits, bounding a
+    ReLU network's robust accuracy from below and above."""
     params, X, y = network()
     n = len(y)
     sent = [p.copy() for p in params]
