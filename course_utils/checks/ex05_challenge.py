@@ -2,7 +2,7 @@
 
 RFA (Pillutla, Kakade and Harchaoui, 2022) aggregates client updates by their weighted geometric
 median, ``argmin_z sum_k w_k ||z - u_k||``: unlike the coordinate-wise median it does not depend
-on the coordinate system, and up to half of the total weight can be arbitrary without moving it
+on the coordinate system, and less than half of the total weight can be arbitrary without moving it
 far. It has no closed form; Weiszfeld's algorithm (a re-weighted mean, repeated) finds it.
 
 The check computes the true minimum itself (Weiszfeld run to convergence, and every update tried

@@ -484,6 +484,19 @@ def _check_dp_step(dp_fedavg_step: Any) -> None:
             got=round(float(out.mean()), 5),
             hint="Use zero-mean Gaussian noise.",
         )
+        # the accountant's epsilon is for the Gaussian mechanism: the noise must be Gaussian, not
+        # merely of the right standard deviation (20,000 draws: Laplace or uniform noise fails by
+        # far; a correct answer fails with probability 1e-6)
+        p_normal = stats.kstest(out / want_sd, "norm").pvalue
+        expect(
+            p_normal > 1e-6,
+            "the noise is Gaussian (a Kolmogorov-Smirnov test of the 20,000 noise values)",
+            expected="p > 1e-6",
+            got=f"p = {p_normal:.2g}",
+            hint="The noise must be Gaussian, drawn with rng.normal(0, noise_multiplier * "
+            "max_grad_norm, size=dim): the user-level epsilon is that of the Gaussian mechanism, "
+            "and Laplace or uniform noise with the same standard deviation does not give it.",
+        )
     expect_reproducible(
         lambda seed: call(Z[:, :50], 1.0, 1.0, 4.0, seed=seed),
         "the noise comes from the rng argument",

@@ -341,6 +341,24 @@ WRONG = {
             "not np.random.normal",
             edited(DP_FEDAVG_STEP, "rng.normal(0,", "np.random.normal(0,"),
         ),
+        Wrong(
+            "Laplace noise of the right standard deviation",
+            "the noise must be gaussian",
+            edited(
+                DP_FEDAVG_STEP,
+                "rng.normal(0, noise_multiplier * max_grad_norm,",
+                "rng.laplace(0, noise_multiplier * max_grad_norm / np.sqrt(2),",
+            ),
+        ),
+        Wrong(
+            "uniform noise of the right standard deviation",
+            "the noise must be gaussian",
+            edited(
+                DP_FEDAVG_STEP,
+                "rng.normal(0, noise_multiplier * max_grad_norm, updates.shape[1])",
+                "noise_multiplier * max_grad_norm * np.sqrt(3) * rng.uniform(-1, 1, updates.shape[1])",
+            ),
+        ),
     ],
 }
 
