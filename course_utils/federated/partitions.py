@@ -143,7 +143,8 @@ def shard_partition(
     ``n_clients * shards_per_client`` equal shards and each client receives
     ``shards_per_client`` random shards. A shard can straddle the boundary between two classes
     whenever the class sizes are not multiples of the shard size, so a client may see more
-    classes than it has shards (on the digits, 7 of 10 clients see three classes).
+    classes than it has shards (on the digits with 10 clients and 2 shards each, 57 % of
+    clients saw three classes or more over 20 random deals).
 
     ``by_class=True``: every shard is cut from a single class (each class gets a number of shards
     proportional to its size, at least one), so no client sees more than ``shards_per_client``
