@@ -282,8 +282,10 @@ def _check_exponential(exponential_mechanism: Any) -> None:
     cases = [([3.0, 1.0, 0.0, 2.0], 1.0, 1.0), ([30.0, 28.0, 20.0, 27.0], 4.0, 2.0)]
     n = 3000
     mistake_hints = {
-        "a missing factor 2": "The exponent is epsilon * utility / (2 * sensitivity): the factor "
-        "2 is what makes it epsilon-DP.",
+        "a missing factor 2": "The exponent is epsilon * utility / (2 * sensitivity). These "
+        "utilities may move in opposite directions between neighbours (one count up, another "
+        "down, as when a record is replaced), and then only the factor 2 keeps the mechanism "
+        "epsilon-DP; without it, it can spend 2 * epsilon.",
         "ignoring the sensitivity": "Divide the utilities by 2 * sensitivity.",
         "a uniform choice": "Weight each candidate by exp(epsilon * utility / (2 * sensitivity)).",
         "a minus sign in the exponent": "Use exp(+epsilon * utility / (2 * sensitivity)): the "

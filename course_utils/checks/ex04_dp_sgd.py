@@ -7,8 +7,9 @@ other records. The requirements the tasks state are checked with their own messa
 tensors of the stated shapes, inputs left unchanged), and the usual mistakes (clipping each layer
 or each entry on its own, one factor for the whole batch, normalising every gradient to length C,
 noise without the factor C or on every example, dividing by the realised batch size, a search
-that returns the wrong side of the budget or ignores an argument, scaling with the data's own
-maximum or the wrong constant) are recomputed on the same inputs so that the hint names them.
+that returns the wrong side of the budget, ignores an argument or calibrates with the PRV
+accountant instead of RDP, scaling with the data's own maximum or the wrong constant) are
+recomputed on the same inputs so that the hint names them.
 
 Expected values are computed here with numpy / Opacus, never with ``course_utils.privacy.dpsgd``.
 """
@@ -335,10 +336,12 @@ def _check_noisy_mean(noisy_mean: Any) -> None:
 # ---------------------------------------------------------------------------------------------
 # 4.3  noise multiplier for a target epsilon
 # ---------------------------------------------------------------------------------------------
-def _rdp_epsilon(sigma: float, q: float, steps: int, delta: float) -> float:
-    from opacus.accountants import RDPAccountant
+def _opacus_epsilon(
+    sigma: float, q: float, steps: int, delta: float, mechanism: str = "rdp"
+) -> float:
+    from opacus.accountants import create_accountant
 
-    acc = RDPAccountant()
+    acc = create_accountant(mechanism=mechanism)
     acc.history = [(float(sigma), float(q), int(steps))]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -387,7 +390,7 @@ def _check_noise_multiplier(find_noise_multiplier: Any) -> None:
     sigmas = []
     for epsilon, delta, q, steps in cases:
         sigma = call(epsilon, delta, q, steps)
-        spent = _rdp_epsilon(sigma, q, steps, delta)
+        spent = _opacus_epsilon(sigma, q, steps, delta)
         case = f"epsilon={epsilon}, delta={delta}, sample_rate={q}, steps={steps}"
         if not 0.97 * epsilon <= spent <= epsilon * (1 + 1e-9):
             expect(
@@ -402,6 +405,19 @@ def _check_noise_multiplier(find_noise_multiplier: Any) -> None:
                 f"the answer depends on {name} ({case})",
                 got=f"the same noise multiplier {sigma:.4f} for a different {name}",
                 hint=f"Pass {name} through to gaussian_epsilon: the epsilon spent depends on it.",
+            )
+        if spent > epsilon * (1 + 1e-9):
+            prv = _opacus_epsilon(sigma, q, steps, delta, mechanism="prv")
+            expect(
+                not 0.97 * epsilon <= prv <= epsilon * (1 + 1e-6),
+                f"the noise keeps the budget by the RDP accountant ({case})",
+                expected=f"epsilon spent <= {epsilon} (RDP)",
+                got=f"{spent:.4f} (RDP) with noise multiplier {sigma:.4f}, whose PRV epsilon is "
+                f"{prv:.4f}",
+                hint="You calibrated with the PRV accountant (accountant='prv'): it is tighter "
+                "than RDP, so its noise multiplier spends more than epsilon by RDP's count. The "
+                "task measures with gaussian_epsilon's default, Opacus's RDP accountant; "
+                "calibrate with that one.",
             )
         expect(
             spent <= epsilon * (1 + 1e-9),

@@ -28,7 +28,8 @@ class NeighbourDensities(Result):
     ``density`` and ``density_prime`` are the output densities on D and D', ``log_ratio`` the
     log of their ratio; ``scale`` is the Laplace ``b`` or the Gaussian ``sigma``;
     ``max_abs_log_ratio`` the largest ``|log_ratio|`` on the grid; ``ratio_exceeds`` =
-    ``P_D[|log ratio| > epsilon]`` (0 for Laplace; for Gaussian, the mass delta has to pay for).
+    ``P_D[|log ratio| > epsilon]`` (0 for Laplace; for Gaussian, the outputs where the ratio
+    leaves the band - delta covers only the excess probability there, which is smaller).
     """
 
     grid: np.ndarray

@@ -261,6 +261,15 @@ def find_noise_multiplier(*, epsilon, delta, sample_rate, steps):
             edited(FIND_NOISE_MULTIPLIER, "sample_rate=sample_rate)", "sample_rate=0.1)"),
         ),
         Wrong(
+            "calibrates with the PRV accountant (the task measures with RDP)",
+            "calibrated with the PRV accountant",
+            edited(
+                FIND_NOISE_MULTIPLIER,
+                "sample_rate=sample_rate)",
+                'sample_rate=sample_rate, accountant="prv")',
+            ),
+        ),
+        Wrong(
             "ignores steps (one step)",
             "pass steps through",
             edited(FIND_NOISE_MULTIPLIER, "steps=steps,", "steps=1,"),
