@@ -94,6 +94,16 @@ WRONG = [
         edited(SANDWICH, "X, y, eps)", "X, y, eps, clip=False)"),
     ),
     Wrong(
+        "the digits the attack did not break reported as certified",
+        "is not certified",
+        """
+        def robustness_sandwich(W1, b1, W2, b2, X, y, *, eps):
+            X_adv = pgd(W1, b1, W2, b2, X, y, eps)
+            survived = (np.maximum(X_adv @ W1.T + b1, 0) @ W2.T + b2).argmax(1) == y
+            return survived, X_adv
+        """,
+    ),
+    Wrong(
         "certifies nothing",
         "certified lower bound",
         """

@@ -11,7 +11,9 @@ not). The learner returns both halves for a network given by its weights; the ch
 * tests the certificate half for soundness: a certified digit must be correctly classified,
   must not be broken by the learner's own attack, and must survive the check's strong attack
   (PGD on the margin, several restarts) - unsound interval arithmetic (ignoring the sign of the
-  weights, skipping a ReLU) certifies digits this attack breaks;
+  weights, skipping a ReLU) certifies digits this attack breaks; and a digit made provably
+  non-robust by a pocket no gradient leads to (:func:`_pockets`) must not be certified - an
+  attack's survivors reported as certificates pass every attack but not this;
 * requires the sandwich to be tight enough: at least as many certificates as IBP on the logit
   intervals gives (minus 2 points), and an attack at most 3 points weaker than the check's PGD.
 
@@ -104,6 +106,38 @@ def _strong_attack(params, X, y, eps, restarts: int = 4, steps: int = 60) -> np.
                 pred = (torch.relu(X_adv @ W1.T + b1) @ W2.T + b2).argmax(1)
             broken |= pred != yt
     return broken.numpy()
+
+
+def _pockets(
+    params, X, y, eps, count: int = 3
+) -> list[tuple[list[np.ndarray], np.ndarray, np.ndarray]]:
+    """One-digit networks that an attack's survivors would wrongly "certify": the check's network
+    plus one hidden unit that switches on only near one corner of the digit's box (every pixel
+    below 1 - eps raised by eps) and then votes for a wrong class. At the digit the unit is off, so
+    no gradient leads to the pocket and attacks miss it, yet the corner is misclassified: the digit
+    is provably not robust. Digits are taken where IBP certifies the plain network (so nothing but
+    the pocket breaks them) and the check's own attack fails on the pocket network."""
+    W1, b1, W2, b2 = params
+    found = []
+    for i in np.flatnonzero(_ibp_logits(params, X, y, eps)):
+        x, label = X[i], int(y[i])
+        pixels = (x < 1 - eps).astype(float)  # the pixels that can rise by a full eps
+        vote = 1e4 * (np.arange(W2.shape[0]) == (label + 1) % W2.shape[0])[:, None]
+        net = [
+            np.vstack([W1, pixels]),
+            np.r_[b1, -(pixels @ x + 0.9 * eps * pixels.sum())],  # on past 90 % of the rise
+            np.hstack([W2, vote]),
+            b2.copy(),
+        ]
+        corner = (x + eps * pixels)[None]
+        if _logits(net, corner).argmax(1)[0] == label:
+            continue
+        if _strong_attack(net, X[i : i + 1], y[i : i + 1], eps).any():
+            continue
+        found.append((net, X[i : i + 1].copy(), y[i : i + 1].copy()))
+        if len(found) == count:
+            break
+    return found
 
 
 @question(
@@ -200,6 +234,20 @@ def _check_sandwich(robustness_sandwich: Any) -> None:
             hint=hint,
         )
 
+    # the certificate half: sound where attacks are blind (a pocket no gradient leads to)
+    for net, x, label in _pockets(params, X, y, EPS):
+        got_cert, _ = robustness_sandwich(*(p.copy() for p in net), x.copy(), label.copy(), eps=EPS)
+        expect(
+            not np.asarray(got_cert).astype(bool).any(),
+            "a digit is certified only if every point of its box keeps the class, not only the "
+            "points an attack tried",
+            got="certified a digit that is not robust: one extra hidden unit, off at the digit, "
+            "sends the corner of its box (pixels below 1 - eps raised by eps) to another class",
+            hint="A digit your attack cannot break is not certified: attacks follow gradients and "
+            "miss pockets that no gradient leads to. Certify with interval bound propagation, which "
+            "bounds every hidden unit over the whole box (here the extra unit can switch on), and "
+            "keep the attack for the upper bound only.",
+        )
     # tight enough
     lower, upper = float(certified.mean()), float(1.0 - broken.mean())
     naive = float(_ibp_logits(params, X, y, EPS).mean())
