@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import subprocess
@@ -131,3 +132,45 @@ def _lines(source: str) -> int:
     return len(
         re.sub(r"^(from \S+ import )\((?:[^)]*)\)", r"\1...", source, flags=re.M).splitlines()
     )
+
+
+#: Methods of matplotlib's Axes/pyplot that return an artist (or a list of them): as a cell's last
+#: line they print a repr such as ``<matplotlib.legend.Legend at 0x...>`` under the figure.
+ARTIST_RETURNING = {
+    "annotate", "axhline", "axvline", "bar", "barh", "colorbar", "errorbar", "fill_between",
+    "hist", "imshow", "legend", "loglog", "plot", "scatter", "semilogx", "semilogy", "set",
+    "set_title", "set_xlabel", "set_ylabel", "step", "suptitle", "text",
+}  # fmt: skip
+
+
+def _prints_an_artist(source: str) -> bool:
+    """Does the cell end in a call like ``ax.legend(...)`` whose repr Jupyter would print?"""
+    if source.rstrip().endswith(";"):
+        return False
+    lines = [line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))]
+    body = ast.parse("\n".join(lines)).body
+    last = body[-1].value if body and isinstance(body[-1], ast.Expr) else None
+    return (
+        isinstance(last, ast.Call)
+        and isinstance(last.func, ast.Attribute)
+        and last.func.attr in ARTIST_RETURNING
+    )
+
+
+def test_artist_rule_can_fail() -> None:
+    assert _prints_an_artist("ax.plot(x)\nax.legend(fontsize=8)")
+    assert _prints_an_artist("plt.title('a')\nplt.legend(\n    loc='upper left',\n)")
+    assert not _prints_an_artist("ax.legend(fontsize=8);")
+    assert not _prints_an_artist("ax.legend()\nplt.show()")
+    assert not _prints_an_artist("table.round(3)")
+
+
+@pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=_ids(ALL_NOTEBOOKS))
+def test_no_cell_prints_a_matplotlib_repr(path: Path) -> None:
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    bad = [
+        i
+        for i, c in enumerate(nb["cells"])
+        if c["cell_type"] == "code" and _prints_an_artist("".join(c["source"]))
+    ]
+    assert not bad, f"{path.name}: cells {bad} end in a plotting call; end the line with ';'"
