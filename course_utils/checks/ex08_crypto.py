@@ -141,6 +141,19 @@ def _check_additive(additive_share: Any) -> None:
                 if narrow
                 else "Each random share must be uniform on [0, modulus) and independent of the secret.",
             )
+        # jointly: any n - 1 shares must be independent uniform values, or two of them reveal the
+        # secret (one random value repeated, [r] * (n - 1), passes the one-share tests above)
+        pairs = np.bincount(arr[:, 0] * m + arr[:, 2], minlength=m * m)[: m * m]
+        p = stats.chisquare(pairs).pvalue
+        expect(
+            p > P_MIN,
+            f"the first and the last share are jointly uniform on 0..{m - 1} squared (chi-square "
+            f"over {draws} draws, secret {secret})",
+            expected=f"p-value > {P_MIN}",
+            got=f"p-value {p:.1e}",
+            hint="Draw each of the n - 1 random shares separately: [value] * (n - 1) repeats one "
+            "value, and then two shares together reveal the secret.",
+        )
 
 
 # ---------------------------------------------------------------------------------------------

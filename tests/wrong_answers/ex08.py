@@ -84,6 +84,15 @@ WRONG = {
             ),
         ),
         Wrong(
+            "one random value repeated for the n - 1 shares (two shares reveal the secret)",
+            "draw each of the n - 1 random shares separately",
+            edited(
+                ADDITIVE_SHARE,
+                "[int(rng.integers(0, modulus)) for _ in range(n - 1)]",
+                "[int(rng.integers(0, modulus))] * (n - 1)",
+            ),
+        ),
+        Wrong(
             "a fixed seed instead of the rng argument",
             "from the rng argument",
             edited(
