@@ -348,6 +348,17 @@ def _check_beaver(beaver_mul: Any) -> None:
             got=z,
             hint="Reduce every share % modulus.",
         )
+        # party by party: x*y opened and re-shared also sums right, but leaks x and y
+        base = [(c + d * b + e * a) % p for a, b, c in zip(a_s, b_s, c_s, strict=True)]
+        extra = sorted((v - w) % p for v, w in zip(z, base, strict=True))
+        expect(
+            extra == sorted([d * e % p] + [0] * (n - 1)),
+            f"party i's share is c_i + d*b_i + e*a_i, one party adding d*e ({n} parties)",
+            expected="c_i + d*b_i + e*a_i for each party i, plus d*e for one of them",
+            got=z,
+            hint="Build each party's share from its own c_i, a_i, b_i and the public d, e: never "
+            "open x or y (nor x*y) and re-share the product.",
+        )
     # the output must depend on the triple: a party that computed x*y in the clear returns
     # shares like [xy, 0, 0] whatever triple it was handed
     xs, ys, *_ = _beaver_case(5, 8, 3, P61, 10)

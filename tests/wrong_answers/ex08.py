@@ -242,6 +242,18 @@ WRONG = {
     ],
     "8.4": [
         Wrong(
+            "x and y opened, x*y re-shared with fresh randomness",
+            "never open x or y",
+            """
+            import random
+
+            def beaver_mul(x_shares, y_shares, triple, *, modulus):
+                x, y = sum(x_shares) % modulus, sum(y_shares) % modulus
+                r = [random.randrange(modulus) for _ in range(len(x_shares) - 1)]
+                return [*r, (x * y - sum(r)) % modulus]
+            """,
+        ),
+        Wrong(
             "every party adds d*e",
             "only one party adds d*e",
             edited(
