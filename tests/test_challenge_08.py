@@ -48,6 +48,16 @@ WRONG = [
         """,
     ),
     Wrong(
+        "the last threshold shares as they come, disagreeing shares reported",
+        "agrees with at least n - max_cheaters shares",
+        """
+        def robust_reconstruct(shares, *, threshold, max_cheaters, modulus):
+            base = shares[-threshold:]
+            wrong = [x for x, y in shares if value_at(base, x, modulus) != y]
+            return value_at(base, 0, modulus), sorted(wrong)
+        """,
+    ),
+    Wrong(
         "accepts a polynomial that agrees with threshold + 1 shares",
         "colluding",
         """

@@ -10,9 +10,11 @@ The check works over the course's 61-bit prime and over 2**127 - 1 (so floats an
 fail), with parties numbered in no particular order, with no cheater, with random wrong shares,
 and with **colluding** cheaters whose shares lie on a second polynomial that also passes through
 ``t - 1`` honest shares - a wrong polynomial that agrees with ``t - 1 + e`` shares, more than
-``t``. The usual shortcuts are named: the first ``t`` shares as they come, accepting a polynomial
-that agrees with just one more share than it was built from, float or int64 arithmetic, integer
-division instead of a modular inverse, and cheaters reported by position instead of party number.
+``t``. The wrong shares sit at both ends of the list, so that neither the first nor the last
+``t`` shares are all honest. The usual shortcuts are named: the first ``t`` shares as they come,
+accepting a polynomial that agrees with just one more share than it was built from, float or int64
+arithmetic, integer division instead of a modular inverse, and cheaters reported by position
+instead of party number.
 """
 
 from __future__ import annotations
@@ -28,13 +30,18 @@ __all__: list[str] = []
 
 
 def _case(seed: int, *, t: int, e: int, n: int, cheat: int, p: int, collude: bool):
-    """(shares, secret, cheaters' x) with ``cheat`` wrong shares placed first."""
+    """(shares, secret, cheaters' x, the colluders' fake secret or None).
+
+    The wrong shares sit at both ends of the list (the first one first, the second one last, ...),
+    so that neither the first nor the last ``t`` shares are all honest once there are two.
+    """
     rng = np.random.default_rng(seed)
     xs = [int(x) for x in rng.choice(np.arange(1, 60), size=n, replace=False)]
     coeffs = [int(c) for c in rng.integers(0, 2**62, size=t)]
     coeffs = [(c * 2**65 + 12345) % p for c in coeffs]
     secret = coeffs[0]
     shares = [(x, poly_at(coeffs, x, p)) for x in xs]
+    fake_secret = None
     if collude:  # a fake polynomial through t - 1 honest shares (right after the cheaters)
         honest = shares[cheat : cheat + t - 1]
         fake_secret = (secret + 1 + int(rng.integers(1, 2**40))) % p
@@ -46,7 +53,9 @@ def _case(seed: int, *, t: int, e: int, n: int, cheat: int, p: int, collude: boo
         for k in range(cheat):
             x, y = shares[k]
             shares[k] = (x, (y + 1 + int(rng.integers(1, 2**50))) % p)
-    return shares, secret, sorted(x for x, _ in shares[:cheat])
+    cheaters = shares[:cheat]
+    sent = cheaters[0::2] + shares[cheat:] + cheaters[1::2]
+    return sent, secret, sorted(x for x, _ in cheaters), fake_secret
 
 
 _CASES = [
@@ -99,7 +108,9 @@ def _check_robust_reconstruct(robust_reconstruct: Any) -> None:
     """Return (secret, cheaters) from Shamir shares of which at most max_cheaters are wrong (n >=
     threshold + 2 * max_cheaters)."""
     for label, seed, t, e, n, cheat, p, collude in _CASES:
-        shares, secret, cheaters = _case(seed, t=t, e=e, n=n, cheat=cheat, p=p, collude=collude)
+        shares, secret, cheaters, fake = _case(
+            seed, t=t, e=e, n=n, cheat=cheat, p=p, collude=collude
+        )
         sent = [tuple(s) for s in shares]
         got_secret, got_cheaters = _read(
             robust_reconstruct(sent, threshold=t, max_cheaters=e, modulus=p),
@@ -127,18 +138,18 @@ def _check_robust_reconstruct(robust_reconstruct: Any) -> None:
                     "interpolation itself is off: work with Python ints modulo the prime and "
                     "divide with a modular inverse, pow(den, -1, modulus) - never / or //."
                 )
-            elif got_secret == first:
-                hint = (
-                    "A cheater's share is among the first `threshold` shares you used. Check "
-                    "each candidate polynomial against the OTHER shares, and keep one that "
-                    "agrees with at least n - max_cheaters of them. " + hint
-                )
-            elif collude and got_secret == lagrange_at(shares[: t - 1 + cheat][-t:], 0, p):
+            elif collude and got_secret == fake:
                 hint = (
                     "The colluding cheaters' shares lie on a second polynomial that also passes "
                     "through threshold - 1 honest shares: it agrees with threshold - 1 + "
                     "max_cheaters shares, more than threshold. Only the true polynomial agrees "
                     "with n - max_cheaters or more: require that many agreements."
+                )
+            elif got_secret == first:
+                hint = (
+                    "A cheater's share is among the first `threshold` shares you used. Check "
+                    "each candidate polynomial against the OTHER shares, and keep one that "
+                    "agrees with at least n - max_cheaters of them. " + hint
                 )
             elif got_secret != got_secret % p or abs(got_secret - secret) < 2**12:
                 hint = (
@@ -148,7 +159,7 @@ def _check_robust_reconstruct(robust_reconstruct: Any) -> None:
                 )
             expect(False, f"the secret ({label})", expected=secret, got=got_secret, hint=hint)
         if got_cheaters != cheaters:
-            positions = sorted(k for k in range(cheat))
+            positions = [k for k, (x, _) in enumerate(shares) if x in cheaters]
             hint = (
                 "Report every party whose share does not lie on the polynomial you found "
                 "(and no other): their party numbers x, sorted."

@@ -141,6 +141,19 @@ def _check_additive(additive_share: Any) -> None:
                 if narrow
                 else "Each random share must be uniform on [0, modulus) and independent of the secret.",
             )
+        # jointly: any n - 1 shares must be independent uniform values, or two of them reveal the
+        # secret (one random value repeated, [r] * (n - 1), passes the one-share tests above)
+        pairs = np.bincount(arr[:, 0] * m + arr[:, 2], minlength=m * m)[: m * m]
+        p = stats.chisquare(pairs).pvalue
+        expect(
+            p > P_MIN,
+            f"the first and the last share are jointly uniform on 0..{m - 1} squared (chi-square "
+            f"over {draws} draws, secret {secret})",
+            expected=f"p-value > {P_MIN}",
+            got=f"p-value {p:.1e}",
+            hint="Draw each of the n - 1 random shares separately: [value] * (n - 1) repeats one "
+            "value, and then two shares together reveal the secret.",
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -334,6 +347,17 @@ def _check_beaver(beaver_mul: Any) -> None:
             "every share is in [0, modulus)",
             got=z,
             hint="Reduce every share % modulus.",
+        )
+        # party by party: x*y opened and re-shared also sums right, but leaks x and y
+        base = [(c + d * b + e * a) % p for a, b, c in zip(a_s, b_s, c_s, strict=True)]
+        extra = sorted((v - w) % p for v, w in zip(z, base, strict=True))
+        expect(
+            extra == sorted([d * e % p] + [0] * (n - 1)),
+            f"party i's share is c_i + d*b_i + e*a_i, one party adding d*e ({n} parties)",
+            expected="c_i + d*b_i + e*a_i for each party i, plus d*e for one of them",
+            got=z,
+            hint="Build each party's share from its own c_i, a_i, b_i and the public d, e: never "
+            "open x or y (nor x*y) and re-share the product.",
         )
     # the output must depend on the triple: a party that computed x*y in the clear returns
     # shares like [xy, 0, 0] whatever triple it was handed

@@ -84,6 +84,15 @@ WRONG = {
             ),
         ),
         Wrong(
+            "one random value repeated for the n - 1 shares (two shares reveal the secret)",
+            "draw each of the n - 1 random shares separately",
+            edited(
+                ADDITIVE_SHARE,
+                "[int(rng.integers(0, modulus)) for _ in range(n - 1)]",
+                "[int(rng.integers(0, modulus))] * (n - 1)",
+            ),
+        ),
+        Wrong(
             "a fixed seed instead of the rng argument",
             "from the rng argument",
             edited(
@@ -232,6 +241,18 @@ WRONG = {
         ),
     ],
     "8.4": [
+        Wrong(
+            "x and y opened, x*y re-shared with fresh randomness",
+            "never open x or y",
+            """
+            import random
+
+            def beaver_mul(x_shares, y_shares, triple, *, modulus):
+                x, y = sum(x_shares) % modulus, sum(y_shares) % modulus
+                r = [random.randrange(modulus) for _ in range(len(x_shares) - 1)]
+                return [*r, (x * y - sum(r)) % modulus]
+            """,
+        ),
         Wrong(
             "every party adds d*e",
             "only one party adds d*e",
