@@ -193,7 +193,8 @@ def secure_aggregate(
         masked input. At most ``n - threshold`` of them, else ``ValueError``.
     threshold : int
         Shares needed to rebuild a secret, ``2 <= threshold <= n`` (Bonawitz et al. take
-        ``threshold > n / 2`` so a lying server cannot get both kinds of shares).
+        ``threshold > n / 2`` so a lying server cannot get both kinds of shares of one client;
+        with ``c`` clients colluding with it, ``threshold > (n + c) / 2``, as notebook 08 says).
     rng : numpy.random.Generator, int or None
     frac_bits : int, default 16
         Fixed-point resolution of the updates.
