@@ -50,6 +50,16 @@ WRONG = [
         """,
     ),
     Wrong(
+        "a two-sided test: |z| flags records fitted worse than their shadows too",
+        "two-sided",
+        """
+        def lira_offline(target_logits, shadow_logits, labels):
+            phi_t = true_logit_confidence(target_logits, labels)
+            phi_s = true_logit_confidence(shadow_logits, labels)
+            return np.abs(phi_t - phi_s.mean(0)) / phi_s.std(0)
+        """,
+    ),
+    Wrong(
         "reversed: shadow mean minus target",
         "scores are reversed",
         """

@@ -226,6 +226,12 @@ LEAK_RULES: list[tuple[Callable[..., int], str]] = [
         lambda x, s, i, j: i,
         "Compare the two people by the size of their effect, whatever the argument order.",
     ),
+    (
+        lambda x, s, i, j: pick(np.abs(loo(x, s)), i, j),
+        "Not the leave-one-out influence of 1.2: removing a person moves the slope by an amount "
+        "that also depends on how far their salary is from the line. Per dollar of salary the "
+        "slope moves by (x_k - mean(x)) / sum((x - mean(x))**2): compare the tenures.",
+    ),
 ]
 
 

@@ -7,7 +7,8 @@ always predicted confidently, others never), so a single global threshold on the
 members at a low false-positive rate while a per-record calibration - the likelihood-ratio idea -
 finds many. It measures the true-positive rate at a 1 % false-positive rate on two data sets and
 names the usual mistakes: no calibration, probabilities instead of the logit scale, reversed
-scores, ignoring the labels, and a confidence that overflows for very confident models.
+scores, a two-sided test, ignoring the labels, and a confidence that overflows for very confident
+models.
 
 Expected values are computed here with numpy and scipy, never with
 :mod:`course_utils.attacks.membership`.
@@ -148,7 +149,8 @@ def _check_lira_offline(lira_offline: Any) -> None:
             "models predict, so score = (phi_target - mean) / std (or its normal CDF), not the "
             "other way round.",
         )
-        phi_t = _phi(target, labels)
+        phi_t, phi_s = _phi(target, labels), _phi(shadow, labels)
+        z_out = (phi_t - phi_s.mean(0)) / phi_s.std(0, ddof=1)
         p_t, p_s = _p_true(target, labels), _p_true(shadow, labels)
         prob_z = (p_t - p_s.mean(0)) / (p_s.std(0) + 1e-12)
         hint = (
@@ -162,6 +164,13 @@ def _check_lira_offline(lira_offline: Any) -> None:
                 "You calibrate on the probability scale, where confident records all sit near "
                 "1.0 and differences vanish. Work with the logit-scaled confidence "
                 "phi = log(p_y / (1 - p_y)), whose shadow values are close to Gaussian."
+            )
+        elif abs(_rank_corr(got, np.abs(z_out))) > 0.98:
+            hint = (
+                "Your test is two-sided (|z| or a two-sided p-value): a record the target fits "
+                "WORSE than its shadow models do is not a member. Score how far ABOVE the shadow "
+                "models' Gaussian the target's confidence lies: z itself, or its one-sided normal "
+                "CDF."
             )
         elif _rank_corr(got, phi_t) > 0.98 or _rank_corr(got, -phi_t) > 0.98:
             hint = "Your scores ignore the shadow models. " + hint

@@ -400,7 +400,8 @@ def _check_k_anonymity(k_anonymity: Any) -> None:
         "rows with a missing ZIP form a class of their own (k = 2)",
         expected=2,
         got=got,
-        hint="pandas' groupby drops missing keys by default; pass dropna=False so they count as a class.",
+        hint="pandas drops missing keys by default (groupby and value_counts alike); pass "
+        "dropna=False so they count as a class.",
     )
 
     patients = synthetic_patients(300, rng=4).drop(columns="name")

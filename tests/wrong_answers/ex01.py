@@ -274,6 +274,17 @@ WRONG = {
             """,
         ),
         Wrong(
+            "the larger leave-one-out influence (1.2), not the effect per dollar",
+            "not the leave-one-out influence",
+            """
+            def leaks_more(years, salary, i, j):
+                full = np.polyfit(years, salary, 1)[0]
+                moves = [abs(full - np.polyfit(np.delete(years, k), np.delete(salary, k), 1)[0])
+                         for k in (i, j)]
+                return i if moves[0] > moves[1] else j
+            """,
+        ),
+        Wrong(
             "the higher salary",
             "not the higher salary",
             """

@@ -227,6 +227,14 @@ WRONG = {
             """,
         ),
         Wrong(
+            "value_counts drops rows with a missing value",
+            "value_counts alike",
+            """
+            def k_anonymity(table, quasi_identifiers):
+                return int(table[list(quasi_identifiers)].value_counts().min())
+            """,
+        ),
+        Wrong(
             "returns the Series of class sizes",
             "one whole number",
             """
