@@ -5,6 +5,7 @@ attacks pass."""
 from __future__ import annotations
 
 from tests.challenge_support import Right, Wrong, challenge_tests
+from tests.wrong_answers import edited
 
 PRELUDE = """
 import numpy as np
@@ -16,6 +17,15 @@ def true_logit_confidence(logits, labels):
     true = np.take_along_axis(logits, np.broadcast_to(labels, logits.shape[:-1])[..., None], -1)
     others = np.where(np.arange(logits.shape[-1]) == labels[:, None], -np.inf, logits)
     return true[..., 0] - logsumexp(others, axis=-1)
+"""
+
+# a correct offline LiRA score (the z-score of the target's confidence among its shadows); the
+# wrong answers written as ``edited(LIRA_Z, ...)`` are it with one mistake
+LIRA_Z = """
+def lira_offline(target_logits, shadow_logits, labels):
+    phi_t = true_logit_confidence(target_logits, labels)
+    phi_s = true_logit_confidence(shadow_logits, labels)
+    return (phi_t - phi_s.mean(0)) / phi_s.std(0)
 """
 
 WRONG = [
@@ -52,22 +62,12 @@ WRONG = [
     Wrong(
         "a two-sided test: |z| flags records fitted worse than their shadows too",
         "two-sided",
-        """
-        def lira_offline(target_logits, shadow_logits, labels):
-            phi_t = true_logit_confidence(target_logits, labels)
-            phi_s = true_logit_confidence(shadow_logits, labels)
-            return np.abs(phi_t - phi_s.mean(0)) / phi_s.std(0)
-        """,
+        edited(LIRA_Z, "return (phi_t - phi_s.mean(0))", "return np.abs(phi_t - phi_s.mean(0))"),
     ),
     Wrong(
         "reversed: shadow mean minus target",
         "scores are reversed",
-        """
-        def lira_offline(target_logits, shadow_logits, labels):
-            phi_t = true_logit_confidence(target_logits, labels)
-            phi_s = true_logit_confidence(shadow_logits, labels)
-            return (phi_s.mean(0) - phi_t) / phi_s.std(0)
-        """,
+        edited(LIRA_Z, "(phi_t - phi_s.mean(0))", "(phi_s.mean(0) - phi_t)"),
     ),
     Wrong(
         "the predicted class instead of the true label",
