@@ -7,9 +7,10 @@ Conventions used throughout:
   ``phi = log(p_y / (1 - p_y))`` (see :func:`logit_confidence`), because that statistic is close
   to Gaussian across retrainings while ``p_y`` itself piles up at 1.
 
-The metrics that judge an attack (``roc_curve``, ``roc_auc``, ``tpr_at_fpr``, ``plot_roc``,
-scikit-learn's ``(y_true, y_score)`` order) live in :mod:`course_utils.attacks.roc`, and RMIA
-(``rmia_scores``) in :mod:`course_utils.attacks.rmia`; both are re-exported here.
+The metrics that judge an attack (``roc_curve``, ``roc_auc``, ``roc_auc_interval``,
+``tpr_at_fpr``, ``plot_roc``, scikit-learn's ``(y_true, y_score)`` order) live in
+:mod:`course_utils.attacks.roc`, and RMIA (``rmia_scores``) in :mod:`course_utils.attacks.rmia`;
+both are re-exported here.
 
 References: Yeom et al., "Privacy risk in machine learning", CSF 2018 (loss threshold);
 Carlini et al., "Membership inference attacks from first principles", S&P 2022 (LiRA).
@@ -26,7 +27,7 @@ from scipy.special import logsumexp
 
 from ..validation import RNGLike, as_rng, check_int, check_vector
 from .rmia import rmia_scores
-from .roc import plot_roc, roc_auc, roc_curve, tpr_at_fpr
+from .roc import plot_roc, roc_auc, roc_auc_interval, roc_curve, tpr_at_fpr
 
 __all__ = [
     "loss_threshold_scores",
@@ -38,6 +39,7 @@ __all__ = [
     "lira_all_targets",
     "roc_curve",
     "roc_auc",
+    "roc_auc_interval",
     "tpr_at_fpr",
     "plot_roc",
     "rmia_scores",

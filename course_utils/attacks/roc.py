@@ -3,7 +3,7 @@
 An attack gives each example a score (higher = more likely a member). Every threshold on the
 score flags some examples; the **ROC curve** plots the true-positive rate (members flagged)
 against the false-positive rate (non-members flagged) over all thresholds. :func:`roc_auc`
-summarises it; :func:`tpr_at_fpr` reads it at a small false-positive rate, the number that
+summarises it (:func:`roc_auc_interval` with a bootstrap interval); :func:`tpr_at_fpr` reads it at a small false-positive rate, the number that
 matters for privacy (Carlini et al. 2022). :func:`dp_tpr_bound` is the curve no attack can
 cross against an (epsilon, delta)-DP model.
 
@@ -19,9 +19,17 @@ from typing import Any
 import numpy as np
 from scipy import stats as _stats
 
-from ..validation import check_non_negative, check_probability, check_scalar, check_vector
+from ..validation import (
+    RNGLike,
+    as_rng,
+    check_int,
+    check_non_negative,
+    check_probability,
+    check_scalar,
+    check_vector,
+)
 
-__all__ = ["roc_curve", "roc_auc", "tpr_at_fpr", "plot_roc", "dp_tpr_bound"]
+__all__ = ["roc_curve", "roc_auc", "roc_auc_interval", "tpr_at_fpr", "plot_roc", "dp_tpr_bound"]
 
 
 def _scores_and_labels(y_true: Any, y_score: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -85,6 +93,56 @@ def roc_auc(y_true: Any, y_score: Any) -> float:
     n_pos, n_neg = int(labels.sum()), int((~labels).sum())
     u = ranks[labels].sum() - n_pos * (n_pos + 1) / 2
     return float(u / (n_pos * n_neg))
+
+
+def roc_auc_interval(
+    y_true: Any,
+    y_score: Any,
+    *,
+    rng: RNGLike = None,
+    resamples: int = 500,
+    confidence: float = 0.95,
+) -> tuple[float, float]:
+    """Percentile-bootstrap interval for :func:`roc_auc`, resampling the examples.
+
+    Each resample draws ``n`` of the ``n`` examples with replacement (all ``resamples`` index
+    rows at once, ``rng.integers(n, size=(resamples, n))``) and computes the AUC; the interval is
+    the central ``confidence`` quantile range of those AUCs. It covers the uncertainty from *which*
+    examples were audited, not from training the model again.
+
+    Parameters
+    ----------
+    y_true : array-like of bool (or 0/1), shape (n,)
+        Membership of each example; both kinds must be present.
+    y_score : array-like of shape (n,)
+        Attack scores, higher = more likely a member.
+    rng : numpy.random.Generator, int or None
+        Source of the resampling (the course's convention: a Generator or a seed).
+    resamples : int, default 500
+        Number of bootstrap resamples (at least 10).
+    confidence : float, default 0.95
+        Coverage of the interval, in (0, 1).
+
+    Returns
+    -------
+    (low, high) : tuple of float
+
+    Examples
+    --------
+    >>> members = np.arange(200) < 100
+    >>> scores = members + np.random.default_rng(0).normal(0.0, 1.0, 200)
+    >>> low, high = roc_auc_interval(members, scores, rng=1)
+    >>> bool(low < roc_auc(members, scores) < high), bool(0.5 < low)
+    (True, True)
+    """
+    s, labels = _scores_and_labels(y_true, y_score)
+    resamples = check_int(resamples, "resamples", min_val=10)
+    confidence = check_probability(confidence, "confidence")
+    rows = as_rng(rng).integers(len(s), size=(resamples, len(s)))
+    aucs = [roc_auc(labels[r], s[r]) for r in rows if 0 < labels[r].sum() < len(r)]
+    tail = (1 - confidence) / 2
+    low, high = np.quantile(aucs, [tail, 1 - tail])
+    return float(low), float(high)
 
 
 def tpr_at_fpr(y_true: Any, y_score: Any, *, fpr: float = 0.01) -> float:
